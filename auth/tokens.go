@@ -1,0 +1,153 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/regions"
+)
+
+// TokenPrefix starts every token, so a leaked one is recognisable in scans.
+const TokenPrefix = "aht_"
+
+type tokenRow struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+
+	ID             int64  `bun:",pk,autoincrement"`
+	TokenHash      string `bun:",notnull"`
+	Role           Role   `bun:",notnull"`
+	OrganizationID *int64
+	RegionPrefix   *string
+	Label          string `bun:",notnull"`
+	CreatedAt      time.Time
+	RevokedAt      *time.Time
+}
+
+// Tokens creates and checks bearer tokens.
+type Tokens struct {
+	db      bun.IDB
+	regions *regions.Directory
+	now     func() time.Time
+}
+
+// NewTokens returns a token store over db.
+func NewTokens(db bun.IDB, dir *regions.Directory, now func() time.Time) *Tokens {
+	return &Tokens{db: db, regions: dir, now: now}
+}
+
+// NewToken describes a token to create.
+type NewToken struct {
+	Role           Role
+	OrganizationID int64
+	RegionPrefix   string
+	Label          string
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Create stores a new token and returns it in clear; it is never shown again.
+//
+// Errors: BAD_USER_INPUT for a role without its scope (CHARITY needs an
+// existing organization, CASE_MANAGER a known division prefix) or with a
+// scope it cannot have.
+func (t *Tokens) Create(ctx context.Context, nt NewToken) (string, error) {
+	row := &tokenRow{Role: nt.Role, Label: strings.TrimSpace(nt.Label), CreatedAt: t.now().UTC()}
+	switch nt.Role {
+	case Charity:
+		if nt.OrganizationID <= 0 {
+			return "", aidhub.Invalid("org", "a CHARITY token needs --org, the organization it acts for")
+		}
+		n, err := t.db.NewSelect().TableExpr("organizations").Where("id = ?", nt.OrganizationID).Count(ctx)
+		if err != nil {
+			return "", fmt.Errorf("auth: create token: find organization: %w", err)
+		} else if n == 0 {
+			return "", aidhub.Invalid("org", "no organization with ID %d", nt.OrganizationID)
+		}
+		row.OrganizationID = &nt.OrganizationID
+	case CaseManager:
+		if nt.RegionPrefix == "" {
+			return "", aidhub.Invalid("region", "a CASE_MANAGER token needs --region, the division code it works in (e.g. 500103)")
+		}
+		if reason := t.regions.Check(nt.RegionPrefix); reason != "" {
+			return "", aidhub.Invalid("region", "%s", reason)
+		}
+		row.RegionPrefix = &nt.RegionPrefix
+	case Admin, Donor:
+	default:
+		return "", aidhub.Invalid("role", "unknown role %q: want one of ADMIN, CASE_MANAGER, CHARITY, DONOR", nt.Role)
+	}
+	if nt.Role != Charity && nt.OrganizationID != 0 {
+		return "", aidhub.Invalid("org", "only CHARITY tokens belong to an organization")
+	}
+	if nt.Role != CaseManager && nt.RegionPrefix != "" {
+		return "", aidhub.Invalid("region", "only CASE_MANAGER tokens are scoped to a region")
+	}
+	if len([]rune(row.Label)) > 100 {
+		return "", aidhub.Invalid("label", "at most 100 characters")
+	}
+	var secret [32]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return "", fmt.Errorf("auth: create token: %w", err)
+	}
+	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
+	row.TokenHash = hashToken(token)
+	if _, err := t.db.NewInsert().Model(row).Exec(ctx); err != nil {
+		return "", fmt.Errorf("auth: create token: %w", err)
+	}
+	return token, nil
+}
+
+// ErrBadToken is returned for a token that is malformed, unknown or revoked.
+var ErrBadToken = aidhub.Errorf(aidhub.EUNAUTHENTICATED, "the bearer token is invalid or revoked")
+
+// Authenticate returns the principal of a bearer token.
+func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 100 {
+		return AnonymousPrincipal, ErrBadToken
+	}
+	var row tokenRow
+	err := t.db.NewSelect().Model(&row).Where("token_hash = ?", hashToken(token)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return AnonymousPrincipal, ErrBadToken
+	} else if err != nil {
+		return AnonymousPrincipal, fmt.Errorf("auth: authenticate: %w", err)
+	}
+	if row.RevokedAt != nil {
+		return AnonymousPrincipal, ErrBadToken
+	}
+	p := Principal{TokenID: row.ID, Role: row.Role}
+	if row.OrganizationID != nil {
+		p.OrganizationID = *row.OrganizationID
+	}
+	if row.RegionPrefix != nil {
+		p.RegionPrefix = *row.RegionPrefix
+	}
+	return p, nil
+}
+
+// Revoke revokes a token by ID.
+func (t *Tokens) Revoke(ctx context.Context, id int64) error {
+	res, err := t.db.NewUpdate().Model((*tokenRow)(nil)).Set("revoked_at = ?", t.now().UTC()).
+		Where("id = ? AND revoked_at IS NULL", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: revoke token %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return aidhub.Errorf(aidhub.ENOTFOUND, "no active token with ID %d", id)
+	}
+	return nil
+}

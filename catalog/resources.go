@@ -1,0 +1,723 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/db"
+)
+
+// Status is where a resource is in its lifecycle:
+// DRAFT → PUBLISHED ⇄ PAUSED, and any of them → CLOSED, which is final.
+type Status string
+
+const (
+	Draft     Status = "DRAFT"
+	Published Status = "PUBLISHED"
+	Paused    Status = "PAUSED"
+	Closed    Status = "CLOSED"
+)
+
+// Limits on resource fields; beyond them a value is a typo, not a plan.
+const (
+	MaxAge            = 150
+	MaxIncomeCeiling  = 10_000_000      // fen per person per month: 100,000 yuan
+	MaxCapacityUnits  = 10_000_000      // units
+	MaxCapacityBudget = 100_000_000_000 // fen: 1 billion yuan
+	maxListEntries    = 50
+)
+
+// Resource is a charity resource (慈善资源): what an organization offers,
+// to whom, where, how much and when.
+type Resource struct {
+	bun.BaseModel `bun:"table:resources,alias:r"`
+
+	ID                int64 `bun:",pk,autoincrement"`
+	OrganizationID    int64 `bun:",notnull"`
+	Title             string
+	Description       string
+	Status            Status
+	AgeMin, AgeMax    *int
+	IncomeCeilingFen  *int64
+	CapacityUnits     *int64
+	UnitsTaken        int64 `bun:",notnull"`
+	CapacityBudgetFen *int64
+	BudgetTakenFen    int64 `bun:",notnull"`
+	ValidFrom         *db.Date
+	ValidUntil        *db.Date
+	Address           string
+	DivisionCode      *string
+	Lat, Lng          *float64
+	ContactName       string
+	ContactPhone      string
+	Version           int64 `bun:",notnull"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	PublishedAt       *time.Time
+	ClosedAt          *time.Time
+
+	ItemCodes  []string `bun:"-"`
+	GroupCodes []string `bun:"-"`
+	Coverage   []string `bun:"-"` // division-code prefixes
+}
+
+// UnitsLeft returns the units still free, nil when capacity is not counted
+// in units.
+func (r *Resource) UnitsLeft() *int64 {
+	if r.CapacityUnits == nil {
+		return nil
+	}
+	left := *r.CapacityUnits - r.UnitsTaken
+	return &left
+}
+
+// BudgetLeftFen returns the budget still free, nil when there is none.
+func (r *Resource) BudgetLeftFen() *int64 {
+	if r.CapacityBudgetFen == nil {
+		return nil
+	}
+	left := *r.CapacityBudgetFen - r.BudgetTakenFen
+	return &left
+}
+
+// Expired reports whether the validity window ended before today.
+func (r *Resource) Expired(today db.Date) bool {
+	return r.ValidUntil != nil && r.ValidUntil.Before(today)
+}
+
+// ResourcePatch sets resource fields. For CreateResource it is the whole
+// resource; for UpdateResource unset fields stay as they are.
+type ResourcePatch struct {
+	Title, Description                 *string
+	ItemCodes, GroupCodes, Coverage    *[]string
+	AgeMin, AgeMax                     Opt[int]
+	IncomeCeilingFen                   Opt[int64]
+	CapacityUnits, CapacityBudgetFen   Opt[int64]
+	ValidFrom, ValidUntil              Opt[db.Date]
+	Address, ContactName, ContactPhone *string
+	DivisionCode                       Opt[string]
+	Lat, Lng                           Opt[float64]
+}
+
+func (p *ResourcePatch) apply(r *Resource) {
+	setIf(&r.Title, p.Title)
+	setIf(&r.Description, p.Description)
+	setIf(&r.ItemCodes, p.ItemCodes)
+	setIf(&r.GroupCodes, p.GroupCodes)
+	setIf(&r.Coverage, p.Coverage)
+	p.AgeMin.apply(&r.AgeMin)
+	p.AgeMax.apply(&r.AgeMax)
+	p.IncomeCeilingFen.apply(&r.IncomeCeilingFen)
+	p.CapacityUnits.apply(&r.CapacityUnits)
+	p.CapacityBudgetFen.apply(&r.CapacityBudgetFen)
+	p.ValidFrom.apply(&r.ValidFrom)
+	p.ValidUntil.apply(&r.ValidUntil)
+	setIf(&r.Address, p.Address)
+	setIf(&r.ContactName, p.ContactName)
+	setIf(&r.ContactPhone, p.ContactPhone)
+	p.DivisionCode.apply(&r.DivisionCode)
+	p.Lat.apply(&r.Lat)
+	p.Lng.apply(&r.Lng)
+}
+
+// validate checks and normalizes every field of r against the catalog.
+func (s *Service) validate(r *Resource, cat *Catalog) error {
+	var err error
+	if r.Title, err = cleanText("title", r.Title, true, 200); err != nil {
+		return err
+	}
+	if r.Description, err = cleanText("description", r.Description, false, 5000); err != nil {
+		return err
+	}
+	if r.ItemCodes, err = codeList("itemCodes", r.ItemCodes, func(c string) bool { _, ok := cat.Item(c); return ok }, "service item"); err != nil {
+		return err
+	}
+	if r.GroupCodes, err = codeList("groupCodes", r.GroupCodes, func(c string) bool { _, ok := cat.Group(c); return ok }, "population group"); err != nil {
+		return err
+	}
+	if r.Coverage, err = codeList("coverage", r.Coverage, func(c string) bool { return s.regions.Check(c) == "" }, "Chongqing division code"); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+	}{{"ageMin", r.AgeMin}, {"ageMax", r.AgeMax}} {
+		if f.v != nil && (*f.v < 0 || *f.v > MaxAge) {
+			return aidhub.Invalid(f.name, "must be 0 to %d years, got %d", MaxAge, *f.v)
+		}
+	}
+	if r.AgeMin != nil && r.AgeMax != nil && *r.AgeMin > *r.AgeMax {
+		return aidhub.Invalid("ageMax", "the age range is inverted: ageMin %d is above ageMax %d", *r.AgeMin, *r.AgeMax)
+	}
+	for _, f := range []struct {
+		name string
+		v    *int64
+		max  int64
+	}{
+		{"incomeCeilingFen", r.IncomeCeilingFen, MaxIncomeCeiling},
+		{"capacityUnits", r.CapacityUnits, MaxCapacityUnits},
+		{"capacityBudgetFen", r.CapacityBudgetFen, MaxCapacityBudget},
+	} {
+		if f.v != nil && (*f.v <= 0 || *f.v > f.max) {
+			return aidhub.Invalid(f.name, "must be 1 to %d, got %d", f.max, *f.v)
+		}
+	}
+	if r.CapacityUnits != nil && *r.CapacityUnits < r.UnitsTaken {
+		return aidhub.Invalid("capacityUnits", "%d units are already taken; capacity cannot go below that", r.UnitsTaken)
+	}
+	if r.CapacityUnits == nil && r.UnitsTaken > 0 {
+		return aidhub.Invalid("capacityUnits", "%d units are already taken; capacity cannot be removed", r.UnitsTaken)
+	}
+	if r.CapacityBudgetFen != nil && *r.CapacityBudgetFen < r.BudgetTakenFen {
+		return aidhub.Invalid("capacityBudgetFen", "%d fen are already committed; the budget cannot go below that", r.BudgetTakenFen)
+	}
+	if r.CapacityBudgetFen == nil && r.BudgetTakenFen > 0 {
+		return aidhub.Invalid("capacityBudgetFen", "%d fen are already committed; the budget cannot be removed", r.BudgetTakenFen)
+	}
+	for _, f := range []struct {
+		name string
+		v    *db.Date
+	}{{"validFrom", r.ValidFrom}, {"validUntil", r.ValidUntil}} {
+		if f.v != nil && (f.v.Year() < 2000 || f.v.Year() > 2100) {
+			return aidhub.Invalid(f.name, "%s is outside 2000–2100", f.v)
+		}
+	}
+	if r.ValidFrom != nil && r.ValidUntil != nil && r.ValidUntil.Before(*r.ValidFrom) {
+		return aidhub.Invalid("validUntil", "the validity window ends (%s) before it starts (%s)", r.ValidUntil, r.ValidFrom)
+	}
+	if r.Address, err = cleanText("address", r.Address, false, 300); err != nil {
+		return err
+	}
+	if r.ContactName, err = cleanText("contactName", r.ContactName, false, 50); err != nil {
+		return err
+	}
+	if r.ContactPhone, err = checkPhone("contactPhone", r.ContactPhone); err != nil {
+		return err
+	}
+	if r.DivisionCode != nil {
+		if reason := s.regions.Check(*r.DivisionCode); reason != "" {
+			return aidhub.Invalid("divisionCode", "%s", reason)
+		}
+	}
+	if (r.Lat == nil) != (r.Lng == nil) {
+		return aidhub.Invalid("lat", "give both lat and lng, or neither")
+	}
+	if r.Lat != nil {
+		if math.IsNaN(*r.Lat) || *r.Lat < -90 || *r.Lat > 90 {
+			return aidhub.Invalid("lat", "must be -90 to 90")
+		}
+		if math.IsNaN(*r.Lng) || *r.Lng < -180 || *r.Lng > 180 {
+			return aidhub.Invalid("lng", "must be -180 to 180")
+		}
+	}
+	return nil
+}
+
+// codeList trims, checks and de-duplicates a list of codes, keeping order.
+func codeList(field string, codes []string, known func(string) bool, what string) ([]string, error) {
+	if len(codes) > maxListEntries {
+		return nil, aidhub.Invalid(field, "at most %d entries, got %d", maxListEntries, len(codes))
+	}
+	out := make([]string, 0, len(codes))
+	for _, c := range codes {
+		c = strings.TrimSpace(c)
+		if !known(c) {
+			return nil, aidhub.Invalid(field, "%q is not a known %s", clip(c), what)
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// publishable returns why r cannot be (or stay) published, or nil.
+func (r *Resource) publishable(today db.Date) error {
+	var missing []string
+	if len(r.ItemCodes) == 0 {
+		missing = append(missing, "it offers no service item")
+	}
+	if len(r.Coverage) == 0 {
+		missing = append(missing, "it covers no region")
+	}
+	units, budget := r.UnitsLeft(), r.BudgetLeftFen()
+	if (units == nil || *units <= 0) && (budget == nil || *budget <= 0) {
+		missing = append(missing, "it has no capacity left (set capacityUnits or capacityBudgetFen)")
+	}
+	if r.Expired(today) {
+		missing = append(missing, fmt.Sprintf("its validity ended on %s", r.ValidUntil))
+	}
+	if len(missing) > 0 {
+		return aidhub.Invalid("", "resource %d cannot be published: %s", r.ID, strings.Join(missing, "; "))
+	}
+	return nil
+}
+
+// visible reports whether p may see r at all.
+func visible(p auth.Principal, r *Resource) bool {
+	return r.Status == Published || p.Is(auth.Admin) || p.OwnsOrganization(r.OrganizationID)
+}
+
+// canManage returns nil when p may change r: an admin, or the owning charity.
+// Someone who may not even see r gets NOT_FOUND, so drafts do not leak.
+func canManage(p auth.Principal, r *Resource, action string) error {
+	if p.IsAnonymous() {
+		return aidhub.Errorf(aidhub.EUNAUTHENTICATED, "%s needs a bearer token", action)
+	}
+	if p.Is(auth.Admin) || p.OwnsOrganization(r.OrganizationID) {
+		return nil
+	}
+	if !visible(p, r) {
+		return errResourceNotFound
+	}
+	return aidhub.Errorf(aidhub.EFORBIDDEN, "%s: the resource belongs to another organization", action)
+}
+
+var errResourceNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no resource with this ID")
+
+// CreateResource creates a DRAFT resource for an organization. A CHARITY
+// creates for its own organization (orgID 0 means its own); an ADMIN names
+// the organization.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND (organization),
+// BAD_USER_INPUT.
+func (s *Service) CreateResource(ctx context.Context, orgID int64, p ResourcePatch) (*Resource, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("creating a resource", auth.Admin, auth.Charity); err != nil {
+		return nil, err
+	}
+	if pr.Is(auth.Charity) {
+		if orgID != 0 && orgID != pr.OrganizationID {
+			return nil, aidhub.Errorf(aidhub.EFORBIDDEN, "creating a resource: a charity creates resources only for its own organization")
+		}
+		orgID = pr.OrganizationID
+	}
+	if orgID == 0 {
+		return nil, aidhub.Invalid("organizationId", "is required")
+	}
+	now := s.now().UTC()
+	r := &Resource{OrganizationID: orgID, Status: Draft, Version: 1, CreatedAt: now, UpdatedAt: now}
+	p.apply(r)
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if n, err := tx.NewSelect().Model((*Organization)(nil)).Where("id = ?", orgID).Count(ctx); err != nil {
+			return err
+		} else if n == 0 {
+			return aidhub.Errorf(aidhub.ENOTFOUND, "no organization with this ID")
+		}
+		cat, err := snapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := s.validate(r, cat); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+			return err
+		}
+		return writeLinks(ctx, tx, r)
+	})
+	if err != nil {
+		return nil, wrap(err, "catalog: create resource")
+	}
+	return r, nil
+}
+
+// UpdateResource changes a resource that is not closed. When
+// expectedVersion is given and the resource has moved on, nothing is
+// written. A published resource must stay publishable.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT
+// (closed, or changed since expectedVersion).
+func (s *Service) UpdateResource(ctx context.Context, id int64, expectedVersion *int64, p ResourcePatch) (*Resource, error) {
+	return s.change(ctx, id, expectedVersion, "updating a resource", func(r *Resource, cat *Catalog) error {
+		if r.Status == Closed {
+			return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is closed; a closed resource cannot change", r.ID)
+		}
+		p.apply(r)
+		if err := s.validate(r, cat); err != nil {
+			return err
+		}
+		if r.Status == Published {
+			if err := r.publishable(s.today()); err != nil {
+				return aidhub.Invalid("", "%s; pause the resource before making this change", aidhub.ErrorMessage(err))
+			}
+		}
+		return nil
+	})
+}
+
+// PublishResource makes a DRAFT or PAUSED resource public. It must offer an
+// item, cover a region, have capacity left and not be expired.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT (not
+// publishable), CONFLICT (wrong state or version).
+func (s *Service) PublishResource(ctx context.Context, id int64, expectedVersion *int64) (*Resource, error) {
+	return s.change(ctx, id, expectedVersion, "publishing a resource", func(r *Resource, _ *Catalog) error {
+		if err := transition(r, Published, Draft, Paused); err != nil {
+			return err
+		}
+		if err := r.publishable(s.today()); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		r.PublishedAt = &now
+		return nil
+	})
+}
+
+// PauseResource hides a PUBLISHED resource without closing it.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT.
+func (s *Service) PauseResource(ctx context.Context, id int64, expectedVersion *int64) (*Resource, error) {
+	return s.change(ctx, id, expectedVersion, "pausing a resource", func(r *Resource, _ *Catalog) error {
+		return transition(r, Paused, Published)
+	})
+}
+
+// CloseResource ends a resource for good.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT (already closed).
+func (s *Service) CloseResource(ctx context.Context, id int64, expectedVersion *int64) (*Resource, error) {
+	return s.change(ctx, id, expectedVersion, "closing a resource", func(r *Resource, _ *Catalog) error {
+		if err := transition(r, Closed, Draft, Published, Paused); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		r.ClosedAt = &now
+		return nil
+	})
+}
+
+func transition(r *Resource, to Status, from ...Status) error {
+	if !slices.Contains(from, r.Status) {
+		if r.Status == Closed {
+			return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is closed; CLOSED is final", r.ID)
+		}
+		return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is %s; it cannot become %s from there", r.ID, r.Status, to)
+	}
+	r.Status = to
+	return nil
+}
+
+// change loads a resource in a transaction, lets fn modify it, and writes it
+// back guarded by its version, so concurrent writers never lose each
+// other's changes: the loser gets CONFLICT and nothing is written.
+func (s *Service) change(ctx context.Context, id int64, expectedVersion *int64, action string, fn func(*Resource, *Catalog) error) (*Resource, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require(action, auth.Admin, auth.Charity); err != nil {
+		return nil, err
+	}
+	var r *Resource
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if r, err = loadResource(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := canManage(pr, r, action); err != nil {
+			return err
+		}
+		if expectedVersion != nil && *expectedVersion != r.Version {
+			return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is at version %d, not %d: reload it and try again", r.ID, r.Version, *expectedVersion)
+		}
+		cat, err := snapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := fn(r, cat); err != nil {
+			return err
+		}
+		old := r.Version
+		r.Version++
+		r.UpdatedAt = s.now().UTC()
+		res, err := tx.NewUpdate().Model(r).ExcludeColumn("id", "organization_id", "created_at", "units_taken", "budget_taken_fen").
+			Where("id = ? AND version = ?", r.ID, old).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return aidhub.Errorf(aidhub.ECONFLICT, "resource %d changed while this change was made: reload it and try again", r.ID)
+		}
+		return writeLinks(ctx, tx, r)
+	})
+	if err != nil {
+		return nil, wrap(err, "catalog: %s %d", action, id)
+	}
+	return r, nil
+}
+
+type resourceItem struct {
+	bun.BaseModel `bun:"table:resource_items"`
+	ResourceID    int64
+	ItemCode      string
+}
+
+type resourceGroup struct {
+	bun.BaseModel `bun:"table:resource_groups"`
+	ResourceID    int64
+	GroupCode     string
+}
+
+type resourceCoverage struct {
+	bun.BaseModel  `bun:"table:resource_coverage"`
+	ResourceID     int64
+	DivisionPrefix string
+}
+
+// writeLinks replaces the item, group and coverage rows of r.
+func writeLinks(ctx context.Context, tx bun.Tx, r *Resource) error {
+	for _, table := range []string{"resource_items", "resource_groups", "resource_coverage"} {
+		if _, err := tx.NewDelete().TableExpr(table).Where("resource_id = ?", r.ID).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	var (
+		items  []resourceItem
+		groups []resourceGroup
+		cover  []resourceCoverage
+	)
+	for _, c := range r.ItemCodes {
+		items = append(items, resourceItem{ResourceID: r.ID, ItemCode: c})
+	}
+	for _, c := range r.GroupCodes {
+		groups = append(groups, resourceGroup{ResourceID: r.ID, GroupCode: c})
+	}
+	for _, c := range r.Coverage {
+		cover = append(cover, resourceCoverage{ResourceID: r.ID, DivisionPrefix: c})
+	}
+	for _, rows := range []struct {
+		n     int
+		model any
+	}{{len(items), &items}, {len(groups), &groups}, {len(cover), &cover}} {
+		if rows.n == 0 {
+			continue
+		}
+		if _, err := tx.NewInsert().Model(rows.model).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadResource(ctx context.Context, idb bun.IDB, id int64) (*Resource, error) {
+	var r Resource
+	err := idb.NewSelect().Model(&r).Where("r.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errResourceNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if err := loadLinks(ctx, idb, []*Resource{&r}); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// loadLinks fills the item, group and coverage lists of rs in three queries.
+func loadLinks(ctx context.Context, idb bun.IDB, rs []*Resource) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Resource, len(rs))
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		byID[r.ID], ids[i] = r, r.ID
+		r.ItemCodes, r.GroupCodes, r.Coverage = []string{}, []string{}, []string{}
+	}
+	for _, l := range []struct {
+		table, column string
+		dst           func(*Resource) *[]string
+	}{
+		{"resource_items", "item_code", func(r *Resource) *[]string { return &r.ItemCodes }},
+		{"resource_groups", "group_code", func(r *Resource) *[]string { return &r.GroupCodes }},
+		{"resource_coverage", "division_prefix", func(r *Resource) *[]string { return &r.Coverage }},
+	} {
+		var rows []struct {
+			ResourceID int64
+			Code       string
+		}
+		err := idb.NewSelect().TableExpr(l.table).ColumnExpr("resource_id, ? AS code", bun.Ident(l.column)).
+			Where("resource_id IN (?)", bun.In(ids)).OrderExpr("resource_id, ?", bun.Ident(l.column)).Scan(ctx, &rows)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			dst := l.dst(byID[row.ResourceID])
+			*dst = append(*dst, row.Code)
+		}
+	}
+	return nil
+}
+
+// Resource returns one resource the caller may see.
+//
+// Errors: NOT_FOUND (absent, or not visible to the caller).
+func (s *Service) Resource(ctx context.Context, id int64) (*Resource, error) {
+	r, err := loadResource(ctx, s.db, id)
+	if err != nil {
+		return nil, wrap(err, "catalog: get resource %d", id)
+	}
+	if !visible(auth.FromContext(ctx), r) {
+		return nil, errResourceNotFound
+	}
+	return r, nil
+}
+
+// ResourceFilter narrows ListResources. Whatever the filter, callers other
+// than an admin or the owner see published resources only.
+type ResourceFilter struct {
+	OrganizationID *int64
+	Statuses       []Status
+	CategoryCode   *string // the category or any below it
+	ItemCode       *string
+	GroupCode      *string
+	CoversRegion   *string // a division code some coverage prefix contains
+	LocatedIn      *string // a division-code prefix of the resource's location
+	// IncludeExpired also lists published resources whose window has ended.
+	IncludeExpired bool
+}
+
+// ListResources returns a page of the resources the caller may see,
+// ordered by ID.
+//
+// Errors: BAD_USER_INPUT (page size, unknown codes in the filter).
+func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page PageArgs) (*Page[*Resource], error) {
+	if err := page.validate(); err != nil {
+		return nil, err
+	}
+	cat, err := s.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var items []string
+	switch {
+	case f.CategoryCode != nil:
+		if _, ok := cat.Category(*f.CategoryCode); !ok {
+			return nil, aidhub.Invalid("filter.categoryCode", "%q is not a known service category", clip(*f.CategoryCode))
+		}
+		items = cat.ItemsUnder(*f.CategoryCode)
+		if f.ItemCode != nil {
+			if !slices.Contains(items, *f.ItemCode) {
+				items = nil
+			} else {
+				items = []string{*f.ItemCode}
+			}
+		}
+		if len(items) == 0 {
+			items = []string{""} // matches nothing, keeps the query shape
+		}
+	case f.ItemCode != nil:
+		if _, ok := cat.Item(*f.ItemCode); !ok {
+			return nil, aidhub.Invalid("filter.itemCode", "%q is not a known service item", clip(*f.ItemCode))
+		}
+		items = []string{*f.ItemCode}
+	}
+	if f.GroupCode != nil {
+		if _, ok := cat.Group(*f.GroupCode); !ok {
+			return nil, aidhub.Invalid("filter.groupCode", "%q is not a known population group", clip(*f.GroupCode))
+		}
+	}
+	for _, c := range []struct {
+		field string
+		v     *string
+	}{{"filter.coversRegion", f.CoversRegion}, {"filter.locatedIn", f.LocatedIn}} {
+		if c.v != nil {
+			if reason := s.regions.Check(*c.v); reason != "" {
+				return nil, aidhub.Invalid(c.field, "%s", reason)
+			}
+		}
+	}
+	for _, st := range f.Statuses {
+		if !slices.Contains([]Status{Draft, Published, Paused, Closed}, st) {
+			return nil, aidhub.Invalid("filter.statuses", "%q is not a resource status", st)
+		}
+	}
+	pr := auth.FromContext(ctx)
+	today := s.today()
+	where := func(q *bun.SelectQuery) *bun.SelectQuery {
+		switch {
+		case pr.Is(auth.Admin):
+		case pr.Is(auth.Charity):
+			q = q.Where("(r.status = ? OR r.organization_id = ?)", Published, pr.OrganizationID)
+		default:
+			q = q.Where("r.status = ?", Published)
+		}
+		if len(f.Statuses) > 0 {
+			q = q.Where("r.status IN (?)", bun.In(f.Statuses))
+		}
+		if !f.IncludeExpired {
+			q = q.Where("NOT (r.status = ? AND r.valid_until IS NOT NULL AND r.valid_until < ?)", Published, today)
+		}
+		if f.OrganizationID != nil {
+			q = q.Where("r.organization_id = ?", *f.OrganizationID)
+		}
+		if items != nil {
+			q = q.Where("EXISTS (SELECT 1 FROM resource_items ri WHERE ri.resource_id = r.id AND ri.item_code IN (?))", bun.In(items))
+		}
+		if f.GroupCode != nil {
+			q = q.Where("EXISTS (SELECT 1 FROM resource_groups rg WHERE rg.resource_id = r.id AND rg.group_code = ?)", *f.GroupCode)
+		}
+		if f.CoversRegion != nil {
+			// Every prefix of the code is a candidate coverage entry, so
+			// the test is an IN list that uses the primary key.
+			q = q.Where("EXISTS (SELECT 1 FROM resource_coverage rc WHERE rc.resource_id = r.id AND rc.division_prefix IN (?))", bun.In(prefixes(*f.CoversRegion)))
+		}
+		if f.LocatedIn != nil {
+			q = q.Where("r.division_code LIKE ?", *f.LocatedIn+"%")
+		}
+		return q
+	}
+	var rows []*Resource
+	if err := where(s.db.NewSelect().Model(&rows)).Where("r.id > ?", page.After).OrderExpr("r.id").Limit(int64(page.First + 1)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("catalog: list resources: %w", err)
+	}
+	total, err := where(s.db.NewSelect().Model((*Resource)(nil))).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: count resources: %w", err)
+	}
+	p := newPage(rows, page, int(total), func(r *Resource) int64 { return r.ID })
+	if err := loadLinks(ctx, s.db, p.Items); err != nil {
+		return nil, fmt.Errorf("catalog: list resources: %w", err)
+	}
+	return p, nil
+}
+
+// prefixes returns the division-code prefixes at every level that contain
+// code (for 500103002001: 50, 500103, 500103002, 500103002001).
+func prefixes(code string) []string {
+	var out []string
+	for _, n := range []int{2, 6, 9, 12} {
+		if len(code) >= n {
+			out = append(out, code[:n])
+		}
+	}
+	return out
+}
+
+// Expired reports whether r's validity window ended before today.
+func (s *Service) Expired(r *Resource) bool { return r.Expired(s.today()) }
+
+// Capacity is how much a resource has and has given.
+type Capacity struct {
+	Units, UnitsLeft         *int64
+	UnitsTaken               int64
+	BudgetFen, BudgetLeftFen *int64
+	BudgetTakenFen           int64
+}
+
+// Capacity returns r's capacity.
+func (r *Resource) Capacity() *Capacity {
+	return &Capacity{
+		Units: r.CapacityUnits, UnitsLeft: r.UnitsLeft(), UnitsTaken: r.UnitsTaken,
+		BudgetFen: r.CapacityBudgetFen, BudgetLeftFen: r.BudgetLeftFen(), BudgetTakenFen: r.BudgetTakenFen,
+	}
+}

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/demo"
+	"github.com/aidhub/aidhub/migrations"
+	"github.com/aidhub/aidhub/regions"
+	"github.com/aidhub/aidhub/server"
+)
+
+// hub is an opened, migrated store with its services.
+type hub struct {
+	db      *db.DB
+	catalog *catalog.Service
+	tokens  *auth.Tokens
+}
+
+func (h *hub) Close() { h.db.Close() }
+
+// open opens the configured database, applies pending migrations and seeds
+// the default catalog into an empty one.
+func (a *app) open(ctx context.Context, dataDir string) (*hub, error) {
+	d, err := db.Open(ctx, db.Config{URL: a.getenv("AIDHUB_DATABASE_URL"), DataDir: dataDir})
+	if err != nil {
+		return nil, err
+	}
+	m, err := migrations.New(d)
+	if err == nil {
+		_, err = m.Up(ctx)
+	}
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	dir := regions.Chongqing()
+	h := &hub{db: d, catalog: catalog.NewService(d, dir, time.Now), tokens: auth.NewTokens(d, dir, time.Now)}
+	if _, err := h.catalog.SeedDefaults(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (a *app) logger() zerolog.Logger {
+	level, err := zerolog.ParseLevel(strings.ToLower(a.getenv("AIDHUB_LOG_LEVEL")))
+	if err != nil || level == zerolog.NoLevel {
+		level = zerolog.InfoLevel
+	}
+	return zerolog.New(a.stderr).Level(level).With().Timestamp().Str("service", "aidhub").Logger()
+}
+
+func (a *app) serve(ctx context.Context, args []string) error {
+	fs := a.flags("serve")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	dataDir := fs.String("data", "data", "folder for the SQLite database and other local state")
+	withDemo := fs.Bool("demo", false, "load demo organizations and resources into an empty store")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	env := a.getenv("AIDHUB_ENV")
+	if env != "" && env != "production" && env != "development" {
+		return errUsage{fmt.Sprintf("AIDHUB_ENV must be production or development, not %q", env)}
+	}
+	production := env == "production"
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: the address is already in use (another aidhub?); choose another with --addr", *addr)
+		}
+		return fmt.Errorf("cannot listen on %s: %v", *addr, err)
+	}
+	defer ln.Close()
+
+	log := a.logger()
+	h, err := a.open(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if *withDemo {
+		res, err := demo.Load(ctx, h.catalog, h.catalog.Today())
+		if err != nil {
+			return err
+		}
+		log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Msg("demo data")
+	}
+
+	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.db, Catalog: h.catalog, Tokens: h.tokens, Log: log})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	url := "http://" + ln.Addr().String()
+	log.Info().Str("addr", ln.Addr().String()).Str("database", h.db.Engine).Bool("production", production).Msg("listening")
+	fmt.Fprintf(a.stdout, "aidhub is serving %s/graphql", url)
+	if !production {
+		fmt.Fprintf(a.stdout, " (GraphiQL at %s/)", url)
+	}
+	fmt.Fprintf(a.stdout, "\nDatabase: %s %s\n", h.db.Engine, h.db.Where)
+	tokenCmd := "go run ./cmd/aidhub token create --role ADMIN"
+	if h.db.Engine == db.SQLite {
+		tokenCmd += " --data " + *dataDir
+	}
+	fmt.Fprintf(a.stdout, "Get a token: %s\nthen send it as the header  Authorization: Bearer <token>\n", tokenCmd)
+	if a.ready != nil {
+		a.ready(ln.Addr().String())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %v", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	log.Info().Msg("shutting down")
+	return srv.Shutdown(shutdownCtx)
+}
+
+func (a *app) migrate(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errUsage{"migrate: say up, down, status or unlock"}
+	}
+	action := args[0]
+	fs := a.flags("migrate " + action)
+	dataDir := fs.String("data", "data", "folder of the SQLite database")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if action != "up" && action != "down" && action != "status" && action != "unlock" {
+		return errUsage{fmt.Sprintf("migrate: unknown action %q; say up, down, status or unlock", action)}
+	}
+	d, err := db.Open(ctx, db.Config{URL: a.getenv("AIDHUB_DATABASE_URL"), DataDir: *dataDir})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	m, err := migrations.New(d)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "up":
+		names, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := catalog.NewService(d, regions.Chongqing(), time.Now).SeedDefaults(ctx); err != nil {
+			return err
+		}
+		report(a, "applied", names)
+	case "down":
+		names, err := m.Down(ctx)
+		if err != nil {
+			return err
+		}
+		report(a, "rolled back", names)
+	case "status":
+		st, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(a.stdout, "%s\t%s\n", s.Name, state)
+		}
+	case "unlock":
+		if err := m.Unlock(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, "migration lock released")
+	}
+	return nil
+}
+
+func report(a *app, verb string, names []string) {
+	if len(names) == 0 {
+		fmt.Fprintf(a.stdout, "nothing %s\n", verb)
+		return
+	}
+	for _, n := range names {
+		fmt.Fprintf(a.stdout, "%s %s\n", verb, n)
+	}
+}
+
+func (a *app) seed(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "demo" {
+		return errUsage{"seed: say `seed demo`"}
+	}
+	fs := a.flags("seed demo")
+	dataDir := fs.String("data", "data", "folder of the SQLite database")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	h, err := a.open(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	res, err := demo.Load(ctx, h.catalog, h.catalog.Today())
+	if err != nil {
+		return err
+	}
+	if res.Organizations == 0 {
+		fmt.Fprintln(a.stdout, "the hub already has organizations; demo data not loaded")
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "loaded %d organizations and %d resources (%d published)\n", res.Organizations, res.Resources, res.Published)
+	return nil
+}
+
+func (a *app) token(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errUsage{"token: say `token create --role ROLE`"}
+	}
+	fs := a.flags("token create")
+	role := fs.String("role", "", "ADMIN, CASE_MANAGER, CHARITY or DONOR")
+	org := fs.String("org", "", "organization ID (number or global ID) a CHARITY token acts for")
+	region := fs.String("region", "", "division-code prefix a CASE_MANAGER token is scoped to")
+	label := fs.String("label", "", "a note on who holds the token")
+	dataDir := fs.String("data", "data", "folder of the SQLite database")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("token create: unexpected argument %q", fs.Arg(0))}
+	}
+	r, ok := auth.ParseRole(*role)
+	if !ok {
+		return errUsage{fmt.Sprintf("token create: --role must be ADMIN, CASE_MANAGER, CHARITY or DONOR, not %q", *role)}
+	}
+	var orgID int64
+	if *org != "" {
+		id, err := parseOrgID(*org)
+		if err != nil {
+			return errUsage{"token create: " + err.Error()}
+		}
+		orgID = id
+	}
+	h, err := a.open(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	tok, err := h.tokens.Create(ctx, auth.NewToken{Role: r, OrganizationID: orgID, RegionPrefix: *region, Label: *label})
+	if err != nil {
+		return err
+	}
+	// Only the token on stdout, so `TOKEN=$(aidhub token create …)` works.
+	fmt.Fprintln(a.stdout, tok)
+	return nil
+}
+
+// parseOrgID accepts a row number or an Organization global ID.
+func parseOrgID(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return n, nil
+	}
+	if id, ok := server.OrganizationRowID(s); ok {
+		return id, nil
+	}
+	return 0, fmt.Errorf("--org %q is neither an organization number nor an Organization ID", s)
+}

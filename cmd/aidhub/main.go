@@ -1,0 +1,114 @@
+// Command aidhub runs the aidhub social-assistance hub and its chores.
+//
+//	aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo]
+//	aidhub migrate up|down|status|unlock [--data DIR]
+//	aidhub seed demo [--data DIR]
+//	aidhub token create --role ROLE [--org ID] [--region CODE] [--label TEXT] [--data DIR]
+//
+// AIDHUB_DATABASE_URL=postgres://… selects PostgreSQL instead of SQLite in
+// the data folder; AIDHUB_ENV=production turns off introspection and GraphiQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(a.run(ctx, os.Args[1:]))
+}
+
+// app is the command line with its outside world passed in, so tests can
+// run it in-process.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// ready, when set, receives the serving address once serve listens.
+	ready func(addr string)
+}
+
+const usage = `aidhub — a GraphQL hub for social assistance
+
+Usage:
+  aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo]
+  aidhub migrate up|down|status|unlock [--data DIR]
+  aidhub seed demo [--data DIR]
+  aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR [--org ID] [--region CODE] [--label TEXT] [--data DIR]
+
+Environment:
+  AIDHUB_DATABASE_URL  postgres://user@host:5432/db selects PostgreSQL (default: SQLite in --data)
+  AIDHUB_ENV           production turns off introspection and GraphiQL
+  AIDHUB_LOG_LEVEL     debug, info (default), warn or error
+`
+
+// errUsage marks errors that are the caller's words, answered with exit 2.
+type errUsage struct{ msg string }
+
+func (e errUsage) Error() string { return e.msg }
+
+func (a *app) run(ctx context.Context, args []string) int {
+	err := a.dispatch(ctx, args)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	// One line, never a stack trace.
+	fmt.Fprintln(a.stderr, "aidhub: "+strings.Join(strings.Fields(err.Error()), " "))
+	var u errUsage
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(a.stderr, usage)
+		return errUsage{"no command given"}
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return a.serve(ctx, rest)
+	case "migrate":
+		return a.migrate(ctx, rest)
+	case "seed":
+		return a.seed(ctx, rest)
+	case "token":
+		return a.token(ctx, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(a.stdout, usage)
+		return nil
+	default:
+		return errUsage{fmt.Sprintf("unknown command %q; run `aidhub help`", cmd)}
+	}
+}
+
+// flags returns a flag set that reports errors as one line instead of
+// printing usage by itself.
+func (a *app) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return nil
+}

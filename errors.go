@@ -1,0 +1,71 @@
+// Package aidhub holds what every part of the hub shares: the error type with
+// its codes. Domain packages return *Error for anything a caller can act on;
+// the GraphQL layer presents those codes and hides every other error.
+package aidhub
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes shown to API clients in extensions.code.
+const (
+	EBADINPUT        = "BAD_USER_INPUT"
+	EUNAUTHENTICATED = "UNAUTHENTICATED"
+	EFORBIDDEN       = "FORBIDDEN"
+	ENOTFOUND        = "NOT_FOUND"
+	ECONFLICT        = "CONFLICT"
+	EINTERNAL        = "INTERNAL"
+)
+
+// Error is an application error whose Code and Message are safe to show.
+type Error struct {
+	Code    string
+	Message string
+	// Field names the input field at fault, when there is one.
+	Field string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Message)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a BAD_USER_INPUT error about one input field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EBADINPUT, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the safe message of err: the *Error's message, or
+// "internal error" for anything else.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		if e.Field != "" {
+			return e.Field + ": " + e.Message
+		}
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,133 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/graph/model"
+)
+
+func (r *Resolver) snapshot(ctx context.Context) (*catalog.Catalog, error) {
+	return loadersFor(ctx).catalog()
+}
+
+func pageArgs(first *int, after *string) (catalog.PageArgs, error) {
+	a := catalog.PageArgs{}
+	if first != nil {
+		a.First = *first
+		if a.First == 0 {
+			a.First = -1 // zero is asked for explicitly: refuse rather than default
+		}
+	}
+	var err error
+	a.After, err = decodeCursor(after)
+	return a, err
+}
+
+func pageInfo(ids []int64, hasNext bool, after int64) *model.PageInfo {
+	pi := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: after > 0}
+	if len(ids) > 0 {
+		start, end := encodeCursor(ids[0]), encodeCursor(ids[len(ids)-1])
+		pi.StartCursor, pi.EndCursor = &start, &end
+	}
+	return pi
+}
+
+func resourceConnection(p *catalog.Page[*catalog.Resource], after int64) *model.ResourceConnection {
+	c := &model.ResourceConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, after)}
+	c.Edges = make([]*model.ResourceEdge, len(p.Items))
+	for i, res := range p.Items {
+		c.Edges[i] = &model.ResourceEdge{Cursor: encodeCursor(res.ID), Node: res}
+	}
+	return c
+}
+
+// opt turns a GraphQL omittable field into a domain patch field.
+func opt[T any](o graphql.Omittable[*T]) catalog.Opt[T] {
+	v, set := o.ValueOK()
+	if !set {
+		return catalog.Opt[T]{}
+	}
+	return catalog.Opt[T]{Set: true, Value: v}
+}
+
+// optInt64 is opt for GraphQL Int fields held as int64 in the domain.
+func optInt64(o graphql.Omittable[*int]) catalog.Opt[int64] {
+	v, set := o.ValueOK()
+	if !set {
+		return catalog.Opt[int64]{}
+	}
+	if v == nil {
+		return catalog.Null[int64]()
+	}
+	return catalog.Some(int64(*v))
+}
+
+// optValue is for fields that cannot be cleared: null leaves them as they are.
+func optValue[T any](o graphql.Omittable[*T]) *T {
+	v, _ := o.ValueOK()
+	return v
+}
+
+func optList(o graphql.Omittable[[]string]) *[]string {
+	v, set := o.ValueOK()
+	if !set {
+		return nil
+	}
+	if v == nil {
+		v = []string{}
+	}
+	return &v
+}
+
+func ptrOpt[T any](v *T) catalog.Opt[T] {
+	if v == nil {
+		return catalog.Opt[T]{}
+	}
+	return catalog.Some(*v)
+}
+
+func int64Opt(v *int) catalog.Opt[int64] {
+	if v == nil {
+		return catalog.Opt[int64]{}
+	}
+	return catalog.Some(int64(*v))
+}
+
+func listPtr(v []string) *[]string {
+	if v == nil {
+		return nil
+	}
+	return &v
+}
+
+func deref[T any](v *T) T {
+	var zero T
+	if v == nil {
+		return zero
+	}
+	return *v
+}
+
+// optString is for text fields: null clears them to "".
+func optString(o graphql.Omittable[*string]) *string {
+	v, set := o.ValueOK()
+	if !set {
+		return nil
+	}
+	if v == nil {
+		empty := ""
+		return &empty
+	}
+	return v
+}
+
+func versionPtr(v *int) *int64 {
+	if v == nil {
+		return nil
+	}
+	n := int64(*v)
+	return &n
+}

@@ -1,0 +1,79 @@
+package graph
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/graph/gqltypes"
+	"github.com/aidhub/aidhub/graph/model"
+)
+
+// node resolves a global ID. IDs that are not ours, or name something the
+// caller may not see, are NOT_FOUND alike, so existence does not leak.
+func (r *Resolver) node(ctx context.Context, id string) (gqltypes.Node, error) {
+	notFound := aidhub.Errorf(aidhub.ENOTFOUND, "no object with ID %q", clipID(id))
+	typ, key, ok := parseGlobalID(id)
+	if !ok {
+		return nil, notFound
+	}
+	switch typ {
+	case typeResource, typeOrganization:
+		n, err := strconv.ParseInt(key, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, notFound
+		}
+		if typ == typeResource {
+			return r.CatalogService.Resource(ctx, n)
+		}
+		return r.CatalogService.Organization(ctx, n)
+	case typeGroup, typeCategory, typeItem:
+		cat, err := r.snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var found gqltypes.Node
+		switch typ {
+		case typeGroup:
+			if g, ok := cat.Group(key); ok {
+				found = g
+			}
+		case typeCategory:
+			if c, ok := cat.Category(key); ok {
+				found = c
+			}
+		case typeItem:
+			if it, ok := cat.Item(key); ok {
+				found = it
+			}
+		}
+		if found == nil {
+			return nil, notFound
+		}
+		return found, nil
+	}
+	return nil, notFound
+}
+
+func (r *Resolver) transition(ctx context.Context, input model.ResourceTransitionInput,
+	do func(context.Context, int64, *int64) (*catalog.Resource, error),
+) (*model.ResourceTransitionPayload, error) {
+	id, err := decodeRowID("id", typeResource, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := do(ctx, id, versionPtr(input.ExpectedVersion))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ResourceTransitionPayload{Resource: res}, nil
+}
+
+func planEntries(entries []catalog.PlanEntry) []*catalog.PlanEntry {
+	out := make([]*catalog.PlanEntry, len(entries))
+	for i := range entries {
+		out[i] = &entries[i]
+	}
+	return out
+}

@@ -1,0 +1,12 @@
+// Package graph is the GraphQL adapter: resolvers decode arguments, call the
+// domain services and encode results; nothing else happens here.
+package graph
+
+import (
+	"github.com/aidhub/aidhub/catalog"
+)
+
+// Resolver holds the services resolvers call. It is built once per server.
+type Resolver struct {
+	CatalogService *catalog.Service
+}

@@ -1,0 +1,234 @@
+// Package server wires the HTTP side of the hub: the GraphQL endpoint with
+// its transports and limits, GraphiQL, health checks, authentication and
+// one structured log line per request.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/graph"
+)
+
+// Limits bound what one request may ask for.
+type Limits struct {
+	MaxBodyBytes   int64
+	MaxComplexity  int
+	MaxTokens      int
+	MaxDepth       int
+	MaxAliases     int
+	RequestTimeout time.Duration
+}
+
+// DefaultLimits fit the API's own largest legitimate queries with room.
+var DefaultLimits = Limits{
+	MaxBodyBytes:   1 << 20,
+	MaxComplexity:  5000,
+	MaxTokens:      10000,
+	MaxDepth:       12,
+	MaxAliases:     30,
+	RequestTimeout: 30 * time.Second,
+}
+
+// Config configures the HTTP handler.
+type Config struct {
+	// Production turns off introspection and GraphiQL.
+	Production bool
+	Limits     Limits
+}
+
+// Deps are the services the handler serves.
+type Deps struct {
+	DB      *db.DB
+	Catalog *catalog.Service
+	Tokens  *auth.Tokens
+	Log     zerolog.Logger
+}
+
+// New returns the hub's HTTP handler.
+func New(cfg Config, deps Deps) http.Handler {
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	gql := newGraphQL(cfg, deps)
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", authenticate(deps.Tokens, withLoaders(deps.Catalog, limitBody(cfg.Limits.MaxBodyBytes, gql))))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := deps.DB.PingContext(ctx); err != nil {
+			requestLog(r.Context()).Warn().Err(err).Msg("readiness: database unreachable")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": "ok"})
+	})
+	if !cfg.Production {
+		mux.Handle("GET /{$}", playground.Handler("aidhub GraphiQL", "/graphql"))
+	}
+	return requestLogging(deps.Log, mux)
+}
+
+func newGraphQL(cfg Config, deps Deps) http.Handler {
+	es := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog},
+		Complexity: graph.Complexity(),
+	})
+	srv := handler.New(es)
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			p, err := principalFor(ctx, deps.Tokens, payload.Authorization())
+			if err != nil {
+				return ctx, nil, err
+			}
+			return auth.WithPrincipal(ctx, p), nil, nil
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	srv.SetDisableSuggestion(cfg.Production)
+	if !cfg.Production {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
+	srv.Use(graph.ShapeLimits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases})
+	srv.AroundFields(graph.Authorize)
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		oc := graphql.GetOperationContext(ctx)
+		if info := infoFrom(ctx); info != nil && oc.Operation != nil {
+			info.operation = oc.OperationName
+			info.opType = string(oc.Operation.Operation)
+		}
+		return next(ctx)
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if info := infoFrom(ctx); info != nil && resp != nil {
+			for _, e := range resp.Errors {
+				if code, ok := e.Extensions["code"].(string); ok {
+					info.addCode(code)
+				}
+			}
+		}
+		return resp
+	})
+	srv.SetErrorPresenter(graph.ErrorPresenter(deps.Log))
+	srv.SetRecoverFunc(graph.Recover(deps.Log))
+	timeout := cfg.Limits.RequestTimeout
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			srv.ServeHTTP(w, r) // long-lived: no request timeout
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// authenticate puts the caller's principal into the request context. No
+// token is an anonymous caller; a bad token is refused outright, because a
+// client that sends one expects to be someone.
+func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := principalFor(r.Context(), tokens, r.Header.Get("Authorization"))
+		if err != nil {
+			if aidhub.ErrorCode(err) == aidhub.EINTERNAL {
+				requestLog(r.Context()).Error().Err(err).Msg("authentication failed")
+			}
+			writeGraphQLError(w, r, http.StatusUnauthorized, err)
+			return
+		}
+		if info := infoFrom(r.Context()); info != nil {
+			info.role = string(p.Role)
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+func principalFor(ctx context.Context, tokens *auth.Tokens, header string) (auth.Principal, error) {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return auth.AnonymousPrincipal, nil
+	}
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return auth.AnonymousPrincipal, aidhub.Errorf(aidhub.EUNAUTHENTICATED, "the Authorization header must be `Bearer <token>`")
+	}
+	return tokens.Authenticate(ctx, strings.TrimSpace(token))
+}
+
+func withLoaders(svc *catalog.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(graph.WithLoaders(r.Context(), svc)))
+	})
+}
+
+// limitBody refuses bodies over max bytes with 413 before gqlgen reads them.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeGraphQLError(w, r, http.StatusRequestEntityTooLarge,
+				aidhub.Errorf(aidhub.EBADINPUT, "the request body is larger than %d bytes", max))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeGraphQLError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	code := aidhub.ErrorCode(err)
+	if info := infoFrom(r.Context()); info != nil {
+		info.addCode(code)
+	}
+	ct := "application/graphql-response+json"
+	if strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "graphql-response") {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="aidhub"`)
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": aidhub.ErrorMessage(err), "extensions": map[string]string{"code": code}}},
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// OrganizationRowID decodes an Organization global ID, for the command line.
+func OrganizationRowID(id string) (int64, bool) {
+	n, err := graph.DecodeOrganizationID(id)
+	return n, err == nil
+}
