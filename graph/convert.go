@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/aidhub/aidhub"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/aidhub/aidhub/catalog"
@@ -16,10 +18,10 @@ func (r *Resolver) snapshot(ctx context.Context) (*catalog.Catalog, error) {
 func pageArgs(first *int, after *string) (catalog.PageArgs, error) {
 	a := catalog.PageArgs{}
 	if first != nil {
-		a.First = *first
-		if a.First == 0 {
-			a.First = -1 // zero is asked for explicitly: refuse rather than default
+		if *first < 1 || *first > catalog.MaxPage {
+			return a, aidhub.Invalid("first", "must be 1 to %d, got %d", catalog.MaxPage, *first)
 		}
+		a.First = *first
 	}
 	var err error
 	a.After, err = decodeCursor(after)

@@ -37,7 +37,14 @@ func decodeRowID(field, typ, id string) (int64, error) {
 			return n, nil
 		}
 	}
-	return 0, aidhub.Invalid(field, "%q is not a %s ID", clipID(id), typ)
+	if typ == cursorPrefix {
+		return 0, aidhub.Invalid(field, "%q is not a cursor of this list", clipID(id))
+	}
+	article := "a"
+	if strings.ContainsRune("AEIOU", rune(typ[0])) {
+		article = "an"
+	}
+	return 0, aidhub.Invalid(field, "%q is not %s %s ID", clipID(id), article, typ)
 }
 
 func clipID(id string) string {

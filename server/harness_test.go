@@ -1,0 +1,217 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/regions"
+	"github.com/aidhub/aidhub/server"
+)
+
+// fixedNow is the tests' clock: 2026-11-28 12:00 in Chongqing.
+func fixedNow() time.Time { return time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC) }
+
+// hub is a real handler over a real database with one token per role.
+type hub struct {
+	t      *testing.T
+	db     *db.DB
+	svc    *catalog.Service
+	srv    *httptest.Server
+	logs   *syncBuffer
+	orgA   *catalog.Organization
+	orgB   *catalog.Organization
+	tokens map[string]string // "admin", "charityA", "charityB", "caseManager", "donor", "anonymous" ("")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newHub(t *testing.T, d *db.DB, cfg server.Config) *hub {
+	t.Helper()
+	ctx := context.Background()
+	dir := regions.Chongqing()
+	svc := catalog.NewService(d, dir, fixedNow)
+	if _, err := svc.SeedDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.NewTokens(d, dir, fixedNow)
+	admin := auth.WithPrincipal(ctx, auth.System)
+	orgA, err := svc.CreateOrganization(admin, catalog.NewOrganization{Name: "重庆市慈善总会", Kind: catalog.KindCharity, DivisionCode: "500103"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgB, err := svc.CreateOrganization(admin, catalog.NewOrganization{Name: "沙坪坝区社会工作服务中心", Kind: catalog.KindSocialOrganization, DivisionCode: "500106"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hub{t: t, db: d, svc: svc, orgA: orgA, orgB: orgB, logs: &syncBuffer{}, tokens: map[string]string{"anonymous": ""}}
+	for name, nt := range map[string]auth.NewToken{
+		"admin":       {Role: auth.Admin},
+		"charityA":    {Role: auth.Charity, OrganizationID: orgA.ID},
+		"charityB":    {Role: auth.Charity, OrganizationID: orgB.ID},
+		"caseManager": {Role: auth.CaseManager, RegionPrefix: "500103"},
+		"donor":       {Role: auth.Donor},
+	} {
+		tok, err := tokens.Create(ctx, nt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.tokens[name] = tok
+	}
+	log := zerolog.New(h.logs)
+	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Tokens: tokens, Log: log}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type response struct {
+	Status      int
+	ContentType string
+	Data        map[string]any
+	Errors      []gqlError
+	Raw         string
+}
+
+func (r response) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// do posts a GraphQL request as the named caller.
+func (h *hub) do(caller, query string, vars map[string]any) response {
+	h.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if tok := h.tokens[caller]; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return h.send(req)
+}
+
+func (h *hub) send(req *http.Request) response {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Raw: string(raw)}
+	var parsed struct {
+		Data   map[string]any `json:"data"`
+		Errors []gqlError     `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &parsed); err != nil && strings.HasPrefix(out.ContentType, "application/") {
+		h.t.Fatalf("response is not JSON: %v: %s", err, raw)
+	}
+	out.Data, out.Errors = parsed.Data, parsed.Errors
+	return out
+}
+
+// get walks a path of keys through decoded JSON.
+func get(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// fingerprint summarizes every table a mutation might write, so a refused
+// mutation can be shown to have written nothing.
+func (h *hub) fingerprint() string {
+	h.t.Helper()
+	var parts []string
+	for _, q := range []string{
+		"SELECT count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at), '') FROM resources",
+		"SELECT count(*) FROM resource_items",
+		"SELECT count(*) FROM resource_groups",
+		"SELECT count(*) FROM resource_coverage",
+		"SELECT count(*) FROM organizations",
+		"SELECT count(*) || '/' || coalesce(sum(tier), 0) FROM population_groups",
+		"SELECT count(*) || '/' || coalesce(sum(duplicate_window_days), 0) FROM service_categories",
+		"SELECT count(*) FROM service_items",
+		"SELECT count(*) FROM plan_entries",
+		"SELECT count(*) FROM api_tokens",
+	} {
+		var s string
+		if h.db.IsPostgres() {
+			q = strings.ReplaceAll(q, "coalesce(max(updated_at), '')", "coalesce(max(updated_at)::text, '')")
+		}
+		if err := h.db.QueryRowContext(context.Background(), q).Scan(&s); err != nil {
+			h.t.Fatalf("%s: %v", q, err)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// resource creates a resource for org through the service, ready to publish,
+// and moves it to status.
+func (h *hub) resource(org *catalog.Organization, status catalog.Status) *catalog.Resource {
+	h.t.Helper()
+	ctx := auth.WithPrincipal(context.Background(), auth.System)
+	title, items, groups, cover := "困难家庭学生助学金", []string{"SCHOOL_GRANT"}, []string{"DIBAO"}, []string{"500103"}
+	r, err := h.svc.CreateResource(ctx, org.ID, catalog.ResourcePatch{
+		Title: &title, ItemCodes: &items, GroupCodes: &groups, Coverage: &cover,
+		CapacityUnits: catalog.Some(int64(10)),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	switch status {
+	case catalog.Draft:
+	case catalog.Published:
+		r, err = h.svc.PublishResource(ctx, r.ID, nil)
+	case catalog.Paused:
+		if _, err = h.svc.PublishResource(ctx, r.ID, nil); err == nil {
+			r, err = h.svc.PauseResource(ctx, r.ID, nil)
+		}
+	case catalog.Closed:
+		r, err = h.svc.CloseResource(ctx, r.ID, nil)
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
