@@ -15,7 +15,9 @@ import (
 func TestBadInput(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		h := newHub(t, d, server.Config{})
-		published := func() map[string]any { return map[string]any{"id": resourceID(h.resource(h.orgA, catalog.Published).ID)} }
+		published := func() map[string]any {
+			return map[string]any{"id": resourceID(h.resource(h.orgA, catalog.Published).ID)}
+		}
 		draft := func() map[string]any { return map[string]any{"id": resourceID(h.resource(h.orgA, catalog.Draft).ID)} }
 		closed := func() map[string]any { return map[string]any{"id": resourceID(h.resource(h.orgA, catalog.Closed).ID)} }
 		none := func() map[string]any { return nil }
@@ -82,7 +84,9 @@ func TestBadInput(t *testing.T) {
 			{"resource: resource ID as organization ID", "admin", res(map[string]any{"organizationId": resourceID(1)}), create, "BAD_USER_INPUT"},
 
 			// updateResource
-			{"update: unknown ID", "charityA", func() map[string]any { return map[string]any{"in": map[string]any{"id": resourceID(999999), "title": "x"}} }, update, "NOT_FOUND"},
+			{"update: unknown ID", "charityA", func() map[string]any {
+				return map[string]any{"in": map[string]any{"id": resourceID(999999), "title": "x"}}
+			}, update, "NOT_FOUND"},
 			{"update: malformed ID", "charityA", func() map[string]any { return map[string]any{"in": map[string]any{"id": "%%%", "title": "x"}} }, update, "BAD_USER_INPUT"},
 			{"update: title cleared", "charityA", upd(map[string]any{"title": nil}), update, "BAD_USER_INPUT"},
 			{"update: age range inverted", "charityA", upd(map[string]any{"ageMin": 70, "ageMax": 10}), update, "BAD_USER_INPUT"},
