@@ -133,6 +133,9 @@ func (s *Service) ListOrganizations(ctx context.Context, f OrganizationFilter, p
 	if err := page.validate(); err != nil {
 		return nil, err
 	}
+	if f.Kind != nil && !f.Kind.Valid() {
+		return nil, aidhub.Invalid("filter.kind", "must be CHARITY, GOVERNMENT or SOCIAL_ORGANIZATION")
+	}
 	if f.LocatedIn != nil {
 		if reason := s.regions.Check(*f.LocatedIn); reason != "" {
 			return nil, aidhub.Invalid("filter.locatedIn", "%s", reason)

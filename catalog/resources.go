@@ -447,7 +447,10 @@ func (s *Service) change(ctx context.Context, id int64, expectedVersion *int64, 
 		if n, _ := res.RowsAffected(); n != 1 {
 			return aidhub.Errorf(aidhub.ECONFLICT, "resource %d changed while this change was made: reload it and try again", r.ID)
 		}
-		return writeLinks(ctx, tx, r)
+		if err := writeLinks(ctx, tx, r); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, r.ID)
 	})
 	if err != nil {
 		return nil, wrap(err, "catalog: %s %d", action, id)
@@ -598,6 +601,11 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 	if err != nil {
 		return nil, err
 	}
+	if f.ItemCode != nil {
+		if _, ok := cat.Item(*f.ItemCode); !ok {
+			return nil, aidhub.Invalid("filter.itemCode", "%q is not a known service item", clip(*f.ItemCode))
+		}
+	}
 	var items []string
 	switch {
 	case f.CategoryCode != nil:
@@ -616,9 +624,6 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 			items = []string{""} // matches nothing, keeps the query shape
 		}
 	case f.ItemCode != nil:
-		if _, ok := cat.Item(*f.ItemCode); !ok {
-			return nil, aidhub.Invalid("filter.itemCode", "%q is not a known service item", clip(*f.ItemCode))
-		}
 		items = []string{*f.ItemCode}
 	}
 	if f.GroupCode != nil {
@@ -720,4 +725,62 @@ func (r *Resource) Capacity() *Capacity {
 		Units: r.CapacityUnits, UnitsLeft: r.UnitsLeft(), UnitsTaken: r.UnitsTaken,
 		BudgetFen: r.CapacityBudgetFen, BudgetLeftFen: r.BudgetLeftFen(), BudgetTakenFen: r.BudgetTakenFen,
 	}
+}
+
+// ScanResources returns up to limit resources with IDs above afterID, in ID
+// order, with their links, whatever their status. It is for the hub's own
+// jobs (index rebuilds, sweeps), not for callers: it checks no principal.
+func (s *Service) ScanResources(ctx context.Context, afterID int64, limit int, statuses ...Status) ([]*Resource, error) {
+	var rows []*Resource
+	q := s.db.NewSelect().Model(&rows).Where("r.id > ?", afterID).OrderExpr("r.id").Limit(int64(limit))
+	if len(statuses) > 0 {
+		q = q.Where("r.status IN (?)", bun.In(statuses))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("catalog: scan resources after %d: %w", afterID, err)
+	}
+	if err := loadLinks(ctx, s.db, rows); err != nil {
+		return nil, fmt.Errorf("catalog: scan resources after %d: %w", afterID, err)
+	}
+	return rows, nil
+}
+
+// LoadResource returns one resource whatever its status, for the hub's own
+// jobs; it checks no principal. Errors: NOT_FOUND.
+func (s *Service) LoadResource(ctx context.Context, idb bun.IDB, id int64) (*Resource, error) {
+	if idb == nil {
+		idb = s.db
+	}
+	r, err := loadResource(ctx, idb, id)
+	return r, wrap(err, "catalog: load resource %d", id)
+}
+
+// DB returns the service's database, for adapters that share its transactions.
+func (s *Service) DB() *db.DB { return s.db }
+
+// ResourcesByID returns the resources with the given IDs in the same order,
+// nil where one does not exist or the caller may not see it.
+func (s *Service) ResourcesByID(ctx context.Context, ids []int64) ([]*Resource, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []*Resource
+	if err := s.db.NewSelect().Model(&rows).Where("r.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("catalog: load resources: %w", err)
+	}
+	if err := loadLinks(ctx, s.db, rows); err != nil {
+		return nil, fmt.Errorf("catalog: load resources: %w", err)
+	}
+	p := auth.FromContext(ctx)
+	byID := make(map[int64]*Resource, len(rows))
+	for _, r := range rows {
+		if visible(p, r) {
+			byID[r.ID] = r
+		}
+	}
+	out := make([]*Resource, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
 }

@@ -24,12 +24,38 @@ type Service struct {
 	db      *db.DB
 	regions *regions.Directory
 	now     func() time.Time
+	outbox  Outbox
 }
+
+// Outbox hears of every change to a resource inside the change's own
+// transaction, so what must follow the change (the search index, re-matching)
+// is committed with it or not at all.
+type Outbox interface {
+	ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithOutbox sends resource changes to o.
+func WithOutbox(o Outbox) Option { return func(s *Service) { s.outbox = o } }
 
 // NewService returns a service over d. now is the clock (time.Now in
 // production, fixed in tests).
-func NewService(d *db.DB, dir *regions.Directory, now func() time.Time) *Service {
-	return &Service{db: d, regions: dir, now: now}
+func NewService(d *db.DB, dir *regions.Directory, now func() time.Time, opts ...Option) *Service {
+	s := &Service{db: d, regions: dir, now: now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// changed tells the outbox, inside tx, that a resource changed.
+func (s *Service) changed(ctx context.Context, tx bun.Tx, id int64) error {
+	if s.outbox == nil {
+		return nil
+	}
+	return s.outbox.ResourceChanged(ctx, tx, id)
 }
 
 // Regions returns the division directory the service validates against.
@@ -123,6 +149,11 @@ func (s *Service) SeedDefaults(ctx context.Context) (bool, error) {
 		seeded = true
 		return nil
 	})
+	if db.IsUniqueViolation(err) {
+		// Another hub seeded the empty catalog at the same moment (on
+		// PostgreSQL both saw it empty); its transaction holds the defaults.
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("catalog: seed defaults: %w", err)
 	}

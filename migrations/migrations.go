@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun/migrate"
 
 	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/jobs"
 )
 
 //go:embed pg/*.sql sqlite/*.sql
@@ -30,7 +31,8 @@ func FS(dialect string) (fs.FS, error) {
 
 // Migrator runs the migrations of one database.
 type Migrator struct {
-	m *migrate.Migrator
+	m  *migrate.Migrator
+	db *db.DB
 }
 
 // New returns a migrator for d's dialect.
@@ -43,7 +45,7 @@ func New(d *db.DB) (*Migrator, error) {
 	if err := ms.Discover(fsys); err != nil {
 		return nil, fmt.Errorf("migrations: discover: %w", err)
 	}
-	return &Migrator{m: migrate.NewMigrator(d.DB, ms, migrate.WithMarkAppliedOnSuccess(true))}, nil
+	return &Migrator{m: migrate.NewMigrator(d.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), db: d}, nil
 }
 
 // ErrLocked is returned when another process held the migration lock for the
@@ -75,7 +77,9 @@ func (mg *Migrator) locked(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-// Up applies every pending migration and returns their names.
+// Up applies every pending migration, then River's (the job queue keeps
+// its own tables and history), and returns the names of the hub's
+// migrations it applied.
 func (mg *Migrator) Up(ctx context.Context) ([]string, error) {
 	var names []string
 	err := mg.locked(ctx, func() error {
@@ -86,7 +90,7 @@ func (mg *Migrator) Up(ctx context.Context) ([]string, error) {
 		for _, m := range group.Migrations {
 			names = append(names, m.Name)
 		}
-		return nil
+		return jobs.Migrate(ctx, mg.db, nil)
 	})
 	return names, err
 }
