@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	bbolt "go.etcd.io/bbolt"
 	"html"
 	"os"
 	"path/filepath"
@@ -97,7 +98,12 @@ func (b *Bleve) index() (bleve.Index, error) {
 	if b.idx != nil && b.target == target {
 		return b.idx, nil
 	}
-	opened, err := bleve.Open(filepath.Join(b.dir, target))
+	// Bleve holds a file lock on an open index; without a timeout a second
+	// process (reindex while serve runs) would wait forever.
+	opened, err := bleve.OpenUsing(filepath.Join(b.dir, target), map[string]any{"bolt_timeout": "2s"})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("search: the Bleve index in %s is in use by another aidhub process (stop `aidhub serve` first)", b.dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("search: open bleve index %s: %w", target, err)
 	}

@@ -1,0 +1,203 @@
+// Package hub assembles the services of one aidhub process from its
+// configuration: the database, the catalog with its outbox, the search index
+// and the job queue that keeps it in step. Commands and tests build the hub
+// the same way.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/jobs"
+	"github.com/aidhub/aidhub/migrations"
+	"github.com/aidhub/aidhub/regions"
+	"github.com/aidhub/aidhub/search"
+)
+
+// Config says where things are.
+type Config struct {
+	// DatabaseURL selects PostgreSQL; empty means SQLite in DataDir.
+	DatabaseURL string
+	DataDir     string
+	// Meili selects Meilisearch when its URL is set; otherwise Bleve in
+	// DataDir/search serves.
+	Meili search.MeiliConfig
+	// Index, when set, is used instead of opening one (tests).
+	Index search.Index
+	// Logs receives the job queue's warnings.
+	Logs io.Writer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Hub is an opened, migrated hub.
+type Hub struct {
+	DB      *db.DB
+	Catalog *catalog.Service
+	Tokens  *auth.Tokens
+	Index   search.Index
+	Syncer  *search.Syncer
+	Jobs    *jobs.Client
+}
+
+// Open opens the database, applies migrations, seeds the default catalog
+// into an empty store and opens the search index. Workers do not run until
+// Start.
+func Open(ctx context.Context, cfg Config) (*Hub, error) {
+	d, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	h, err := New(ctx, d, cfg)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// New is Open over a database already opened; Close closes it.
+func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	h := &Hub{DB: d}
+	var err error
+	fail := func(err error) (*Hub, error) {
+		h.DB = nil // the caller closes what it opened
+		h.Close()
+		return nil, err
+	}
+	m, err := migrations.New(d)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := m.Up(ctx); err != nil {
+		return fail(err)
+	}
+
+	if h.Index, err = openIndex(ctx, cfg); err != nil {
+		return fail(err)
+	}
+
+	// The worker needs the syncer, the syncer the catalog, the catalog the
+	// client's outbox and the client its workers: register the worker
+	// first and give it the syncer last.
+	worker := &search.Worker{}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, worker)
+	concurrency := 4
+	if !d.IsPostgres() {
+		concurrency = 2 // one SQLite file: more writers only queue
+	}
+	h.Jobs, err = jobs.NewClient(d, jobs.Config{
+		Workers: workers,
+		Queues:  map[string]river.QueueConfig{search.Queue: {MaxWorkers: concurrency}},
+		Logs:    cfg.Logs,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	dir := regions.Chongqing()
+	h.Catalog = catalog.NewService(d, dir, now, catalog.WithOutbox(search.Outbox{Jobs: h.Jobs}))
+	h.Tokens = auth.NewTokens(d, dir, now)
+	h.Syncer = search.NewSyncer(h.Catalog, h.Index)
+	worker.Syncer = h.Syncer
+	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {
+		return fail(err)
+	}
+	return h, nil
+}
+
+// Start runs the background workers until Close.
+func (h *Hub) Start(ctx context.Context) error {
+	if err := h.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("hub: start jobs: %w", err)
+	}
+	return nil
+}
+
+// Close stops the workers and closes the index and the database.
+func (h *Hub) Close() error {
+	var errs []error
+	if h.Jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := h.Jobs.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, err)
+		}
+		cancel()
+	}
+	if h.Index != nil {
+		errs = append(errs, h.Index.Close())
+	}
+	if h.DB != nil {
+		errs = append(errs, h.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Reindex rebuilds the index from the database and swaps it in, then
+// re-queues every resource changed while it ran, so a change that went to
+// the old index during the rebuild is not lost. progress, when set, is
+// called with the number of documents written so far.
+func (h *Hub) Reindex(ctx context.Context, progress func(n int)) (int, error) {
+	start := time.Now().UTC().Add(-time.Second) // clock skew between processes
+	n := 0
+	err := h.Index.Rebuild(ctx, func(yield func(search.Document) error) error {
+		return h.Syncer.Documents(ctx, func(d search.Document) error {
+			n++
+			if progress != nil {
+				progress(n)
+			}
+			return yield(d)
+		})
+	})
+	if err != nil {
+		return n, err
+	}
+	var ids []int64
+	if err := h.DB.NewSelect().TableExpr("resources").Column("id").Where("updated_at >= ?", start).Scan(ctx, &ids); err != nil {
+		return n, fmt.Errorf("hub: resources changed during reindex: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := h.Jobs.Insert(ctx, search.SyncArgs{ResourceID: id}, nil); err != nil {
+			return n, fmt.Errorf("hub: re-queue resource %d: %w", id, err)
+		}
+	}
+	return n, nil
+}
+
+// openIndex opens the configured search backend. It returns a nil
+// interface on error, never a typed nil, so Close can tell.
+func openIndex(ctx context.Context, cfg Config) (search.Index, error) {
+	switch {
+	case cfg.Index != nil:
+		return cfg.Index, nil
+	case cfg.Meili.URL != "":
+		m, err := search.OpenMeili(ctx, cfg.Meili)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	default:
+		dir := cfg.DataDir
+		if dir == "" {
+			dir = "data"
+		}
+		b, err := search.OpenBleve(filepath.Join(dir, "search"))
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+}
