@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/aidhub/aidhub"
@@ -38,6 +39,15 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
+		if isIntrospection(gqlErr.Path) {
+			// gqlgen refuses introspection with a plain error when it is off.
+			return &gqlerror.Error{
+				Message:    "introspection is disabled in production",
+				Path:       gqlErr.Path,
+				Locations:  gqlErr.Locations,
+				Extensions: map[string]any{"code": aidhub.EFORBIDDEN},
+			}
+		}
 		RequestLogger(ctx, log).Error().Err(err).Str("path", gqlErr.Path.String()).Msg("internal error")
 		return &gqlerror.Error{
 			Message:    "internal error",
@@ -46,6 +56,14 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": aidhub.EINTERNAL},
 		}
 	}
+}
+
+func isIntrospection(path ast.Path) bool {
+	if len(path) == 0 {
+		return false
+	}
+	name, ok := path[len(path)-1].(ast.PathName)
+	return ok && (name == "__schema" || name == "__type")
 }
 
 // Recover turns a resolver panic into an internal error, logged with its stack.

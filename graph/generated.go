@@ -19,6 +19,7 @@ import (
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
+	"github.com/aidhub/aidhub/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -76,6 +77,17 @@ type ComplexityRoot struct {
 
 	DeleteCatalogEntryPayload struct {
 		DeletedCode func(childComplexity int) int
+	}
+
+	Facet struct {
+		Field  func(childComplexity int) int
+		Values func(childComplexity int) int
+	}
+
+	FacetValue struct {
+		Count func(childComplexity int) int
+		Label func(childComplexity int) int
+		Value func(childComplexity int) int
 	}
 
 	Location struct {
@@ -159,12 +171,13 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Catalog       func(childComplexity int) int
-		Node          func(childComplexity int, id string) int
-		Organizations func(childComplexity int, filter *model.OrganizationFilter, first *int, after *string) int
-		Resource      func(childComplexity int, id string) int
-		Resources     func(childComplexity int, filter *model.ResourceFilter, first *int, after *string) int
-		Viewer        func(childComplexity int) int
+		Catalog         func(childComplexity int) int
+		Node            func(childComplexity int, id string) int
+		Organizations   func(childComplexity int, filter *model.OrganizationFilter, first *int, after *string) int
+		Resource        func(childComplexity int, id string) int
+		Resources       func(childComplexity int, filter *model.ResourceFilter, first *int, after *string) int
+		SearchResources func(childComplexity int, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) int
+		Viewer          func(childComplexity int) int
 	}
 
 	RemovePlanEntryPayload struct {
@@ -209,6 +222,20 @@ type ComplexityRoot struct {
 
 	ResourceTransitionPayload struct {
 		Resource func(childComplexity int) int
+	}
+
+	SearchHit struct {
+		Cursor         func(childComplexity int) int
+		DistanceMeters func(childComplexity int) int
+		Highlight      func(childComplexity int) int
+		Node           func(childComplexity int) int
+	}
+
+	SearchResultConnection struct {
+		Edges      func(childComplexity int) int
+		Facets     func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	ServiceCategory struct {
@@ -310,6 +337,7 @@ type QueryResolver interface {
 	Organizations(ctx context.Context, filter *model.OrganizationFilter, first *int, after *string) (*model.OrganizationConnection, error)
 	Resources(ctx context.Context, filter *model.ResourceFilter, first *int, after *string) (*model.ResourceConnection, error)
 	Resource(ctx context.Context, id string) (*catalog.Resource, error)
+	SearchResources(ctx context.Context, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) (*model.SearchResultConnection, error)
 }
 type ResourceResolver interface {
 	ID(ctx context.Context, obj *catalog.Resource) (string, error)
@@ -449,6 +477,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteCatalogEntryPayload.DeletedCode(childComplexity), true
+
+	case "Facet.field":
+		if e.ComplexityRoot.Facet.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facet.Field(childComplexity), true
+	case "Facet.values":
+		if e.ComplexityRoot.Facet.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Facet.Values(childComplexity), true
+
+	case "FacetValue.count":
+		if e.ComplexityRoot.FacetValue.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetValue.Count(childComplexity), true
+	case "FacetValue.label":
+		if e.ComplexityRoot.FacetValue.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetValue.Label(childComplexity), true
+	case "FacetValue.value":
+		if e.ComplexityRoot.FacetValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FacetValue.Value(childComplexity), true
 
 	case "Location.address":
 		if e.ComplexityRoot.Location.Address == nil {
@@ -918,6 +978,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Resources(childComplexity, args["filter"].(*model.ResourceFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.searchResources":
+		if e.ComplexityRoot.Query.SearchResources == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchResources_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchResources(childComplexity, args["query"].(*string), args["filter"].(*model.SearchFilter), args["near"].(*model.NearInput), args["sort"].(*search.Sort), args["facets"].([]string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -1104,6 +1175,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResourceTransitionPayload.Resource(childComplexity), true
 
+	case "SearchHit.cursor":
+		if e.ComplexityRoot.SearchHit.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Cursor(childComplexity), true
+	case "SearchHit.distanceMeters":
+		if e.ComplexityRoot.SearchHit.DistanceMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.DistanceMeters(childComplexity), true
+	case "SearchHit.highlight":
+		if e.ComplexityRoot.SearchHit.Highlight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Highlight(childComplexity), true
+	case "SearchHit.node":
+		if e.ComplexityRoot.SearchHit.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Node(childComplexity), true
+
+	case "SearchResultConnection.edges":
+		if e.ComplexityRoot.SearchResultConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchResultConnection.Edges(childComplexity), true
+	case "SearchResultConnection.facets":
+		if e.ComplexityRoot.SearchResultConnection.Facets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchResultConnection.Facets(childComplexity), true
+	case "SearchResultConnection.pageInfo":
+		if e.ComplexityRoot.SearchResultConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchResultConnection.PageInfo(childComplexity), true
+	case "SearchResultConnection.totalCount":
+		if e.ComplexityRoot.SearchResultConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchResultConnection.TotalCount(childComplexity), true
+
 	case "ServiceCategory.children":
 		if e.ComplexityRoot.ServiceCategory.Children == nil {
 			break
@@ -1270,10 +1391,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateServiceCategoryInput", ec.unmarshalInputCreateServiceCategoryInput),
 			graphql.NewInputUnmarshaler("CreateServiceItemInput", ec.unmarshalInputCreateServiceItemInput),
 			graphql.NewInputUnmarshaler("DeleteCatalogEntryInput", ec.unmarshalInputDeleteCatalogEntryInput),
+			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("OrganizationFilter", ec.unmarshalInputOrganizationFilter),
 			graphql.NewInputUnmarshaler("RemovePlanEntryInput", ec.unmarshalInputRemovePlanEntryInput),
 			graphql.NewInputUnmarshaler("ResourceFilter", ec.unmarshalInputResourceFilter),
 			graphql.NewInputUnmarshaler("ResourceTransitionInput", ec.unmarshalInputResourceTransitionInput),
+			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SetPlanEntryInput", ec.unmarshalInputSetPlanEntryInput),
 			graphql.NewInputUnmarshaler("UpdatePopulationGroupInput", ec.unmarshalInputUpdatePopulationGroupInput),
 			graphql.NewInputUnmarshaler("UpdateResourceInput", ec.unmarshalInputUpdateResourceInput),
@@ -1628,6 +1751,69 @@ input ResourceFilter {
   includeExpired: Boolean = false
 }
 
+# ---------------------------------------------------------------- search
+
+"Narrows a search. All given conditions must hold; the values of one condition are alternatives."
+input SearchFilter {
+  "Category codes; a category matches its sub-categories' items too."
+  categoryCodes: [String!]
+  itemCodes: [String!]
+  groupCodes: [String!]
+  organizationIds: [ID!]
+  "Resources whose coverage includes this division (e.g. a household's village code)."
+  coversRegion: DivisionCode
+  "Resources located within this division."
+  locatedIn: DivisionCode
+}
+
+"A circle on the map."
+input NearInput {
+  lat: Float!
+  lng: Float!
+  "More than 0, at most 500,000."
+  radiusMeters: Float!
+}
+
+enum SearchSort {
+  "Text relevance, then resource ID."
+  RELEVANCE
+  "Nearest first (needs ` + "`" + `near` + "`" + `); with a text query, relevance still ranks first."
+  DISTANCE
+}
+
+"One search result."
+type SearchHit {
+  cursor: String!
+  node: Resource!
+  "The title with the matched text in <em>…</em>; everything else HTML-escaped."
+  highlight: String!
+  "Distance from ` + "`" + `near` + "`" + `, when given."
+  distanceMeters: Float
+}
+
+"A facet value and how many matching resources have it."
+type FacetValue {
+  "A category or group code, a district code, or an Organization ID."
+  value: String!
+  "Its Chinese name."
+  label: String!
+  count: Int!
+}
+
+"The distribution of one field over all matches."
+type Facet {
+  field: String!
+  values: [FacetValue!]!
+}
+
+"A page of search results with totals over all matches."
+type SearchResultConnection {
+  edges: [SearchHit!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+  facets: [Facet!]!
+}
+
 # ---------------------------------------------------------------- queries
 
 type Query {
@@ -1643,6 +1829,14 @@ type Query {
   resources(filter: ResourceFilter, first: Int = 20, after: String): ResourceConnection!
   "One resource, if the caller may see it."
   resource(id: ID!): Resource
+  """
+  Searches published, unexpired resources with capacity left: Chinese full
+  text over titles, descriptions, items, categories, groups, organizations
+  and addresses; filters; a map circle. ` + "`" + `facets` + "`" + ` names any of category,
+  group, district, organization. ` + "`" + `first` + "`" + ` is 1–100; ` + "`" + `query` + "`" + ` at most 100
+  characters. Anyone may search.
+  """
+  searchResources(query: String, filter: SearchFilter, near: NearInput, sort: SearchSort = RELEVANCE, facets: [String!], first: Int = 20, after: String): SearchResultConnection!
 }
 
 # ---------------------------------------------------------------- mutations
@@ -1942,6 +2136,28 @@ func (ec *executionContext) childFields_DeleteCatalogEntryPayload(ctx context.Co
 	return nil, fmt.Errorf("no field named %q was found under type DeleteCatalogEntryPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Facet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_Facet_field(ctx, field)
+	case "values":
+		return ec.fieldContext_Facet_values(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Facet", field.Name)
+}
+
+func (ec *executionContext) childFields_FacetValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_FacetValue_value(ctx, field)
+	case "label":
+		return ec.fieldContext_FacetValue_label(ctx, field)
+	case "count":
+		return ec.fieldContext_FacetValue_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FacetValue", field.Name)
+}
+
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "address":
@@ -2148,6 +2364,34 @@ func (ec *executionContext) childFields_ResourceTransitionPayload(ctx context.Co
 		return ec.fieldContext_ResourceTransitionPayload_resource(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResourceTransitionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SearchHit_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SearchHit_node(ctx, field)
+	case "highlight":
+		return ec.fieldContext_SearchHit_highlight(ctx, field)
+	case "distanceMeters":
+		return ec.fieldContext_SearchHit_distanceMeters(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchResultConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SearchResultConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SearchResultConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SearchResultConnection_totalCount(ctx, field)
+	case "facets":
+		return ec.fieldContext_SearchResultConnection_facets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchResultConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceCategory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2732,6 +2976,68 @@ func (ec *executionContext) field_Query_resources_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_searchResources_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "query",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["query"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SearchFilter, error) {
+			return ec.unmarshalOSearchFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "near",
+		func(ctx context.Context, v any) (*model.NearInput, error) {
+			return ec.unmarshalONearInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNearInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["near"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*search.Sort, error) {
+			return ec.unmarshalOSearchSort2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋsearchᚐSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "facets",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["facets"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg6
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3201,6 +3507,130 @@ func (ec *executionContext) _DeleteCatalogEntryPayload_deletedCode(ctx context.C
 }
 func (ec *executionContext) fieldContext_DeleteCatalogEntryPayload_deletedCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteCatalogEntryPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _Facet_field(ctx context.Context, field graphql.CollectedField, obj *model.Facet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facet_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facet_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Facet", field, false, false, "String")
+}
+
+func (ec *executionContext) _Facet_values(ctx context.Context, field graphql.CollectedField, obj *model.Facet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Facet_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
+			return ec.marshalNFacetValue2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacetValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Facet_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Facet",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacetValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FacetValue_value(ctx context.Context, field graphql.CollectedField, obj *model.FacetValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _FacetValue_label(ctx context.Context, field graphql.CollectedField, obj *model.FacetValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetValue_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetValue_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql.CollectedField, obj *model.FacetValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FacetValue_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FacetValue_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Location_address(ctx context.Context, field graphql.CollectedField, obj *model.Location) (ret graphql.Marshaler) {
@@ -5103,6 +5533,50 @@ func (ec *executionContext) fieldContext_Query_resource(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_searchResources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchResources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchResources(ctx, fc.Args["query"].(*string), fc.Args["filter"].(*model.SearchFilter), fc.Args["near"].(*model.NearInput), fc.Args["sort"].(*search.Sort), fc.Args["facets"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchResultConnection) graphql.Marshaler {
+			return ec.marshalNSearchResultConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchResultConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5931,6 +6405,226 @@ func (ec *executionContext) fieldContext_ResourceTransitionPayload_resource(_ co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchHit_node(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_highlight(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_highlight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Highlight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_highlight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _SearchHit_distanceMeters(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchHit_distanceMeters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistanceMeters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SearchHit_distanceMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchHit", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SearchResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SearchResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchResultConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SearchHit) graphql.Marshaler {
+			return ec.marshalNSearchHit2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchResultConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchResultConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SearchResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchResultConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchResultConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchResultConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SearchResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchResultConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchResultConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SearchResultConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SearchResultConnection_facets(ctx context.Context, field graphql.CollectedField, obj *model.SearchResultConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SearchResultConnection_facets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Facets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
+			return ec.marshalNFacet2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SearchResultConnection_facets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Facet(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8167,6 +8861,62 @@ func UnmarshalDeleteCatalogEntryInput(ctx context.Context, raw any) (model.Delet
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNearInput(ctx context.Context, obj any) (model.NearInput, error) {
+	var it model.NearInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lat", "lng", "radiusMeters"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lat"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lat = data
+		case "lng":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lng"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lng = data
+		case "radiusMeters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("radiusMeters"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RadiusMeters = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNearInput unmarshals raw into the NearInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNearInput(ctx context.Context, raw any) (model.NearInput, error) {
+	var out model.NearInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NearInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrganizationFilter(ctx context.Context, obj any) (model.OrganizationFilter, error) {
 	var it model.OrganizationFilter
 	if obj == nil {
@@ -8406,6 +9156,83 @@ func (ec *executionContext) unmarshalInputResourceTransitionInput(ctx context.Co
 func UnmarshalResourceTransitionInput(ctx context.Context, raw any) (model.ResourceTransitionInput, error) {
 	var out model.ResourceTransitionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResourceTransitionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSearchFilter(ctx context.Context, obj any) (model.SearchFilter, error) {
+	var it model.SearchFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"categoryCodes", "itemCodes", "groupCodes", "organizationIds", "coversRegion", "locatedIn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "categoryCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCodes = data
+		case "itemCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("itemCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ItemCodes = data
+		case "groupCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupCodes = data
+		case "organizationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationIds = data
+		case "coversRegion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("coversRegion"))
+			data, err := ec.unmarshalODivisionCode2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CoversRegion = data
+		case "locatedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locatedIn"))
+			data, err := ec.unmarshalODivisionCode2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LocatedIn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSearchFilter unmarshals raw into the SearchFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSearchFilter(ctx context.Context, raw any) (model.SearchFilter, error) {
+	var out model.SearchFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SearchFilter", raw, &out)
 	return out, err
 }
 
@@ -9149,6 +9976,87 @@ func (ec *executionContext) _DeleteCatalogEntryPayload(ctx context.Context, sel 
 	return out
 }
 
+var facetImplementors = []string{"Facet"}
+
+func (ec *executionContext) _Facet(ctx context.Context, sel ast.SelectionSet, obj *model.Facet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Facet")
+		case "field":
+			out.Values[i] = ec._Facet_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._Facet_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var facetValueImplementors = []string{"FacetValue"}
+
+func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSet, obj *model.FacetValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, facetValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FacetValue")
+		case "value":
+			out.Values[i] = ec._FacetValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._FacetValue_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FacetValue_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var locationImplementors = []string{"Location"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *model.Location) graphql.Marshaler {
@@ -9770,6 +10678,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_resource(ctx, field)
 				})
+		case "searchResources":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchResources(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10072,6 +10986,102 @@ func (ec *executionContext) _ResourceTransitionPayload(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("ResourceTransitionPayload")
 		case "resource":
 			out.Values[i] = ec._ResourceTransitionPayload_resource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchHitImplementors = []string{"SearchHit"}
+
+func (ec *executionContext) _SearchHit(ctx context.Context, sel ast.SelectionSet, obj *model.SearchHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchHit")
+		case "cursor":
+			out.Values[i] = ec._SearchHit_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SearchHit_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "highlight":
+			out.Values[i] = ec._SearchHit_highlight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "distanceMeters":
+			out.Values[i] = ec._SearchHit_distanceMeters(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var searchResultConnectionImplementors = []string{"SearchResultConnection"}
+
+func (ec *executionContext) _SearchResultConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SearchResultConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchResultConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchResultConnection")
+		case "edges":
+			out.Values[i] = ec._SearchResultConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SearchResultConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SearchResultConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "facets":
+			out.Values[i] = ec._SearchResultConnection_facets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10919,6 +11929,54 @@ func (ec *executionContext) marshalNDivisionCode2ᚕstringᚄ(ctx context.Contex
 	return ret
 }
 
+func (ec *executionContext) marshalNFacet2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacetᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Facet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFacet2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFacet2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacet(ctx context.Context, sel ast.SelectionSet, v *model.Facet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Facet!")
+		return graphql.Null
+	}
+	return ec._Facet(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFacetValue2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FacetValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFacetValue2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacetValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFacetValue2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐFacetValue(ctx context.Context, sel ast.SelectionSet, v *model.FacetValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FacetValue!")
+		return graphql.Null
+	}
+	return ec._FacetValue(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFen2int64(ctx context.Context, v any) (int64, error) {
 	res, err := gqltypes.UnmarshalFen(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10931,6 +11989,20 @@ func (ec *executionContext) marshalNFen2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Fen!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -11270,6 +12342,38 @@ var (
 		auth.Donor:       "DONOR",
 	}
 )
+
+func (ec *executionContext) marshalNSearchHit2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchHit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSearchHit2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchHit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSearchHit2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchHit(ctx context.Context, sel ast.SelectionSet, v *model.SearchHit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchHit!")
+		return graphql.Null
+	}
+	return ec._SearchHit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSearchResultConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchResultConnection(ctx context.Context, sel ast.SelectionSet, v *model.SearchResultConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SearchResultConnection!")
+		return graphql.Null
+	}
+	return ec._SearchResultConnection(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNServiceCategory2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Category) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -11694,6 +12798,41 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -11746,6 +12885,14 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalInt64(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNearInput(ctx context.Context, v any) (*model.NearInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNearInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋgqltypesᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltypes.Node) graphql.Marshaler {
@@ -11852,6 +12999,44 @@ func (ec *executionContext) marshalOResourceStatus2ᚕgithubᚗcomᚋaidhubᚋai
 
 	return ret
 }
+
+func (ec *executionContext) unmarshalOSearchFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchFilter(ctx context.Context, v any) (*model.SearchFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSearchFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSearchSort2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋsearchᚐSort(ctx context.Context, v any) (*search.Sort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOSearchSort2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋsearchᚐSort[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSearchSort2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋsearchᚐSort(ctx context.Context, sel ast.SelectionSet, v *search.Sort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOSearchSort2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋsearchᚐSort[*v])
+	return res
+}
+
+var (
+	unmarshalOSearchSort2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋsearchᚐSort = map[string]search.Sort{
+		"RELEVANCE": search.ByRelevance,
+		"DISTANCE":  search.ByDistance,
+	}
+	marshalOSearchSort2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋsearchᚐSort = map[search.Sort]string{
+		search.ByRelevance: "RELEVANCE",
+		search.ByDistance:  "DISTANCE",
+	}
+)
 
 func (ec *executionContext) marshalOServiceCategory2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCategory(ctx context.Context, sel ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
 	if v == nil {

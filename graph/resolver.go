@@ -4,9 +4,11 @@ package graph
 
 import (
 	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/search"
 )
 
 // Resolver holds the services resolvers call. It is built once per server.
 type Resolver struct {
 	CatalogService *catalog.Service
+	Search         search.Index
 }

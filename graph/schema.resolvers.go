@@ -14,6 +14,7 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
+	"github.com/aidhub/aidhub/search"
 )
 
 // Groups is the resolver for the groups field.
@@ -383,6 +384,11 @@ func (r *queryResolver) Resource(ctx context.Context, id string) (*catalog.Resou
 		return nil, err
 	}
 	return r.CatalogService.Resource(ctx, rid)
+}
+
+// SearchResources is the resolver for the searchResources field.
+func (r *queryResolver) SearchResources(ctx context.Context, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) (*model.SearchResultConnection, error) {
+	return r.searchResources(ctx, query, filter, near, sort, facets, first, after)
 }
 
 // ID is the resolver for the id field.

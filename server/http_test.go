@@ -299,8 +299,8 @@ func TestReadyz_DatabaseDown(t *testing.T) {
 
 func TestProduction(t *testing.T) {
 	h := newHub(t, dbtest.SQLite(t), server.Config{Production: true})
-	if resp := h.do("anonymous", `{ __schema { queryType { name } } }`, nil); len(resp.Errors) == 0 {
-		t.Fatalf("introspection is on in production: %s", resp.Raw)
+	if resp := h.do("anonymous", `{ __schema { queryType { name } } }`, nil); len(resp.Errors) == 0 || resp.Errors[0].Extensions["code"] != "FORBIDDEN" {
+		t.Fatalf("introspection in production must be FORBIDDEN: %s", resp.Raw)
 	}
 	if resp := h.do("anonymous", `{ viewer { role } }`, nil); len(resp.Errors) > 0 {
 		t.Fatalf("ordinary queries must work: %s", resp.Raw)

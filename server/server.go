@@ -24,6 +24,7 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph"
+	"github.com/aidhub/aidhub/search"
 )
 
 // Limits bound what one request may ask for.
@@ -58,7 +59,9 @@ type Deps struct {
 	DB      *db.DB
 	Catalog *catalog.Service
 	Tokens  *auth.Tokens
-	Log     zerolog.Logger
+	// Search serves searchResources; nil turns search off.
+	Search search.Index
+	Log    zerolog.Logger
 }
 
 // New returns the hub's HTTP handler.
@@ -80,7 +83,17 @@ func New(cfg Config, deps Deps) http.Handler {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": "ok"})
+		// Search down is degraded, not unready: writes still succeed and
+		// reach the index through the outbox once it is back.
+		body := map[string]string{"status": "ready", "database": "ok"}
+		if deps.Search != nil {
+			body["search"] = "ok"
+			if err := deps.Search.Health(ctx); err != nil {
+				requestLog(r.Context()).Warn().Err(err).Str("backend", deps.Search.Name()).Msg("readiness: search degraded")
+				body["status"], body["search"] = "degraded", "unreachable"
+			}
+		}
+		writeJSON(w, http.StatusOK, body)
 	})
 	if !cfg.Production {
 		mux.Handle("GET /{$}", playground.Handler("aidhub GraphiQL", "/graphql"))
@@ -90,7 +103,7 @@ func New(cfg Config, deps Deps) http.Handler {
 
 func newGraphQL(cfg Config, deps Deps) http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog},
+		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog, Search: deps.Search},
 		Complexity: graph.Complexity(),
 	})
 	srv := handler.New(es)

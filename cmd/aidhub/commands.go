@@ -12,28 +12,37 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/demo"
+	"github.com/aidhub/aidhub/hub"
 	"github.com/aidhub/aidhub/migrations"
 	"github.com/aidhub/aidhub/regions"
+	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/server"
 )
 
-// hub is an opened, migrated store with its services.
-type hub struct {
-	db      *db.DB
-	catalog *catalog.Service
-	tokens  *auth.Tokens
+// open opens the configured hub: database (migrated, default catalog
+// seeded), search index and job queue. Workers run only after Start.
+func (a *app) open(ctx context.Context, dataDir string) (*hub.Hub, error) {
+	return hub.Open(ctx, hub.Config{
+		DatabaseURL: a.getenv("AIDHUB_DATABASE_URL"),
+		DataDir:     dataDir,
+		Meili: search.MeiliConfig{
+			URL:   a.getenv("AIDHUB_MEILI_URL"),
+			Key:   a.getenv("AIDHUB_MEILI_KEY"),
+			Index: a.getenv("AIDHUB_MEILI_INDEX"),
+		},
+		Logs: a.stderr,
+	})
 }
 
-func (h *hub) Close() { h.db.Close() }
-
-// open opens the configured database, applies pending migrations and seeds
-// the default catalog into an empty one.
-func (a *app) open(ctx context.Context, dataDir string) (*hub, error) {
+// openDB opens the configured database and applies pending migrations,
+// without the search index or the job queue.
+func (a *app) openDB(ctx context.Context, dataDir string) (*db.DB, error) {
 	d, err := db.Open(ctx, db.Config{URL: a.getenv("AIDHUB_DATABASE_URL"), DataDir: dataDir})
 	if err != nil {
 		return nil, err
@@ -46,13 +55,7 @@ func (a *app) open(ctx context.Context, dataDir string) (*hub, error) {
 		d.Close()
 		return nil, err
 	}
-	dir := regions.Chongqing()
-	h := &hub{db: d, catalog: catalog.NewService(d, dir, time.Now), tokens: auth.NewTokens(d, dir, time.Now)}
-	if _, err := h.catalog.SeedDefaults(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
-	return h, nil
+	return d, nil
 }
 
 func (a *app) logger() zerolog.Logger {
@@ -95,25 +98,28 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer h.Close()
+	if err := h.Start(ctx); err != nil {
+		return err
+	}
 	if *withDemo {
-		res, err := demo.Load(ctx, h.catalog, h.catalog.Today())
+		res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
 		if err != nil {
 			return err
 		}
 		log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Msg("demo data")
 	}
 
-	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.db, Catalog: h.catalog, Tokens: h.tokens, Log: log})
+	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Tokens: h.Tokens, Search: h.Index, Log: log})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	url := "http://" + ln.Addr().String()
-	log.Info().Str("addr", ln.Addr().String()).Str("database", h.db.Engine).Bool("production", production).Msg("listening")
+	log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")
 	fmt.Fprintf(a.stdout, "aidhub is serving %s/graphql", url)
 	if !production {
 		fmt.Fprintf(a.stdout, " (GraphiQL at %s/)", url)
 	}
-	fmt.Fprintf(a.stdout, "\nDatabase: %s %s\n", h.db.Engine, h.db.Where)
+	fmt.Fprintf(a.stdout, "\nDatabase: %s %s; search: %s\n", h.DB.Engine, h.DB.Where, h.Index.Name())
 	tokenCmd := "go run ./cmd/aidhub token create --role ADMIN"
-	if h.db.Engine == db.SQLite {
+	if h.DB.Engine == db.SQLite {
 		tokenCmd += " --data " + *dataDir
 	}
 	fmt.Fprintf(a.stdout, "Get a token: %s\nthen send it as the header  Authorization: Bearer <token>\n", tokenCmd)
@@ -146,6 +152,9 @@ func (a *app) migrate(ctx context.Context, args []string) error {
 	}
 	if action != "up" && action != "down" && action != "status" && action != "unlock" {
 		return errUsage{fmt.Sprintf("migrate: unknown action %q; say up, down, status or unlock", action)}
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("migrate %s: unexpected argument %q", action, fs.Arg(0))}
 	}
 	d, err := db.Open(ctx, db.Config{URL: a.getenv("AIDHUB_DATABASE_URL"), DataDir: *dataDir})
 	if err != nil {
@@ -212,12 +221,15 @@ func (a *app) seed(ctx context.Context, args []string) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("seed demo: unexpected argument %q", fs.Arg(0))}
+	}
 	h, err := a.open(ctx, *dataDir)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	res, err := demo.Load(ctx, h.catalog, h.catalog.Today())
+	res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
 	if err != nil {
 		return err
 	}
@@ -257,12 +269,14 @@ func (a *app) token(ctx context.Context, args []string) error {
 		}
 		orgID = id
 	}
-	h, err := a.open(ctx, *dataDir)
+	// The database alone: the hint serve prints runs this while serve holds
+	// the Bleve index, whose lock a whole hub would wait on forever.
+	d, err := a.openDB(ctx, *dataDir)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	tok, err := h.tokens.Create(ctx, auth.NewToken{Role: r, OrganizationID: orgID, RegionPrefix: *region, Label: *label})
+	defer d.Close()
+	tok, err := auth.NewTokens(d, regions.Chongqing(), time.Now).Create(ctx, auth.NewToken{Role: r, OrganizationID: orgID, RegionPrefix: *region, Label: *label})
 	if err != nil {
 		return err
 	}
@@ -280,4 +294,42 @@ func parseOrgID(s string) (int64, error) {
 		return id, nil
 	}
 	return 0, fmt.Errorf("--org %q is neither an organization number nor an Organization ID", s)
+}
+
+func (a *app) reindex(ctx context.Context, args []string) error {
+	fs := a.flags("reindex")
+	dataDir := fs.String("data", "data", "folder of the SQLite database and the Bleve index")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("reindex: unexpected argument %q", fs.Arg(0))}
+	}
+	h, err := a.open(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := h.Index.Health(ctx); err != nil {
+		return fmt.Errorf("reindex: %s is not reachable: %v", h.Index.Name(), err)
+	}
+	total, err := h.DB.NewSelect().TableExpr("resources").Where("status = ?", catalog.Published).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("reindex: count resources: %w", err)
+	}
+	bar := progressbar.NewOptions64(int64(total),
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription("reindex "+h.Index.Name()),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetVisibility(!*quiet),
+		progressbar.OptionClearOnFinish(),
+	)
+	n, err := h.Reindex(ctx, func(n int) { _ = bar.Set(n) })
+	_ = bar.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "reindexed %d published resources into %s\n", n, h.Index.Name())
+	return nil
 }

@@ -4,9 +4,12 @@
 //	aidhub migrate up|down|status|unlock [--data DIR]
 //	aidhub seed demo [--data DIR]
 //	aidhub token create --role ROLE [--org ID] [--region CODE] [--label TEXT] [--data DIR]
+//	aidhub reindex [--data DIR] [--quiet]
 //
 // AIDHUB_DATABASE_URL=postgres://… selects PostgreSQL instead of SQLite in
-// the data folder; AIDHUB_ENV=production turns off introspection and GraphiQL.
+// the data folder; AIDHUB_MEILI_URL (+ AIDHUB_MEILI_KEY) selects Meilisearch
+// instead of the Bleve index in the data folder; AIDHUB_ENV=production turns
+// off introspection and GraphiQL.
 package main
 
 import (
@@ -44,9 +47,13 @@ Usage:
   aidhub migrate up|down|status|unlock [--data DIR]
   aidhub seed demo [--data DIR]
   aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR [--org ID] [--region CODE] [--label TEXT] [--data DIR]
+  aidhub reindex [--data DIR] [--quiet]
 
 Environment:
   AIDHUB_DATABASE_URL  postgres://user@host:5432/db selects PostgreSQL (default: SQLite in --data)
+  AIDHUB_MEILI_URL     http://host:7700 selects Meilisearch (default: Bleve index in --data/search)
+  AIDHUB_MEILI_KEY     Meilisearch API key
+  AIDHUB_MEILI_INDEX   Meilisearch index name (default resources)
   AIDHUB_ENV           production turns off introspection and GraphiQL
   AIDHUB_LOG_LEVEL     debug, info (default), warn or error
 `
@@ -62,6 +69,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		return 0
 	}
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(a.stdout, usage) // the flag sets print nothing themselves
 		return 0
 	}
 	// One line, never a stack trace.
@@ -87,6 +95,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.seed(ctx, rest)
 	case "token":
 		return a.token(ctx, rest)
+	case "reindex":
+		return a.reindex(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(a.stdout, usage)
 		return nil

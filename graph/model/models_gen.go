@@ -86,6 +86,21 @@ type DeleteCatalogEntryPayload struct {
 	DeletedCode string `json:"deletedCode"`
 }
 
+// The distribution of one field over all matches.
+type Facet struct {
+	Field  string        `json:"field"`
+	Values []*FacetValue `json:"values"`
+}
+
+// A facet value and how many matching resources have it.
+type FacetValue struct {
+	// A category or group code, a district code, or an Organization ID.
+	Value string `json:"value"`
+	// Its Chinese name.
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
 // A place, when the resource has one.
 type Location struct {
 	Address      string   `json:"address"`
@@ -96,6 +111,14 @@ type Location struct {
 }
 
 type Mutation struct {
+}
+
+// A circle on the map.
+type NearInput struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+	// More than 0, at most 500,000.
+	RadiusMeters float64 `json:"radiusMeters"`
 }
 
 type OrganizationConnection struct {
@@ -176,6 +199,37 @@ type ResourceTransitionInput struct {
 
 type ResourceTransitionPayload struct {
 	Resource *catalog.Resource `json:"resource"`
+}
+
+// Narrows a search. All given conditions must hold; the values of one condition are alternatives.
+type SearchFilter struct {
+	// Category codes; a category matches its sub-categories' items too.
+	CategoryCodes   []string `json:"categoryCodes,omitempty"`
+	ItemCodes       []string `json:"itemCodes,omitempty"`
+	GroupCodes      []string `json:"groupCodes,omitempty"`
+	OrganizationIds []string `json:"organizationIds,omitempty"`
+	// Resources whose coverage includes this division (e.g. a household's village code).
+	CoversRegion *string `json:"coversRegion,omitempty"`
+	// Resources located within this division.
+	LocatedIn *string `json:"locatedIn,omitempty"`
+}
+
+// One search result.
+type SearchHit struct {
+	Cursor string            `json:"cursor"`
+	Node   *catalog.Resource `json:"node"`
+	// The title with the matched text in <em>…</em>; everything else HTML-escaped.
+	Highlight string `json:"highlight"`
+	// Distance from `near`, when given.
+	DistanceMeters *float64 `json:"distanceMeters,omitempty"`
+}
+
+// A page of search results with totals over all matches.
+type SearchResultConnection struct {
+	Edges      []*SearchHit `json:"edges"`
+	PageInfo   *PageInfo    `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+	Facets     []*Facet     `json:"facets"`
 }
 
 type ServiceCategoryPayload struct {
