@@ -16,6 +16,14 @@ const (
 	ENOTFOUND        = "NOT_FOUND"
 	ECONFLICT        = "CONFLICT"
 	EINTERNAL        = "INTERNAL"
+
+	// EDUPLICATEAID: the same person or household already has aid in the
+	// category for an overlapping period (重复帮扶).
+	EDUPLICATEAID = "DUPLICATE_AID"
+	// ECAPACITY: the resource has no units or budget left.
+	ECAPACITY = "CAPACITY_EXHAUSTED"
+	// ECONSENT: the household has not (or no longer) consented to this use.
+	ECONSENT = "CONSENT_REQUIRED"
 )
 
 // Error is an application error whose Code and Message are safe to show.
@@ -24,6 +32,15 @@ type Error struct {
 	Message string
 	// Field names the input field at fault, when there is one.
 	Field string
+	// Existing points at the record a CONFLICT is about (the person who
+	// already has this resident ID), shown as its global ID.
+	Existing *Ref
+}
+
+// Ref names one stored record by type and key.
+type Ref struct {
+	Type string
+	ID   int64
 }
 
 func (e *Error) Error() string {

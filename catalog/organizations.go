@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/db"
 )
 
@@ -79,7 +80,12 @@ func (s *Service) CreateOrganization(ctx context.Context, in NewOrganization) (*
 	}
 	o.CreatedAt = s.now().UTC()
 	o.UpdatedAt = o.CreatedAt
-	_, err = s.db.NewInsert().Model(o).Exec(ctx)
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
+			return err
+		}
+		return s.recordID(ctx, tx, "createOrganization", "Organization", o.ID, audit.Summary{"kind": o.Kind, "divisionCode": o.DivisionCode})
+	})
 	if db.IsUniqueViolation(err) {
 		return nil, aidhub.Errorf(aidhub.ECONFLICT, "an organization named %q already exists", o.Name)
 	} else if err != nil {
@@ -202,4 +208,13 @@ func newPage[T any](rows []T, args PageArgs, total int, id func(T) int64) *Page[
 		p.IDs = append(p.IDs, id(r))
 	}
 	return p
+}
+
+// Validate fills the default page size and checks the bounds; other
+// domain packages page the same way.
+func (p *PageArgs) Validate() error { return p.validate() }
+
+// NewPage cuts rows (fetched with one row more than asked) into a page.
+func NewPage[T any](rows []T, args PageArgs, total int, id func(T) int64) *Page[T] {
+	return newPage(rows, args, total, id)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/db"
 )
@@ -324,7 +325,10 @@ func (s *Service) CreateResource(ctx context.Context, orgID int64, p ResourcePat
 		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 			return err
 		}
-		return writeLinks(ctx, tx, r)
+		if err := writeLinks(ctx, tx, r); err != nil {
+			return err
+		}
+		return s.recordID(ctx, tx, "createResource", "Resource", r.ID, audit.Summary{"organizationId": r.OrganizationID})
 	})
 	if err != nil {
 		return nil, wrap(err, "catalog: create resource")
@@ -448,6 +452,9 @@ func (s *Service) change(ctx context.Context, id int64, expectedVersion *int64, 
 			return aidhub.Errorf(aidhub.ECONFLICT, "resource %d changed while this change was made: reload it and try again", r.ID)
 		}
 		if err := writeLinks(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := s.recordID(ctx, tx, action, "Resource", r.ID, audit.Summary{"status": r.Status, "version": r.Version}); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, r.ID)
@@ -784,3 +791,55 @@ func (s *Service) ResourcesByID(ctx context.Context, ids []int64) ([]*Resource, 
 	}
 	return out, nil
 }
+
+// TakeCapacity takes units and budget from a published resource inside
+// the caller's transaction. The check and the take are one UPDATE, so
+// concurrent takers can never overdraw: CAPACITY_EXHAUSTED when what is
+// left is not enough, CONFLICT when the resource is not published. Units
+// count only against a resource that has a capacity in units, and money
+// only against one with a budget: taken always means counted.
+func (s *Service) TakeCapacity(ctx context.Context, tx bun.Tx, resourceID, units, fen int64) error {
+	res, err := tx.NewUpdate().Model((*Resource)(nil)).
+		Set("units_taken = units_taken + CASE WHEN capacity_units IS NULL THEN 0 ELSE ? END", units).
+		Set("budget_taken_fen = budget_taken_fen + CASE WHEN capacity_budget_fen IS NULL THEN 0 ELSE ? END", fen).
+		Where("id = ? AND status = ?", resourceID, Published).
+		Where("(capacity_units IS NULL OR units_taken + ? <= capacity_units)", units).
+		Where("(capacity_budget_fen IS NULL OR budget_taken_fen + ? <= capacity_budget_fen)", fen).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog: take capacity of resource %d: %w", resourceID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return s.changed(ctx, tx, resourceID)
+	}
+	r, err := loadResource(ctx, tx, resourceID)
+	if err != nil {
+		return err
+	}
+	if r.Status != Published {
+		return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is %s; only a published resource takes referrals", r.ID, r.Status)
+	}
+	return aidhub.Errorf(aidhub.ECAPACITY, "resource %d has no capacity left for this referral", r.ID)
+}
+
+// ReturnCapacity gives back what TakeCapacity took, in any status: units
+// to a resource with a capacity in units, money to one with a budget. A
+// capacity set after the take (nothing was counted then) is not driven
+// below zero, so a cancellation or expiry never fails on it.
+func (s *Service) ReturnCapacity(ctx context.Context, tx bun.Tx, resourceID, units, fen int64) error {
+	res, err := tx.NewUpdate().Model((*Resource)(nil)).
+		Set("units_taken = CASE WHEN capacity_units IS NULL THEN units_taken WHEN units_taken < ? THEN 0 ELSE units_taken - ? END", units, units).
+		Set("budget_taken_fen = CASE WHEN capacity_budget_fen IS NULL THEN budget_taken_fen WHEN budget_taken_fen < ? THEN 0 ELSE budget_taken_fen - ? END", fen, fen).
+		Where("id = ?", resourceID).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog: return capacity of resource %d: %w", resourceID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("catalog: return capacity of resource %d: no such resource", resourceID)
+	}
+	return s.changed(ctx, tx, resourceID)
+}
+
+// Visible reports whether the caller in ctx may see r.
+func Visible(ctx context.Context, r *Resource) bool { return visible(auth.FromContext(ctx), r) }

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/regions"
@@ -25,6 +26,7 @@ type Service struct {
 	regions *regions.Directory
 	now     func() time.Time
 	outbox  Outbox
+	audit   *audit.Log
 }
 
 // Outbox hears of every change to a resource inside the change's own
@@ -48,6 +50,22 @@ func NewService(d *db.DB, dir *regions.Directory, now func() time.Time, opts ...
 		o(s)
 	}
 	return s
+}
+
+// WithAudit appends every change to the audit log, in its transaction.
+func WithAudit(l *audit.Log) Option { return func(s *Service) { s.audit = l } }
+
+// record appends to the audit log when there is one. Catalog entries are
+// keyed by code, which the summary carries.
+func (s *Service) record(ctx context.Context, tx bun.Tx, action, subjectType string, summary audit.Summary) error {
+	return s.recordID(ctx, tx, action, subjectType, 0, summary)
+}
+
+func (s *Service) recordID(ctx context.Context, tx bun.Tx, action, subjectType string, id int64, summary audit.Summary) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.Append(ctx, tx, action, subjectType, id, summary)
 }
 
 // changed tells the outbox, inside tx, that a resource changed.
@@ -227,8 +245,10 @@ func (s *Service) UpdateGroup(ctx context.Context, code string, p GroupPatch) (*
 		if err := g.validate(); err != nil {
 			return err
 		}
-		_, err := tx.NewUpdate().Model(&g).WherePK().Exec(ctx)
-		return err
+		if _, err := tx.NewUpdate().Model(&g).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "updatePopulationGroup", "PopulationGroup", audit.Summary{"code": g.Code, "tier": g.Tier})
 	})
 	if err != nil {
 		return nil, wrap(err, "catalog: update group %s", code)
@@ -254,8 +274,10 @@ func (s *Service) DeleteGroup(ctx context.Context, code string) error {
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("group_code = ?", code).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewDelete().Model((*Group)(nil)).Where("code = ?", code).Exec(ctx)
-		return err
+		if _, err := tx.NewDelete().Model((*Group)(nil)).Where("code = ?", code).Exec(ctx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "deletePopulationGroup", "PopulationGroup", audit.Summary{"code": code})
 	})
 	return wrap(err, "catalog: delete group %s", code)
 }
@@ -347,8 +369,10 @@ func (s *Service) UpdateCategory(ctx context.Context, code string, p CategoryPat
 		if err := c.validate(cat); err != nil {
 			return err
 		}
-		_, err = tx.NewUpdate().Model(&c).WherePK().Exec(ctx)
-		return err
+		if _, err = tx.NewUpdate().Model(&c).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "updateServiceCategory", "ServiceCategory", audit.Summary{"code": c.Code, "parent": c.ParentCode, "duplicateWindowDays": c.DuplicateWindowDays})
 	})
 	if err != nil {
 		return nil, wrap(err, "catalog: update category %s", code)
@@ -373,8 +397,10 @@ func (s *Service) DeleteCategory(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "service_items", "category_code", code, "service category %s has items; move or delete them first"); err != nil {
 			return err
 		}
-		_, err := tx.NewDelete().Model((*Category)(nil)).Where("code = ?", code).Exec(ctx)
-		return err
+		if _, err := tx.NewDelete().Model((*Category)(nil)).Where("code = ?", code).Exec(ctx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "deleteServiceCategory", "ServiceCategory", audit.Summary{"code": code})
 	})
 	return wrap(err, "catalog: delete category %s", code)
 }
@@ -454,8 +480,10 @@ func (s *Service) UpdateItem(ctx context.Context, code string, p ItemPatch) (*It
 		if err := it.validate(cat); err != nil {
 			return err
 		}
-		_, err = tx.NewUpdate().Model(&it).WherePK().Exec(ctx)
-		return err
+		if _, err = tx.NewUpdate().Model(&it).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "updateServiceItem", "ServiceItem", audit.Summary{"code": it.Code, "category": it.CategoryCode})
 	})
 	if err != nil {
 		return nil, wrap(err, "catalog: update item %s", code)
@@ -480,8 +508,10 @@ func (s *Service) DeleteItem(ctx context.Context, code string) error {
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("item_code = ?", code).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewDelete().Model((*Item)(nil)).Where("code = ?", code).Exec(ctx)
-		return err
+		if _, err := tx.NewDelete().Model((*Item)(nil)).Where("code = ?", code).Exec(ctx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "deleteServiceItem", "ServiceItem", audit.Summary{"code": code})
 	})
 	return wrap(err, "catalog: delete item %s", code)
 }
@@ -509,8 +539,10 @@ func (s *Service) SetPlanEntry(ctx context.Context, e PlanEntry) (*PlanEntry, er
 		if _, ok := cat.Item(e.ItemCode); !ok {
 			return aidhub.Invalid("itemCode", "no service item %q", clip(e.ItemCode))
 		}
-		_, err = tx.NewInsert().Model(&e).On("CONFLICT (group_code, item_code) DO UPDATE").Set("level = EXCLUDED.level").Exec(ctx)
-		return err
+		if _, err = tx.NewInsert().Model(&e).On("CONFLICT (group_code, item_code) DO UPDATE").Set("level = EXCLUDED.level").Exec(ctx); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "setPlanEntry", "PlanEntry", audit.Summary{"group": e.GroupCode, "item": e.ItemCode, "level": e.Level})
 	})
 	if err != nil {
 		return nil, wrap(err, "catalog: set plan entry %s/%s", e.GroupCode, e.ItemCode)
@@ -525,14 +557,17 @@ func (s *Service) RemovePlanEntry(ctx context.Context, group, item string) error
 	if err := requireAdmin(ctx, "editing a service plan"); err != nil {
 		return err
 	}
-	res, err := s.db.NewDelete().Model((*PlanEntry)(nil)).Where("group_code = ? AND item_code = ?", group, item).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("catalog: remove plan entry %s/%s: %w", group, item, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return aidhub.Errorf(aidhub.ENOTFOUND, "the plan of %q has no item %q", clip(group), clip(item))
-	}
-	return nil
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("group_code = ? AND item_code = ?", group, item).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return aidhub.Errorf(aidhub.ENOTFOUND, "the plan of %q has no item %q", clip(group), clip(item))
+		}
+		return s.record(ctx, tx, "removePlanEntry", "PlanEntry", audit.Summary{"group": group, "item": item})
+	})
+	return wrap(err, "catalog: remove plan entry %s/%s", group, item)
 }
 
 // --- helpers shared by the stores of this package ---
@@ -586,7 +621,7 @@ func (s *Service) insertUniqueTx(ctx context.Context, tx bun.Tx, model any, what
 	if err != nil {
 		return fmt.Errorf("catalog: create %s %s: %w", what, code, err)
 	}
-	return nil
+	return s.record(ctx, tx, "create "+what, what, audit.Summary{"code": code})
 }
 
 // Today is the current date in China Standard Time.

@@ -90,3 +90,15 @@ func clip(s string) string {
 	}
 	return string([]rune(s)[:40]) + "…"
 }
+
+// CleanText is the text check every domain package uses: trimmed, valid
+// UTF-8, no control characters, at most max characters.
+func CleanText(field, s string, required bool, max int) (string, error) {
+	return cleanText(field, s, required, max)
+}
+
+// CheckPhone checks an optional phone number.
+func CheckPhone(field, s string) (string, error) { return checkPhone(field, s) }
+
+// Clip shortens user text quoted back in an error message.
+func Clip(s string) string { return clip(s) }

@@ -1,6 +1,9 @@
 package graph
 
-import "github.com/aidhub/aidhub/graph/model"
+import (
+	"github.com/aidhub/aidhub/graph/model"
+	"github.com/aidhub/aidhub/search"
+)
 
 // pageCost is what a connection costs: its page size times what each node
 // asks for, so nested connections multiply as they do in the database.
@@ -20,5 +23,11 @@ func Complexity() ComplexityRoot {
 		return pageCost(child, first)
 	}
 	c.Organization.Resources = func(child int, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.SearchResources = func(child int, _ *string, _ *model.SearchFilter, _ *model.NearInput, _ *search.Sort, _ []string, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
+	c.Query.Households = func(child int, _ *model.HouseholdFilter, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.AidHistory = func(child int, _ string, _ *string, _ *string, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.Referrals = func(child int, _ *model.ReferralFilter, first *int, _ *string) int { return pageCost(child, first) }
 	return c
 }

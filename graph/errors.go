@@ -27,6 +27,9 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			if ae.Field != "" {
 				gqlErr.Extensions["field"] = ae.Field
 			}
+			if ae.Existing != nil {
+				gqlErr.Extensions["existingId"] = rowID(ae.Existing.Type, ae.Existing.ID)
+			}
 			return gqlErr
 		}
 		if gqlErr.Err == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/gqltypes"
@@ -34,12 +35,23 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AidRecord() AidRecordResolver
+	Application() ApplicationResolver
+	ApplicationEvent() ApplicationEventResolver
+	Assessment() AssessmentResolver
 	Catalog() CatalogResolver
+	Consent() ConsentResolver
+	GroupMembership() GroupMembershipResolver
+	Household() HouseholdResolver
 	Mutation() MutationResolver
+	Need() NeedResolver
 	Organization() OrganizationResolver
+	Person() PersonResolver
 	PlanEntry() PlanEntryResolver
 	PopulationGroup() PopulationGroupResolver
 	Query() QueryResolver
+	Referral() ReferralResolver
+	ReferralEvent() ReferralEventResolver
 	Resource() ResourceResolver
 	ServiceCategory() ServiceCategoryResolver
 	ServiceItem() ServiceItemResolver
@@ -50,6 +62,73 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AddPersonPayload struct {
+		Person func(childComplexity int) int
+	}
+
+	AidRecord struct {
+		AmountFen    func(childComplexity int) int
+		Category     func(childComplexity int) int
+		Household    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Item         func(childComplexity int) int
+		Overridden   func(childComplexity int) int
+		PeriodEnd    func(childComplexity int) int
+		PeriodStart  func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		ProviderKind func(childComplexity int) int
+		ProviderName func(childComplexity int) int
+		RecordedAt   func(childComplexity int) int
+		Referral     func(childComplexity int) int
+		Source       func(childComplexity int) int
+		Units        func(childComplexity int) int
+	}
+
+	AidRecordConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AidRecordEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Application struct {
+		Applicant   func(childComplexity int) int
+		Assessment  func(childComplexity int) int
+		Categories  func(childComplexity int) int
+		Channel     func(childComplexity int) int
+		HelpText    func(childComplexity int) int
+		History     func(childComplexity int) int
+		Household   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+	}
+
+	ApplicationEvent struct {
+		ActorRole func(childComplexity int) int
+		At        func(childComplexity int) int
+		Note      func(childComplexity int) int
+		Status    func(childComplexity int) int
+	}
+
+	Assessment struct {
+		Application  func(childComplexity int) int
+		AssessedOn   func(childComplexity int) int
+		AssessorRole func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Current      func(childComplexity int) int
+		Household    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Needs        func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		Supersedes   func(childComplexity int) int
+	}
+
 	Capacity struct {
 		BudgetFen      func(childComplexity int) int
 		BudgetLeftFen  func(childComplexity int) int
@@ -67,8 +146,33 @@ type ComplexityRoot struct {
 		Plan          func(childComplexity int, groupCode string) int
 	}
 
+	ClassifyApplicationPayload struct {
+		Application func(childComplexity int) int
+		Assessment  func(childComplexity int) int
+	}
+
+	Consent struct {
+		Active       func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		GrantedAt    func(childComplexity int) int
+		GrantedBy    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Method       func(childComplexity int) int
+		Purposes     func(childComplexity int) int
+		RevokeReason func(childComplexity int) int
+		RevokedAt    func(childComplexity int) int
+	}
+
+	CreateAssessmentPayload struct {
+		Assessment func(childComplexity int) int
+	}
+
 	CreateOrganizationPayload struct {
 		Organization func(childComplexity int) int
+	}
+
+	CreateReferralPayload struct {
+		Referral func(childComplexity int) int
 	}
 
 	CreateResourcePayload struct {
@@ -90,6 +194,41 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	GroupMembership struct {
+		Active func(childComplexity int) int
+		Group  func(childComplexity int) int
+		Since  func(childComplexity int) int
+		Until  func(childComplexity int) int
+	}
+
+	Household struct {
+		Address           func(childComplexity int) int
+		Applications      func(childComplexity int) int
+		Assessments       func(childComplexity int) int
+		Consents          func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		CurrentAssessment func(childComplexity int) int
+		ExternalID        func(childComplexity int) int
+		ID                func(childComplexity int) int
+		MonthlyIncomeFen  func(childComplexity int) int
+		Persons           func(childComplexity int) int
+		RegionCode        func(childComplexity int) int
+		RegionName        func(childComplexity int) int
+		SharingConsented  func(childComplexity int) int
+		Spending          func(childComplexity int) int
+	}
+
+	HouseholdConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HouseholdEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Location struct {
 		Address      func(childComplexity int) int
 		DivisionCode func(childComplexity int) int
@@ -99,9 +238,13 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddPerson             func(childComplexity int, input model.AddPersonInput) int
+		ClassifyApplication   func(childComplexity int, input model.ClassifyApplicationInput) int
 		CloseResource         func(childComplexity int, input model.ResourceTransitionInput) int
+		CreateAssessment      func(childComplexity int, input model.CreateAssessmentInput) int
 		CreateOrganization    func(childComplexity int, input model.CreateOrganizationInput) int
 		CreatePopulationGroup func(childComplexity int, input model.CreatePopulationGroupInput) int
+		CreateReferral        func(childComplexity int, input model.CreateReferralInput) int
 		CreateResource        func(childComplexity int, input model.CreateResourceInput) int
 		CreateServiceCategory func(childComplexity int, input model.CreateServiceCategoryInput) int
 		CreateServiceItem     func(childComplexity int, input model.CreateServiceItemInput) int
@@ -110,12 +253,32 @@ type ComplexityRoot struct {
 		DeleteServiceItem     func(childComplexity int, input model.DeleteCatalogEntryInput) int
 		PauseResource         func(childComplexity int, input model.ResourceTransitionInput) int
 		PublishResource       func(childComplexity int, input model.ResourceTransitionInput) int
+		RecordAid             func(childComplexity int, input model.RecordAidInput) int
+		RecordConsent         func(childComplexity int, input model.RecordConsentInput) int
+		RegisterHousehold     func(childComplexity int, input model.RegisterHouseholdInput) int
 		RemovePlanEntry       func(childComplexity int, input model.RemovePlanEntryInput) int
+		RevealResidentID      func(childComplexity int, input model.RevealResidentIDInput) int
+		RevokeConsent         func(childComplexity int, input model.RevokeConsentInput) int
 		SetPlanEntry          func(childComplexity int, input model.SetPlanEntryInput) int
+		SubmitApplication     func(childComplexity int, input model.SubmitApplicationInput) int
+		TransitionReferral    func(childComplexity int, input model.TransitionReferralInput) int
 		UpdatePopulationGroup func(childComplexity int, input model.UpdatePopulationGroupInput) int
 		UpdateResource        func(childComplexity int, input model.UpdateResourceInput) int
 		UpdateServiceCategory func(childComplexity int, input model.UpdateServiceCategoryInput) int
 		UpdateServiceItem     func(childComplexity int, input model.UpdateServiceItemInput) int
+	}
+
+	Need struct {
+		Assessment  func(childComplexity int) int
+		Category    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Item        func(childComplexity int) int
+		Notes       func(childComplexity int) int
+		OpenedOn    func(childComplexity int) int
+		Person      func(childComplexity int) int
+		Severity    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		WaitingDays func(childComplexity int) int
 	}
 
 	Organization struct {
@@ -149,6 +312,19 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Person struct {
+		Age                 func(childComplexity int) int
+		BirthDate           func(childComplexity int) int
+		Female              func(childComplexity int) int
+		Groups              func(childComplexity int) int
+		Household           func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Name                func(childComplexity int) int
+		PossibleDuplicateOf func(childComplexity int) int
+		Relation            func(childComplexity int) int
+		ResidentID          func(childComplexity int) int
+	}
+
 	PlanEntry struct {
 		Group func(childComplexity int) int
 		Item  func(childComplexity int) int
@@ -171,13 +347,71 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AidHistory      func(childComplexity int, householdID string, personID *string, categoryCode *string, first *int, after *string) int
 		Catalog         func(childComplexity int) int
+		Household       func(childComplexity int, id string) int
+		Households      func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
 		Node            func(childComplexity int, id string) int
 		Organizations   func(childComplexity int, filter *model.OrganizationFilter, first *int, after *string) int
+		Referrals       func(childComplexity int, filter *model.ReferralFilter, first *int, after *string) int
 		Resource        func(childComplexity int, id string) int
 		Resources       func(childComplexity int, filter *model.ResourceFilter, first *int, after *string) int
 		SearchResources func(childComplexity int, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) int
 		Viewer          func(childComplexity int) int
+	}
+
+	RecordAidPayload struct {
+		AidRecord func(childComplexity int) int
+	}
+
+	RecordConsentPayload struct {
+		Consent func(childComplexity int) int
+	}
+
+	Referral struct {
+		AmountFen     func(childComplexity int) int
+		Category      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		DeclineReason func(childComplexity int) int
+		History       func(childComplexity int) int
+		Household     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Item          func(childComplexity int) int
+		Need          func(childComplexity int) int
+		Note          func(childComplexity int) int
+		Organization  func(childComplexity int) int
+		Overridden    func(childComplexity int) int
+		PeriodEnd     func(childComplexity int) int
+		PeriodStart   func(childComplexity int) int
+		Person        func(childComplexity int) int
+		Resource      func(childComplexity int) int
+		RespondBy     func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Units         func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	ReferralConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReferralEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReferralEvent struct {
+		ActorRole  func(childComplexity int) int
+		At         func(childComplexity int) int
+		FromStatus func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		ToStatus   func(childComplexity int) int
+	}
+
+	RegisterHouseholdPayload struct {
+		Household func(childComplexity int) int
 	}
 
 	RemovePlanEntryPayload struct {
@@ -222,6 +456,22 @@ type ComplexityRoot struct {
 
 	ResourceTransitionPayload struct {
 		Resource func(childComplexity int) int
+	}
+
+	RevealResidentIdPayload struct {
+		Person     func(childComplexity int) int
+		ResidentID func(childComplexity int) int
+	}
+
+	RevokeConsentPayload struct {
+		Consent func(childComplexity int) int
+	}
+
+	RigidSpending struct {
+		EducationFen func(childComplexity int) int
+		HousingFen   func(childComplexity int) int
+		MedicalFen   func(childComplexity int) int
+		OtherFen     func(childComplexity int) int
 	}
 
 	SearchHit struct {
@@ -273,6 +523,14 @@ type ComplexityRoot struct {
 		Entry func(childComplexity int) int
 	}
 
+	SubmitApplicationPayload struct {
+		Application func(childComplexity int) int
+	}
+
+	TransitionReferralPayload struct {
+		Referral func(childComplexity int) int
+	}
+
 	UpdateResourcePayload struct {
 		Resource func(childComplexity int) int
 	}
@@ -288,12 +546,74 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AidRecordResolver interface {
+	ID(ctx context.Context, obj *casework.AidRecord) (string, error)
+	Household(ctx context.Context, obj *casework.AidRecord) (*casework.Household, error)
+	Person(ctx context.Context, obj *casework.AidRecord) (*casework.Person, error)
+	Category(ctx context.Context, obj *casework.AidRecord) (*catalog.Category, error)
+	Item(ctx context.Context, obj *casework.AidRecord) (*catalog.Item, error)
+
+	Provider(ctx context.Context, obj *casework.AidRecord) (*catalog.Organization, error)
+
+	Referral(ctx context.Context, obj *casework.AidRecord) (*casework.Referral, error)
+	Overridden(ctx context.Context, obj *casework.AidRecord) (bool, error)
+}
+type ApplicationResolver interface {
+	ID(ctx context.Context, obj *casework.Application) (string, error)
+	Household(ctx context.Context, obj *casework.Application) (*casework.Household, error)
+	Applicant(ctx context.Context, obj *casework.Application) (*casework.Person, error)
+
+	Categories(ctx context.Context, obj *casework.Application) ([]*catalog.Category, error)
+
+	Assessment(ctx context.Context, obj *casework.Application) (*casework.Assessment, error)
+
+	History(ctx context.Context, obj *casework.Application) ([]*casework.ApplicationEvent, error)
+}
+type ApplicationEventResolver interface {
+	ActorRole(ctx context.Context, obj *casework.ApplicationEvent) (auth.Role, error)
+}
+type AssessmentResolver interface {
+	ID(ctx context.Context, obj *casework.Assessment) (string, error)
+	Household(ctx context.Context, obj *casework.Assessment) (*casework.Household, error)
+	Application(ctx context.Context, obj *casework.Assessment) (*casework.Application, error)
+
+	AssessorRole(ctx context.Context, obj *casework.Assessment) (auth.Role, error)
+
+	Current(ctx context.Context, obj *casework.Assessment) (bool, error)
+	Supersedes(ctx context.Context, obj *casework.Assessment) (*casework.Assessment, error)
+	Needs(ctx context.Context, obj *casework.Assessment) ([]*casework.Need, error)
+}
 type CatalogResolver interface {
 	Groups(ctx context.Context, obj *catalog.Catalog) ([]*catalog.Group, error)
 	Categories(ctx context.Context, obj *catalog.Catalog) ([]*catalog.Category, error)
 	AllCategories(ctx context.Context, obj *catalog.Catalog) ([]*catalog.Category, error)
 	Items(ctx context.Context, obj *catalog.Catalog) ([]*catalog.Item, error)
 	Plan(ctx context.Context, obj *catalog.Catalog, groupCode string) ([]*catalog.PlanEntry, error)
+}
+type ConsentResolver interface {
+	ID(ctx context.Context, obj *casework.Consent) (string, error)
+
+	GrantedBy(ctx context.Context, obj *casework.Consent) (*casework.Person, error)
+
+	Active(ctx context.Context, obj *casework.Consent) (bool, error)
+}
+type GroupMembershipResolver interface {
+	Group(ctx context.Context, obj *casework.Membership) (*catalog.Group, error)
+
+	Active(ctx context.Context, obj *casework.Membership) (bool, error)
+}
+type HouseholdResolver interface {
+	ID(ctx context.Context, obj *casework.Household) (string, error)
+
+	RegionName(ctx context.Context, obj *casework.Household) (string, error)
+
+	Spending(ctx context.Context, obj *casework.Household) (*model.RigidSpending, error)
+	Persons(ctx context.Context, obj *casework.Household) ([]*casework.Person, error)
+	Consents(ctx context.Context, obj *casework.Household) ([]*casework.Consent, error)
+	SharingConsented(ctx context.Context, obj *casework.Household) (bool, error)
+	Applications(ctx context.Context, obj *casework.Household) ([]*casework.Application, error)
+	Assessments(ctx context.Context, obj *casework.Household) ([]*casework.Assessment, error)
+	CurrentAssessment(ctx context.Context, obj *casework.Household) (*casework.Assessment, error)
 }
 type MutationResolver interface {
 	CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*model.CreateOrganizationPayload, error)
@@ -313,6 +633,26 @@ type MutationResolver interface {
 	DeleteServiceItem(ctx context.Context, input model.DeleteCatalogEntryInput) (*model.DeleteCatalogEntryPayload, error)
 	SetPlanEntry(ctx context.Context, input model.SetPlanEntryInput) (*model.SetPlanEntryPayload, error)
 	RemovePlanEntry(ctx context.Context, input model.RemovePlanEntryInput) (*model.RemovePlanEntryPayload, error)
+	RegisterHousehold(ctx context.Context, input model.RegisterHouseholdInput) (*model.RegisterHouseholdPayload, error)
+	AddPerson(ctx context.Context, input model.AddPersonInput) (*model.AddPersonPayload, error)
+	RecordConsent(ctx context.Context, input model.RecordConsentInput) (*model.RecordConsentPayload, error)
+	RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error)
+	SubmitApplication(ctx context.Context, input model.SubmitApplicationInput) (*model.SubmitApplicationPayload, error)
+	ClassifyApplication(ctx context.Context, input model.ClassifyApplicationInput) (*model.ClassifyApplicationPayload, error)
+	CreateAssessment(ctx context.Context, input model.CreateAssessmentInput) (*model.CreateAssessmentPayload, error)
+	RecordAid(ctx context.Context, input model.RecordAidInput) (*model.RecordAidPayload, error)
+	CreateReferral(ctx context.Context, input model.CreateReferralInput) (*model.CreateReferralPayload, error)
+	TransitionReferral(ctx context.Context, input model.TransitionReferralInput) (*model.TransitionReferralPayload, error)
+	RevealResidentID(ctx context.Context, input model.RevealResidentIDInput) (*model.RevealResidentIDPayload, error)
+}
+type NeedResolver interface {
+	ID(ctx context.Context, obj *casework.Need) (string, error)
+	Assessment(ctx context.Context, obj *casework.Need) (*casework.Assessment, error)
+	Person(ctx context.Context, obj *casework.Need) (*casework.Person, error)
+	Category(ctx context.Context, obj *casework.Need) (*catalog.Category, error)
+	Item(ctx context.Context, obj *casework.Need) (*catalog.Item, error)
+
+	WaitingDays(ctx context.Context, obj *casework.Need) (int, error)
 }
 type OrganizationResolver interface {
 	ID(ctx context.Context, obj *catalog.Organization) (string, error)
@@ -320,6 +660,17 @@ type OrganizationResolver interface {
 	DivisionName(ctx context.Context, obj *catalog.Organization) (string, error)
 
 	Resources(ctx context.Context, obj *catalog.Organization, first *int, after *string) (*model.ResourceConnection, error)
+}
+type PersonResolver interface {
+	ID(ctx context.Context, obj *casework.Person) (string, error)
+	Household(ctx context.Context, obj *casework.Person) (*casework.Household, error)
+
+	ResidentID(ctx context.Context, obj *casework.Person) (string, error)
+
+	Age(ctx context.Context, obj *casework.Person) (int, error)
+
+	Groups(ctx context.Context, obj *casework.Person) ([]*casework.Membership, error)
+	PossibleDuplicateOf(ctx context.Context, obj *casework.Person) (*casework.Person, error)
 }
 type PlanEntryResolver interface {
 	Group(ctx context.Context, obj *catalog.PlanEntry) (*catalog.Group, error)
@@ -338,6 +689,27 @@ type QueryResolver interface {
 	Resources(ctx context.Context, filter *model.ResourceFilter, first *int, after *string) (*model.ResourceConnection, error)
 	Resource(ctx context.Context, id string) (*catalog.Resource, error)
 	SearchResources(ctx context.Context, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) (*model.SearchResultConnection, error)
+	Household(ctx context.Context, id string) (*casework.Household, error)
+	Households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error)
+	AidHistory(ctx context.Context, householdID string, personID *string, categoryCode *string, first *int, after *string) (*model.AidRecordConnection, error)
+	Referrals(ctx context.Context, filter *model.ReferralFilter, first *int, after *string) (*model.ReferralConnection, error)
+}
+type ReferralResolver interface {
+	ID(ctx context.Context, obj *casework.Referral) (string, error)
+	Household(ctx context.Context, obj *casework.Referral) (*casework.Household, error)
+	Person(ctx context.Context, obj *casework.Referral) (*casework.Person, error)
+	Need(ctx context.Context, obj *casework.Referral) (*casework.Need, error)
+	Resource(ctx context.Context, obj *casework.Referral) (*catalog.Resource, error)
+	Organization(ctx context.Context, obj *casework.Referral) (*catalog.Organization, error)
+	Category(ctx context.Context, obj *casework.Referral) (*catalog.Category, error)
+	Item(ctx context.Context, obj *casework.Referral) (*catalog.Item, error)
+
+	Overridden(ctx context.Context, obj *casework.Referral) (bool, error)
+
+	History(ctx context.Context, obj *casework.Referral) ([]*casework.ReferralEvent, error)
+}
+type ReferralEventResolver interface {
+	ActorRole(ctx context.Context, obj *casework.ReferralEvent) (auth.Role, error)
 }
 type ResourceResolver interface {
 	ID(ctx context.Context, obj *catalog.Resource) (string, error)
@@ -383,6 +755,289 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AddPersonPayload.person":
+		if e.ComplexityRoot.AddPersonPayload.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddPersonPayload.Person(childComplexity), true
+
+	case "AidRecord.amountFen":
+		if e.ComplexityRoot.AidRecord.AmountFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.AmountFen(childComplexity), true
+	case "AidRecord.category":
+		if e.ComplexityRoot.AidRecord.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Category(childComplexity), true
+	case "AidRecord.household":
+		if e.ComplexityRoot.AidRecord.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Household(childComplexity), true
+	case "AidRecord.id":
+		if e.ComplexityRoot.AidRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.ID(childComplexity), true
+	case "AidRecord.item":
+		if e.ComplexityRoot.AidRecord.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Item(childComplexity), true
+	case "AidRecord.overridden":
+		if e.ComplexityRoot.AidRecord.Overridden == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Overridden(childComplexity), true
+	case "AidRecord.periodEnd":
+		if e.ComplexityRoot.AidRecord.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.PeriodEnd(childComplexity), true
+	case "AidRecord.periodStart":
+		if e.ComplexityRoot.AidRecord.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.PeriodStart(childComplexity), true
+	case "AidRecord.person":
+		if e.ComplexityRoot.AidRecord.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Person(childComplexity), true
+	case "AidRecord.provider":
+		if e.ComplexityRoot.AidRecord.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Provider(childComplexity), true
+	case "AidRecord.providerKind":
+		if e.ComplexityRoot.AidRecord.ProviderKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.ProviderKind(childComplexity), true
+	case "AidRecord.providerName":
+		if e.ComplexityRoot.AidRecord.ProviderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.ProviderName(childComplexity), true
+	case "AidRecord.recordedAt":
+		if e.ComplexityRoot.AidRecord.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.RecordedAt(childComplexity), true
+	case "AidRecord.referral":
+		if e.ComplexityRoot.AidRecord.Referral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Referral(childComplexity), true
+	case "AidRecord.source":
+		if e.ComplexityRoot.AidRecord.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Source(childComplexity), true
+	case "AidRecord.units":
+		if e.ComplexityRoot.AidRecord.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecord.Units(childComplexity), true
+
+	case "AidRecordConnection.edges":
+		if e.ComplexityRoot.AidRecordConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecordConnection.Edges(childComplexity), true
+	case "AidRecordConnection.pageInfo":
+		if e.ComplexityRoot.AidRecordConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecordConnection.PageInfo(childComplexity), true
+	case "AidRecordConnection.totalCount":
+		if e.ComplexityRoot.AidRecordConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecordConnection.TotalCount(childComplexity), true
+
+	case "AidRecordEdge.cursor":
+		if e.ComplexityRoot.AidRecordEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecordEdge.Cursor(childComplexity), true
+	case "AidRecordEdge.node":
+		if e.ComplexityRoot.AidRecordEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AidRecordEdge.Node(childComplexity), true
+
+	case "Application.applicant":
+		if e.ComplexityRoot.Application.Applicant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Applicant(childComplexity), true
+	case "Application.assessment":
+		if e.ComplexityRoot.Application.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Assessment(childComplexity), true
+	case "Application.categories":
+		if e.ComplexityRoot.Application.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Categories(childComplexity), true
+	case "Application.channel":
+		if e.ComplexityRoot.Application.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Channel(childComplexity), true
+	case "Application.helpText":
+		if e.ComplexityRoot.Application.HelpText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.HelpText(childComplexity), true
+	case "Application.history":
+		if e.ComplexityRoot.Application.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.History(childComplexity), true
+	case "Application.household":
+		if e.ComplexityRoot.Application.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Household(childComplexity), true
+	case "Application.id":
+		if e.ComplexityRoot.Application.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.ID(childComplexity), true
+	case "Application.status":
+		if e.ComplexityRoot.Application.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.Status(childComplexity), true
+	case "Application.submittedAt":
+		if e.ComplexityRoot.Application.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.SubmittedAt(childComplexity), true
+
+	case "ApplicationEvent.actorRole":
+		if e.ComplexityRoot.ApplicationEvent.ActorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEvent.ActorRole(childComplexity), true
+	case "ApplicationEvent.at":
+		if e.ComplexityRoot.ApplicationEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEvent.At(childComplexity), true
+	case "ApplicationEvent.note":
+		if e.ComplexityRoot.ApplicationEvent.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEvent.Note(childComplexity), true
+	case "ApplicationEvent.status":
+		if e.ComplexityRoot.ApplicationEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEvent.Status(childComplexity), true
+
+	case "Assessment.application":
+		if e.ComplexityRoot.Assessment.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Application(childComplexity), true
+	case "Assessment.assessedOn":
+		if e.ComplexityRoot.Assessment.AssessedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.AssessedOn(childComplexity), true
+	case "Assessment.assessorRole":
+		if e.ComplexityRoot.Assessment.AssessorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.AssessorRole(childComplexity), true
+	case "Assessment.createdAt":
+		if e.ComplexityRoot.Assessment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.CreatedAt(childComplexity), true
+	case "Assessment.current":
+		if e.ComplexityRoot.Assessment.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Current(childComplexity), true
+	case "Assessment.household":
+		if e.ComplexityRoot.Assessment.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Household(childComplexity), true
+	case "Assessment.id":
+		if e.ComplexityRoot.Assessment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.ID(childComplexity), true
+	case "Assessment.needs":
+		if e.ComplexityRoot.Assessment.Needs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Needs(childComplexity), true
+	case "Assessment.notes":
+		if e.ComplexityRoot.Assessment.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Notes(childComplexity), true
+	case "Assessment.supersedes":
+		if e.ComplexityRoot.Assessment.Supersedes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Supersedes(childComplexity), true
 
 	case "Capacity.budgetFen":
 		if e.ComplexityRoot.Capacity.BudgetFen == nil {
@@ -457,12 +1112,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Catalog.Plan(childComplexity, args["groupCode"].(string)), true
 
+	case "ClassifyApplicationPayload.application":
+		if e.ComplexityRoot.ClassifyApplicationPayload.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClassifyApplicationPayload.Application(childComplexity), true
+	case "ClassifyApplicationPayload.assessment":
+		if e.ComplexityRoot.ClassifyApplicationPayload.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClassifyApplicationPayload.Assessment(childComplexity), true
+
+	case "Consent.active":
+		if e.ComplexityRoot.Consent.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Active(childComplexity), true
+	case "Consent.expiresAt":
+		if e.ComplexityRoot.Consent.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ExpiresAt(childComplexity), true
+	case "Consent.grantedAt":
+		if e.ComplexityRoot.Consent.GrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.GrantedAt(childComplexity), true
+	case "Consent.grantedBy":
+		if e.ComplexityRoot.Consent.GrantedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.GrantedBy(childComplexity), true
+	case "Consent.id":
+		if e.ComplexityRoot.Consent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ID(childComplexity), true
+	case "Consent.method":
+		if e.ComplexityRoot.Consent.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Method(childComplexity), true
+	case "Consent.purposes":
+		if e.ComplexityRoot.Consent.Purposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Purposes(childComplexity), true
+	case "Consent.revokeReason":
+		if e.ComplexityRoot.Consent.RevokeReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.RevokeReason(childComplexity), true
+	case "Consent.revokedAt":
+		if e.ComplexityRoot.Consent.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.RevokedAt(childComplexity), true
+
+	case "CreateAssessmentPayload.assessment":
+		if e.ComplexityRoot.CreateAssessmentPayload.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateAssessmentPayload.Assessment(childComplexity), true
+
 	case "CreateOrganizationPayload.organization":
 		if e.ComplexityRoot.CreateOrganizationPayload.Organization == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreateOrganizationPayload.Organization(childComplexity), true
+
+	case "CreateReferralPayload.referral":
+		if e.ComplexityRoot.CreateReferralPayload.Referral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateReferralPayload.Referral(childComplexity), true
 
 	case "CreateResourcePayload.resource":
 		if e.ComplexityRoot.CreateResourcePayload.Resource == nil {
@@ -510,6 +1247,148 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FacetValue.Value(childComplexity), true
 
+	case "GroupMembership.active":
+		if e.ComplexityRoot.GroupMembership.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupMembership.Active(childComplexity), true
+	case "GroupMembership.group":
+		if e.ComplexityRoot.GroupMembership.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupMembership.Group(childComplexity), true
+	case "GroupMembership.since":
+		if e.ComplexityRoot.GroupMembership.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupMembership.Since(childComplexity), true
+	case "GroupMembership.until":
+		if e.ComplexityRoot.GroupMembership.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupMembership.Until(childComplexity), true
+
+	case "Household.address":
+		if e.ComplexityRoot.Household.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Address(childComplexity), true
+	case "Household.applications":
+		if e.ComplexityRoot.Household.Applications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Applications(childComplexity), true
+	case "Household.assessments":
+		if e.ComplexityRoot.Household.Assessments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Assessments(childComplexity), true
+	case "Household.consents":
+		if e.ComplexityRoot.Household.Consents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Consents(childComplexity), true
+	case "Household.createdAt":
+		if e.ComplexityRoot.Household.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.CreatedAt(childComplexity), true
+	case "Household.currentAssessment":
+		if e.ComplexityRoot.Household.CurrentAssessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.CurrentAssessment(childComplexity), true
+	case "Household.externalId":
+		if e.ComplexityRoot.Household.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.ExternalID(childComplexity), true
+	case "Household.id":
+		if e.ComplexityRoot.Household.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.ID(childComplexity), true
+	case "Household.monthlyIncomeFen":
+		if e.ComplexityRoot.Household.MonthlyIncomeFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.MonthlyIncomeFen(childComplexity), true
+	case "Household.persons":
+		if e.ComplexityRoot.Household.Persons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Persons(childComplexity), true
+	case "Household.regionCode":
+		if e.ComplexityRoot.Household.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.RegionCode(childComplexity), true
+	case "Household.regionName":
+		if e.ComplexityRoot.Household.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.RegionName(childComplexity), true
+	case "Household.sharingConsented":
+		if e.ComplexityRoot.Household.SharingConsented == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.SharingConsented(childComplexity), true
+	case "Household.spending":
+		if e.ComplexityRoot.Household.Spending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Household.Spending(childComplexity), true
+
+	case "HouseholdConnection.edges":
+		if e.ComplexityRoot.HouseholdConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdConnection.Edges(childComplexity), true
+	case "HouseholdConnection.pageInfo":
+		if e.ComplexityRoot.HouseholdConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdConnection.PageInfo(childComplexity), true
+	case "HouseholdConnection.totalCount":
+		if e.ComplexityRoot.HouseholdConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdConnection.TotalCount(childComplexity), true
+
+	case "HouseholdEdge.cursor":
+		if e.ComplexityRoot.HouseholdEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdEdge.Cursor(childComplexity), true
+	case "HouseholdEdge.node":
+		if e.ComplexityRoot.HouseholdEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdEdge.Node(childComplexity), true
+
 	case "Location.address":
 		if e.ComplexityRoot.Location.Address == nil {
 			break
@@ -541,6 +1420,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Location.Lng(childComplexity), true
 
+	case "Mutation.addPerson":
+		if e.ComplexityRoot.Mutation.AddPerson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPerson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPerson(childComplexity, args["input"].(model.AddPersonInput)), true
+	case "Mutation.classifyApplication":
+		if e.ComplexityRoot.Mutation.ClassifyApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_classifyApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClassifyApplication(childComplexity, args["input"].(model.ClassifyApplicationInput)), true
 	case "Mutation.closeResource":
 		if e.ComplexityRoot.Mutation.CloseResource == nil {
 			break
@@ -552,6 +1453,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseResource(childComplexity, args["input"].(model.ResourceTransitionInput)), true
+	case "Mutation.createAssessment":
+		if e.ComplexityRoot.Mutation.CreateAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAssessment(childComplexity, args["input"].(model.CreateAssessmentInput)), true
 	case "Mutation.createOrganization":
 		if e.ComplexityRoot.Mutation.CreateOrganization == nil {
 			break
@@ -574,6 +1486,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePopulationGroup(childComplexity, args["input"].(model.CreatePopulationGroupInput)), true
+	case "Mutation.createReferral":
+		if e.ComplexityRoot.Mutation.CreateReferral == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReferral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReferral(childComplexity, args["input"].(model.CreateReferralInput)), true
 	case "Mutation.createResource":
 		if e.ComplexityRoot.Mutation.CreateResource == nil {
 			break
@@ -662,6 +1585,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishResource(childComplexity, args["input"].(model.ResourceTransitionInput)), true
+	case "Mutation.recordAid":
+		if e.ComplexityRoot.Mutation.RecordAid == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordAid_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordAid(childComplexity, args["input"].(model.RecordAidInput)), true
+	case "Mutation.recordConsent":
+		if e.ComplexityRoot.Mutation.RecordConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordConsent(childComplexity, args["input"].(model.RecordConsentInput)), true
+	case "Mutation.registerHousehold":
+		if e.ComplexityRoot.Mutation.RegisterHousehold == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerHousehold_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterHousehold(childComplexity, args["input"].(model.RegisterHouseholdInput)), true
 	case "Mutation.removePlanEntry":
 		if e.ComplexityRoot.Mutation.RemovePlanEntry == nil {
 			break
@@ -673,6 +1629,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemovePlanEntry(childComplexity, args["input"].(model.RemovePlanEntryInput)), true
+	case "Mutation.revealResidentId":
+		if e.ComplexityRoot.Mutation.RevealResidentID == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revealResidentId_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevealResidentID(childComplexity, args["input"].(model.RevealResidentIDInput)), true
+	case "Mutation.revokeConsent":
+		if e.ComplexityRoot.Mutation.RevokeConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeConsent(childComplexity, args["input"].(model.RevokeConsentInput)), true
 	case "Mutation.setPlanEntry":
 		if e.ComplexityRoot.Mutation.SetPlanEntry == nil {
 			break
@@ -684,6 +1662,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetPlanEntry(childComplexity, args["input"].(model.SetPlanEntryInput)), true
+	case "Mutation.submitApplication":
+		if e.ComplexityRoot.Mutation.SubmitApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitApplication(childComplexity, args["input"].(model.SubmitApplicationInput)), true
+	case "Mutation.transitionReferral":
+		if e.ComplexityRoot.Mutation.TransitionReferral == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionReferral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionReferral(childComplexity, args["input"].(model.TransitionReferralInput)), true
 	case "Mutation.updatePopulationGroup":
 		if e.ComplexityRoot.Mutation.UpdatePopulationGroup == nil {
 			break
@@ -728,6 +1728,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateServiceItem(childComplexity, args["input"].(model.UpdateServiceItemInput)), true
+
+	case "Need.assessment":
+		if e.ComplexityRoot.Need.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Assessment(childComplexity), true
+	case "Need.category":
+		if e.ComplexityRoot.Need.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Category(childComplexity), true
+	case "Need.id":
+		if e.ComplexityRoot.Need.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.ID(childComplexity), true
+	case "Need.item":
+		if e.ComplexityRoot.Need.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Item(childComplexity), true
+	case "Need.notes":
+		if e.ComplexityRoot.Need.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Notes(childComplexity), true
+	case "Need.openedOn":
+		if e.ComplexityRoot.Need.OpenedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.OpenedOn(childComplexity), true
+	case "Need.person":
+		if e.ComplexityRoot.Need.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Person(childComplexity), true
+	case "Need.severity":
+		if e.ComplexityRoot.Need.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Severity(childComplexity), true
+	case "Need.status":
+		if e.ComplexityRoot.Need.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.Status(childComplexity), true
+	case "Need.waitingDays":
+		if e.ComplexityRoot.Need.WaitingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Need.WaitingDays(childComplexity), true
 
 	case "Organization.contactPhone":
 		if e.ComplexityRoot.Organization.ContactPhone == nil {
@@ -852,6 +1913,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Person.age":
+		if e.ComplexityRoot.Person.Age == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Age(childComplexity), true
+	case "Person.birthDate":
+		if e.ComplexityRoot.Person.BirthDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.BirthDate(childComplexity), true
+	case "Person.female":
+		if e.ComplexityRoot.Person.Female == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Female(childComplexity), true
+	case "Person.groups":
+		if e.ComplexityRoot.Person.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Groups(childComplexity), true
+	case "Person.household":
+		if e.ComplexityRoot.Person.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Household(childComplexity), true
+	case "Person.id":
+		if e.ComplexityRoot.Person.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ID(childComplexity), true
+	case "Person.name":
+		if e.ComplexityRoot.Person.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Name(childComplexity), true
+	case "Person.possibleDuplicateOf":
+		if e.ComplexityRoot.Person.PossibleDuplicateOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.PossibleDuplicateOf(childComplexity), true
+	case "Person.relation":
+		if e.ComplexityRoot.Person.Relation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Relation(childComplexity), true
+	case "Person.residentId":
+		if e.ComplexityRoot.Person.ResidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ResidentID(childComplexity), true
+
 	case "PlanEntry.group":
 		if e.ComplexityRoot.PlanEntry.Group == nil {
 			break
@@ -927,12 +2049,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PopulationGroupPayload.Group(childComplexity), true
 
+	case "Query.aidHistory":
+		if e.ComplexityRoot.Query.AidHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_aidHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AidHistory(childComplexity, args["householdId"].(string), args["personId"].(*string), args["categoryCode"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.catalog":
 		if e.ComplexityRoot.Query.Catalog == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Catalog(childComplexity), true
+	case "Query.household":
+		if e.ComplexityRoot.Query.Household == nil {
+			break
+		}
+
+		args, err := ec.field_Query_household_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Household(childComplexity, args["id"].(string)), true
+	case "Query.households":
+		if e.ComplexityRoot.Query.Households == nil {
+			break
+		}
+
+		args, err := ec.field_Query_households_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Households(childComplexity, args["filter"].(*model.HouseholdFilter), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -956,6 +2111,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["filter"].(*model.OrganizationFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.referrals":
+		if e.ComplexityRoot.Query.Referrals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referrals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Referrals(childComplexity, args["filter"].(*model.ReferralFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.resource":
 		if e.ComplexityRoot.Query.Resource == nil {
 			break
@@ -995,6 +2161,211 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RecordAidPayload.aidRecord":
+		if e.ComplexityRoot.RecordAidPayload.AidRecord == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordAidPayload.AidRecord(childComplexity), true
+
+	case "RecordConsentPayload.consent":
+		if e.ComplexityRoot.RecordConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsentPayload.Consent(childComplexity), true
+
+	case "Referral.amountFen":
+		if e.ComplexityRoot.Referral.AmountFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.AmountFen(childComplexity), true
+	case "Referral.category":
+		if e.ComplexityRoot.Referral.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Category(childComplexity), true
+	case "Referral.createdAt":
+		if e.ComplexityRoot.Referral.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.CreatedAt(childComplexity), true
+	case "Referral.declineReason":
+		if e.ComplexityRoot.Referral.DeclineReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.DeclineReason(childComplexity), true
+	case "Referral.history":
+		if e.ComplexityRoot.Referral.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.History(childComplexity), true
+	case "Referral.household":
+		if e.ComplexityRoot.Referral.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Household(childComplexity), true
+	case "Referral.id":
+		if e.ComplexityRoot.Referral.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.ID(childComplexity), true
+	case "Referral.item":
+		if e.ComplexityRoot.Referral.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Item(childComplexity), true
+	case "Referral.need":
+		if e.ComplexityRoot.Referral.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Need(childComplexity), true
+	case "Referral.note":
+		if e.ComplexityRoot.Referral.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Note(childComplexity), true
+	case "Referral.organization":
+		if e.ComplexityRoot.Referral.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Organization(childComplexity), true
+	case "Referral.overridden":
+		if e.ComplexityRoot.Referral.Overridden == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Overridden(childComplexity), true
+	case "Referral.periodEnd":
+		if e.ComplexityRoot.Referral.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.PeriodEnd(childComplexity), true
+	case "Referral.periodStart":
+		if e.ComplexityRoot.Referral.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.PeriodStart(childComplexity), true
+	case "Referral.person":
+		if e.ComplexityRoot.Referral.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Person(childComplexity), true
+	case "Referral.resource":
+		if e.ComplexityRoot.Referral.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Resource(childComplexity), true
+	case "Referral.respondBy":
+		if e.ComplexityRoot.Referral.RespondBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RespondBy(childComplexity), true
+	case "Referral.status":
+		if e.ComplexityRoot.Referral.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Status(childComplexity), true
+	case "Referral.units":
+		if e.ComplexityRoot.Referral.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Units(childComplexity), true
+	case "Referral.updatedAt":
+		if e.ComplexityRoot.Referral.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.UpdatedAt(childComplexity), true
+
+	case "ReferralConnection.edges":
+		if e.ComplexityRoot.ReferralConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.Edges(childComplexity), true
+	case "ReferralConnection.pageInfo":
+		if e.ComplexityRoot.ReferralConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.PageInfo(childComplexity), true
+	case "ReferralConnection.totalCount":
+		if e.ComplexityRoot.ReferralConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.TotalCount(childComplexity), true
+
+	case "ReferralEdge.cursor":
+		if e.ComplexityRoot.ReferralEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Cursor(childComplexity), true
+	case "ReferralEdge.node":
+		if e.ComplexityRoot.ReferralEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Node(childComplexity), true
+
+	case "ReferralEvent.actorRole":
+		if e.ComplexityRoot.ReferralEvent.ActorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEvent.ActorRole(childComplexity), true
+	case "ReferralEvent.at":
+		if e.ComplexityRoot.ReferralEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEvent.At(childComplexity), true
+	case "ReferralEvent.from":
+		if e.ComplexityRoot.ReferralEvent.FromStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEvent.FromStatus(childComplexity), true
+	case "ReferralEvent.reason":
+		if e.ComplexityRoot.ReferralEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEvent.Reason(childComplexity), true
+	case "ReferralEvent.to":
+		if e.ComplexityRoot.ReferralEvent.ToStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEvent.ToStatus(childComplexity), true
+
+	case "RegisterHouseholdPayload.household":
+		if e.ComplexityRoot.RegisterHouseholdPayload.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterHouseholdPayload.Household(childComplexity), true
 
 	case "RemovePlanEntryPayload.group":
 		if e.ComplexityRoot.RemovePlanEntryPayload.Group == nil {
@@ -1175,6 +2546,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResourceTransitionPayload.Resource(childComplexity), true
 
+	case "RevealResidentIdPayload.person":
+		if e.ComplexityRoot.RevealResidentIdPayload.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealResidentIdPayload.Person(childComplexity), true
+	case "RevealResidentIdPayload.residentId":
+		if e.ComplexityRoot.RevealResidentIdPayload.ResidentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealResidentIdPayload.ResidentID(childComplexity), true
+
+	case "RevokeConsentPayload.consent":
+		if e.ComplexityRoot.RevokeConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeConsentPayload.Consent(childComplexity), true
+
+	case "RigidSpending.educationFen":
+		if e.ComplexityRoot.RigidSpending.EducationFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RigidSpending.EducationFen(childComplexity), true
+	case "RigidSpending.housingFen":
+		if e.ComplexityRoot.RigidSpending.HousingFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RigidSpending.HousingFen(childComplexity), true
+	case "RigidSpending.medicalFen":
+		if e.ComplexityRoot.RigidSpending.MedicalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RigidSpending.MedicalFen(childComplexity), true
+	case "RigidSpending.otherFen":
+		if e.ComplexityRoot.RigidSpending.OtherFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RigidSpending.OtherFen(childComplexity), true
+
 	case "SearchHit.cursor":
 		if e.ComplexityRoot.SearchHit.Cursor == nil {
 			break
@@ -1350,6 +2766,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetPlanEntryPayload.Entry(childComplexity), true
 
+	case "SubmitApplicationPayload.application":
+		if e.ComplexityRoot.SubmitApplicationPayload.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitApplicationPayload.Application(childComplexity), true
+
+	case "TransitionReferralPayload.referral":
+		if e.ComplexityRoot.TransitionReferralPayload.Referral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionReferralPayload.Referral(childComplexity), true
+
 	case "UpdateResourcePayload.resource":
 		if e.ComplexityRoot.UpdateResourcePayload.Resource == nil {
 			break
@@ -1385,19 +2815,36 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddPersonInput", ec.unmarshalInputAddPersonInput),
+			graphql.NewInputUnmarshaler("ClassifyApplicationInput", ec.unmarshalInputClassifyApplicationInput),
+			graphql.NewInputUnmarshaler("CreateAssessmentInput", ec.unmarshalInputCreateAssessmentInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreatePopulationGroupInput", ec.unmarshalInputCreatePopulationGroupInput),
+			graphql.NewInputUnmarshaler("CreateReferralInput", ec.unmarshalInputCreateReferralInput),
 			graphql.NewInputUnmarshaler("CreateResourceInput", ec.unmarshalInputCreateResourceInput),
 			graphql.NewInputUnmarshaler("CreateServiceCategoryInput", ec.unmarshalInputCreateServiceCategoryInput),
 			graphql.NewInputUnmarshaler("CreateServiceItemInput", ec.unmarshalInputCreateServiceItemInput),
 			graphql.NewInputUnmarshaler("DeleteCatalogEntryInput", ec.unmarshalInputDeleteCatalogEntryInput),
+			graphql.NewInputUnmarshaler("GroupMembershipInput", ec.unmarshalInputGroupMembershipInput),
+			graphql.NewInputUnmarshaler("HouseholdFilter", ec.unmarshalInputHouseholdFilter),
 			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
+			graphql.NewInputUnmarshaler("NeedInput", ec.unmarshalInputNeedInput),
 			graphql.NewInputUnmarshaler("OrganizationFilter", ec.unmarshalInputOrganizationFilter),
+			graphql.NewInputUnmarshaler("PersonInput", ec.unmarshalInputPersonInput),
+			graphql.NewInputUnmarshaler("RecordAidInput", ec.unmarshalInputRecordAidInput),
+			graphql.NewInputUnmarshaler("RecordConsentInput", ec.unmarshalInputRecordConsentInput),
+			graphql.NewInputUnmarshaler("ReferralFilter", ec.unmarshalInputReferralFilter),
+			graphql.NewInputUnmarshaler("RegisterHouseholdInput", ec.unmarshalInputRegisterHouseholdInput),
 			graphql.NewInputUnmarshaler("RemovePlanEntryInput", ec.unmarshalInputRemovePlanEntryInput),
 			graphql.NewInputUnmarshaler("ResourceFilter", ec.unmarshalInputResourceFilter),
 			graphql.NewInputUnmarshaler("ResourceTransitionInput", ec.unmarshalInputResourceTransitionInput),
+			graphql.NewInputUnmarshaler("RevealResidentIdInput", ec.unmarshalInputRevealResidentIdInput),
+			graphql.NewInputUnmarshaler("RevokeConsentInput", ec.unmarshalInputRevokeConsentInput),
+			graphql.NewInputUnmarshaler("RigidSpendingInput", ec.unmarshalInputRigidSpendingInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SetPlanEntryInput", ec.unmarshalInputSetPlanEntryInput),
+			graphql.NewInputUnmarshaler("SubmitApplicationInput", ec.unmarshalInputSubmitApplicationInput),
+			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
 			graphql.NewInputUnmarshaler("UpdatePopulationGroupInput", ec.unmarshalInputUpdatePopulationGroupInput),
 			graphql.NewInputUnmarshaler("UpdateResourceInput", ec.unmarshalInputUpdateResourceInput),
 			graphql.NewInputUnmarshaler("UpdateServiceCategoryInput", ec.unmarshalInputUpdateServiceCategoryInput),
@@ -1484,7 +2931,8 @@ households in Chongqing, alongside the layered assistance catalog
 (分层分类救助清单) that case managers and front-end apps work from.
 
 Errors carry ` + "`" + `extensions.code` + "`" + `: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN,
-NOT_FOUND, CONFLICT, or INTERNAL (details are logged, never shown).
+NOT_FOUND, CONFLICT, DUPLICATE_AID, CAPACITY_EXHAUSTED, CONSENT_REQUIRED, or
+INTERNAL (details are logged, never shown).
 """
 schema {
   query: Query
@@ -1837,6 +3285,353 @@ type Query {
   characters. Anyone may search.
   """
   searchResources(query: String, filter: SearchFilter, near: NearInput, sort: SearchSort = RELEVANCE, facets: [String!], first: Int = 20, after: String): SearchResultConnection!
+
+  "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds."
+  household(id: ID!): Household
+  "Households the caller may see, by ID. DONOR: FORBIDDEN."
+  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
+  "Aid a household (or one member, with household-level aid) received, newest first. A CHARITY sees only its own aid."
+  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection!
+  "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region."
+  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection!
+}
+
+# ---------------------------------------------------------------- casework
+
+"A person's place in the household."
+enum Relation {
+  HEAD
+  SPOUSE
+  CHILD
+  PARENT
+  GRANDCHILD
+  GRANDPARENT
+  SIBLING
+  OTHER
+}
+
+"""
+A registered household. ADMIN and the CASE_MANAGERs of its region see all of
+it; a CHARITY sees a household only while it has a referral to that charity
+and the household consents to sharing with charities, and then only the
+fields needed to deliver (region, address, the referred persons).
+"""
+type Household implements Node {
+  id: ID!
+  "Case workers only: the ID in the system the household was imported from."
+  externalId: String
+  "The 12-digit village or community code."
+  regionCode: DivisionCode!
+  "Full name of the village, e.g. 重庆市渝中区七星岗街道…"
+  regionName: String!
+  address: String!
+  "Case workers only: household income per month."
+  monthlyIncomeFen: Fen!
+  "Case workers only: rigid expenditures per month."
+  spending: RigidSpending!
+  "Members the caller may see: all for case workers, the referred ones for a charity."
+  persons: [Person!]!
+  "Case workers only, newest first."
+  consents: [Consent!]!
+  "Case workers only: whether sharing with charities is consented to now."
+  sharingConsented: Boolean!
+  "Case workers only, newest first."
+  applications: [Application!]!
+  "Case workers only: every assessment, the current one first."
+  assessments: [Assessment!]!
+  "Case workers only."
+  currentAssessment: Assessment
+  createdAt: DateTime!
+}
+
+"Rigid expenditures per month (刚性支出)."
+type RigidSpending {
+  medicalFen: Fen!
+  educationFen: Fen!
+  housingFen: Fen!
+  otherFen: Fen!
+}
+
+"A member of a household."
+type Person implements Node {
+  id: ID!
+  "Null when the caller may no longer see the household."
+  household: Household
+  name: String!
+  relation: Relation!
+  """
+  The resident ID, masked: ` + "`" + `500103********123X` + "`" + ` for case workers,
+  ` + "`" + `500**************X` + "`" + ` for a charity. Case managers see it whole only
+  through the audited ` + "`" + `revealResidentId` + "`" + `.
+  """
+  residentId: String!
+  "Case workers only."
+  birthDate: Date!
+  age: Int!
+  "Case workers only."
+  female: Boolean!
+  "Case workers only: population group memberships."
+  groups: [GroupMembership!]!
+  "Case workers only: a person with the same name and birth date in the same village, registered earlier; review before aiding."
+  possibleDuplicateOf: Person
+}
+
+"Membership of a population group for a period."
+type GroupMembership {
+  group: PopulationGroup!
+  since: Date!
+  until: Date
+  "True today."
+  active: Boolean!
+}
+
+"What a household consents to (电子授权)."
+enum ConsentPurpose {
+  "Checking the household's finances (家庭经济状况核对)."
+  ECONOMIC_VERIFICATION
+  "Showing the household to the charities it is referred to."
+  SHARE_WITH_CHARITIES
+}
+
+enum ConsentMethod {
+  ELECTRONIC
+  REMOTE
+  PAPER
+}
+
+"One grant of consent by a household member."
+type Consent implements Node {
+  id: ID!
+  purposes: [ConsentPurpose!]!
+  grantedBy: Person!
+  method: ConsentMethod!
+  grantedAt: DateTime!
+  expiresAt: DateTime
+  revokedAt: DateTime
+  revokeReason: String!
+  "True now: granted, not expired, not revoked."
+  active: Boolean!
+}
+
+enum ApplicationChannel {
+  "A front-end app (e.g. 渝快办) on the household's behalf."
+  APP
+  CASE_MANAGER
+  HOTLINE
+  PAPER
+}
+
+"SUBMITTED → CLASSIFIED (into needs by a case manager), or WITHDRAWN."
+enum ApplicationStatus {
+  SUBMITTED
+  CLASSIFIED
+  WITHDRAWN
+}
+
+"One application for help (一次申请), in the household's own words."
+type Application implements Node {
+  id: ID!
+  household: Household
+  applicant: Person
+  channel: ApplicationChannel!
+  helpText: String!
+  "Categories the applicant named, if any."
+  categories: [ServiceCategory!]!
+  status: ApplicationStatus!
+  "The assessment it was classified into."
+  assessment: Assessment
+  submittedAt: DateTime!
+  history: [ApplicationEvent!]!
+}
+
+type ApplicationEvent {
+  status: ApplicationStatus!
+  at: DateTime!
+  actorRole: Role!
+  note: String!
+}
+
+"A needs assessment (需求评估); a reassessment supersedes the current one."
+type Assessment implements Node {
+  id: ID!
+  household: Household
+  application: Application
+  assessedOn: Date!
+  assessorRole: Role!
+  notes: String!
+  "False once superseded."
+  current: Boolean!
+  supersedes: Assessment
+  needs: [Need!]!
+  createdAt: DateTime!
+}
+
+"OPEN until aid is delivered (MET), the need is reassessed (SUPERSEDED) or closed."
+enum NeedStatus {
+  OPEN
+  MET
+  SUPERSEDED
+  CLOSED
+}
+
+"One assessed need."
+type Need implements Node {
+  id: ID!
+  assessment: Assessment!
+  "Null for a need of the household as a whole."
+  person: Person
+  category: ServiceCategory!
+  item: ServiceItem
+  "1 (mild) to 5 (urgent)."
+  severity: Int!
+  notes: String!
+  "When the need was first assessed; reassessment keeps it."
+  openedOn: Date!
+  "Days since openedOn."
+  waitingDays: Int!
+  status: NeedStatus!
+}
+
+enum ProviderKind {
+  GOVERNMENT
+  CHARITY
+  SOCIAL_ORGANIZATION
+  OTHER
+}
+
+enum AidSource {
+  "Written when a referral is delivered."
+  REFERRAL
+  "Recorded by a case worker or a charity."
+  DIRECT
+  IMPORT
+}
+
+"One line of the aid ledger: an aid any provider gave."
+type AidRecord implements Node {
+  id: ID!
+  household: Household
+  "Null for aid to the household as a whole."
+  person: Person
+  category: ServiceCategory!
+  item: ServiceItem
+  providerKind: ProviderKind!
+  provider: Organization
+  providerName: String!
+  amountFen: Fen!
+  units: Int!
+  periodStart: Date!
+  periodEnd: Date!
+  source: AidSource!
+  referral: Referral
+  "True when a case manager overrode the duplicate-aid rule."
+  overridden: Boolean!
+  recordedAt: DateTime!
+}
+
+type AidRecordEdge {
+  cursor: String!
+  node: AidRecord!
+}
+
+type AidRecordConnection {
+  edges: [AidRecordEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"""
+PENDING → ACCEPTED → IN_PROGRESS → DELIVERED; or DECLINED (by the charity,
+with a reason), CANCELLED (by a case manager), EXPIRED (no answer in time).
+"""
+enum ReferralStatus {
+  PENDING
+  ACCEPTED
+  IN_PROGRESS
+  DELIVERED
+  DECLINED
+  CANCELLED
+  EXPIRED
+}
+
+enum DeclineReason {
+  NOT_ELIGIBLE
+  NO_CAPACITY
+  COULD_NOT_CONTACT
+  REFUSED_BY_HOUSEHOLD
+  OTHER
+}
+
+"A referral of a person or household to a charity resource."
+type Referral implements Node {
+  id: ID!
+  "Null when the caller may no longer see the household (consent revoked)."
+  household: Household
+  person: Person
+  need: Need
+  resource: Resource
+  organization: Organization!
+  category: ServiceCategory!
+  item: ServiceItem
+  units: Int!
+  amountFen: Fen!
+  periodStart: Date!
+  periodEnd: Date!
+  status: ReferralStatus!
+  declineReason: DeclineReason
+  note: String!
+  "PENDING and ACCEPTED referrals expire after this."
+  respondBy: DateTime!
+  overridden: Boolean!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  history: [ReferralEvent!]!
+}
+
+type ReferralEvent {
+  from: ReferralStatus
+  to: ReferralStatus!
+  at: DateTime!
+  actorRole: Role!
+  reason: String!
+}
+
+type ReferralEdge {
+  cursor: String!
+  node: Referral!
+}
+
+type ReferralConnection {
+  edges: [ReferralEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type HouseholdEdge {
+  cursor: String!
+  node: Household!
+}
+
+type HouseholdConnection {
+  edges: [HouseholdEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input HouseholdFilter {
+  "Households whose village code starts with this (within a case manager's own region)."
+  regionPrefix: String
+  "Households with a member in this group today."
+  groupCode: String
+  "Finds the household of the person with this resident ID."
+  residentId: String
+}
+
+input ReferralFilter {
+  statuses: [ReferralStatus!]
+  householdId: ID
+  resourceId: ID
+  regionPrefix: String
 }
 
 # ---------------------------------------------------------------- mutations
@@ -2025,6 +3820,203 @@ type RemovePlanEntryPayload {
   group: PopulationGroup!
 }
 
+input RigidSpendingInput {
+  medicalFen: Fen = 0
+  educationFen: Fen = 0
+  housingFen: Fen = 0
+  otherFen: Fen = 0
+}
+
+input GroupMembershipInput {
+  groupCode: String!
+  since: Date!
+  until: Date
+}
+
+input PersonInput {
+  externalId: String
+  name: String!
+  "18 characters (or a 15-digit pre-1999 number), check digit per GB 11643."
+  residentId: String!
+  relation: Relation!
+  groups: [GroupMembershipInput!]
+}
+
+input RegisterHouseholdInput {
+  externalId: String
+  "A 12-digit village or community code in the caller's region."
+  regionCode: DivisionCode!
+  address: String
+  monthlyIncomeFen: Fen = 0
+  spending: RigidSpendingInput
+  "1 to 30 persons, exactly one HEAD."
+  members: [PersonInput!]!
+}
+
+type RegisterHouseholdPayload {
+  household: Household!
+}
+
+input AddPersonInput {
+  householdId: ID!
+  person: PersonInput!
+}
+
+type AddPersonPayload {
+  person: Person!
+}
+
+input RecordConsentInput {
+  householdId: ID!
+  purposes: [ConsentPurpose!]!
+  grantedByPersonId: ID!
+  method: ConsentMethod!
+  "Default: now."
+  grantedAt: DateTime
+  expiresAt: DateTime
+}
+
+type RecordConsentPayload {
+  consent: Consent!
+}
+
+input RevokeConsentInput {
+  consentId: ID!
+  reason: String
+}
+
+type RevokeConsentPayload {
+  consent: Consent!
+}
+
+input SubmitApplicationInput {
+  householdId: ID!
+  applicantPersonId: ID
+  channel: ApplicationChannel!
+  "The help asked for, in plain words (at most 2,000 characters)."
+  helpText: String!
+  categoryCodes: [String!]
+}
+
+type SubmitApplicationPayload {
+  application: Application!
+}
+
+input NeedInput {
+  "Omit for a need of the household as a whole."
+  personId: ID
+  "Optional when itemCode is given."
+  categoryCode: String
+  itemCode: String
+  "1 (mild) to 5 (urgent)."
+  severity: Int!
+  notes: String
+}
+
+input ClassifyApplicationInput {
+  applicationId: ID!
+  needs: [NeedInput!]!
+  notes: String
+  "Default: today."
+  assessedOn: Date
+}
+
+type ClassifyApplicationPayload {
+  application: Application!
+  assessment: Assessment!
+}
+
+input CreateAssessmentInput {
+  householdId: ID!
+  needs: [NeedInput!]!
+  notes: String
+  assessedOn: Date
+}
+
+type CreateAssessmentPayload {
+  assessment: Assessment!
+}
+
+input RecordAidInput {
+  householdId: ID!
+  "Omit for aid to the household as a whole (household-level items always are)."
+  personId: ID
+  "Optional when itemCode is given."
+  categoryCode: String
+  itemCode: String
+  "The provider, when it is a registered organization (a CHARITY caller is always its own)."
+  providerOrganizationId: ID
+  "Without an organization: the kind and name of the provider."
+  providerKind: ProviderKind
+  providerName: String
+  amountFen: Fen = 0
+  units: Int = 0
+  periodStart: Date!
+  periodEnd: Date!
+  source: AidSource = DIRECT
+  needId: ID
+  "CASE_MANAGER only: records the aid despite DUPLICATE_AID; audited."
+  overrideReason: String
+}
+
+type RecordAidPayload {
+  aidRecord: AidRecord!
+}
+
+input CreateReferralInput {
+  "The need referred; it gives household, person and category."
+  needId: ID
+  householdId: ID
+  personId: ID
+  resourceId: ID!
+  categoryCode: String
+  itemCode: String
+  "Default 1 when the resource counts units."
+  units: Int = 0
+  "Required when the resource counts a budget."
+  amountFen: Fen = 0
+  "Default: today, for 30 days."
+  periodStart: Date
+  periodEnd: Date
+  note: String
+  "CASE_MANAGER only: refers despite DUPLICATE_AID; audited."
+  overrideReason: String
+  "Days the charity has to answer, 1–90 (default 14)."
+  respondWithinDays: Int = 14
+}
+
+type CreateReferralPayload {
+  referral: Referral!
+}
+
+input TransitionReferralInput {
+  referralId: ID!
+  to: ReferralStatus!
+  "Required for DECLINED."
+  declineReason: DeclineReason
+  note: String
+  "DELIVERED only: what was actually given, when it differs."
+  deliveredAmountFen: Fen
+  deliveredUnits: Int
+  deliveredUntil: Date
+}
+
+type TransitionReferralPayload {
+  referral: Referral!
+}
+
+input RevealResidentIdInput {
+  personId: ID!
+  "Why the whole number is needed; audited."
+  reason: String!
+}
+
+type RevealResidentIdPayload {
+  person: Person!
+  "The whole resident ID."
+  residentId: String!
+}
+
 type Mutation {
   "ADMIN: registers an organization."
   createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload!
@@ -2062,6 +4054,29 @@ type Mutation {
   setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload!
   "ADMIN: takes an item out of a group's plan."
   removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload!
+
+  "CASE_MANAGER (in region) or ADMIN: registers a household with its members. CONFLICT names an existing person with the same resident ID in extensions.existingId."
+  registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload!
+  "CASE_MANAGER (in region) or ADMIN: adds a member."
+  addPerson(input: AddPersonInput!): AddPersonPayload!
+  "CASE_MANAGER (in region) or ADMIN: records a member's consent (电子授权)."
+  recordConsent(input: RecordConsentInput!): RecordConsentPayload!
+  "CASE_MANAGER (in region) or ADMIN: revokes a consent now."
+  revokeConsent(input: RevokeConsentInput!): RevokeConsentPayload!
+  "CASE_MANAGER (in region) or ADMIN: takes one application (一次申请)."
+  submitApplication(input: SubmitApplicationInput!): SubmitApplicationPayload!
+  "CASE_MANAGER (in region) or ADMIN: classifies a SUBMITTED application into needs, creating the household's current assessment."
+  classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload!
+  "CASE_MANAGER (in region) or ADMIN: records a needs assessment, superseding the current one."
+  createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload!
+  "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when the same person (or household) already has aid in the category for an overlapping period."
+  recordAid(input: RecordAidInput!): RecordAidPayload!
+  "CASE_MANAGER (in region) or ADMIN: refers to a published resource. CONSENT_REQUIRED without sharing consent; DUPLICATE_AID; CAPACITY_EXHAUSTED."
+  createReferral(input: CreateReferralInput!): CreateReferralPayload!
+  "Moves a referral one step: the charity accepts (takes capacity), starts, delivers (writes the ledger) or declines; a case manager cancels."
+  transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload!
+  "CASE_MANAGER in region only: shows a resident ID whole; audited."
+  revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload!
 }
 
 directive @goField(
@@ -2077,6 +4092,140 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AddPersonPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_AddPersonPayload_person(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddPersonPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AidRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AidRecord_id(ctx, field)
+	case "household":
+		return ec.fieldContext_AidRecord_household(ctx, field)
+	case "person":
+		return ec.fieldContext_AidRecord_person(ctx, field)
+	case "category":
+		return ec.fieldContext_AidRecord_category(ctx, field)
+	case "item":
+		return ec.fieldContext_AidRecord_item(ctx, field)
+	case "providerKind":
+		return ec.fieldContext_AidRecord_providerKind(ctx, field)
+	case "provider":
+		return ec.fieldContext_AidRecord_provider(ctx, field)
+	case "providerName":
+		return ec.fieldContext_AidRecord_providerName(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_AidRecord_amountFen(ctx, field)
+	case "units":
+		return ec.fieldContext_AidRecord_units(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_AidRecord_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_AidRecord_periodEnd(ctx, field)
+	case "source":
+		return ec.fieldContext_AidRecord_source(ctx, field)
+	case "referral":
+		return ec.fieldContext_AidRecord_referral(ctx, field)
+	case "overridden":
+		return ec.fieldContext_AidRecord_overridden(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_AidRecord_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AidRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_AidRecordConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AidRecordConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AidRecordConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AidRecordConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AidRecordConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AidRecordEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AidRecordEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AidRecordEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AidRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Application(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Application_id(ctx, field)
+	case "household":
+		return ec.fieldContext_Application_household(ctx, field)
+	case "applicant":
+		return ec.fieldContext_Application_applicant(ctx, field)
+	case "channel":
+		return ec.fieldContext_Application_channel(ctx, field)
+	case "helpText":
+		return ec.fieldContext_Application_helpText(ctx, field)
+	case "categories":
+		return ec.fieldContext_Application_categories(ctx, field)
+	case "status":
+		return ec.fieldContext_Application_status(ctx, field)
+	case "assessment":
+		return ec.fieldContext_Application_assessment(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Application_submittedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Application_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Application", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ApplicationEvent_status(ctx, field)
+	case "at":
+		return ec.fieldContext_ApplicationEvent_at(ctx, field)
+	case "actorRole":
+		return ec.fieldContext_ApplicationEvent_actorRole(ctx, field)
+	case "note":
+		return ec.fieldContext_ApplicationEvent_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_Assessment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Assessment_id(ctx, field)
+	case "household":
+		return ec.fieldContext_Assessment_household(ctx, field)
+	case "application":
+		return ec.fieldContext_Assessment_application(ctx, field)
+	case "assessedOn":
+		return ec.fieldContext_Assessment_assessedOn(ctx, field)
+	case "assessorRole":
+		return ec.fieldContext_Assessment_assessorRole(ctx, field)
+	case "notes":
+		return ec.fieldContext_Assessment_notes(ctx, field)
+	case "current":
+		return ec.fieldContext_Assessment_current(ctx, field)
+	case "supersedes":
+		return ec.fieldContext_Assessment_supersedes(ctx, field)
+	case "needs":
+		return ec.fieldContext_Assessment_needs(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Assessment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Assessment", field.Name)
+}
 
 func (ec *executionContext) childFields_Capacity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -2112,12 +4261,62 @@ func (ec *executionContext) childFields_Catalog(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Catalog", field.Name)
 }
 
+func (ec *executionContext) childFields_ClassifyApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "application":
+		return ec.fieldContext_ClassifyApplicationPayload_application(ctx, field)
+	case "assessment":
+		return ec.fieldContext_ClassifyApplicationPayload_assessment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClassifyApplicationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Consent_id(ctx, field)
+	case "purposes":
+		return ec.fieldContext_Consent_purposes(ctx, field)
+	case "grantedBy":
+		return ec.fieldContext_Consent_grantedBy(ctx, field)
+	case "method":
+		return ec.fieldContext_Consent_method(ctx, field)
+	case "grantedAt":
+		return ec.fieldContext_Consent_grantedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Consent_expiresAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_Consent_revokedAt(ctx, field)
+	case "revokeReason":
+		return ec.fieldContext_Consent_revokeReason(ctx, field)
+	case "active":
+		return ec.fieldContext_Consent_active(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateAssessmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "assessment":
+		return ec.fieldContext_CreateAssessmentPayload_assessment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateAssessmentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateOrganizationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "organization":
 		return ec.fieldContext_CreateOrganizationPayload_organization(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateOrganizationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateReferralPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "referral":
+		return ec.fieldContext_CreateReferralPayload_referral(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateReferralPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateResourcePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2158,6 +4357,76 @@ func (ec *executionContext) childFields_FacetValue(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type FacetValue", field.Name)
 }
 
+func (ec *executionContext) childFields_GroupMembership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_GroupMembership_group(ctx, field)
+	case "since":
+		return ec.fieldContext_GroupMembership_since(ctx, field)
+	case "until":
+		return ec.fieldContext_GroupMembership_until(ctx, field)
+	case "active":
+		return ec.fieldContext_GroupMembership_active(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GroupMembership", field.Name)
+}
+
+func (ec *executionContext) childFields_Household(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Household_id(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Household_externalId(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Household_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_Household_regionName(ctx, field)
+	case "address":
+		return ec.fieldContext_Household_address(ctx, field)
+	case "monthlyIncomeFen":
+		return ec.fieldContext_Household_monthlyIncomeFen(ctx, field)
+	case "spending":
+		return ec.fieldContext_Household_spending(ctx, field)
+	case "persons":
+		return ec.fieldContext_Household_persons(ctx, field)
+	case "consents":
+		return ec.fieldContext_Household_consents(ctx, field)
+	case "sharingConsented":
+		return ec.fieldContext_Household_sharingConsented(ctx, field)
+	case "applications":
+		return ec.fieldContext_Household_applications(ctx, field)
+	case "assessments":
+		return ec.fieldContext_Household_assessments(ctx, field)
+	case "currentAssessment":
+		return ec.fieldContext_Household_currentAssessment(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Household_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Household", field.Name)
+}
+
+func (ec *executionContext) childFields_HouseholdConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HouseholdConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HouseholdConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HouseholdConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HouseholdConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HouseholdEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_HouseholdEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_HouseholdEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HouseholdEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "address":
@@ -2172,6 +4441,32 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 		return ec.fieldContext_Location_lng(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
+}
+
+func (ec *executionContext) childFields_Need(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Need_id(ctx, field)
+	case "assessment":
+		return ec.fieldContext_Need_assessment(ctx, field)
+	case "person":
+		return ec.fieldContext_Need_person(ctx, field)
+	case "category":
+		return ec.fieldContext_Need_category(ctx, field)
+	case "item":
+		return ec.fieldContext_Need_item(ctx, field)
+	case "severity":
+		return ec.fieldContext_Need_severity(ctx, field)
+	case "notes":
+		return ec.fieldContext_Need_notes(ctx, field)
+	case "openedOn":
+		return ec.fieldContext_Need_openedOn(ctx, field)
+	case "waitingDays":
+		return ec.fieldContext_Need_waitingDays(ctx, field)
+	case "status":
+		return ec.fieldContext_Need_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Need", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2236,6 +4531,32 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Person_id(ctx, field)
+	case "household":
+		return ec.fieldContext_Person_household(ctx, field)
+	case "name":
+		return ec.fieldContext_Person_name(ctx, field)
+	case "relation":
+		return ec.fieldContext_Person_relation(ctx, field)
+	case "residentId":
+		return ec.fieldContext_Person_residentId(ctx, field)
+	case "birthDate":
+		return ec.fieldContext_Person_birthDate(ctx, field)
+	case "age":
+		return ec.fieldContext_Person_age(ctx, field)
+	case "female":
+		return ec.fieldContext_Person_female(ctx, field)
+	case "groups":
+		return ec.fieldContext_Person_groups(ctx, field)
+	case "possibleDuplicateOf":
+		return ec.fieldContext_Person_possibleDuplicateOf(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
+}
+
 func (ec *executionContext) childFields_PlanEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "group":
@@ -2276,6 +4597,114 @@ func (ec *executionContext) childFields_PopulationGroupPayload(ctx context.Conte
 		return ec.fieldContext_PopulationGroupPayload_group(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PopulationGroupPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordAidPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "aidRecord":
+		return ec.fieldContext_RecordAidPayload_aidRecord(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordAidPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_RecordConsentPayload_consent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordConsentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Referral_id(ctx, field)
+	case "household":
+		return ec.fieldContext_Referral_household(ctx, field)
+	case "person":
+		return ec.fieldContext_Referral_person(ctx, field)
+	case "need":
+		return ec.fieldContext_Referral_need(ctx, field)
+	case "resource":
+		return ec.fieldContext_Referral_resource(ctx, field)
+	case "organization":
+		return ec.fieldContext_Referral_organization(ctx, field)
+	case "category":
+		return ec.fieldContext_Referral_category(ctx, field)
+	case "item":
+		return ec.fieldContext_Referral_item(ctx, field)
+	case "units":
+		return ec.fieldContext_Referral_units(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_Referral_amountFen(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_Referral_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_Referral_periodEnd(ctx, field)
+	case "status":
+		return ec.fieldContext_Referral_status(ctx, field)
+	case "declineReason":
+		return ec.fieldContext_Referral_declineReason(ctx, field)
+	case "note":
+		return ec.fieldContext_Referral_note(ctx, field)
+	case "respondBy":
+		return ec.fieldContext_Referral_respondBy(ctx, field)
+	case "overridden":
+		return ec.fieldContext_Referral_overridden(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Referral_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Referral_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Referral_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Referral", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReferralConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReferralConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReferralConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReferralEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReferralEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ReferralEvent_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ReferralEvent_to(ctx, field)
+	case "at":
+		return ec.fieldContext_ReferralEvent_at(ctx, field)
+	case "actorRole":
+		return ec.fieldContext_ReferralEvent_actorRole(ctx, field)
+	case "reason":
+		return ec.fieldContext_ReferralEvent_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_RegisterHouseholdPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_RegisterHouseholdPayload_household(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterHouseholdPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RemovePlanEntryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2364,6 +4793,38 @@ func (ec *executionContext) childFields_ResourceTransitionPayload(ctx context.Co
 		return ec.fieldContext_ResourceTransitionPayload_resource(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResourceTransitionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevealResidentIdPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_RevealResidentIdPayload_person(ctx, field)
+	case "residentId":
+		return ec.fieldContext_RevealResidentIdPayload_residentId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevealResidentIdPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_RevokeConsentPayload_consent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeConsentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RigidSpending(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "medicalFen":
+		return ec.fieldContext_RigidSpending_medicalFen(ctx, field)
+	case "educationFen":
+		return ec.fieldContext_RigidSpending_educationFen(ctx, field)
+	case "housingFen":
+		return ec.fieldContext_RigidSpending_housingFen(ctx, field)
+	case "otherFen":
+		return ec.fieldContext_RigidSpending_otherFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RigidSpending", field.Name)
 }
 
 func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2462,6 +4923,22 @@ func (ec *executionContext) childFields_SetPlanEntryPayload(ctx context.Context,
 		return ec.fieldContext_SetPlanEntryPayload_entry(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetPlanEntryPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmitApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "application":
+		return ec.fieldContext_SubmitApplicationPayload_application(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmitApplicationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TransitionReferralPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "referral":
+		return ec.fieldContext_TransitionReferralPayload_referral(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransitionReferralPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateResourcePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2614,12 +5091,54 @@ func (ec *executionContext) field_Catalog_plan_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addPerson_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddPersonInput, error) {
+			return ec.unmarshalNAddPersonInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_classifyApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ClassifyApplicationInput, error) {
+			return ec.unmarshalNClassifyApplicationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_closeResource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ResourceTransitionInput, error) {
 			return ec.unmarshalNResourceTransitionInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAssessmentInput, error) {
+			return ec.unmarshalNCreateAssessmentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2648,6 +5167,20 @@ func (ec *executionContext) field_Mutation_createPopulationGroup_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreatePopulationGroupInput, error) {
 			return ec.unmarshalNCreatePopulationGroupInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreatePopulationGroupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createReferral_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateReferralInput, error) {
+			return ec.unmarshalNCreateReferralInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2768,6 +5301,48 @@ func (ec *executionContext) field_Mutation_publishResource_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordAid_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordAidInput, error) {
+			return ec.unmarshalNRecordAidInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordConsentInput, error) {
+			return ec.unmarshalNRecordConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerHousehold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterHouseholdInput, error) {
+			return ec.unmarshalNRegisterHouseholdInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removePlanEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2782,12 +5357,68 @@ func (ec *executionContext) field_Mutation_removePlanEntry_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revealResidentId_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevealResidentIDInput, error) {
+			return ec.unmarshalNRevealResidentIdInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeConsentInput, error) {
+			return ec.unmarshalNRevokeConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setPlanEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetPlanEntryInput, error) {
 			return ec.unmarshalNSetPlanEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitApplicationInput, error) {
+			return ec.unmarshalNSubmitApplicationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_transitionReferral_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TransitionReferralInput, error) {
+			return ec.unmarshalNTransitionReferralInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2888,6 +5519,96 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_aidHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "categoryCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["categoryCode"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_household_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_households_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.HouseholdFilter, error) {
+			return ec.unmarshalOHouseholdFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2908,6 +5629,36 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.OrganizationFilter, error) {
 			return ec.unmarshalOOrganizationFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐOrganizationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_referrals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ReferralFilter, error) {
+			return ec.unmarshalOReferralFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3111,6 +5862,1235 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AddPersonPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.AddPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddPersonPayload_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalNPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddPersonPayload_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddPersonPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecord_id(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AidRecord_household(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecord_person(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecord_category(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().Category(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
+			return ec.marshalNServiceCategory2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecord_item(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+			return ec.marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecord_providerKind(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_providerKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.ProviderKind) graphql.Marshaler {
+			return ec.marshalNProviderKind2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_providerKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "ProviderKind")
+}
+
+func (ec *executionContext) _AidRecord_provider(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().Provider(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecord_providerName(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_providerName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_providerName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _AidRecord_amountFen(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_amountFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_amountFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "Fen")
+}
+
+func (ec *executionContext) _AidRecord_units(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_units(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Units, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AidRecord_periodStart(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AidRecord_periodEnd(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AidRecord_source(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.AidSource) graphql.Marshaler {
+			return ec.marshalNAidSource2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "AidSource")
+}
+
+func (ec *executionContext) _AidRecord_referral(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_referral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().Referral(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
+			return ec.marshalOReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_referral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Referral(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecord_overridden(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_overridden(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AidRecord().Overridden(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_overridden(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _AidRecord_recordedAt(ctx context.Context, field graphql.CollectedField, obj *casework.AidRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecord_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecord_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecord", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AidRecordConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AidRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecordConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AidRecordEdge) graphql.Marshaler {
+			return ec.marshalNAidRecordEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecordConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AidRecordEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecordConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AidRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecordConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecordConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AidRecordConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AidRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecordConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecordConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecordConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AidRecordEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AidRecordEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecordEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecordEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AidRecordEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AidRecordEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AidRecordEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AidRecordEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.AidRecord) graphql.Marshaler {
+			return ec.marshalNAidRecord2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AidRecordEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AidRecordEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AidRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_id(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Application_household(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_applicant(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_applicant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Applicant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_applicant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_channel(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.Channel) graphql.Marshaler {
+			return ec.marshalNApplicationChannel2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "ApplicationChannel")
+}
+
+func (ec *executionContext) _Application_helpText(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_helpText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HelpText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_helpText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_categories(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Categories(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Category) graphql.Marshaler {
+			return ec.marshalNServiceCategory2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCategoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_status(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.ApplicationStatus) graphql.Marshaler {
+			return ec.marshalNApplicationStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "ApplicationStatus")
+}
+
+func (ec *executionContext) _Application_assessment(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().Assessment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+			return ec.marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_submittedAt(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Application_history(ctx context.Context, field graphql.CollectedField, obj *casework.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().History(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.ApplicationEvent) graphql.Marshaler {
+			return ec.marshalNApplicationEvent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationEvent_status(ctx context.Context, field graphql.CollectedField, obj *casework.ApplicationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.ApplicationStatus) graphql.Marshaler {
+			return ec.marshalNApplicationStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationEvent", field, false, false, "ApplicationStatus")
+}
+
+func (ec *executionContext) _ApplicationEvent_at(ctx context.Context, field graphql.CollectedField, obj *casework.ApplicationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ApplicationEvent_actorRole(ctx context.Context, field graphql.CollectedField, obj *casework.ApplicationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEvent_actorRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApplicationEvent().ActorRole(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEvent_actorRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationEvent", field, true, true, "Role")
+}
+
+func (ec *executionContext) _ApplicationEvent_note(ctx context.Context, field graphql.CollectedField, obj *casework.ApplicationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEvent_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEvent_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assessment_id(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Assessment_household(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_application(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().Application(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Application) graphql.Marshaler {
+			return ec.marshalOApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_assessedOn(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_assessedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssessedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_assessedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Assessment_assessorRole(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_assessorRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().AssessorRole(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_assessorRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, true, true, "Role")
+}
+
+func (ec *executionContext) _Assessment_notes(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assessment_current(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().Current(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Assessment_supersedes(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_supersedes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().Supersedes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+			return ec.marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_supersedes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_needs(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_needs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().Needs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_needs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_createdAt(ctx context.Context, field graphql.CollectedField, obj *casework.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "DateTime")
+}
 
 func (ec *executionContext) _Capacity_units(ctx context.Context, field graphql.CollectedField, obj *catalog.Capacity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -3422,6 +7402,318 @@ func (ec *executionContext) fieldContext_Catalog_plan(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _ClassifyApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.ClassifyApplicationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClassifyApplicationPayload_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClassifyApplicationPayload_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClassifyApplicationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ClassifyApplicationPayload_assessment(ctx context.Context, field graphql.CollectedField, obj *model.ClassifyApplicationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClassifyApplicationPayload_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assessment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClassifyApplicationPayload_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClassifyApplicationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Consent_id(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Consent_purposes(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_purposes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purposes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []casework.Purpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurposeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, false, "ConsentPurpose")
+}
+
+func (ec *executionContext) _Consent_grantedBy(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_grantedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().GrantedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalNPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_grantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Consent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Consent_method(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.ConsentMethod) graphql.Marshaler {
+			return ec.marshalNConsentMethod2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentMethod")
+}
+
+func (ec *executionContext) _Consent_grantedAt(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_grantedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_grantedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Consent_expiresAt(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Consent_revokedAt(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Consent_revokeReason(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_revokeReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokeReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_revokeReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Consent_active(ctx context.Context, field graphql.CollectedField, obj *casework.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Consent().Active(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _CreateAssessmentPayload_assessment(ctx context.Context, field graphql.CollectedField, obj *model.CreateAssessmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateAssessmentPayload_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assessment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateAssessmentPayload_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateAssessmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateOrganizationPayload_organization(ctx context.Context, field graphql.CollectedField, obj *model.CreateOrganizationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3449,6 +7741,38 @@ func (ec *executionContext) fieldContext_CreateOrganizationPayload_organization(
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateReferralPayload_referral(ctx context.Context, field graphql.CollectedField, obj *model.CreateReferralPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateReferralPayload_referral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Referral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
+			return ec.marshalNReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateReferralPayload_referral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateReferralPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Referral(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3631,6 +7955,625 @@ func (ec *executionContext) _FacetValue_count(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_FacetValue_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GroupMembership_group(ctx context.Context, field graphql.CollectedField, obj *casework.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupMembership_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GroupMembership().Group(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Group) graphql.Marshaler {
+			return ec.marshalNPopulationGroup2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupMembership_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroupMembership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PopulationGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroupMembership_since(ctx context.Context, field graphql.CollectedField, obj *casework.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupMembership_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupMembership_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "Date")
+}
+
+func (ec *executionContext) _GroupMembership_until(ctx context.Context, field graphql.CollectedField, obj *casework.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupMembership_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupMembership_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "Date")
+}
+
+func (ec *executionContext) _GroupMembership_active(ctx context.Context, field graphql.CollectedField, obj *casework.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupMembership_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GroupMembership().Active(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupMembership_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupMembership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Household_id(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Household_externalId(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Household_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, false, false, "String")
+}
+
+func (ec *executionContext) _Household_regionCode(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDivisionCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, false, false, "DivisionCode")
+}
+
+func (ec *executionContext) _Household_regionName(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, true, true, "String")
+}
+
+func (ec *executionContext) _Household_address(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, false, false, "String")
+}
+
+func (ec *executionContext) _Household_monthlyIncomeFen(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_monthlyIncomeFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyIncomeFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_monthlyIncomeFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, false, false, "Fen")
+}
+
+func (ec *executionContext) _Household_spending(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_spending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().Spending(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
+			return ec.marshalNRigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_spending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Household",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RigidSpending(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Household_persons(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_persons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().Persons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Person) graphql.Marshaler {
+			return ec.marshalNPerson2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPersonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_persons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Household",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Household_consents(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().Consents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_consents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Household",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Household_sharingConsented(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_sharingConsented(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().SharingConsented(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_sharingConsented(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Household_applications(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_applications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().Applications(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_applications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Household",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Household_assessments(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_assessments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().Assessments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_assessments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Household",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Household_currentAssessment(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_currentAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Household().CurrentAssessment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+			return ec.marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Household_currentAssessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Household",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Household_createdAt(ctx context.Context, field graphql.CollectedField, obj *casework.Household) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Household_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Household_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Household", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _HouseholdConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HouseholdEdge) graphql.Marshaler {
+			return ec.marshalNHouseholdEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HouseholdConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HouseholdEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HouseholdConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HouseholdConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HouseholdConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HouseholdConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HouseholdEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HouseholdEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _HouseholdEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HouseholdEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HouseholdEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HouseholdEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Location_address(ctx context.Context, field graphql.CollectedField, obj *model.Location) (ret graphql.Marshaler) {
@@ -4496,6 +9439,756 @@ func (ec *executionContext) fieldContext_Mutation_removePlanEntry(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerHousehold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterHousehold(ctx, fc.Args["input"].(model.RegisterHouseholdInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
+			return ec.marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterHouseholdPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerHousehold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPerson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPerson(ctx, fc.Args["input"].(model.AddPersonInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
+			return ec.marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddPersonPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPerson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordConsent(ctx, fc.Args["input"].(model.RecordConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
+			return ec.marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeConsent(ctx, fc.Args["input"].(model.RevokeConsentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+			return ec.marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitApplication(ctx, fc.Args["input"].(model.SubmitApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
+			return ec.marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmitApplicationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_classifyApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ClassifyApplication(ctx, fc.Args["input"].(model.ClassifyApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
+			return ec.marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClassifyApplicationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_classifyApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAssessment(ctx, fc.Args["input"].(model.CreateAssessmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
+			return ec.marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateAssessmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordAid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordAid(ctx, fc.Args["input"].(model.RecordAidInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
+			return ec.marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordAidPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordAid_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReferral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReferral(ctx, fc.Args["input"].(model.CreateReferralInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
+			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateReferralPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReferral_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transitionReferral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransitionReferral(ctx, fc.Args["input"].(model.TransitionReferralInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
+			return ec.marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransitionReferralPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transitionReferral_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revealResidentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevealResidentID(ctx, fc.Args["input"].(model.RevealResidentIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
+			return ec.marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevealResidentIdPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revealResidentId_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_id(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Need_assessment(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Assessment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_person(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_category(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Category(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
+			return ec.marshalNServiceCategory2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_item(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+			return ec.marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Need_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Need",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Need_severity(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Need_notes(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "String")
+}
+
+func (ec *executionContext) _Need_openedOn(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_openedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_openedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Need_waitingDays(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_waitingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Need().WaitingDays(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_waitingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Need_status(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Need_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.NeedStatus) graphql.Marshaler {
+			return ec.marshalNNeedStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeedStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Need_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedStatus")
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4979,6 +10672,263 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Person_id(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Person_household(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Person_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Person_name(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, false, false, "String")
+}
+
+func (ec *executionContext) _Person_relation(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_relation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Relation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.Relation) graphql.Marshaler {
+			return ec.marshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐRelation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_relation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, false, false, "Relation")
+}
+
+func (ec *executionContext) _Person_residentId(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_residentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().ResidentID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_residentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, true, true, "String")
+}
+
+func (ec *executionContext) _Person_birthDate(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_birthDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BirthDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Person_age(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_age(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().Age(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_age(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Person_female(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_female(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Female, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_female(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Person_groups(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().Groups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
+			return ec.marshalNGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroupMembership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Person_possibleDuplicateOf(ctx context.Context, field graphql.CollectedField, obj *casework.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_possibleDuplicateOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().PossibleDuplicateOf(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Person_possibleDuplicateOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PlanEntry_group(ctx context.Context, field graphql.CollectedField, obj *catalog.PlanEntry) (ret graphql.Marshaler) {
@@ -5577,6 +11527,182 @@ func (ec *executionContext) fieldContext_Query_searchResources(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_household(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Household(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_household(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_household_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_households(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Households(ctx, fc.Args["filter"].(*model.HouseholdFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
+			return ec.marshalNHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_households(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HouseholdConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_households_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_aidHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_aidHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AidHistory(ctx, fc.Args["householdId"].(string), fc.Args["personId"].(*string), fc.Args["categoryCode"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
+			return ec.marshalNAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_aidHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AidRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_aidHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_referrals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_referrals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Referrals(ctx, fc.Args["filter"].(*model.ReferralFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
+			return ec.marshalNReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_referrals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_referrals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5648,6 +11774,891 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordAidPayload_aidRecord(ctx context.Context, field graphql.CollectedField, obj *model.RecordAidPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordAidPayload_aidRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AidRecord, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.AidRecord) graphql.Marshaler {
+			return ec.marshalNAidRecord2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordAidPayload_aidRecord(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordAidPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AidRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.RecordConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_id(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Referral_household(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_person(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_need(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Need) graphql.Marshaler {
+			return ec.marshalONeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_resource(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Resource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_organization(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Organization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_category(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Category(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
+			return ec.marshalNServiceCategory2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_item(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+			return ec.marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Referral_units(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_units(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Units, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Referral_amountFen(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_amountFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_amountFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "Fen")
+}
+
+func (ec *executionContext) _Referral_periodStart(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Referral_periodEnd(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Referral_status(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.ReferralStatus) graphql.Marshaler {
+			return ec.marshalNReferralStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "ReferralStatus")
+}
+
+func (ec *executionContext) _Referral_declineReason(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_declineReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclineReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.DeclineReason) graphql.Marshaler {
+			return ec.marshalODeclineReason2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐDeclineReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_declineReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "DeclineReason")
+}
+
+func (ec *executionContext) _Referral_note(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "String")
+}
+
+func (ec *executionContext) _Referral_respondBy(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_respondBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RespondBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_respondBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Referral_overridden(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_overridden(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().Overridden(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_overridden(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Referral_createdAt(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Referral_updatedAt(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Referral_history(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().History(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*casework.ReferralEvent) graphql.Marshaler {
+			return ec.marshalNReferralEvent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Referral",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReferralConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReferralEdge) graphql.Marshaler {
+			return ec.marshalNReferralEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReferralConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ReferralConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReferralEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReferralEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReferralEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
+			return ec.marshalNReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Referral(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralEvent_from(ctx context.Context, field graphql.CollectedField, obj *casework.ReferralEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralEvent_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.ReferralStatus) graphql.Marshaler {
+			return ec.marshalOReferralStatus2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralEvent_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralEvent", field, false, false, "ReferralStatus")
+}
+
+func (ec *executionContext) _ReferralEvent_to(ctx context.Context, field graphql.CollectedField, obj *casework.ReferralEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralEvent_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v casework.ReferralStatus) graphql.Marshaler {
+			return ec.marshalNReferralStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralEvent_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralEvent", field, false, false, "ReferralStatus")
+}
+
+func (ec *executionContext) _ReferralEvent_at(ctx context.Context, field graphql.CollectedField, obj *casework.ReferralEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReferralEvent_actorRole(ctx context.Context, field graphql.CollectedField, obj *casework.ReferralEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralEvent_actorRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReferralEvent().ActorRole(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralEvent_actorRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralEvent", field, true, true, "Role")
+}
+
+func (ec *executionContext) _ReferralEvent_reason(ctx context.Context, field graphql.CollectedField, obj *casework.ReferralEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegisterHouseholdPayload_household(ctx context.Context, field graphql.CollectedField, obj *model.RegisterHouseholdPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterHouseholdPayload_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Household, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterHouseholdPayload_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterHouseholdPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6410,6 +13421,185 @@ func (ec *executionContext) fieldContext_ResourceTransitionPayload_resource(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _RevealResidentIdPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.RevealResidentIDPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealResidentIdPayload_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalNPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevealResidentIdPayload_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevealResidentIdPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevealResidentIdPayload_residentId(ctx context.Context, field graphql.CollectedField, obj *model.RevealResidentIDPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevealResidentIdPayload_residentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResidentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevealResidentIdPayload_residentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevealResidentIdPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevokeConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.RevokeConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RigidSpending_medicalFen(ctx context.Context, field graphql.CollectedField, obj *model.RigidSpending) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RigidSpending_medicalFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedicalFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RigidSpending_medicalFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RigidSpending", field, false, false, "Fen")
+}
+
+func (ec *executionContext) _RigidSpending_educationFen(ctx context.Context, field graphql.CollectedField, obj *model.RigidSpending) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RigidSpending_educationFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EducationFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RigidSpending_educationFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RigidSpending", field, false, false, "Fen")
+}
+
+func (ec *executionContext) _RigidSpending_housingFen(ctx context.Context, field graphql.CollectedField, obj *model.RigidSpending) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RigidSpending_housingFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HousingFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RigidSpending_housingFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RigidSpending", field, false, false, "Fen")
+}
+
+func (ec *executionContext) _RigidSpending_otherFen(ctx context.Context, field graphql.CollectedField, obj *model.RigidSpending) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RigidSpending_otherFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtherFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RigidSpending_otherFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RigidSpending", field, false, false, "Fen")
+}
+
 func (ec *executionContext) _SearchHit_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SearchHit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7148,6 +14338,70 @@ func (ec *executionContext) fieldContext_SetPlanEntryPayload_entry(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlanEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmitApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.SubmitApplicationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitApplicationPayload_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitApplicationPayload_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmitApplicationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransitionReferralPayload_referral(ctx context.Context, field graphql.CollectedField, obj *model.TransitionReferralPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionReferralPayload_referral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Referral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
+			return ec.marshalNReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionReferralPayload_referral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransitionReferralPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Referral(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8336,6 +15590,181 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddPersonInput(ctx context.Context, obj any) (model.AddPersonInput, error) {
+	var it model.AddPersonInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "person"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "person":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("person"))
+			data, err := ec.unmarshalNPersonInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPersonInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Person = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddPersonInput unmarshals raw into the AddPersonInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddPersonInput(ctx context.Context, raw any) (model.AddPersonInput, error) {
+	var out model.AddPersonInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddPersonInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputClassifyApplicationInput(ctx context.Context, obj any) (model.ClassifyApplicationInput, error) {
+	var it model.ClassifyApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "needs", "notes", "assessedOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "needs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needs"))
+			data, err := ec.unmarshalNNeedInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Needs = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		case "assessedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessedOn"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessedOn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalClassifyApplicationInput unmarshals raw into the ClassifyApplicationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalClassifyApplicationInput(ctx context.Context, raw any) (model.ClassifyApplicationInput, error) {
+	var out model.ClassifyApplicationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClassifyApplicationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateAssessmentInput(ctx context.Context, obj any) (model.CreateAssessmentInput, error) {
+	var it model.CreateAssessmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "needs", "notes", "assessedOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "needs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needs"))
+			data, err := ec.unmarshalNNeedInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Needs = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		case "assessedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessedOn"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessedOn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAssessmentInput unmarshals raw into the CreateAssessmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAssessmentInput(ctx context.Context, raw any) (model.CreateAssessmentInput, error) {
+	var out model.CreateAssessmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAssessmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Context, obj any) (model.CreateOrganizationInput, error) {
 	var it model.CreateOrganizationInput
 	if obj == nil {
@@ -8487,6 +15916,142 @@ func (ec *executionContext) unmarshalInputCreatePopulationGroupInput(ctx context
 func UnmarshalCreatePopulationGroupInput(ctx context.Context, raw any) (model.CreatePopulationGroupInput, error) {
 	var out model.CreatePopulationGroupInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePopulationGroupInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateReferralInput(ctx context.Context, obj any) (model.CreateReferralInput, error) {
+	var it model.CreateReferralInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["units"]; !present {
+		asMap["units"] = 0
+	}
+	if _, present := asMap["amountFen"]; !present {
+		asMap["amountFen"] = 0
+	}
+	if _, present := asMap["respondWithinDays"]; !present {
+		asMap["respondWithinDays"] = 14
+	}
+
+	fieldsInOrder := [...]string{"needId", "householdId", "personId", "resourceId", "categoryCode", "itemCode", "units", "amountFen", "periodStart", "periodEnd", "note", "overrideReason", "respondWithinDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "needId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NeedID = data
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "categoryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCode = data
+		case "itemCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("itemCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ItemCode = data
+		case "units":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("units"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Units = data
+		case "amountFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountFen = data
+		case "periodStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodStart"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodStart = data
+		case "periodEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodEnd"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodEnd = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "overrideReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideReason = data
+		case "respondWithinDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("respondWithinDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RespondWithinDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateReferralInput unmarshals raw into the CreateReferralInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateReferralInput(ctx context.Context, raw any) (model.CreateReferralInput, error) {
+	var out model.CreateReferralInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateReferralInput", raw, &out)
 	return out, err
 }
 
@@ -8861,6 +16426,118 @@ func UnmarshalDeleteCatalogEntryInput(ctx context.Context, raw any) (model.Delet
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGroupMembershipInput(ctx context.Context, obj any) (model.GroupMembershipInput, error) {
+	var it model.GroupMembershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupCode", "since", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupCode = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGroupMembershipInput unmarshals raw into the GroupMembershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGroupMembershipInput(ctx context.Context, raw any) (model.GroupMembershipInput, error) {
+	var out model.GroupMembershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GroupMembershipInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHouseholdFilter(ctx context.Context, obj any) (model.HouseholdFilter, error) {
+	var it model.HouseholdFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"regionPrefix", "groupCode", "residentId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "regionPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionPrefix = data
+		case "groupCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupCode = data
+		case "residentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("residentId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResidentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHouseholdFilter unmarshals raw into the HouseholdFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHouseholdFilter(ctx context.Context, raw any) (model.HouseholdFilter, error) {
+	var out model.HouseholdFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HouseholdFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputNearInput(ctx context.Context, obj any) (model.NearInput, error) {
 	var it model.NearInput
 	if obj == nil {
@@ -8917,6 +16594,76 @@ func UnmarshalNearInput(ctx context.Context, raw any) (model.NearInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNeedInput(ctx context.Context, obj any) (model.NeedInput, error) {
+	var it model.NeedInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"personId", "categoryCode", "itemCode", "severity", "notes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "categoryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCode = data
+		case "itemCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("itemCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ItemCode = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNeedInput unmarshals raw into the NeedInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNeedInput(ctx context.Context, raw any) (model.NeedInput, error) {
+	var out model.NeedInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NeedInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrganizationFilter(ctx context.Context, obj any) (model.OrganizationFilter, error) {
 	var it model.OrganizationFilter
 	if obj == nil {
@@ -8963,6 +16710,440 @@ func (ec *executionContext) unmarshalInputOrganizationFilter(ctx context.Context
 func UnmarshalOrganizationFilter(ctx context.Context, raw any) (model.OrganizationFilter, error) {
 	var out model.OrganizationFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganizationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj any) (model.PersonInput, error) {
+	var it model.PersonInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"externalId", "name", "residentId", "relation", "groups"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "residentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("residentId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResidentID = data
+		case "relation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("relation"))
+			data, err := ec.unmarshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐRelation(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Relation = data
+		case "groups":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groups"))
+			data, err := ec.unmarshalOGroupMembershipInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐGroupMembershipInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Groups = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPersonInput unmarshals raw into the PersonInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPersonInput(ctx context.Context, raw any) (model.PersonInput, error) {
+	var out model.PersonInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PersonInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordAidInput(ctx context.Context, obj any) (model.RecordAidInput, error) {
+	var it model.RecordAidInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["amountFen"]; !present {
+		asMap["amountFen"] = 0
+	}
+	if _, present := asMap["units"]; !present {
+		asMap["units"] = 0
+	}
+	if _, present := asMap["source"]; !present {
+		asMap["source"] = "DIRECT"
+	}
+
+	fieldsInOrder := [...]string{"householdId", "personId", "categoryCode", "itemCode", "providerOrganizationId", "providerKind", "providerName", "amountFen", "units", "periodStart", "periodEnd", "source", "needId", "overrideReason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "categoryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCode = data
+		case "itemCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("itemCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ItemCode = data
+		case "providerOrganizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("providerOrganizationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProviderOrganizationID = data
+		case "providerKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("providerKind"))
+			data, err := ec.unmarshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProviderKind = data
+		case "providerName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("providerName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProviderName = data
+		case "amountFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountFen = data
+		case "units":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("units"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Units = data
+		case "periodStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodStart"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodStart = data
+		case "periodEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodEnd"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodEnd = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOAidSource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "needId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NeedID = data
+		case "overrideReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideReason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordAidInput unmarshals raw into the RecordAidInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordAidInput(ctx context.Context, raw any) (model.RecordAidInput, error) {
+	var out model.RecordAidInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordAidInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordConsentInput(ctx context.Context, obj any) (model.RecordConsentInput, error) {
+	var it model.RecordConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "purposes", "grantedByPersonId", "method", "grantedAt", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "purposes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposes"))
+			data, err := ec.unmarshalNConsentPurpose2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurposeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purposes = data
+		case "grantedByPersonId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedByPersonId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedByPersonID = data
+		case "method":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("method"))
+			data, err := ec.unmarshalNConsentMethod2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Method = data
+		case "grantedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantedAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantedAt = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordConsentInput unmarshals raw into the RecordConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordConsentInput(ctx context.Context, raw any) (model.RecordConsentInput, error) {
+	var out model.RecordConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReferralFilter(ctx context.Context, obj any) (model.ReferralFilter, error) {
+	var it model.ReferralFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"statuses", "householdId", "resourceId", "regionPrefix"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOReferralStatus2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "regionPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionPrefix = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReferralFilter unmarshals raw into the ReferralFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReferralFilter(ctx context.Context, raw any) (model.ReferralFilter, error) {
+	var out model.ReferralFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReferralFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterHouseholdInput(ctx context.Context, obj any) (model.RegisterHouseholdInput, error) {
+	var it model.RegisterHouseholdInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["monthlyIncomeFen"]; !present {
+		asMap["monthlyIncomeFen"] = 0
+	}
+
+	fieldsInOrder := [...]string{"externalId", "regionCode", "address", "monthlyIncomeFen", "spending", "members"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "regionCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionCode"))
+			data, err := ec.unmarshalNDivisionCode2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionCode = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "monthlyIncomeFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monthlyIncomeFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonthlyIncomeFen = data
+		case "spending":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spending"))
+			data, err := ec.unmarshalORigidSpendingInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpendingInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Spending = data
+		case "members":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("members"))
+			data, err := ec.unmarshalNPersonInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPersonInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Members = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterHouseholdInput unmarshals raw into the RegisterHouseholdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterHouseholdInput(ctx context.Context, raw any) (model.RegisterHouseholdInput, error) {
+	var out model.RegisterHouseholdInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterHouseholdInput", raw, &out)
 	return out, err
 }
 
@@ -9159,6 +17340,180 @@ func UnmarshalResourceTransitionInput(ctx context.Context, raw any) (model.Resou
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRevealResidentIdInput(ctx context.Context, obj any) (model.RevealResidentIDInput, error) {
+	var it model.RevealResidentIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"personId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevealResidentIdInput unmarshals raw into the RevealResidentIdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevealResidentIdInput(ctx context.Context, raw any) (model.RevealResidentIDInput, error) {
+	var out model.RevealResidentIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevealResidentIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeConsentInput(ctx context.Context, obj any) (model.RevokeConsentInput, error) {
+	var it model.RevokeConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"consentId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "consentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsentID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeConsentInput unmarshals raw into the RevokeConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeConsentInput(ctx context.Context, raw any) (model.RevokeConsentInput, error) {
+	var out model.RevokeConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRigidSpendingInput(ctx context.Context, obj any) (model.RigidSpendingInput, error) {
+	var it model.RigidSpendingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["medicalFen"]; !present {
+		asMap["medicalFen"] = 0
+	}
+	if _, present := asMap["educationFen"]; !present {
+		asMap["educationFen"] = 0
+	}
+	if _, present := asMap["housingFen"]; !present {
+		asMap["housingFen"] = 0
+	}
+	if _, present := asMap["otherFen"]; !present {
+		asMap["otherFen"] = 0
+	}
+
+	fieldsInOrder := [...]string{"medicalFen", "educationFen", "housingFen", "otherFen"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "medicalFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("medicalFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MedicalFen = data
+		case "educationFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("educationFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EducationFen = data
+		case "housingFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("housingFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HousingFen = data
+		case "otherFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("otherFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OtherFen = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRigidSpendingInput unmarshals raw into the RigidSpendingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRigidSpendingInput(ctx context.Context, raw any) (model.RigidSpendingInput, error) {
+	var out model.RigidSpendingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RigidSpendingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSearchFilter(ctx context.Context, obj any) (model.SearchFilter, error) {
 	var it model.SearchFilter
 	if obj == nil {
@@ -9289,6 +17644,160 @@ func (ec *executionContext) unmarshalInputSetPlanEntryInput(ctx context.Context,
 func UnmarshalSetPlanEntryInput(ctx context.Context, raw any) (model.SetPlanEntryInput, error) {
 	var out model.SetPlanEntryInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetPlanEntryInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubmitApplicationInput(ctx context.Context, obj any) (model.SubmitApplicationInput, error) {
+	var it model.SubmitApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "applicantPersonId", "channel", "helpText", "categoryCodes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "applicantPersonId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicantPersonId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicantPersonID = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNApplicationChannel2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "helpText":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpText"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpText = data
+		case "categoryCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCodes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubmitApplicationInput unmarshals raw into the SubmitApplicationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubmitApplicationInput(ctx context.Context, raw any) (model.SubmitApplicationInput, error) {
+	var out model.SubmitApplicationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitApplicationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTransitionReferralInput(ctx context.Context, obj any) (model.TransitionReferralInput, error) {
+	var it model.TransitionReferralInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"referralId", "to", "declineReason", "note", "deliveredAmountFen", "deliveredUnits", "deliveredUntil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "referralId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referralId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferralID = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNReferralStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "declineReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("declineReason"))
+			data, err := ec.unmarshalODeclineReason2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐDeclineReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeclineReason = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "deliveredAmountFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveredAmountFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveredAmountFen = data
+		case "deliveredUnits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveredUnits"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveredUnits = data
+		case "deliveredUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveredUntil"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveredUntil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTransitionReferralInput unmarshals raw into the TransitionReferralInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTransitionReferralInput(ctx context.Context, raw any) (model.TransitionReferralInput, error) {
+	var out model.TransitionReferralInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TransitionReferralInput", raw, &out)
 	return out, err
 }
 
@@ -9734,6 +18243,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Resource(ctx, sel, obj)
+	case casework.Referral:
+		return ec._Referral(ctx, sel, &obj)
+	case *casework.Referral:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Referral(ctx, sel, obj)
 	case catalog.Group:
 		return ec._PopulationGroup(ctx, sel, &obj)
 	case *catalog.Group:
@@ -9741,6 +18257,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._PopulationGroup(ctx, sel, obj)
+	case casework.Person:
+		return ec._Person(ctx, sel, &obj)
+	case *casework.Person:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Person(ctx, sel, obj)
 	case catalog.Organization:
 		return ec._Organization(ctx, sel, &obj)
 	case *catalog.Organization:
@@ -9748,6 +18271,48 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organization(ctx, sel, obj)
+	case casework.Need:
+		return ec._Need(ctx, sel, &obj)
+	case *casework.Need:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Need(ctx, sel, obj)
+	case casework.Household:
+		return ec._Household(ctx, sel, &obj)
+	case *casework.Household:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Household(ctx, sel, obj)
+	case casework.Consent:
+		return ec._Consent(ctx, sel, &obj)
+	case *casework.Consent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Consent(ctx, sel, obj)
+	case casework.Assessment:
+		return ec._Assessment(ctx, sel, &obj)
+	case *casework.Assessment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Assessment(ctx, sel, obj)
+	case casework.Application:
+		return ec._Application(ctx, sel, &obj)
+	case *casework.Application:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Application(ctx, sel, obj)
+	case casework.AidRecord:
+		return ec._AidRecord(ctx, sel, &obj)
+	case *casework.AidRecord:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AidRecord(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -9760,6 +18325,454 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var addPersonPayloadImplementors = []string{"AddPersonPayload"}
+
+func (ec *executionContext) _AddPersonPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddPersonPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addPersonPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddPersonPayload")
+		case "person":
+			out.Values[i] = ec._AddPersonPayload_person(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aidRecordImplementors = []string{"AidRecord", "Node"}
+
+func (ec *executionContext) _AidRecord(ctx context.Context, sel ast.SelectionSet, obj *casework.AidRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aidRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AidRecord")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_id(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_household(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_person(ctx, field, obj)
+				})
+		case "category":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_category(ctx, field, obj)
+				})
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_item(ctx, field, obj)
+				})
+		case "providerKind":
+			out.Values[i] = ec._AidRecord_providerKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "provider":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_provider(ctx, field, obj)
+				})
+		case "providerName":
+			out.Values[i] = ec._AidRecord_providerName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amountFen":
+			out.Values[i] = ec._AidRecord_amountFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "units":
+			out.Values[i] = ec._AidRecord_units(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "periodStart":
+			out.Values[i] = ec._AidRecord_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "periodEnd":
+			out.Values[i] = ec._AidRecord_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._AidRecord_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "referral":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_referral(ctx, field, obj)
+				})
+		case "overridden":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AidRecord_overridden(ctx, field, obj)
+				})
+		case "recordedAt":
+			out.Values[i] = ec._AidRecord_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aidRecordConnectionImplementors = []string{"AidRecordConnection"}
+
+func (ec *executionContext) _AidRecordConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AidRecordConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aidRecordConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AidRecordConnection")
+		case "edges":
+			out.Values[i] = ec._AidRecordConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AidRecordConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AidRecordConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var aidRecordEdgeImplementors = []string{"AidRecordEdge"}
+
+func (ec *executionContext) _AidRecordEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AidRecordEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aidRecordEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AidRecordEdge")
+		case "cursor":
+			out.Values[i] = ec._AidRecordEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AidRecordEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationImplementors = []string{"Application", "Node"}
+
+func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionSet, obj *casework.Application) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Application")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_id(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_household(ctx, field, obj)
+				})
+		case "applicant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_applicant(ctx, field, obj)
+				})
+		case "channel":
+			out.Values[i] = ec._Application_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "helpText":
+			out.Values[i] = ec._Application_helpText(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "categories":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_categories(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._Application_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assessment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_assessment(ctx, field, obj)
+				})
+		case "submittedAt":
+			out.Values[i] = ec._Application_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_history(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationEventImplementors = []string{"ApplicationEvent"}
+
+func (ec *executionContext) _ApplicationEvent(ctx context.Context, sel ast.SelectionSet, obj *casework.ApplicationEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationEvent")
+		case "status":
+			out.Values[i] = ec._ApplicationEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ApplicationEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorRole":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApplicationEvent_actorRole(ctx, field, obj)
+				})
+		case "note":
+			out.Values[i] = ec._ApplicationEvent_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentImplementors = []string{"Assessment", "Node"}
+
+func (ec *executionContext) _Assessment(ctx context.Context, sel ast.SelectionSet, obj *casework.Assessment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Assessment")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_id(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_household(ctx, field, obj)
+				})
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_application(ctx, field, obj)
+				})
+		case "assessedOn":
+			out.Values[i] = ec._Assessment_assessedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assessorRole":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_assessorRole(ctx, field, obj)
+				})
+		case "notes":
+			out.Values[i] = ec._Assessment_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "current":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_current(ctx, field, obj)
+				})
+		case "supersedes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_supersedes(ctx, field, obj)
+				})
+		case "needs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_needs(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Assessment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var capacityImplementors = []string{"Capacity"}
 
@@ -9877,6 +18890,153 @@ func (ec *executionContext) _Catalog(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var classifyApplicationPayloadImplementors = []string{"ClassifyApplicationPayload"}
+
+func (ec *executionContext) _ClassifyApplicationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClassifyApplicationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, classifyApplicationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClassifyApplicationPayload")
+		case "application":
+			out.Values[i] = ec._ClassifyApplicationPayload_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assessment":
+			out.Values[i] = ec._ClassifyApplicationPayload_assessment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentImplementors = []string{"Consent", "Node"}
+
+func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *casework.Consent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Consent")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Consent_id(ctx, field, obj)
+				})
+		case "purposes":
+			out.Values[i] = ec._Consent_purposes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grantedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Consent_grantedBy(ctx, field, obj)
+				})
+		case "method":
+			out.Values[i] = ec._Consent_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grantedAt":
+			out.Values[i] = ec._Consent_grantedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Consent_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._Consent_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokeReason":
+			out.Values[i] = ec._Consent_revokeReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Consent_active(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createAssessmentPayloadImplementors = []string{"CreateAssessmentPayload"}
+
+func (ec *executionContext) _CreateAssessmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAssessmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createAssessmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateAssessmentPayload")
+		case "assessment":
+			out.Values[i] = ec._CreateAssessmentPayload_assessment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createOrganizationPayloadImplementors = []string{"CreateOrganizationPayload"}
 
 func (ec *executionContext) _CreateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateOrganizationPayload) graphql.Marshaler {
@@ -9890,6 +19050,39 @@ func (ec *executionContext) _CreateOrganizationPayload(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("CreateOrganizationPayload")
 		case "organization":
 			out.Values[i] = ec._CreateOrganizationPayload_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createReferralPayloadImplementors = []string{"CreateReferralPayload"}
+
+func (ec *executionContext) _CreateReferralPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateReferralPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createReferralPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateReferralPayload")
+		case "referral":
+			out.Values[i] = ec._CreateReferralPayload_referral(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10037,6 +19230,244 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 			}
 		case "count":
 			out.Values[i] = ec._FacetValue_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var groupMembershipImplementors = []string{"GroupMembership"}
+
+func (ec *executionContext) _GroupMembership(ctx context.Context, sel ast.SelectionSet, obj *casework.Membership) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupMembershipImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GroupMembership")
+		case "group":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GroupMembership_group(ctx, field, obj)
+				})
+		case "since":
+			out.Values[i] = ec._GroupMembership_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._GroupMembership_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GroupMembership_active(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var householdImplementors = []string{"Household", "Node"}
+
+func (ec *executionContext) _Household(ctx context.Context, sel ast.SelectionSet, obj *casework.Household) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, householdImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Household")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_id(ctx, field, obj)
+				})
+		case "externalId":
+			out.Values[i] = ec._Household_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "regionCode":
+			out.Values[i] = ec._Household_regionCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_regionName(ctx, field, obj)
+				})
+		case "address":
+			out.Values[i] = ec._Household_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "monthlyIncomeFen":
+			out.Values[i] = ec._Household_monthlyIncomeFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spending":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_spending(ctx, field, obj)
+				})
+		case "persons":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_persons(ctx, field, obj)
+				})
+		case "consents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_consents(ctx, field, obj)
+				})
+		case "sharingConsented":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_sharingConsented(ctx, field, obj)
+				})
+		case "applications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_applications(ctx, field, obj)
+				})
+		case "assessments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_assessments(ctx, field, obj)
+				})
+		case "currentAssessment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Household_currentAssessment(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Household_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var householdConnectionImplementors = []string{"HouseholdConnection"}
+
+func (ec *executionContext) _HouseholdConnection(ctx context.Context, sel ast.SelectionSet, obj *model.HouseholdConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, householdConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HouseholdConnection")
+		case "edges":
+			out.Values[i] = ec._HouseholdConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HouseholdConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HouseholdConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var householdEdgeImplementors = []string{"HouseholdEdge"}
+
+func (ec *executionContext) _HouseholdEdge(ctx context.Context, sel ast.SelectionSet, obj *model.HouseholdEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, householdEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HouseholdEdge")
+		case "cursor":
+			out.Values[i] = ec._HouseholdEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._HouseholdEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10247,6 +19678,167 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		case "registerHousehold":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerHousehold(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addPerson":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPerson(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "classifyApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_classifyApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordAid":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordAid(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createReferral":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReferral(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transitionReferral":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transitionReferral(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revealResidentId":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revealResidentId(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needImplementors = []string{"Need", "Node"}
+
+func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj *casework.Need) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Need")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_id(ctx, field, obj)
+				})
+		case "assessment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_assessment(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_person(ctx, field, obj)
+				})
+		case "category":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_category(ctx, field, obj)
+				})
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_item(ctx, field, obj)
+				})
+		case "severity":
+			out.Values[i] = ec._Need_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			out.Values[i] = ec._Need_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openedOn":
+			out.Values[i] = ec._Need_openedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "waitingDays":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Need_waitingDays(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._Need_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10475,6 +20067,90 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var personImplementors = []string{"Person", "Node"}
+
+func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, obj *casework.Person) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Person")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_id(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_household(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Person_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relation":
+			out.Values[i] = ec._Person_relation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "residentId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_residentId(ctx, field, obj)
+				})
+		case "birthDate":
+			out.Values[i] = ec._Person_birthDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "age":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_age(ctx, field, obj)
+				})
+		case "female":
+			out.Values[i] = ec._Person_female(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groups":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_groups(ctx, field, obj)
+				})
+		case "possibleDuplicateOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_possibleDuplicateOf(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var planEntryImplementors = []string{"PlanEntry"}
 
 func (ec *executionContext) _PlanEntry(ctx context.Context, sel ast.SelectionSet, obj *catalog.PlanEntry) graphql.Marshaler {
@@ -10684,6 +20360,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchResources(ctx, field)
 				})
+		case "household":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_household(ctx, field)
+				})
+		case "households":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_households(ctx, field)
+				})
+		case "aidHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_aidHistory(ctx, field)
+				})
+		case "referrals":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_referrals(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10697,6 +20397,378 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordAidPayloadImplementors = []string{"RecordAidPayload"}
+
+func (ec *executionContext) _RecordAidPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordAidPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordAidPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordAidPayload")
+		case "aidRecord":
+			out.Values[i] = ec._RecordAidPayload_aidRecord(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordConsentPayloadImplementors = []string{"RecordConsentPayload"}
+
+func (ec *executionContext) _RecordConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordConsentPayload")
+		case "consent":
+			out.Values[i] = ec._RecordConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var referralImplementors = []string{"Referral", "Node"}
+
+func (ec *executionContext) _Referral(ctx context.Context, sel ast.SelectionSet, obj *casework.Referral) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Referral")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_id(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_household(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_person(ctx, field, obj)
+				})
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_need(ctx, field, obj)
+				})
+		case "resource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_resource(ctx, field, obj)
+				})
+		case "organization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_organization(ctx, field, obj)
+				})
+		case "category":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_category(ctx, field, obj)
+				})
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_item(ctx, field, obj)
+				})
+		case "units":
+			out.Values[i] = ec._Referral_units(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amountFen":
+			out.Values[i] = ec._Referral_amountFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "periodStart":
+			out.Values[i] = ec._Referral_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "periodEnd":
+			out.Values[i] = ec._Referral_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Referral_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declineReason":
+			out.Values[i] = ec._Referral_declineReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._Referral_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "respondBy":
+			out.Values[i] = ec._Referral_respondBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overridden":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_overridden(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Referral_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Referral_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_history(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var referralConnectionImplementors = []string{"ReferralConnection"}
+
+func (ec *executionContext) _ReferralConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReferralConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralConnection")
+		case "edges":
+			out.Values[i] = ec._ReferralConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReferralConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ReferralConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var referralEdgeImplementors = []string{"ReferralEdge"}
+
+func (ec *executionContext) _ReferralEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReferralEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralEdge")
+		case "cursor":
+			out.Values[i] = ec._ReferralEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReferralEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var referralEventImplementors = []string{"ReferralEvent"}
+
+func (ec *executionContext) _ReferralEvent(ctx context.Context, sel ast.SelectionSet, obj *casework.ReferralEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, referralEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReferralEvent")
+		case "from":
+			out.Values[i] = ec._ReferralEvent_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._ReferralEvent_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ReferralEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorRole":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReferralEvent_actorRole(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._ReferralEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registerHouseholdPayloadImplementors = []string{"RegisterHouseholdPayload"}
+
+func (ec *executionContext) _RegisterHouseholdPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterHouseholdPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerHouseholdPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterHouseholdPayload")
+		case "household":
+			out.Values[i] = ec._RegisterHouseholdPayload_household(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10986,6 +21058,125 @@ func (ec *executionContext) _ResourceTransitionPayload(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("ResourceTransitionPayload")
 		case "resource":
 			out.Values[i] = ec._ResourceTransitionPayload_resource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revealResidentIdPayloadImplementors = []string{"RevealResidentIdPayload"}
+
+func (ec *executionContext) _RevealResidentIdPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevealResidentIDPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revealResidentIdPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevealResidentIdPayload")
+		case "person":
+			out.Values[i] = ec._RevealResidentIdPayload_person(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "residentId":
+			out.Values[i] = ec._RevealResidentIdPayload_residentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revokeConsentPayloadImplementors = []string{"RevokeConsentPayload"}
+
+func (ec *executionContext) _RevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeConsentPayload")
+		case "consent":
+			out.Values[i] = ec._RevokeConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rigidSpendingImplementors = []string{"RigidSpending"}
+
+func (ec *executionContext) _RigidSpending(ctx context.Context, sel ast.SelectionSet, obj *model.RigidSpending) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rigidSpendingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RigidSpending")
+		case "medicalFen":
+			out.Values[i] = ec._RigidSpending_medicalFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "educationFen":
+			out.Values[i] = ec._RigidSpending_educationFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "housingFen":
+			out.Values[i] = ec._RigidSpending_housingFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otherFen":
+			out.Values[i] = ec._RigidSpending_otherFen(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11328,6 +21519,72 @@ func (ec *executionContext) _SetPlanEntryPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("SetPlanEntryPayload")
 		case "entry":
 			out.Values[i] = ec._SetPlanEntryPayload_entry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var submitApplicationPayloadImplementors = []string{"SubmitApplicationPayload"}
+
+func (ec *executionContext) _SubmitApplicationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitApplicationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submitApplicationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmitApplicationPayload")
+		case "application":
+			out.Values[i] = ec._SubmitApplicationPayload_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transitionReferralPayloadImplementors = []string{"TransitionReferralPayload"}
+
+func (ec *executionContext) _TransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TransitionReferralPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transitionReferralPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransitionReferralPayload")
+		case "referral":
+			out.Values[i] = ec._TransitionReferralPayload_referral(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11788,6 +22045,176 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAddPersonInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonInput(ctx context.Context, v any) (model.AddPersonInput, error) {
+	res, err := ec.unmarshalInputAddPersonInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddPersonPayload!")
+		return graphql.Null
+	}
+	return ec._AddPersonPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAidRecord2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidRecord(ctx context.Context, sel ast.SelectionSet, v *casework.AidRecord) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AidRecord!")
+		return graphql.Null
+	}
+	return ec._AidRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AidRecordConnection!")
+		return graphql.Null
+	}
+	return ec._AidRecordConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAidRecordEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AidRecordEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAidRecordEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAidRecordEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordEdge(ctx context.Context, sel ast.SelectionSet, v *model.AidRecordEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AidRecordEdge!")
+		return graphql.Null
+	}
+	return ec._AidRecordEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAidSource2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx context.Context, v any) (casework.AidSource, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.AidSource(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAidSource2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx context.Context, sel ast.SelectionSet, v casework.AidSource) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AidSource!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx context.Context, sel ast.SelectionSet, v *casework.Application) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Application!")
+		return graphql.Null
+	}
+	return ec._Application(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApplicationChannel2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐChannel(ctx context.Context, v any) (casework.Channel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.Channel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApplicationChannel2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐChannel(ctx context.Context, sel ast.SelectionSet, v casework.Channel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ApplicationChannel!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNApplicationEvent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.ApplicationEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplicationEvent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApplicationEvent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationEvent(ctx context.Context, sel ast.SelectionSet, v *casework.ApplicationEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationEvent!")
+		return graphql.Null
+	}
+	return ec._ApplicationEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApplicationStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationStatus(ctx context.Context, v any) (casework.ApplicationStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.ApplicationStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApplicationStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationStatus(ctx context.Context, sel ast.SelectionSet, v casework.ApplicationStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ApplicationStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Assessment!")
+		return graphql.Null
+	}
+	return ec._Assessment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11818,6 +22245,116 @@ func (ec *executionContext) marshalNCatalog2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋ
 	return ec._Catalog(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNClassifyApplicationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationInput(ctx context.Context, v any) (model.ClassifyApplicationInput, error) {
+	res, err := ec.unmarshalInputClassifyApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ClassifyApplicationPayload!")
+		return graphql.Null
+	}
+	return ec._ClassifyApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx context.Context, sel ast.SelectionSet, v *casework.Consent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Consent!")
+		return graphql.Null
+	}
+	return ec._Consent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentMethod2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentMethod(ctx context.Context, v any) (casework.ConsentMethod, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.ConsentMethod(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentMethod2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentMethod(ctx context.Context, sel ast.SelectionSet, v casework.ConsentMethod) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentMethod!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNConsentPurpose2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurpose(ctx context.Context, v any) (casework.Purpose, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.Purpose(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentPurpose2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurpose(ctx context.Context, sel ast.SelectionSet, v casework.Purpose) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentPurpose!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNConsentPurpose2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurposeᚄ(ctx context.Context, v any) ([]casework.Purpose, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]casework.Purpose, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConsentPurpose2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurpose(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNConsentPurpose2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurposeᚄ(ctx context.Context, sel ast.SelectionSet, v []casework.Purpose) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsentPurpose2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPurpose(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCreateAssessmentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentInput(ctx context.Context, v any) (model.CreateAssessmentInput, error) {
+	res, err := ec.unmarshalInputCreateAssessmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateAssessmentPayload!")
+		return graphql.Null
+	}
+	return ec._CreateAssessmentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationInput(ctx context.Context, v any) (model.CreateOrganizationInput, error) {
 	res, err := ec.unmarshalInputCreateOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11834,6 +22371,19 @@ func (ec *executionContext) marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋ
 func (ec *executionContext) unmarshalNCreatePopulationGroupInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreatePopulationGroupInput(ctx context.Context, v any) (model.CreatePopulationGroupInput, error) {
 	res, err := ec.unmarshalInputCreatePopulationGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateReferralInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralInput(ctx context.Context, v any) (model.CreateReferralInput, error) {
+	res, err := ec.unmarshalInputCreateReferralInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateReferralPayload!")
+		return graphql.Null
+	}
+	return ec._CreateReferralPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateResourceInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourceInput(ctx context.Context, v any) (model.CreateResourceInput, error) {
@@ -11857,6 +22407,20 @@ func (ec *executionContext) unmarshalNCreateServiceCategoryInput2githubᚗcomᚋ
 func (ec *executionContext) unmarshalNCreateServiceItemInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateServiceItemInput(ctx context.Context, v any) (model.CreateServiceItemInput, error) {
 	res, err := ec.unmarshalInputCreateServiceItemInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx context.Context, v any) (db.Date, error) {
+	res, err := gqltypes.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx context.Context, sel ast.SelectionSet, v db.Date) graphql.Marshaler {
+	_ = sel
+	res := gqltypes.MarshalDate(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -12005,6 +22569,75 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx context.Context, sel ast.SelectionSet, v *casework.Membership) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GroupMembership!")
+		return graphql.Null
+	}
+	return ec._GroupMembership(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGroupMembershipInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐGroupMembershipInput(ctx context.Context, v any) (*model.GroupMembershipInput, error) {
+	res, err := ec.unmarshalInputGroupMembershipInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx context.Context, sel ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Household!")
+		return graphql.Null
+	}
+	return ec._Household(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HouseholdConnection!")
+		return graphql.Null
+	}
+	return ec._HouseholdConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHouseholdEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HouseholdEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHouseholdEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHouseholdEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdEdge(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HouseholdEdge!")
+		return graphql.Null
+	}
+	return ec._HouseholdEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12053,6 +22686,64 @@ func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._Location(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNeed2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeedᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Need) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeed(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeed(ctx context.Context, sel ast.SelectionSet, v *casework.Need) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Need!")
+		return graphql.Null
+	}
+	return ec._Need(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNeedInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInputᚄ(ctx context.Context, v any) ([]*model.NeedInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.NeedInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNeedInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNNeedInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInput(ctx context.Context, v any) (*model.NeedInput, error) {
+	res, err := ec.unmarshalInputNeedInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNNeedStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeedStatus(ctx context.Context, v any) (casework.NeedStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.NeedStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeedStatus(ctx context.Context, sel ast.SelectionSet, v casework.NeedStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NeedStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNOrganization2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐOrganization(ctx context.Context, sel ast.SelectionSet, v *catalog.Organization) graphql.Marshaler {
@@ -12129,6 +22820,49 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPerson2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPersonᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Person) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx context.Context, sel ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Person!")
+		return graphql.Null
+	}
+	return ec._Person(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPersonInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPersonInputᚄ(ctx context.Context, v any) ([]*model.PersonInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PersonInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPersonInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPersonInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNPersonInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPersonInput(ctx context.Context, v any) (*model.PersonInput, error) {
+	res, err := ec.unmarshalInputPersonInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPlanEntry2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐPlanEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.PlanEntry) graphql.Marshaler {
@@ -12213,6 +22947,154 @@ func (ec *executionContext) marshalNPopulationGroupPayload2ᚖgithubᚗcomᚋaid
 		return graphql.Null
 	}
 	return ec._PopulationGroupPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProviderKind2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, v any) (casework.ProviderKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.ProviderKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProviderKind2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, sel ast.SelectionSet, v casework.ProviderKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ProviderKind!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNRecordAidInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidInput(ctx context.Context, v any) (model.RecordAidInput, error) {
+	res, err := ec.unmarshalInputRecordAidInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordAidPayload!")
+		return graphql.Null
+	}
+	return ec._RecordAidPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentInput(ctx context.Context, v any) (model.RecordConsentInput, error) {
+	res, err := ec.unmarshalInputRecordConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordConsentPayload!")
+		return graphql.Null
+	}
+	return ec._RecordConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx context.Context, sel ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Referral!")
+		return graphql.Null
+	}
+	return ec._Referral(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReferralConnection!")
+		return graphql.Null
+	}
+	return ec._ReferralConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReferralEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReferralEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReferralEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReferralEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReferralEdge!")
+		return graphql.Null
+	}
+	return ec._ReferralEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReferralEvent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.ReferralEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralEvent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReferralEvent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralEvent(ctx context.Context, sel ast.SelectionSet, v *casework.ReferralEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReferralEvent!")
+		return graphql.Null
+	}
+	return ec._ReferralEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReferralStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx context.Context, v any) (casework.ReferralStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.ReferralStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReferralStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx context.Context, sel ast.SelectionSet, v casework.ReferralStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReferralStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNRegisterHouseholdInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdInput(ctx context.Context, v any) (model.RegisterHouseholdInput, error) {
+	res, err := ec.unmarshalInputRegisterHouseholdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterHouseholdPayload!")
+		return graphql.Null
+	}
+	return ec._RegisterHouseholdPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐRelation(ctx context.Context, v any) (casework.Relation, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.Relation(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐRelation(ctx context.Context, sel ast.SelectionSet, v casework.Relation) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Relation!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNRemovePlanEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryInput(ctx context.Context, v any) (model.RemovePlanEntryInput, error) {
@@ -12309,6 +23191,40 @@ func (ec *executionContext) marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._ResourceTransitionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevealResidentIdInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDInput(ctx context.Context, v any) (model.RevealResidentIDInput, error) {
+	res, err := ec.unmarshalInputRevealResidentIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevealResidentIdPayload!")
+		return graphql.Null
+	}
+	return ec._RevealResidentIdPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentInput(ctx context.Context, v any) (model.RevokeConsentInput, error) {
+	res, err := ec.unmarshalInputRevokeConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeConsentPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx context.Context, sel ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RigidSpending!")
+		return graphql.Null
+	}
+	return ec._RigidSpending(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
@@ -12464,6 +23380,32 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNSubmitApplicationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationInput(ctx context.Context, v any) (model.SubmitApplicationInput, error) {
+	res, err := ec.unmarshalInputSubmitApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubmitApplicationPayload!")
+		return graphql.Null
+	}
+	return ec._SubmitApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTransitionReferralInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralInput(ctx context.Context, v any) (model.TransitionReferralInput, error) {
+	res, err := ec.unmarshalInputTransitionReferralInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransitionReferralPayload!")
+		return graphql.Null
+	}
+	return ec._TransitionReferralPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdatePopulationGroupInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdatePopulationGroupInput(ctx context.Context, v any) (model.UpdatePopulationGroupInput, error) {
@@ -12644,6 +23586,39 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOAidSource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx context.Context, v any) (*casework.AidSource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.AidSource(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAidSource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx context.Context, sel ast.SelectionSet, v *casework.AidSource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx context.Context, sel ast.SelectionSet, v *casework.Application) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Application(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Assessment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12707,6 +23682,25 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	_ = sel
 	_ = ctx
 	res := gqltypes.MarshalDateTime(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalODeclineReason2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐDeclineReason(ctx context.Context, v any) (*casework.DeclineReason, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.DeclineReason(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeclineReason2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐDeclineReason(ctx context.Context, sel ast.SelectionSet, v *casework.DeclineReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 
@@ -12796,6 +23790,38 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOGroupMembershipInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐGroupMembershipInputᚄ(ctx context.Context, v any) ([]*model.GroupMembershipInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.GroupMembershipInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGroupMembershipInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐGroupMembershipInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx context.Context, sel ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Household(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHouseholdFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdFilter(ctx context.Context, v any) (*model.HouseholdFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHouseholdFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -12895,6 +23921,13 @@ func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋaidhubᚋaidhu
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalONeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeed(ctx context.Context, sel ast.SelectionSet, v *casework.Need) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Need(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋgqltypesᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltypes.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12949,6 +23982,102 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx context.Context, sel ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Person(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, v any) (*casework.ProviderKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.ProviderKind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, sel ast.SelectionSet, v *casework.ProviderKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx context.Context, sel ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Referral(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReferralFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralFilter(ctx context.Context, v any) (*model.ReferralFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReferralFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOReferralStatus2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatusᚄ(ctx context.Context, v any) ([]casework.ReferralStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]casework.ReferralStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReferralStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOReferralStatus2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []casework.ReferralStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOReferralStatus2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx context.Context, v any) (*casework.ReferralStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := casework.ReferralStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReferralStatus2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferralStatus(ctx context.Context, sel ast.SelectionSet, v *casework.ReferralStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx context.Context, sel ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -13000,6 +24129,14 @@ func (ec *executionContext) marshalOResourceStatus2ᚕgithubᚗcomᚋaidhubᚋai
 	return ret
 }
 
+func (ec *executionContext) unmarshalORigidSpendingInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpendingInput(ctx context.Context, v any) (*model.RigidSpendingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRigidSpendingInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOSearchFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchFilter(ctx context.Context, v any) (*model.SearchFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -13043,6 +24180,13 @@ func (ec *executionContext) marshalOServiceCategory2ᚖgithubᚗcomᚋaidhubᚋa
 		return graphql.Null
 	}
 	return ec._ServiceCategory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItem(ctx context.Context, sel ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceItem(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
@@ -28,6 +29,16 @@ func (r *Resolver) node(ctx context.Context, id string) (gqltypes.Node, error) {
 			return r.CatalogService.Resource(ctx, n)
 		}
 		return r.CatalogService.Organization(ctx, n)
+	case typeHousehold, typePerson, typeConsent, typeApplication, typeAssessment, typeNeed, typeAidRecord, typeReferral:
+		n, err := strconv.ParseInt(key, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, notFound
+		}
+		found, err := r.caseworkNode(ctx, typ, n)
+		if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+			return nil, notFound
+		}
+		return found, err
 	case typeGroup, typeCategory, typeItem:
 		cat, err := r.snapshot(ctx)
 		if err != nil {
@@ -76,4 +87,37 @@ func planEntries(entries []catalog.PlanEntry) []*catalog.PlanEntry {
 		out[i] = &entries[i]
 	}
 	return out
+}
+
+// caseworkNode loads a casework record; the service checks who may see it.
+func (r *Resolver) caseworkNode(ctx context.Context, typ string, id int64) (gqltypes.Node, error) {
+	if err := auth.FromContext(ctx).Require("reading casework", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
+		return nil, err
+	}
+	var (
+		found gqltypes.Node
+		err   error
+	)
+	switch typ {
+	case typeHousehold:
+		found, err = r.Casework.Household(ctx, id)
+	case typePerson:
+		found, err = r.Casework.Person(ctx, id)
+	case typeConsent:
+		found, err = r.Casework.Consent(ctx, id)
+	case typeApplication:
+		found, err = r.Casework.Application(ctx, id)
+	case typeAssessment:
+		found, err = r.Casework.Assessment(ctx, id)
+	case typeNeed:
+		found, err = r.Casework.Need(ctx, id)
+	case typeAidRecord:
+		found, err = r.Casework.AidRecord(ctx, id)
+	case typeReferral:
+		found, err = r.Casework.Referral(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
 }

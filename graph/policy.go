@@ -18,6 +18,12 @@ var (
 	public         = rule{}
 	adminOnly      = rule{roles: []auth.Role{auth.Admin}}
 	resourceOwners = rule{roles: []auth.Role{auth.Admin, auth.Charity}}
+	// caseworkers see and change casework in their region.
+	caseworkers = rule{roles: []auth.Role{auth.Admin, auth.CaseManager}}
+	// caseParties adds the charity a household was referred to; which rows
+	// it sees (referred, consenting) is the casework service's decision.
+	caseParties  = rule{roles: []auth.Role{auth.Admin, auth.CaseManager, auth.Charity}}
+	caseManagers = rule{roles: []auth.Role{auth.CaseManager}}
 )
 
 // typeRules cover every field of a type unless fieldRules says otherwise.
@@ -55,6 +61,37 @@ var typeRules = map[string]rule{
 	"DeleteCatalogEntryPayload": public,
 	"SetPlanEntryPayload":       public,
 	"RemovePlanEntryPayload":    public,
+
+	// Casework: donors and anonymous callers see none of it.
+	"Household":                  caseParties,
+	"HouseholdEdge":              caseParties,
+	"HouseholdConnection":        caseParties,
+	"RigidSpending":              caseworkers,
+	"Person":                     caseParties,
+	"GroupMembership":            caseworkers,
+	"Consent":                    caseworkers,
+	"Application":                caseworkers,
+	"ApplicationEvent":           caseworkers,
+	"Assessment":                 caseworkers,
+	"Need":                       caseParties,
+	"AidRecord":                  caseParties,
+	"AidRecordEdge":              caseParties,
+	"AidRecordConnection":        caseParties,
+	"Referral":                   caseParties,
+	"ReferralEvent":              caseParties,
+	"ReferralEdge":               caseParties,
+	"ReferralConnection":         caseParties,
+	"RegisterHouseholdPayload":   public,
+	"AddPersonPayload":           public,
+	"RecordConsentPayload":       public,
+	"RevokeConsentPayload":       public,
+	"SubmitApplicationPayload":   public,
+	"ClassifyApplicationPayload": public,
+	"CreateAssessmentPayload":    public,
+	"RecordAidPayload":           public,
+	"CreateReferralPayload":      public,
+	"TransitionReferralPayload":  public,
+	"RevealResidentIdPayload":    public,
 }
 
 var fieldRules = map[string]rule{
@@ -75,6 +112,35 @@ var fieldRules = map[string]rule{
 	"Mutation.deleteServiceItem":     adminOnly,
 	"Mutation.setPlanEntry":          adminOnly,
 	"Mutation.removePlanEntry":       adminOnly,
+
+	"Query.household":              caseParties,
+	"Query.households":             caseParties,
+	"Query.aidHistory":             caseParties,
+	"Query.referrals":              caseParties,
+	"Mutation.registerHousehold":   caseworkers,
+	"Mutation.addPerson":           caseworkers,
+	"Mutation.recordConsent":       caseworkers,
+	"Mutation.revokeConsent":       caseworkers,
+	"Mutation.submitApplication":   caseworkers,
+	"Mutation.classifyApplication": caseworkers,
+	"Mutation.createAssessment":    caseworkers,
+	"Mutation.createReferral":      caseworkers,
+	"Mutation.recordAid":           caseParties,
+	"Mutation.transitionReferral":  caseParties,
+	"Mutation.revealResidentId":    caseManagers,
+	"Household.externalId":         caseworkers,
+	"Household.monthlyIncomeFen":   caseworkers,
+	"Household.spending":           caseworkers,
+	"Household.consents":           caseworkers,
+	"Household.sharingConsented":   caseworkers,
+	"Household.applications":       caseworkers,
+	"Household.assessments":        caseworkers,
+	"Household.currentAssessment":  caseworkers,
+	"Person.birthDate":             caseworkers,
+	"Person.female":                caseworkers,
+	"Person.groups":                caseworkers,
+	"Person.possibleDuplicateOf":   caseworkers,
+	"Need.assessment":              caseworkers,
 }
 
 func ruleFor(object, field string) (rule, bool) {

@@ -3,6 +3,7 @@
 package graph
 
 import (
+	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/search"
 )
@@ -10,5 +11,6 @@ import (
 // Resolver holds the services resolvers call. It is built once per server.
 type Resolver struct {
 	CatalogService *catalog.Service
+	Casework       *casework.Service
 	Search         search.Index
 }

@@ -11,11 +11,130 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
 	"github.com/aidhub/aidhub/search"
 )
+
+// ID is the resolver for the id field.
+func (r *aidRecordResolver) ID(ctx context.Context, obj *casework.AidRecord) (string, error) {
+	return rowID(typeAidRecord, obj.ID), nil
+}
+
+// Household is the resolver for the household field.
+func (r *aidRecordResolver) Household(ctx context.Context, obj *casework.AidRecord) (*casework.Household, error) {
+	return optional(ctx, &obj.HouseholdID, r.Casework.Household)
+}
+
+// Person is the resolver for the person field.
+func (r *aidRecordResolver) Person(ctx context.Context, obj *casework.AidRecord) (*casework.Person, error) {
+	return optional(ctx, obj.PersonID, r.Casework.Person)
+}
+
+// Category is the resolver for the category field.
+func (r *aidRecordResolver) Category(ctx context.Context, obj *casework.AidRecord) (*catalog.Category, error) {
+	return r.category(ctx, obj.CategoryCode)
+}
+
+// Item is the resolver for the item field.
+func (r *aidRecordResolver) Item(ctx context.Context, obj *casework.AidRecord) (*catalog.Item, error) {
+	return r.item(ctx, obj.ItemCode)
+}
+
+// Provider is the resolver for the provider field.
+func (r *aidRecordResolver) Provider(ctx context.Context, obj *casework.AidRecord) (*catalog.Organization, error) {
+	return optional(ctx, obj.ProviderOrgID, r.CatalogService.Organization)
+}
+
+// Referral is the resolver for the referral field.
+func (r *aidRecordResolver) Referral(ctx context.Context, obj *casework.AidRecord) (*casework.Referral, error) {
+	return optional(ctx, obj.ReferralID, r.Casework.Referral)
+}
+
+// Overridden is the resolver for the overridden field.
+func (r *aidRecordResolver) Overridden(ctx context.Context, obj *casework.AidRecord) (bool, error) {
+	return obj.OverrideReason != "", nil
+}
+
+// ID is the resolver for the id field.
+func (r *applicationResolver) ID(ctx context.Context, obj *casework.Application) (string, error) {
+	return rowID(typeApplication, obj.ID), nil
+}
+
+// Household is the resolver for the household field.
+func (r *applicationResolver) Household(ctx context.Context, obj *casework.Application) (*casework.Household, error) {
+	return optional(ctx, &obj.HouseholdID, r.Casework.Household)
+}
+
+// Applicant is the resolver for the applicant field.
+func (r *applicationResolver) Applicant(ctx context.Context, obj *casework.Application) (*casework.Person, error) {
+	return optional(ctx, obj.ApplicantPersonID, r.Casework.Person)
+}
+
+// Categories is the resolver for the categories field.
+func (r *applicationResolver) Categories(ctx context.Context, obj *casework.Application) ([]*catalog.Category, error) {
+	out := []*catalog.Category{}
+	for _, code := range obj.CategoryCodes() {
+		c, err := r.category(ctx, code)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Assessment is the resolver for the assessment field.
+func (r *applicationResolver) Assessment(ctx context.Context, obj *casework.Application) (*casework.Assessment, error) {
+	return optional(ctx, obj.AssessmentID, r.Casework.Assessment)
+}
+
+// History is the resolver for the history field.
+func (r *applicationResolver) History(ctx context.Context, obj *casework.Application) ([]*casework.ApplicationEvent, error) {
+	return r.Casework.ApplicationHistory(ctx, obj.ID)
+}
+
+// ActorRole is the resolver for the actorRole field.
+func (r *applicationEventResolver) ActorRole(ctx context.Context, obj *casework.ApplicationEvent) (auth.Role, error) {
+	return auth.Role(obj.ActorRole), nil
+}
+
+// ID is the resolver for the id field.
+func (r *assessmentResolver) ID(ctx context.Context, obj *casework.Assessment) (string, error) {
+	return rowID(typeAssessment, obj.ID), nil
+}
+
+// Household is the resolver for the household field.
+func (r *assessmentResolver) Household(ctx context.Context, obj *casework.Assessment) (*casework.Household, error) {
+	return optional(ctx, &obj.HouseholdID, r.Casework.Household)
+}
+
+// Application is the resolver for the application field.
+func (r *assessmentResolver) Application(ctx context.Context, obj *casework.Assessment) (*casework.Application, error) {
+	return optional(ctx, obj.ApplicationID, r.Casework.Application)
+}
+
+// AssessorRole is the resolver for the assessorRole field.
+func (r *assessmentResolver) AssessorRole(ctx context.Context, obj *casework.Assessment) (auth.Role, error) {
+	return auth.Role(obj.AssessorRole), nil
+}
+
+// Current is the resolver for the current field.
+func (r *assessmentResolver) Current(ctx context.Context, obj *casework.Assessment) (bool, error) {
+	return obj.SupersededAt == nil, nil
+}
+
+// Supersedes is the resolver for the supersedes field.
+func (r *assessmentResolver) Supersedes(ctx context.Context, obj *casework.Assessment) (*casework.Assessment, error) {
+	return optional(ctx, obj.SupersedesID, r.Casework.Assessment)
+}
+
+// Needs is the resolver for the needs field.
+func (r *assessmentResolver) Needs(ctx context.Context, obj *casework.Assessment) ([]*casework.Need, error) {
+	return r.Casework.Needs(ctx, obj.ID)
+}
 
 // Groups is the resolver for the groups field.
 func (r *catalogResolver) Groups(ctx context.Context, obj *catalog.Catalog) ([]*catalog.Group, error) {
@@ -55,6 +174,92 @@ func (r *catalogResolver) Plan(ctx context.Context, obj *catalog.Catalog, groupC
 		return nil, aidhub.Errorf(aidhub.ENOTFOUND, "no population group with code %q", clipID(groupCode))
 	}
 	return planEntries(obj.Plan(groupCode)), nil
+}
+
+// ID is the resolver for the id field.
+func (r *consentResolver) ID(ctx context.Context, obj *casework.Consent) (string, error) {
+	return rowID(typeConsent, obj.ID), nil
+}
+
+// GrantedBy is the resolver for the grantedBy field.
+func (r *consentResolver) GrantedBy(ctx context.Context, obj *casework.Consent) (*casework.Person, error) {
+	p, err := optional(ctx, &obj.GrantedByPersonID, r.Casework.Person)
+	if err == nil && p == nil {
+		err = fmt.Errorf("graph: consent %d: person %d not visible", obj.ID, obj.GrantedByPersonID)
+	}
+	return p, err
+}
+
+// Active is the resolver for the active field.
+func (r *consentResolver) Active(ctx context.Context, obj *casework.Consent) (bool, error) {
+	return r.Casework.ConsentActive(obj), nil
+}
+
+// Group is the resolver for the group field.
+func (r *groupMembershipResolver) Group(ctx context.Context, obj *casework.Membership) (*catalog.Group, error) {
+	cat, err := r.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, ok := cat.Group(obj.GroupCode)
+	if !ok {
+		return nil, fmt.Errorf("graph: group %s missing from the catalog", obj.GroupCode)
+	}
+	return g, nil
+}
+
+// Active is the resolver for the active field.
+func (r *groupMembershipResolver) Active(ctx context.Context, obj *casework.Membership) (bool, error) {
+	return obj.ActiveOn(r.Casework.Today()), nil
+}
+
+// ID is the resolver for the id field.
+func (r *householdResolver) ID(ctx context.Context, obj *casework.Household) (string, error) {
+	return rowID(typeHousehold, obj.ID), nil
+}
+
+// RegionName is the resolver for the regionName field.
+func (r *householdResolver) RegionName(ctx context.Context, obj *casework.Household) (string, error) {
+	return r.CatalogService.Regions().FullName(obj.RegionCode), nil
+}
+
+// Spending is the resolver for the spending field.
+func (r *householdResolver) Spending(ctx context.Context, obj *casework.Household) (*model.RigidSpending, error) {
+	return &model.RigidSpending{MedicalFen: obj.MedicalSpendingFen, EducationFen: obj.EducationSpendingFen, HousingFen: obj.HousingSpendingFen, OtherFen: obj.OtherSpendingFen}, nil
+}
+
+// Persons is the resolver for the persons field.
+func (r *householdResolver) Persons(ctx context.Context, obj *casework.Household) ([]*casework.Person, error) {
+	return r.Casework.Persons(ctx, obj)
+}
+
+// Consents is the resolver for the consents field.
+func (r *householdResolver) Consents(ctx context.Context, obj *casework.Household) ([]*casework.Consent, error) {
+	return r.Casework.Consents(ctx, obj.ID)
+}
+
+// SharingConsented is the resolver for the sharingConsented field.
+func (r *householdResolver) SharingConsented(ctx context.Context, obj *casework.Household) (bool, error) {
+	return r.Casework.SharingConsented(ctx, obj.ID)
+}
+
+// Applications is the resolver for the applications field.
+func (r *householdResolver) Applications(ctx context.Context, obj *casework.Household) ([]*casework.Application, error) {
+	return r.Casework.Applications(ctx, obj.ID)
+}
+
+// Assessments is the resolver for the assessments field.
+func (r *householdResolver) Assessments(ctx context.Context, obj *casework.Household) ([]*casework.Assessment, error) {
+	return r.Casework.Assessments(ctx, obj.ID)
+}
+
+// CurrentAssessment is the resolver for the currentAssessment field.
+func (r *householdResolver) CurrentAssessment(ctx context.Context, obj *casework.Household) (*casework.Assessment, error) {
+	all, err := r.Casework.Assessments(ctx, obj.ID)
+	if err != nil || len(all) == 0 || all[0].SupersededAt != nil {
+		return nil, err
+	}
+	return all[0], nil
 }
 
 // CreateOrganization is the resolver for the createOrganization field.
@@ -252,6 +457,192 @@ func (r *mutationResolver) RemovePlanEntry(ctx context.Context, input model.Remo
 	return &model.RemovePlanEntryPayload{Group: g}, nil
 }
 
+// RegisterHousehold is the resolver for the registerHousehold field.
+func (r *mutationResolver) RegisterHousehold(ctx context.Context, input model.RegisterHouseholdInput) (*model.RegisterHouseholdPayload, error) {
+	h, err := r.registerHousehold(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RegisterHouseholdPayload{Household: h}, nil
+}
+
+// AddPerson is the resolver for the addPerson field.
+func (r *mutationResolver) AddPerson(ctx context.Context, input model.AddPersonInput) (*model.AddPersonPayload, error) {
+	id, err := decodeRowID("householdId", typeHousehold, input.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Casework.AddPerson(ctx, id, personInput(input.Person))
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddPersonPayload{Person: p}, nil
+}
+
+// RecordConsent is the resolver for the recordConsent field.
+func (r *mutationResolver) RecordConsent(ctx context.Context, input model.RecordConsentInput) (*model.RecordConsentPayload, error) {
+	household, err := decodeRowID("householdId", typeHousehold, input.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	person, err := decodeRowID("grantedByPersonId", typePerson, input.GrantedByPersonID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Casework.RecordConsent(ctx, casework.ConsentInput{
+		HouseholdID: household, Purposes: input.Purposes, GrantedByPersonID: person, Method: input.Method,
+		GrantedAt: input.GrantedAt, ExpiresAt: input.ExpiresAt,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.RecordConsentPayload{Consent: c}, nil
+}
+
+// RevokeConsent is the resolver for the revokeConsent field.
+func (r *mutationResolver) RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error) {
+	id, err := decodeRowID("consentId", typeConsent, input.ConsentID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Casework.RevokeConsent(ctx, id, deref(input.Reason))
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevokeConsentPayload{Consent: c}, nil
+}
+
+// SubmitApplication is the resolver for the submitApplication field.
+func (r *mutationResolver) SubmitApplication(ctx context.Context, input model.SubmitApplicationInput) (*model.SubmitApplicationPayload, error) {
+	household, err := decodeRowID("householdId", typeHousehold, input.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	applicant, err := optRowID("applicantPersonId", typePerson, input.ApplicantPersonID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Casework.SubmitApplication(ctx, casework.ApplicationInput{
+		HouseholdID: household, ApplicantPersonID: applicant, Channel: input.Channel, HelpText: input.HelpText, CategoryCodes: input.CategoryCodes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SubmitApplicationPayload{Application: a}, nil
+}
+
+// ClassifyApplication is the resolver for the classifyApplication field.
+func (r *mutationResolver) ClassifyApplication(ctx context.Context, input model.ClassifyApplicationInput) (*model.ClassifyApplicationPayload, error) {
+	id, err := decodeRowID("applicationId", typeApplication, input.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	needs, err := needInputs(input.Needs)
+	if err != nil {
+		return nil, err
+	}
+	app, a, _, err := r.Casework.ClassifyApplication(ctx, id, casework.AssessmentInput{Needs: needs, Notes: deref(input.Notes), AssessedOn: input.AssessedOn})
+	if err != nil {
+		return nil, err
+	}
+	return &model.ClassifyApplicationPayload{Application: app, Assessment: a}, nil
+}
+
+// CreateAssessment is the resolver for the createAssessment field.
+func (r *mutationResolver) CreateAssessment(ctx context.Context, input model.CreateAssessmentInput) (*model.CreateAssessmentPayload, error) {
+	household, err := decodeRowID("householdId", typeHousehold, input.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	needs, err := needInputs(input.Needs)
+	if err != nil {
+		return nil, err
+	}
+	a, _, err := r.Casework.CreateAssessment(ctx, casework.AssessmentInput{HouseholdID: household, Needs: needs, Notes: deref(input.Notes), AssessedOn: input.AssessedOn})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAssessmentPayload{Assessment: a}, nil
+}
+
+// RecordAid is the resolver for the recordAid field.
+func (r *mutationResolver) RecordAid(ctx context.Context, input model.RecordAidInput) (*model.RecordAidPayload, error) {
+	a, err := r.recordAid(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RecordAidPayload{AidRecord: a}, nil
+}
+
+// CreateReferral is the resolver for the createReferral field.
+func (r *mutationResolver) CreateReferral(ctx context.Context, input model.CreateReferralInput) (*model.CreateReferralPayload, error) {
+	ref, err := r.createReferral(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateReferralPayload{Referral: ref}, nil
+}
+
+// TransitionReferral is the resolver for the transitionReferral field.
+func (r *mutationResolver) TransitionReferral(ctx context.Context, input model.TransitionReferralInput) (*model.TransitionReferralPayload, error) {
+	ref, err := r.transitionReferral(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.TransitionReferralPayload{Referral: ref}, nil
+}
+
+// RevealResidentID is the resolver for the revealResidentId field.
+func (r *mutationResolver) RevealResidentID(ctx context.Context, input model.RevealResidentIDInput) (*model.RevealResidentIDPayload, error) {
+	id, err := decodeRowID("personId", typePerson, input.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	full, err := r.Casework.RevealResidentID(ctx, id, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Casework.Person(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevealResidentIDPayload{Person: p, ResidentID: full}, nil
+}
+
+// ID is the resolver for the id field.
+func (r *needResolver) ID(ctx context.Context, obj *casework.Need) (string, error) {
+	return rowID(typeNeed, obj.ID), nil
+}
+
+// Assessment is the resolver for the assessment field.
+func (r *needResolver) Assessment(ctx context.Context, obj *casework.Need) (*casework.Assessment, error) {
+	a, err := optional(ctx, &obj.AssessmentID, r.Casework.Assessment)
+	if err == nil && a == nil {
+		err = fmt.Errorf("graph: need %d: assessment %d not visible", obj.ID, obj.AssessmentID)
+	}
+	return a, err
+}
+
+// Person is the resolver for the person field.
+func (r *needResolver) Person(ctx context.Context, obj *casework.Need) (*casework.Person, error) {
+	return optional(ctx, obj.PersonID, r.Casework.Person)
+}
+
+// Category is the resolver for the category field.
+func (r *needResolver) Category(ctx context.Context, obj *casework.Need) (*catalog.Category, error) {
+	return r.category(ctx, obj.CategoryCode)
+}
+
+// Item is the resolver for the item field.
+func (r *needResolver) Item(ctx context.Context, obj *casework.Need) (*catalog.Item, error) {
+	return r.item(ctx, obj.ItemCode)
+}
+
+// WaitingDays is the resolver for the waitingDays field.
+func (r *needResolver) WaitingDays(ctx context.Context, obj *casework.Need) (int, error) {
+	return r.Casework.WaitingDays(obj), nil
+}
+
 // ID is the resolver for the id field.
 func (r *organizationResolver) ID(ctx context.Context, obj *catalog.Organization) (string, error) {
 	return rowID(typeOrganization, obj.ID), nil
@@ -273,6 +664,36 @@ func (r *organizationResolver) Resources(ctx context.Context, obj *catalog.Organ
 		return nil, err
 	}
 	return resourceConnection(p, args.After), nil
+}
+
+// ID is the resolver for the id field.
+func (r *personResolver) ID(ctx context.Context, obj *casework.Person) (string, error) {
+	return rowID(typePerson, obj.ID), nil
+}
+
+// Household is the resolver for the household field.
+func (r *personResolver) Household(ctx context.Context, obj *casework.Person) (*casework.Household, error) {
+	return optional(ctx, &obj.HouseholdID, r.Casework.Household)
+}
+
+// ResidentID is the resolver for the residentId field.
+func (r *personResolver) ResidentID(ctx context.Context, obj *casework.Person) (string, error) {
+	return r.Casework.MaskedResidentID(ctx, obj)
+}
+
+// Age is the resolver for the age field.
+func (r *personResolver) Age(ctx context.Context, obj *casework.Person) (int, error) {
+	return obj.Age(r.Casework.Today()), nil
+}
+
+// Groups is the resolver for the groups field.
+func (r *personResolver) Groups(ctx context.Context, obj *casework.Person) ([]*casework.Membership, error) {
+	return r.Casework.Memberships(ctx, obj.ID)
+}
+
+// PossibleDuplicateOf is the resolver for the possibleDuplicateOf field.
+func (r *personResolver) PossibleDuplicateOf(ctx context.Context, obj *casework.Person) (*casework.Person, error) {
+	return optional(ctx, obj.PossibleDuplicateOf, r.Casework.Person)
 }
 
 // Group is the resolver for the group field.
@@ -389,6 +810,89 @@ func (r *queryResolver) Resource(ctx context.Context, id string) (*catalog.Resou
 // SearchResources is the resolver for the searchResources field.
 func (r *queryResolver) SearchResources(ctx context.Context, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) (*model.SearchResultConnection, error) {
 	return r.searchResources(ctx, query, filter, near, sort, facets, first, after)
+}
+
+// Household is the resolver for the household field.
+func (r *queryResolver) Household(ctx context.Context, id string) (*casework.Household, error) {
+	n, err := decodeRowID("id", typeHousehold, id)
+	if err != nil {
+		return nil, err
+	}
+	return optional(ctx, &n, r.Casework.Household)
+}
+
+// Households is the resolver for the households field.
+func (r *queryResolver) Households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error) {
+	return r.households(ctx, filter, first, after)
+}
+
+// AidHistory is the resolver for the aidHistory field.
+func (r *queryResolver) AidHistory(ctx context.Context, householdID string, personID *string, categoryCode *string, first *int, after *string) (*model.AidRecordConnection, error) {
+	return r.aidHistory(ctx, householdID, personID, categoryCode, first, after)
+}
+
+// Referrals is the resolver for the referrals field.
+func (r *queryResolver) Referrals(ctx context.Context, filter *model.ReferralFilter, first *int, after *string) (*model.ReferralConnection, error) {
+	return r.referrals(ctx, filter, first, after)
+}
+
+// ID is the resolver for the id field.
+func (r *referralResolver) ID(ctx context.Context, obj *casework.Referral) (string, error) {
+	return rowID(typeReferral, obj.ID), nil
+}
+
+// Household is the resolver for the household field.
+func (r *referralResolver) Household(ctx context.Context, obj *casework.Referral) (*casework.Household, error) {
+	return optional(ctx, &obj.HouseholdID, r.Casework.Household)
+}
+
+// Person is the resolver for the person field.
+func (r *referralResolver) Person(ctx context.Context, obj *casework.Referral) (*casework.Person, error) {
+	return optional(ctx, obj.PersonID, r.Casework.Person)
+}
+
+// Need is the resolver for the need field.
+func (r *referralResolver) Need(ctx context.Context, obj *casework.Referral) (*casework.Need, error) {
+	return optional(ctx, obj.NeedID, r.Casework.Need)
+}
+
+// Resource is the resolver for the resource field.
+func (r *referralResolver) Resource(ctx context.Context, obj *casework.Referral) (*catalog.Resource, error) {
+	return optional(ctx, &obj.ResourceID, r.CatalogService.Resource)
+}
+
+// Organization is the resolver for the organization field.
+func (r *referralResolver) Organization(ctx context.Context, obj *casework.Referral) (*catalog.Organization, error) {
+	org, err := loadersFor(ctx).organizations.Load(ctx, obj.OrganizationID)
+	if err == nil && org == nil {
+		err = fmt.Errorf("graph: referral %d: organization %d missing", obj.ID, obj.OrganizationID)
+	}
+	return org, err
+}
+
+// Category is the resolver for the category field.
+func (r *referralResolver) Category(ctx context.Context, obj *casework.Referral) (*catalog.Category, error) {
+	return r.category(ctx, obj.CategoryCode)
+}
+
+// Item is the resolver for the item field.
+func (r *referralResolver) Item(ctx context.Context, obj *casework.Referral) (*catalog.Item, error) {
+	return r.item(ctx, obj.ItemCode)
+}
+
+// Overridden is the resolver for the overridden field.
+func (r *referralResolver) Overridden(ctx context.Context, obj *casework.Referral) (bool, error) {
+	return obj.OverrideReason != "", nil
+}
+
+// History is the resolver for the history field.
+func (r *referralResolver) History(ctx context.Context, obj *casework.Referral) ([]*casework.ReferralEvent, error) {
+	return r.Casework.ReferralHistory(ctx, obj.ID)
+}
+
+// ActorRole is the resolver for the actorRole field.
+func (r *referralEventResolver) ActorRole(ctx context.Context, obj *casework.ReferralEvent) (auth.Role, error) {
+	return auth.Role(obj.ActorRole), nil
 }
 
 // ID is the resolver for the id field.
@@ -523,14 +1027,41 @@ func (r *viewerResolver) RegionPrefix(ctx context.Context, obj *auth.Principal) 
 	return &obj.RegionPrefix, nil
 }
 
+// AidRecord returns AidRecordResolver implementation.
+func (r *Resolver) AidRecord() AidRecordResolver { return &aidRecordResolver{r} }
+
+// Application returns ApplicationResolver implementation.
+func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
+
+// ApplicationEvent returns ApplicationEventResolver implementation.
+func (r *Resolver) ApplicationEvent() ApplicationEventResolver { return &applicationEventResolver{r} }
+
+// Assessment returns AssessmentResolver implementation.
+func (r *Resolver) Assessment() AssessmentResolver { return &assessmentResolver{r} }
+
 // Catalog returns CatalogResolver implementation.
 func (r *Resolver) Catalog() CatalogResolver { return &catalogResolver{r} }
+
+// Consent returns ConsentResolver implementation.
+func (r *Resolver) Consent() ConsentResolver { return &consentResolver{r} }
+
+// GroupMembership returns GroupMembershipResolver implementation.
+func (r *Resolver) GroupMembership() GroupMembershipResolver { return &groupMembershipResolver{r} }
+
+// Household returns HouseholdResolver implementation.
+func (r *Resolver) Household() HouseholdResolver { return &householdResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
+// Need returns NeedResolver implementation.
+func (r *Resolver) Need() NeedResolver { return &needResolver{r} }
+
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
+
+// Person returns PersonResolver implementation.
+func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
 
 // PlanEntry returns PlanEntryResolver implementation.
 func (r *Resolver) PlanEntry() PlanEntryResolver { return &planEntryResolver{r} }
@@ -540,6 +1071,12 @@ func (r *Resolver) PopulationGroup() PopulationGroupResolver { return &populatio
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// Referral returns ReferralResolver implementation.
+func (r *Resolver) Referral() ReferralResolver { return &referralResolver{r} }
+
+// ReferralEvent returns ReferralEventResolver implementation.
+func (r *Resolver) ReferralEvent() ReferralEventResolver { return &referralEventResolver{r} }
 
 // Resource returns ResourceResolver implementation.
 func (r *Resolver) Resource() ResourceResolver { return &resourceResolver{r} }
@@ -554,14 +1091,25 @@ func (r *Resolver) ServiceItem() ServiceItemResolver { return &serviceItemResolv
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
-	catalogResolver         struct{ *Resolver }
-	mutationResolver        struct{ *Resolver }
-	organizationResolver    struct{ *Resolver }
-	planEntryResolver       struct{ *Resolver }
-	populationGroupResolver struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	resourceResolver        struct{ *Resolver }
-	serviceCategoryResolver struct{ *Resolver }
-	serviceItemResolver     struct{ *Resolver }
-	viewerResolver          struct{ *Resolver }
+	aidRecordResolver        struct{ *Resolver }
+	applicationResolver      struct{ *Resolver }
+	applicationEventResolver struct{ *Resolver }
+	assessmentResolver       struct{ *Resolver }
+	catalogResolver          struct{ *Resolver }
+	consentResolver          struct{ *Resolver }
+	groupMembershipResolver  struct{ *Resolver }
+	householdResolver        struct{ *Resolver }
+	mutationResolver         struct{ *Resolver }
+	needResolver             struct{ *Resolver }
+	organizationResolver     struct{ *Resolver }
+	personResolver           struct{ *Resolver }
+	planEntryResolver        struct{ *Resolver }
+	populationGroupResolver  struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	referralResolver         struct{ *Resolver }
+	referralEventResolver    struct{ *Resolver }
+	resourceResolver         struct{ *Resolver }
+	serviceCategoryResolver  struct{ *Resolver }
+	serviceItemResolver      struct{ *Resolver }
+	viewerResolver           struct{ *Resolver }
 )

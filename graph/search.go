@@ -56,8 +56,12 @@ func (r *Resolver) searchResources(ctx context.Context, text *string, filter *mo
 	}
 	conn := &model.SearchResultConnection{TotalCount: res.Total, Edges: []*model.SearchHit{}, Facets: []*model.Facet{}}
 	for i, h := range res.Hits {
-		if resources[i] == nil {
-			continue // the index is a moment behind the database: skip what is gone
+		// The index is a moment behind the database: skip what is gone or
+		// no longer searchable. ResourcesByID gives owners and
+		// administrators their drafts, paused and closed resources too,
+		// which search must never list.
+		if resources[i] == nil || !search.Searchable(resources[i]) {
+			continue
 		}
 		conn.Edges = append(conn.Edges, &model.SearchHit{
 			Cursor: rowID(typeSearchCursor, int64(req.Offset+i+1)), Node: resources[i],

@@ -14,13 +14,16 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/jobs"
 	"github.com/aidhub/aidhub/migrations"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
+	"github.com/aidhub/aidhub/secret"
 )
 
 // Config says where things are.
@@ -33,6 +36,15 @@ type Config struct {
 	Meili search.MeiliConfig
 	// Index, when set, is used instead of opening one (tests).
 	Index search.Index
+	// Secret is AIDHUB_SECRET, the master key for personal data; when
+	// empty the key file in DataDir is used (and made on first run).
+	Secret string
+	// Keys, when set, is used instead of Secret (tests).
+	Keys *secret.Keys
+	// Offline opens the store without the search index and without
+	// workers, for commands that write data while a hub may be serving:
+	// the jobs they queue are delivered by the serving hub.
+	Offline bool
 	// Logs receives the job queue's warnings.
 	Logs io.Writer
 	// Now is the clock; time.Now when nil.
@@ -41,12 +53,14 @@ type Config struct {
 
 // Hub is an opened, migrated hub.
 type Hub struct {
-	DB      *db.DB
-	Catalog *catalog.Service
-	Tokens  *auth.Tokens
-	Index   search.Index
-	Syncer  *search.Syncer
-	Jobs    *jobs.Client
+	DB       *db.DB
+	Catalog  *catalog.Service
+	Casework *casework.Service
+	Audit    *audit.Log
+	Tokens   *auth.Tokens
+	Index    search.Index
+	Syncer   *search.Syncer
+	Jobs     *jobs.Client
 }
 
 // Open opens the database, applies migrations, seeds the default catalog
@@ -86,31 +100,51 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		return fail(err)
 	}
 
-	if h.Index, err = openIndex(ctx, cfg); err != nil {
-		return fail(err)
+	if !cfg.Offline {
+		if h.Index, err = openIndex(ctx, cfg); err != nil {
+			return fail(err)
+		}
 	}
 
 	// The worker needs the syncer, the syncer the catalog, the catalog the
 	// client's outbox and the client its workers: register the worker
 	// first and give it the syncer last.
 	worker := &search.Worker{}
+	expirer := &casework.ExpireWorker{}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, worker)
+	river.AddWorker(workers, expirer)
 	concurrency := 4
 	if !d.IsPostgres() {
 		concurrency = 2 // one SQLite file: more writers only queue
 	}
+	if cfg.Offline {
+		workers = nil // insert-only: the serving hub's workers deliver
+	}
 	h.Jobs, err = jobs.NewClient(d, jobs.Config{
 		Workers: workers,
-		Queues:  map[string]river.QueueConfig{search.Queue: {MaxWorkers: concurrency}},
-		Logs:    cfg.Logs,
+		Queues: map[string]river.QueueConfig{
+			search.Queue:       {MaxWorkers: concurrency},
+			river.QueueDefault: {MaxWorkers: 1},
+		},
+		Periodic: []*river.PeriodicJob{casework.ExpiryJob(15 * time.Minute)},
+		Logs:     cfg.Logs,
 	})
 	if err != nil {
 		return fail(err)
 	}
 	dir := regions.Chongqing()
-	h.Catalog = catalog.NewService(d, dir, now, catalog.WithOutbox(search.Outbox{Jobs: h.Jobs}))
+	h.Audit = audit.New(d, now)
+	h.Catalog = catalog.NewService(d, dir, now, catalog.WithOutbox(search.Outbox{Jobs: h.Jobs}), catalog.WithAudit(h.Audit))
 	h.Tokens = auth.NewTokens(d, dir, now)
+	keys := cfg.Keys
+	if keys == nil {
+		if keys, err = secret.Load(cfg.Secret, dataDir(cfg)); err != nil {
+			return fail(err)
+		}
+	}
+	h.Casework = casework.NewService(d, dir, keys, h.Catalog, h.Audit, now)
+	expirer.Service = h.Casework
 	h.Syncer = search.NewSyncer(h.Catalog, h.Index)
 	worker.Syncer = h.Syncer
 	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {
@@ -190,14 +224,18 @@ func openIndex(ctx context.Context, cfg Config) (search.Index, error) {
 		}
 		return m, nil
 	default:
-		dir := cfg.DataDir
-		if dir == "" {
-			dir = "data"
-		}
-		b, err := search.OpenBleve(filepath.Join(dir, "search"))
+		b, err := search.OpenBleve(filepath.Join(dataDir(cfg), "search"))
 		if err != nil {
 			return nil, err
 		}
 		return b, nil
 	}
+}
+
+// dataDir is the folder for local state: --data, or ./data.
+func dataDir(cfg Config) string {
+	if cfg.DataDir == "" {
+		return "data"
+	}
+	return cfg.DataDir
 }

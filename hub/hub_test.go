@@ -48,7 +48,7 @@ func each(t *testing.T, body func(t *testing.T, h *hub.Hub)) {
 
 func start(t *testing.T, d *db.DB, idx search.Index) *hub.Hub {
 	t.Helper()
-	h, err := hub.New(context.Background(), d, hub.Config{Index: idx, Now: fixedNow})
+	h, err := hub.New(context.Background(), d, hub.Config{Index: idx, Now: fixedNow, DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,8 @@ type Config struct {
 	Logs io.Writer
 	// MaxRetryDelay caps the backoff between attempts (default 1 minute).
 	MaxRetryDelay time.Duration
+	// Periodic jobs the leader inserts on schedule.
+	Periodic []*river.PeriodicJob
 }
 
 // NewClient returns a River client over d.
@@ -81,6 +83,7 @@ func NewClient(d *db.DB, cfg Config) (*Client, error) {
 		rc.FetchCooldown = 20 * time.Millisecond
 		rc.JobTimeout = 2 * time.Minute
 		rc.RescueStuckJobsAfter = 5 * time.Minute
+		rc.PeriodicJobs = cfg.Periodic
 	}
 	c, err := river.NewClient(driver(d), rc)
 	if err != nil {

@@ -14,10 +14,15 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
+	apphub "github.com/aidhub/aidhub/hub"
 	"github.com/aidhub/aidhub/regions"
+	"github.com/aidhub/aidhub/search"
+	"github.com/aidhub/aidhub/secret"
 	"github.com/aidhub/aidhub/server"
 )
 
@@ -34,6 +39,18 @@ type hub struct {
 	orgA   *catalog.Organization
 	orgB   *catalog.Organization
 	tokens map[string]string // "admin", "charityA", "charityB", "caseManager", "donor", "anonymous" ("")
+	app    *apphub.Hub       // set by newHubWithIndex: the index, its syncer and job queue
+	cw     *casework.Service
+	audit  *audit.Log
+}
+
+// testKeys are the personal-data keys of every test hub.
+func testKeys(t *testing.T) *secret.Keys {
+	k, err := secret.NewKeys([]byte("aidhub server tests: 32 bytes or more of key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 type syncBuffer struct {
@@ -55,13 +72,40 @@ func (s *syncBuffer) String() string {
 
 func newHub(t *testing.T, d *db.DB, cfg server.Config) *hub {
 	t.Helper()
-	ctx := context.Background()
 	dir := regions.Chongqing()
-	svc := catalog.NewService(d, dir, fixedNow)
-	if _, err := svc.SeedDefaults(ctx); err != nil {
+	svc := catalog.NewService(d, dir, fixedNow, catalog.WithAudit(audit.New(d, fixedNow)))
+	if _, err := svc.SeedDefaults(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	tokens := auth.NewTokens(d, dir, fixedNow)
+	return serve(t, d, cfg, svc, auth.NewTokens(d, dir, fixedNow), nil)
+}
+
+// newHubWithIndex is newHub wired the way a process is (package hub): the
+// catalog writes its outbox, the job queue delivers it to idx, and
+// searchResources serves from idx.
+func newHubWithIndex(t *testing.T, d *db.DB, cfg server.Config, idx search.Index) *hub {
+	t.Helper()
+	app, err := apphub.New(context.Background(), d, apphub.Config{Index: idx, Now: fixedNow, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		app.DB = nil // the test's database helper closes the database
+		app.Close()
+	})
+	h := serve(t, d, cfg, app.Catalog, app.Tokens, app.Index)
+	h.app = app
+	return h
+}
+
+// serve creates the organizations and tokens every test uses and starts
+// the handler over svc (and idx, when not nil).
+func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, tokens *auth.Tokens, idx search.Index) *hub {
+	t.Helper()
+	ctx := context.Background()
 	admin := auth.WithPrincipal(ctx, auth.System)
 	orgA, err := svc.CreateOrganization(admin, catalog.NewOrganization{Name: "重庆市慈善总会", Kind: catalog.KindCharity, DivisionCode: "500103"})
 	if err != nil {
@@ -72,12 +116,16 @@ func newHub(t *testing.T, d *db.DB, cfg server.Config) *hub {
 		t.Fatal(err)
 	}
 	h := &hub{t: t, db: d, svc: svc, orgA: orgA, orgB: orgB, logs: &syncBuffer{}, tokens: map[string]string{"anonymous": ""}}
+	h.audit = audit.New(d, fixedNow)
+	h.cw = casework.NewService(d, regions.Chongqing(), testKeys(t), svc, h.audit, fixedNow)
 	for name, nt := range map[string]auth.NewToken{
 		"admin":       {Role: auth.Admin},
 		"charityA":    {Role: auth.Charity, OrganizationID: orgA.ID},
 		"charityB":    {Role: auth.Charity, OrganizationID: orgB.ID},
 		"caseManager": {Role: auth.CaseManager, RegionPrefix: "500103"},
-		"donor":       {Role: auth.Donor},
+		// caseManagerB works in 沙坪坝区, outside caseManager's region.
+		"caseManagerB": {Role: auth.CaseManager, RegionPrefix: "500106"},
+		"donor":        {Role: auth.Donor},
 	} {
 		tok, err := tokens.Create(ctx, nt)
 		if err != nil {
@@ -86,7 +134,7 @@ func newHub(t *testing.T, d *db.DB, cfg server.Config) *hub {
 		h.tokens[name] = tok
 	}
 	log := zerolog.New(h.logs)
-	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Tokens: tokens, Log: log}))
+	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Tokens: tokens, Search: idx, Log: log}))
 	t.Cleanup(h.srv.Close)
 	return h
 }
@@ -173,6 +221,20 @@ func (h *hub) fingerprint() string {
 		"SELECT count(*) FROM service_items",
 		"SELECT count(*) FROM plan_entries",
 		"SELECT count(*) FROM api_tokens",
+		"SELECT coalesce(sum(units_taken), 0) || '/' || coalesce(sum(budget_taken_fen), 0) FROM resources",
+		// Casework: every table a casework mutation writes.
+		"SELECT count(*) || '/' || coalesce(sum(version), 0) FROM households",
+		"SELECT count(*) FROM persons",
+		"SELECT count(*) FROM group_memberships",
+		"SELECT count(*) || '/' || count(revoked_at) FROM consents",
+		"SELECT count(*) || '/' || coalesce(sum(CASE WHEN status = 'SUBMITTED' THEN 1 ELSE 0 END), 0) FROM applications",
+		"SELECT count(*) FROM application_events",
+		"SELECT count(*) || '/' || count(superseded_at) FROM assessments",
+		"SELECT count(*) || '/' || coalesce(sum(CASE WHEN status = 'OPEN' THEN 1 ELSE 0 END), 0) FROM needs",
+		"SELECT count(*) || '/' || coalesce(sum(version), 0) FROM referrals",
+		"SELECT count(*) FROM referral_events",
+		"SELECT count(*) FROM aid_records",
+		"SELECT count(*) FROM audit_log",
 	} {
 		var s string
 		if h.db.IsPostgres() {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph"
@@ -56,9 +57,10 @@ type Config struct {
 
 // Deps are the services the handler serves.
 type Deps struct {
-	DB      *db.DB
-	Catalog *catalog.Service
-	Tokens  *auth.Tokens
+	DB       *db.DB
+	Catalog  *catalog.Service
+	Casework *casework.Service
+	Tokens   *auth.Tokens
 	// Search serves searchResources; nil turns search off.
 	Search search.Index
 	Log    zerolog.Logger
@@ -103,7 +105,7 @@ func New(cfg Config, deps Deps) http.Handler {
 
 func newGraphQL(cfg Config, deps Deps) http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog, Search: deps.Search},
+		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog, Casework: deps.Casework, Search: deps.Search},
 		Complexity: graph.Complexity(),
 	})
 	srv := handler.New(es)

@@ -36,7 +36,8 @@ func (a *app) open(ctx context.Context, dataDir string) (*hub.Hub, error) {
 			Key:   a.getenv("AIDHUB_MEILI_KEY"),
 			Index: a.getenv("AIDHUB_MEILI_INDEX"),
 		},
-		Logs: a.stderr,
+		Secret: a.getenv("AIDHUB_SECRET"),
+		Logs:   a.stderr,
 	})
 }
 
@@ -109,7 +110,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Msg("demo data")
 	}
 
-	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Tokens: h.Tokens, Search: h.Index, Log: log})
+	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Tokens: h.Tokens, Search: h.Index, Log: log})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	url := "http://" + ln.Addr().String()
 	log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")

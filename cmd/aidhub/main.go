@@ -48,12 +48,14 @@ Usage:
   aidhub seed demo [--data DIR]
   aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR [--org ID] [--region CODE] [--label TEXT] [--data DIR]
   aidhub reindex [--data DIR] [--quiet]
+  aidhub import households [--data DIR] [--format csv|jsonl] [--batch 1000] [--errors FILE] [--quiet] FILE
 
 Environment:
   AIDHUB_DATABASE_URL  postgres://user@host:5432/db selects PostgreSQL (default: SQLite in --data)
   AIDHUB_MEILI_URL     http://host:7700 selects Meilisearch (default: Bleve index in --data/search)
   AIDHUB_MEILI_KEY     Meilisearch API key
   AIDHUB_MEILI_INDEX   Meilisearch index name (default resources)
+  AIDHUB_SECRET        master key for personal data, 32+ random bytes (default: key file --data/secret.key, made on first run)
   AIDHUB_ENV           production turns off introspection and GraphiQL
   AIDHUB_LOG_LEVEL     debug, info (default), warn or error
 `
@@ -97,6 +99,8 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.token(ctx, rest)
 	case "reindex":
 		return a.reindex(ctx, rest)
+	case "import":
+		return a.importCmd(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(a.stdout, usage)
 		return nil

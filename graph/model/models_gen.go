@@ -3,10 +3,57 @@
 package model
 
 import (
+	"time"
+
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 )
+
+type AddPersonInput struct {
+	HouseholdID string       `json:"householdId"`
+	Person      *PersonInput `json:"person"`
+}
+
+type AddPersonPayload struct {
+	Person *casework.Person `json:"person"`
+}
+
+type AidRecordConnection struct {
+	Edges      []*AidRecordEdge `json:"edges"`
+	PageInfo   *PageInfo        `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+type AidRecordEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *casework.AidRecord `json:"node"`
+}
+
+type ClassifyApplicationInput struct {
+	ApplicationID string       `json:"applicationId"`
+	Needs         []*NeedInput `json:"needs"`
+	Notes         *string      `json:"notes,omitempty"`
+	// Default: today.
+	AssessedOn *db.Date `json:"assessedOn,omitempty"`
+}
+
+type ClassifyApplicationPayload struct {
+	Application *casework.Application `json:"application"`
+	Assessment  *casework.Assessment  `json:"assessment"`
+}
+
+type CreateAssessmentInput struct {
+	HouseholdID string       `json:"householdId"`
+	Needs       []*NeedInput `json:"needs"`
+	Notes       *string      `json:"notes,omitempty"`
+	AssessedOn  *db.Date     `json:"assessedOn,omitempty"`
+}
+
+type CreateAssessmentPayload struct {
+	Assessment *casework.Assessment `json:"assessment"`
+}
 
 type CreateOrganizationInput struct {
 	Name         string          `json:"name"`
@@ -28,6 +75,32 @@ type CreatePopulationGroupInput struct {
 	Tier        int     `json:"tier"`
 	Description *string `json:"description,omitempty"`
 	Sort        *int    `json:"sort,omitempty"`
+}
+
+type CreateReferralInput struct {
+	// The need referred; it gives household, person and category.
+	NeedID       *string `json:"needId,omitempty"`
+	HouseholdID  *string `json:"householdId,omitempty"`
+	PersonID     *string `json:"personId,omitempty"`
+	ResourceID   string  `json:"resourceId"`
+	CategoryCode *string `json:"categoryCode,omitempty"`
+	ItemCode     *string `json:"itemCode,omitempty"`
+	// Default 1 when the resource counts units.
+	Units *int `json:"units,omitempty"`
+	// Required when the resource counts a budget.
+	AmountFen *int64 `json:"amountFen,omitempty"`
+	// Default: today, for 30 days.
+	PeriodStart *db.Date `json:"periodStart,omitempty"`
+	PeriodEnd   *db.Date `json:"periodEnd,omitempty"`
+	Note        *string  `json:"note,omitempty"`
+	// CASE_MANAGER only: refers despite DUPLICATE_AID; audited.
+	OverrideReason *string `json:"overrideReason,omitempty"`
+	// Days the charity has to answer, 1–90 (default 14).
+	RespondWithinDays *int `json:"respondWithinDays,omitempty"`
+}
+
+type CreateReferralPayload struct {
+	Referral *casework.Referral `json:"referral"`
 }
 
 // A new resource; it starts as DRAFT. A CHARITY creates for its own
@@ -101,6 +174,32 @@ type FacetValue struct {
 	Count int    `json:"count"`
 }
 
+type GroupMembershipInput struct {
+	GroupCode string   `json:"groupCode"`
+	Since     db.Date  `json:"since"`
+	Until     *db.Date `json:"until,omitempty"`
+}
+
+type HouseholdConnection struct {
+	Edges      []*HouseholdEdge `json:"edges"`
+	PageInfo   *PageInfo        `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+type HouseholdEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *casework.Household `json:"node"`
+}
+
+type HouseholdFilter struct {
+	// Households whose village code starts with this (within a case manager's own region).
+	RegionPrefix *string `json:"regionPrefix,omitempty"`
+	// Households with a member in this group today.
+	GroupCode *string `json:"groupCode,omitempty"`
+	// Finds the household of the person with this resident ID.
+	ResidentID *string `json:"residentId,omitempty"`
+}
+
 // A place, when the resource has one.
 type Location struct {
 	Address      string   `json:"address"`
@@ -119,6 +218,17 @@ type NearInput struct {
 	Lng float64 `json:"lng"`
 	// More than 0, at most 500,000.
 	RadiusMeters float64 `json:"radiusMeters"`
+}
+
+type NeedInput struct {
+	// Omit for a need of the household as a whole.
+	PersonID *string `json:"personId,omitempty"`
+	// Optional when itemCode is given.
+	CategoryCode *string `json:"categoryCode,omitempty"`
+	ItemCode     *string `json:"itemCode,omitempty"`
+	// 1 (mild) to 5 (urgent).
+	Severity int     `json:"severity"`
+	Notes    *string `json:"notes,omitempty"`
 }
 
 type OrganizationConnection struct {
@@ -146,11 +256,93 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+type PersonInput struct {
+	ExternalID *string `json:"externalId,omitempty"`
+	Name       string  `json:"name"`
+	// 18 characters (or a 15-digit pre-1999 number), check digit per GB 11643.
+	ResidentID string                  `json:"residentId"`
+	Relation   casework.Relation       `json:"relation"`
+	Groups     []*GroupMembershipInput `json:"groups,omitempty"`
+}
+
 type PopulationGroupPayload struct {
 	Group *catalog.Group `json:"group"`
 }
 
 type Query struct {
+}
+
+type RecordAidInput struct {
+	HouseholdID string `json:"householdId"`
+	// Omit for aid to the household as a whole (household-level items always are).
+	PersonID *string `json:"personId,omitempty"`
+	// Optional when itemCode is given.
+	CategoryCode *string `json:"categoryCode,omitempty"`
+	ItemCode     *string `json:"itemCode,omitempty"`
+	// The provider, when it is a registered organization (a CHARITY caller is always its own).
+	ProviderOrganizationID *string `json:"providerOrganizationId,omitempty"`
+	// Without an organization: the kind and name of the provider.
+	ProviderKind *casework.ProviderKind `json:"providerKind,omitempty"`
+	ProviderName *string                `json:"providerName,omitempty"`
+	AmountFen    *int64                 `json:"amountFen,omitempty"`
+	Units        *int                   `json:"units,omitempty"`
+	PeriodStart  db.Date                `json:"periodStart"`
+	PeriodEnd    db.Date                `json:"periodEnd"`
+	Source       *casework.AidSource    `json:"source,omitempty"`
+	NeedID       *string                `json:"needId,omitempty"`
+	// CASE_MANAGER only: records the aid despite DUPLICATE_AID; audited.
+	OverrideReason *string `json:"overrideReason,omitempty"`
+}
+
+type RecordAidPayload struct {
+	AidRecord *casework.AidRecord `json:"aidRecord"`
+}
+
+type RecordConsentInput struct {
+	HouseholdID       string                 `json:"householdId"`
+	Purposes          []casework.Purpose     `json:"purposes"`
+	GrantedByPersonID string                 `json:"grantedByPersonId"`
+	Method            casework.ConsentMethod `json:"method"`
+	// Default: now.
+	GrantedAt *time.Time `json:"grantedAt,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+type RecordConsentPayload struct {
+	Consent *casework.Consent `json:"consent"`
+}
+
+type ReferralConnection struct {
+	Edges      []*ReferralEdge `json:"edges"`
+	PageInfo   *PageInfo       `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+type ReferralEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *casework.Referral `json:"node"`
+}
+
+type ReferralFilter struct {
+	Statuses     []casework.ReferralStatus `json:"statuses,omitempty"`
+	HouseholdID  *string                   `json:"householdId,omitempty"`
+	ResourceID   *string                   `json:"resourceId,omitempty"`
+	RegionPrefix *string                   `json:"regionPrefix,omitempty"`
+}
+
+type RegisterHouseholdInput struct {
+	ExternalID *string `json:"externalId,omitempty"`
+	// A 12-digit village or community code in the caller's region.
+	RegionCode       string              `json:"regionCode"`
+	Address          *string             `json:"address,omitempty"`
+	MonthlyIncomeFen *int64              `json:"monthlyIncomeFen,omitempty"`
+	Spending         *RigidSpendingInput `json:"spending,omitempty"`
+	// 1 to 30 persons, exactly one HEAD.
+	Members []*PersonInput `json:"members"`
+}
+
+type RegisterHouseholdPayload struct {
+	Household *casework.Household `json:"household"`
 }
 
 type RemovePlanEntryInput struct {
@@ -201,6 +393,42 @@ type ResourceTransitionPayload struct {
 	Resource *catalog.Resource `json:"resource"`
 }
 
+type RevealResidentIDInput struct {
+	PersonID string `json:"personId"`
+	// Why the whole number is needed; audited.
+	Reason string `json:"reason"`
+}
+
+type RevealResidentIDPayload struct {
+	Person *casework.Person `json:"person"`
+	// The whole resident ID.
+	ResidentID string `json:"residentId"`
+}
+
+type RevokeConsentInput struct {
+	ConsentID string  `json:"consentId"`
+	Reason    *string `json:"reason,omitempty"`
+}
+
+type RevokeConsentPayload struct {
+	Consent *casework.Consent `json:"consent"`
+}
+
+// Rigid expenditures per month (刚性支出).
+type RigidSpending struct {
+	MedicalFen   int64 `json:"medicalFen"`
+	EducationFen int64 `json:"educationFen"`
+	HousingFen   int64 `json:"housingFen"`
+	OtherFen     int64 `json:"otherFen"`
+}
+
+type RigidSpendingInput struct {
+	MedicalFen   *int64 `json:"medicalFen,omitempty"`
+	EducationFen *int64 `json:"educationFen,omitempty"`
+	HousingFen   *int64 `json:"housingFen,omitempty"`
+	OtherFen     *int64 `json:"otherFen,omitempty"`
+}
+
 // Narrows a search. All given conditions must hold; the values of one condition are alternatives.
 type SearchFilter struct {
 	// Category codes; a category matches its sub-categories' items too.
@@ -248,6 +476,35 @@ type SetPlanEntryInput struct {
 
 type SetPlanEntryPayload struct {
 	Entry *catalog.PlanEntry `json:"entry"`
+}
+
+type SubmitApplicationInput struct {
+	HouseholdID       string           `json:"householdId"`
+	ApplicantPersonID *string          `json:"applicantPersonId,omitempty"`
+	Channel           casework.Channel `json:"channel"`
+	// The help asked for, in plain words (at most 2,000 characters).
+	HelpText      string   `json:"helpText"`
+	CategoryCodes []string `json:"categoryCodes,omitempty"`
+}
+
+type SubmitApplicationPayload struct {
+	Application *casework.Application `json:"application"`
+}
+
+type TransitionReferralInput struct {
+	ReferralID string                  `json:"referralId"`
+	To         casework.ReferralStatus `json:"to"`
+	// Required for DECLINED.
+	DeclineReason *casework.DeclineReason `json:"declineReason,omitempty"`
+	Note          *string                 `json:"note,omitempty"`
+	// DELIVERED only: what was actually given, when it differs.
+	DeliveredAmountFen *int64   `json:"deliveredAmountFen,omitempty"`
+	DeliveredUnits     *int     `json:"deliveredUnits,omitempty"`
+	DeliveredUntil     *db.Date `json:"deliveredUntil,omitempty"`
+}
+
+type TransitionReferralPayload struct {
+	Referral *casework.Referral `json:"referral"`
 }
 
 type UpdatePopulationGroupInput struct {

@@ -1,0 +1,410 @@
+package casework
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
+)
+
+// ProviderKind is who gave an aid.
+type ProviderKind string
+
+// Provider kinds; the organization kinds plus OTHER.
+const (
+	ProviderGovernment ProviderKind = "GOVERNMENT"
+	ProviderCharity    ProviderKind = "CHARITY"
+	ProviderSocialOrg  ProviderKind = "SOCIAL_ORGANIZATION"
+	ProviderOther      ProviderKind = "OTHER"
+)
+
+// AidSource is how an aid reached the ledger.
+type AidSource string
+
+// Aid sources.
+const (
+	SourceReferral AidSource = "REFERRAL"
+	SourceDirect   AidSource = "DIRECT"
+	SourceImport   AidSource = "IMPORT"
+)
+
+// AidRecord is one line of the aid ledger: an aid any provider gave a
+// person, or a household as a whole (PersonID nil).
+type AidRecord struct {
+	bun.BaseModel `bun:"table:aid_records,alias:ar"`
+
+	ID                int64 `bun:",pk,autoincrement"`
+	HouseholdID       int64 `bun:",notnull"`
+	PersonID          *int64
+	CategoryCode      string
+	ItemCode          *string
+	ProviderKind      ProviderKind
+	ProviderOrgID     *int64
+	ProviderName      string
+	AmountFen         int64 `bun:",notnull"`
+	Units             int64 `bun:",notnull"`
+	PeriodStart       db.Date
+	PeriodEnd         db.Date
+	Source            AidSource
+	ReferralID        *int64
+	NeedID            *int64
+	OverrideReason    string `bun:",notnull"`
+	RecordedByTokenID *int64
+	RecordedAt        time.Time
+}
+
+// AidInput records an aid directly.
+type AidInput struct {
+	HouseholdID    int64
+	PersonID       *int64
+	CategoryCode   string
+	ItemCode       *string
+	ProviderKind   ProviderKind
+	ProviderOrgID  *int64
+	ProviderName   string
+	AmountFen      int64
+	Units          int64
+	Period         Period
+	Source         AidSource // DIRECT (default) or IMPORT
+	NeedID         *int64
+	OverrideReason string
+}
+
+// maxAidFen bounds one aid: above it a value is a typo.
+const maxAidFen = 10_000_000_000 // 100 million yuan
+
+// RecordAid writes an aid to the ledger, refusing duplicate aid.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT,
+// DUPLICATE_AID (a CASE_MANAGER may override with a reason).
+func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("recording aid", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
+		return nil, err
+	}
+	if in.Source == "" {
+		in.Source = SourceDirect
+	}
+	if in.Source != SourceDirect && in.Source != SourceImport {
+		return nil, aidhub.Invalid("source", "must be DIRECT or IMPORT; REFERRAL aid is recorded by delivering the referral")
+	}
+	if in.AmountFen < 0 || in.AmountFen > maxAidFen {
+		return nil, aidhub.Invalid("amountFen", "must be 0 to %d, got %d", maxAidFen, in.AmountFen)
+	}
+	if in.Units < 0 || in.Units > 1_000_000 {
+		return nil, aidhub.Invalid("units", "must be 0 to 1,000,000, got %d", in.Units)
+	}
+	if in.AmountFen == 0 && in.Units == 0 {
+		return nil, aidhub.Invalid("amountFen", "give an amount or a number of units")
+	}
+	if err := in.Period.validate("period"); err != nil {
+		return nil, err
+	}
+	override, err := s.checkOverride(pr, in.OverrideReason)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := s.catalog.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCategoryItem(cat, "", &in.CategoryCode, in.ItemCode); err != nil {
+		return nil, err
+	}
+	if in.ProviderName, err = cleanText("providerName", in.ProviderName, false, 100); err != nil {
+		return nil, err
+	}
+	if pr.Is(auth.Charity) {
+		if in.ProviderOrgID != nil && *in.ProviderOrgID != pr.OrganizationID {
+			return nil, aidhub.Errorf(aidhub.EFORBIDDEN, "a charity records only its own aid")
+		}
+		in.ProviderOrgID = &pr.OrganizationID
+	}
+	rec := &AidRecord{
+		HouseholdID: in.HouseholdID, PersonID: in.PersonID, CategoryCode: in.CategoryCode, ItemCode: in.ItemCode,
+		ProviderKind: in.ProviderKind, ProviderOrgID: in.ProviderOrgID, ProviderName: in.ProviderName,
+		AmountFen: in.AmountFen, Units: in.Units, PeriodStart: in.Period.Start, PeriodEnd: in.Period.End,
+		Source: in.Source, NeedID: in.NeedID, OverrideReason: override, RecordedByTokenID: tokenOf(pr),
+		RecordedAt: s.now().UTC(),
+	}
+	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		h, err := s.householdForAid(ctx, tx, pr, in.HouseholdID)
+		if err != nil {
+			return err
+		}
+		if err := s.resolveProvider(ctx, tx, rec); err != nil {
+			return err
+		}
+		subj, err := s.subject(ctx, tx, cat, h.ID, rec.PersonID, rec.CategoryCode, rec.ItemCode)
+		if err != nil {
+			return err
+		}
+		rec.PersonID = subj.personID
+		if in.NeedID != nil {
+			if err := s.checkNeed(ctx, tx, *in.NeedID, subj); err != nil {
+				return err
+			}
+		}
+		if err := s.checkDuplicate(ctx, tx, pr, cat, subj, in.Period, override != "", 0); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(rec).Exec(ctx); err != nil {
+			return err
+		}
+		if err := s.meetNeed(ctx, tx, rec.NeedID); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, "recordAid", "AidRecord", rec.ID, audit.Summary{
+			"householdId": h.ID, "personId": rec.PersonID, "category": rec.CategoryCode, "item": rec.ItemCode,
+			"providerKind": rec.ProviderKind, "providerOrgId": rec.ProviderOrgID, "amountFen": rec.AmountFen,
+			"units": rec.Units, "period": []string{rec.PeriodStart.String(), rec.PeriodEnd.String()},
+			"source": rec.Source, "override": override != "",
+		})
+	})
+	if err != nil {
+		return nil, wrap(err, "casework: record aid")
+	}
+	return rec, nil
+}
+
+// checkOverride returns the cleaned override reason. Only a CASE_MANAGER
+// may override the duplicate-aid rule.
+func (s *Service) checkOverride(pr auth.Principal, reason string) (string, error) {
+	if reason == "" {
+		return "", nil
+	}
+	if !pr.Is(auth.CaseManager) {
+		return "", aidhub.Errorf(aidhub.EFORBIDDEN, "only a case manager may override the duplicate-aid rule")
+	}
+	return cleanReason(reason)
+}
+
+// householdForAid loads the household for recording aid: case workers in
+// region, or a charity that may see the household.
+func (s *Service) householdForAid(ctx context.Context, idb bun.IDB, pr auth.Principal, id int64) (*Household, error) {
+	if !pr.Is(auth.Charity) {
+		return s.householdForWork(ctx, idb, pr, id)
+	}
+	h := new(Household)
+	err := idb.NewSelect().Model(h).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errHouseholdNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.canSee(ctx, idb, pr, h)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errHouseholdNotFound
+	}
+	return h, nil
+}
+
+func (s *Service) resolveProvider(ctx context.Context, idb bun.IDB, rec *AidRecord) error {
+	if rec.ProviderOrgID != nil {
+		var org catalog.Organization
+		err := idb.NewSelect().Model(&org).Where("id = ?", *rec.ProviderOrgID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return aidhub.Invalid("providerOrganizationId", "is not an organization")
+		}
+		if err != nil {
+			return err
+		}
+		rec.ProviderName, rec.ProviderKind = org.Name, ProviderKind(org.Kind)
+		return nil
+	}
+	if !slices.Contains([]ProviderKind{ProviderGovernment, ProviderCharity, ProviderSocialOrg, ProviderOther}, rec.ProviderKind) {
+		return aidhub.Invalid("providerKind", "%q is not a provider kind", catalog.Clip(string(rec.ProviderKind)))
+	}
+	if rec.ProviderName == "" {
+		return aidhub.Invalid("providerName", "is required when no provider organization is given")
+	}
+	return nil
+}
+
+// aidSubject is who an aid is for, as the duplicate rule sees it.
+type aidSubject struct {
+	householdID int64
+	personID    *int64 // nil: the household as a whole
+	category    string
+	window      int // days; 0: the category has no duplicate rule
+}
+
+// subject checks the person and decides whether the aid goes to the
+// household as a whole (household-level items, or no person named).
+func (s *Service) subject(ctx context.Context, idb bun.IDB, cat *catalog.Catalog, householdID int64, personID *int64, category string, item *string) (aidSubject, error) {
+	c, _ := cat.Category(category)
+	subj := aidSubject{householdID: householdID, personID: personID, category: category, window: c.DuplicateWindowDays}
+	if item != nil {
+		if it, ok := cat.Item(*item); ok && it.HouseholdLevel {
+			subj.personID = nil
+		}
+	}
+	if subj.personID != nil {
+		if err := s.checkMember(ctx, idb, householdID, *subj.personID, "personId"); err != nil {
+			return subj, err
+		}
+	}
+	return subj, nil
+}
+
+func (s *Service) checkNeed(ctx context.Context, idb bun.IDB, needID int64, subj aidSubject) error {
+	n := new(Need)
+	err := idb.NewSelect().Model(n).Where("id = ? AND household_id = ?", needID, subj.householdID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return aidhub.Invalid("needId", "is not a need of this household")
+	}
+	if err != nil {
+		return err
+	}
+	if n.CategoryCode != subj.category {
+		return aidhub.Invalid("needId", "is a need in category %s, not %s", n.CategoryCode, subj.category)
+	}
+	return nil
+}
+
+// meetNeed marks a need met once aid is delivered for it.
+func (s *Service) meetNeed(ctx context.Context, tx bun.Tx, needID *int64) error {
+	if needID == nil {
+		return nil
+	}
+	_, err := tx.NewUpdate().Model((*Need)(nil)).Set("status = ?", NeedMet).Set("closed_at = ?", s.now().UTC()).
+		Where("id = ? AND status = ?", *needID, NeedOpen).Exec(ctx)
+	return err
+}
+
+// coverEnd is the last day an aid counts for in the duplicate rule: its
+// period, but at least the category's window from its start, so a one-off
+// grant covers the need for the window.
+func coverEnd(p Period, window int) db.Date {
+	if end := p.Start.AddDays(window - 1); p.End.Before(end) {
+		return end
+	}
+	return p.End
+}
+
+// lockSubject orders concurrent aid decisions about one household and
+// category. SQLite write transactions are serialised already; on
+// PostgreSQL a transaction-scoped advisory lock does it.
+func (s *Service) lockSubject(ctx context.Context, tx bun.Tx, subj aidSubject) error {
+	if !s.db.IsPostgres() {
+		return nil
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "aid/%d/%s", subj.householdID, subj.category)
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64()))
+	return err
+}
+
+// checkDuplicate refuses aid that overlaps aid already given or under way
+// (a referral not yet closed) to the same person, or the same household
+// for household-level aid, in the same category. excludeReferral is a
+// referral that is this same aid.
+func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Principal, cat *catalog.Catalog, subj aidSubject, p Period, override bool, excludeReferral int64) error {
+	if err := s.lockSubject(ctx, tx, subj); err != nil {
+		return err
+	}
+	if subj.window == 0 || override {
+		return nil
+	}
+	end := coverEnd(p, subj.window)
+	sameSubject := func(person *int64) bool {
+		return subj.personID == nil || person == nil || *person == *subj.personID
+	}
+	var recs []*AidRecord
+	if err := tx.NewSelect().Model(&recs).Where("household_id = ? AND category_code = ?", subj.householdID, subj.category).
+		Where("period_start <= ?", end).Order("period_start", "id").Scan(ctx); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if sameSubject(r.PersonID) && !coverEnd(Period{r.PeriodStart, r.PeriodEnd}, subj.window).Before(p.Start) {
+			return s.duplicateError(pr, subj.category, r.ProviderOrgID, r.ProviderName, r.PeriodStart, r.PeriodEnd)
+		}
+	}
+	var refs []*Referral
+	if err := tx.NewSelect().Model(&refs).Where("household_id = ? AND category_code = ? AND status IN (?)", subj.householdID, subj.category, bun.In(openReferralStatuses)).
+		Where("id <> ?", excludeReferral).Where("period_start <= ?", end).Scan(ctx); err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if sameSubject(r.PersonID) && !coverEnd(Period{r.PeriodStart, r.PeriodEnd}, subj.window).Before(p.Start) {
+			var org catalog.Organization
+			if err := tx.NewSelect().Model(&org).Where("id = ?", r.OrganizationID).Scan(ctx); err != nil {
+				return err
+			}
+			return s.duplicateError(pr, subj.category, &r.OrganizationID, org.Name+" (referral "+string(r.Status)+")", r.PeriodStart, r.PeriodEnd)
+		}
+	}
+	return nil
+}
+
+func (s *Service) duplicateError(pr auth.Principal, category string, orgID *int64, provider string, start, end db.Date) error {
+	if pr.Is(auth.Charity) && (orgID == nil || *orgID != pr.OrganizationID) {
+		provider = "another provider"
+	}
+	e := aidhub.Errorf(aidhub.EDUPLICATEAID, "already aided in category %s by %s for %s to %s", category, provider, start, end)
+	if pr.Is(auth.CaseManager) {
+		e.Message += "; a case manager may override with a reason"
+	}
+	return e
+}
+
+// AidFilter narrows AidHistory.
+type AidFilter struct {
+	HouseholdID  int64
+	PersonID     *int64
+	CategoryCode string
+}
+
+// AidHistory lists a household's (or person's) aid, newest first. A
+// charity sees only the aid it gave; donors none.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.
+func (s *Service) AidHistory(ctx context.Context, f AidFilter, page PageArgs) (*Page[*AidRecord], error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("reading aid history", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
+		return nil, err
+	}
+	if err := page.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := s.householdForAid(ctx, s.db, pr, f.HouseholdID); err != nil {
+		return nil, err
+	}
+	q := s.db.NewSelect().Model((*AidRecord)(nil)).Where("household_id = ?", f.HouseholdID)
+	if f.PersonID != nil {
+		q.Where("(person_id = ? OR person_id IS NULL)", *f.PersonID)
+	}
+	if f.CategoryCode != "" {
+		q.Where("category_code = ?", f.CategoryCode)
+	}
+	if pr.Is(auth.Charity) {
+		q.Where("provider_org_id = ?", pr.OrganizationID)
+	}
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, wrap(err, "casework: count aid")
+	}
+	var rows []*AidRecord
+	if page.After > 0 {
+		q.Where("id < ?", page.After)
+	}
+	if err := q.Order("id DESC").Limit(int64(page.First)+1).Scan(ctx, &rows); err != nil {
+		return nil, wrap(err, "casework: aid history")
+	}
+	return catalogNewPage(rows, page, int(total), func(r *AidRecord) int64 { return r.ID }), nil
+}

@@ -1,0 +1,136 @@
+package casework
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/db"
+)
+
+// One-record look-ups for node(id) and the fields that point at records.
+// Each answers NOT_FOUND alike for what does not exist and what the caller
+// may not see, so existence does not leak.
+
+func (s *Service) load(ctx context.Context, model any, id int64, notFound error) error {
+	err := s.db.NewSelect().Model(model).Where("?TableAlias.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound
+	}
+	return wrap(err, "casework: load %d", id)
+}
+
+// forCaseworkers passes only ADMIN and CASE_MANAGERs of the household's
+// region.
+func (s *Service) forCaseworkers(ctx context.Context, householdID int64, notFound error) error {
+	if _, err := s.householdForWork(ctx, s.db, auth.FromContext(ctx), householdID); err != nil {
+		if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+			return notFound
+		}
+		return err
+	}
+	return nil
+}
+
+// Person returns a person the caller may see: case workers of the region,
+// or a charity the person (or, for household-level referrals, the
+// household head) was referred to while consent holds.
+func (s *Service) Person(ctx context.Context, id int64) (*Person, error) {
+	p := new(Person)
+	if err := s.load(ctx, p, id, errPersonNotFound); err != nil {
+		return nil, err
+	}
+	if auth.FromContext(ctx).Is(auth.Charity) {
+		h, err := s.Household(ctx, p.HouseholdID)
+		if err != nil {
+			return nil, errPersonNotFound
+		}
+		visible, err := s.Persons(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(visible, func(v *Person) bool { return v.ID == id }) {
+			return nil, errPersonNotFound
+		}
+		return p, nil
+	}
+	return p, s.forCaseworkers(ctx, p.HouseholdID, errPersonNotFound)
+}
+
+// Need returns a need, to case workers of the region.
+func (s *Service) Need(ctx context.Context, id int64) (*Need, error) {
+	n := new(Need)
+	if err := s.load(ctx, n, id, errNeedNotFound); err != nil {
+		return nil, err
+	}
+	return n, s.forCaseworkers(ctx, n.HouseholdID, errNeedNotFound)
+}
+
+// Assessment returns an assessment, to case workers of the region.
+func (s *Service) Assessment(ctx context.Context, id int64) (*Assessment, error) {
+	a := new(Assessment)
+	notFound := aidhub.Errorf(aidhub.ENOTFOUND, "no assessment with this ID")
+	if err := s.load(ctx, a, id, notFound); err != nil {
+		return nil, err
+	}
+	return a, s.forCaseworkers(ctx, a.HouseholdID, notFound)
+}
+
+// Application returns an application, to case workers of the region.
+func (s *Service) Application(ctx context.Context, id int64) (*Application, error) {
+	a := new(Application)
+	if err := s.load(ctx, a, id, errApplicationNotFound); err != nil {
+		return nil, err
+	}
+	return a, s.forCaseworkers(ctx, a.HouseholdID, errApplicationNotFound)
+}
+
+// Consent returns a consent, to case workers of the region.
+func (s *Service) Consent(ctx context.Context, id int64) (*Consent, error) {
+	c := new(Consent)
+	notFound := aidhub.Errorf(aidhub.ENOTFOUND, "no consent with this ID")
+	if err := s.load(ctx, c, id, notFound); err != nil {
+		return nil, err
+	}
+	return c, s.forCaseworkers(ctx, c.HouseholdID, notFound)
+}
+
+// AidRecord returns a ledger line: to case workers of the region, or to
+// the charity that gave it while it may see the household.
+func (s *Service) AidRecord(ctx context.Context, id int64) (*AidRecord, error) {
+	r := new(AidRecord)
+	notFound := aidhub.Errorf(aidhub.ENOTFOUND, "no aid record with this ID")
+	if err := s.load(ctx, r, id, notFound); err != nil {
+		return nil, err
+	}
+	if pr := auth.FromContext(ctx); pr.Is(auth.Charity) {
+		if r.ProviderOrgID == nil || *r.ProviderOrgID != pr.OrganizationID {
+			return nil, notFound
+		}
+		if _, err := s.Household(ctx, r.HouseholdID); err != nil {
+			return nil, notFound
+		}
+		return r, nil
+	}
+	return r, s.forCaseworkers(ctx, r.HouseholdID, notFound)
+}
+
+// SharingConsented reports whether the household consents to sharing now.
+func (s *Service) SharingConsented(ctx context.Context, householdID int64) (bool, error) {
+	ok, err := s.sharingConsent(ctx, s.db, householdID)
+	return ok, wrap(err, "casework: consent of household %d", householdID)
+}
+
+// Today is the current calendar date in China Standard Time.
+func (s *Service) Today() db.Date { return s.today() }
+
+// WaitingDays is how long a need has waited since it was first assessed.
+func (s *Service) WaitingDays(n *Need) int {
+	return int(s.today().Sub(n.OpenedOn.Time).Hours() / 24)
+}
+
+// ConsentActive reports whether a consent holds now.
+func (s *Service) ConsentActive(c *Consent) bool { return c.ActiveAt(s.now()) }

@@ -1,0 +1,232 @@
+package casework
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/residentid"
+)
+
+// canSee reports whether p may see household h at all: ADMIN, a
+// CASE_MANAGER in region, or a CHARITY the household was referred to while
+// it consents to sharing. Donors see no household.
+func (s *Service) canSee(ctx context.Context, idb bun.IDB, p auth.Principal, h *Household) (bool, error) {
+	switch {
+	case inRegion(p, h.RegionCode):
+		return true, nil
+	case p.Is(auth.Charity):
+		n, err := idb.NewSelect().Model((*Referral)(nil)).
+			Where("household_id = ? AND organization_id = ?", h.ID, p.OrganizationID).Count(ctx)
+		if err != nil || n == 0 {
+			return false, err
+		}
+		return s.sharingConsent(ctx, idb, h.ID)
+	}
+	return false, nil
+}
+
+// Household returns a household the caller may see.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN (donors), NOT_FOUND.
+func (s *Service) Household(ctx context.Context, id int64) (*Household, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("reading a household", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
+		return nil, err
+	}
+	h := new(Household)
+	err := s.db.NewSelect().Model(h).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errHouseholdNotFound
+	}
+	if err != nil {
+		return nil, wrap(err, "casework: load household %d", id)
+	}
+	ok, err := s.canSee(ctx, s.db, pr, h)
+	if err != nil {
+		return nil, wrap(err, "casework: load household %d", id)
+	}
+	if !ok {
+		return nil, errHouseholdNotFound
+	}
+	return h, nil
+}
+
+// HouseholdFilter narrows Households.
+type HouseholdFilter struct {
+	RegionPrefix string
+	GroupCode    string
+	// ResidentID finds the household of one person, by blind index.
+	ResidentID string
+}
+
+// Households lists the households the caller may see, by ID.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN (donors), BAD_USER_INPUT.
+func (s *Service) Households(ctx context.Context, f HouseholdFilter, page PageArgs) (*Page[*Household], error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("listing households", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
+		return nil, err
+	}
+	if err := page.Validate(); err != nil {
+		return nil, err
+	}
+	q := s.db.NewSelect().Model((*Household)(nil))
+	if f.RegionPrefix != "" {
+		if len(f.RegionPrefix) > 12 || strings.Trim(f.RegionPrefix, "0123456789") != "" {
+			return nil, aidhub.Invalid("regionPrefix", "must be up to 12 digits")
+		}
+		q.Where("h.region_code LIKE ?", f.RegionPrefix+"%")
+	}
+	switch {
+	case pr.Is(auth.CaseManager):
+		q.Where("h.region_code LIKE ?", pr.RegionPrefix+"%")
+	case pr.Is(auth.Charity):
+		q.Where("EXISTS (SELECT 1 FROM referrals AS rf WHERE rf.household_id = h.id AND rf.organization_id = ?)", pr.OrganizationID)
+		// Consent is checked in the query (at the service's clock), so the
+		// total and the pages count only households the charity may see.
+		now := s.now().UTC()
+		q.Where("EXISTS (SELECT 1 FROM consents AS sc WHERE sc.household_id = h.id AND sc.revoked_at IS NULL AND sc.granted_at <= ? AND (sc.expires_at IS NULL OR sc.expires_at > ?) AND sc.purposes LIKE ?)",
+			now, now, "%"+string(ShareWithCharities)+"%")
+	}
+	if f.GroupCode != "" {
+		q.Where("EXISTS (SELECT 1 FROM persons AS gp JOIN group_memberships AS g ON g.person_id = gp.id WHERE gp.household_id = h.id AND g.group_code = ? AND g.since <= ? AND (g.until IS NULL OR g.until >= ?))",
+			f.GroupCode, s.today(), s.today())
+	}
+	if f.ResidentID != "" {
+		id, err := residentid.Parse(f.ResidentID, s.now().In(chinaTime))
+		if err != nil {
+			return nil, err
+		}
+		q.Where("EXISTS (SELECT 1 FROM persons AS ip WHERE ip.household_id = h.id AND ip.resident_id_index = ?)",
+			s.keys.BlindIndex(residentIDPurpose, string(id)))
+	}
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, wrap(err, "casework: count households")
+	}
+	var rows []*Household
+	if err := q.Where("h.id > ?", page.After).Order("h.id").Limit(int64(page.First)+1).Scan(ctx, &rows); err != nil {
+		return nil, wrap(err, "casework: list households")
+	}
+	return newPage(rows, page, int(total)), nil
+}
+
+func newPage(rows []*Household, page PageArgs, total int) *Page[*Household] {
+	return catalogNewPage(rows, page, int(total), func(h *Household) int64 { return h.ID })
+}
+
+// Persons lists the members of a household the caller may see: all of
+// them for case workers, only those referred to it for a charity.
+func (s *Service) Persons(ctx context.Context, h *Household) ([]*Person, error) {
+	pr := auth.FromContext(ctx)
+	var out []*Person
+	q := s.db.NewSelect().Model(&out).Where("p.household_id = ?", h.ID).Order("p.id")
+	if !inRegion(pr, h.RegionCode) {
+		if !pr.Is(auth.Charity) {
+			return nil, nil
+		}
+		q.Where(`p.id IN (SELECT rf.person_id FROM referrals AS rf WHERE rf.household_id = ? AND rf.organization_id = ?)
+			OR (p.relation = 'HEAD' AND EXISTS (SELECT 1 FROM referrals AS rh WHERE rh.household_id = ? AND rh.organization_id = ? AND rh.person_id IS NULL))`,
+			h.ID, pr.OrganizationID, h.ID, pr.OrganizationID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, wrap(err, "casework: persons of household %d", h.ID)
+	}
+	return out, nil
+}
+
+// Memberships lists a person's group memberships.
+func (s *Service) Memberships(ctx context.Context, personID int64) ([]*Membership, error) {
+	var out []*Membership
+	err := s.db.NewSelect().Model(&out).Where("person_id = ?", personID).Order("since", "id").Scan(ctx)
+	return out, wrap(err, "casework: memberships of person %d", personID)
+}
+
+// MaskedResidentID shows a person's resident ID as much as the caller may
+// see: region and last four to case workers, less to a charity, nothing to
+// others.
+func (s *Service) MaskedResidentID(ctx context.Context, p *Person) (string, error) {
+	level := residentid.MaskFull
+	switch pr := auth.FromContext(ctx); {
+	case pr.Is(auth.Admin, auth.CaseManager):
+		level = residentid.MaskPartial
+	case pr.Is(auth.Charity):
+		level = residentid.MaskStrict
+	}
+	if level == residentid.MaskFull {
+		return residentid.ID("").Mask(level), nil
+	}
+	id, err := s.openResidentID(p)
+	if err != nil {
+		return "", err
+	}
+	return id.Mask(level), nil
+}
+
+func (s *Service) openResidentID(p *Person) (residentid.ID, error) {
+	plain, err := s.keys.Open(p.ResidentIDSealed, p.ResidentIDIndex)
+	if err != nil {
+		return "", wrap(err, "casework: open resident ID of person %d", p.ID)
+	}
+	return residentid.ID(plain), nil
+}
+
+// RevealResidentID shows a person's whole resident ID to a case manager in
+// region, and audits that it did.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN (only CASE_MANAGER), NOT_FOUND,
+// BAD_USER_INPUT (a reason is required).
+func (s *Service) RevealResidentID(ctx context.Context, personID int64, reason string) (string, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("revealing a resident ID", auth.CaseManager); err != nil {
+		return "", err
+	}
+	reason, err := cleanReason(reason)
+	if err != nil {
+		return "", err
+	}
+	var id residentid.ID
+	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		p := new(Person)
+		err := tx.NewSelect().Model(p).Where("id = ?", personID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errPersonNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.householdForWork(ctx, tx, pr, p.HouseholdID); err != nil {
+			return errPersonNotFound
+		}
+		if id, err = s.openResidentID(p); err != nil {
+			return err
+		}
+		// The reason is the caseworker's own words and may name people;
+		// the audit keeps only its length.
+		return s.audit.Append(ctx, tx, "revealResidentId", "Person", p.ID, audit.Summary{"householdId": p.HouseholdID, "reasonLength": len([]rune(reason))})
+	})
+	if err != nil {
+		return "", wrap(err, "casework: reveal resident ID of person %d", personID)
+	}
+	return string(id), nil
+}
+
+var errPersonNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no person with this ID")
+
+func cleanReason(reason string) (string, error) {
+	r, err := cleanText("reason", reason, true, 500)
+	if err != nil {
+		return "", err
+	}
+	if len([]rune(r)) < 4 {
+		return "", aidhub.Invalid("reason", "say why in a few words")
+	}
+	return r, nil
+}

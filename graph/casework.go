@@ -1,0 +1,247 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/casework"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/graph/model"
+)
+
+const (
+	typeHousehold   = "Household"
+	typePerson      = "Person"
+	typeConsent     = "Consent"
+	typeApplication = "Application"
+	typeAssessment  = "Assessment"
+	typeNeed        = "Need"
+	typeAidRecord   = "AidRecord"
+	typeReferral    = "Referral"
+)
+
+// optRowID decodes an optional global ID.
+func optRowID(field, typ string, id *string) (*int64, error) {
+	if id == nil {
+		return nil, nil
+	}
+	n, err := decodeRowID(field, typ, *id)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+func personInput(in *model.PersonInput) casework.PersonInput {
+	p := casework.PersonInput{ExternalID: in.ExternalID, Name: in.Name, ResidentID: in.ResidentID, Relation: in.Relation}
+	for _, g := range in.Groups {
+		p.Groups = append(p.Groups, casework.MembershipInput{GroupCode: g.GroupCode, Since: g.Since, Until: g.Until})
+	}
+	return p
+}
+
+func needInputs(in []*model.NeedInput) ([]casework.NeedInput, error) {
+	out := make([]casework.NeedInput, len(in))
+	for i, n := range in {
+		person, err := optRowID(fmt.Sprintf("needs[%d].personId", i), typePerson, n.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = casework.NeedInput{PersonID: person, CategoryCode: deref(n.CategoryCode), ItemCode: n.ItemCode, Severity: n.Severity, Notes: deref(n.Notes)}
+	}
+	return out, nil
+}
+
+func (r *Resolver) registerHousehold(ctx context.Context, in model.RegisterHouseholdInput) (*casework.Household, error) {
+	h := casework.HouseholdInput{
+		ExternalID: in.ExternalID, RegionCode: in.RegionCode, Address: deref(in.Address), MonthlyIncomeFen: deref(in.MonthlyIncomeFen),
+	}
+	if s := in.Spending; s != nil {
+		h.MedicalSpendingFen, h.EducationSpendingFen = deref(s.MedicalFen), deref(s.EducationFen)
+		h.HousingSpendingFen, h.OtherSpendingFen = deref(s.HousingFen), deref(s.OtherFen)
+	}
+	for _, m := range in.Members {
+		h.Members = append(h.Members, personInput(m))
+	}
+	household, _, err := r.Casework.RegisterHousehold(ctx, h)
+	return household, err
+}
+
+func (r *Resolver) recordAid(ctx context.Context, in model.RecordAidInput) (*casework.AidRecord, error) {
+	household, err := decodeRowID("householdId", typeHousehold, in.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	a := casework.AidInput{
+		HouseholdID: household, CategoryCode: deref(in.CategoryCode), ItemCode: in.ItemCode,
+		ProviderKind: deref(in.ProviderKind), ProviderName: deref(in.ProviderName), AmountFen: deref(in.AmountFen),
+		Units: int64(deref(in.Units)), Period: casework.Period{Start: in.PeriodStart, End: in.PeriodEnd},
+		Source: deref(in.Source), OverrideReason: deref(in.OverrideReason),
+	}
+	if a.PersonID, err = optRowID("personId", typePerson, in.PersonID); err != nil {
+		return nil, err
+	}
+	if a.ProviderOrgID, err = optRowID("providerOrganizationId", typeOrganization, in.ProviderOrganizationID); err != nil {
+		return nil, err
+	}
+	if a.NeedID, err = optRowID("needId", typeNeed, in.NeedID); err != nil {
+		return nil, err
+	}
+	return r.Casework.RecordAid(ctx, a)
+}
+
+func (r *Resolver) createReferral(ctx context.Context, in model.CreateReferralInput) (*casework.Referral, error) {
+	resource, err := decodeRowID("resourceId", typeResource, in.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	ref := casework.ReferralInput{
+		ResourceID: resource, CategoryCode: deref(in.CategoryCode), ItemCode: in.ItemCode,
+		Units: int64(deref(in.Units)), AmountFen: deref(in.AmountFen), Note: deref(in.Note),
+		OverrideReason: deref(in.OverrideReason), RespondWithin: deref(in.RespondWithinDays),
+	}
+	if ref.NeedID, err = optRowID("needId", typeNeed, in.NeedID); err != nil {
+		return nil, err
+	}
+	household, err := optRowID("householdId", typeHousehold, in.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	if household == nil && ref.NeedID == nil {
+		return nil, aidhub.Invalid("householdId", "give a needId or a householdId")
+	}
+	ref.HouseholdID = deref(household)
+	if ref.PersonID, err = optRowID("personId", typePerson, in.PersonID); err != nil {
+		return nil, err
+	}
+	if (in.PeriodStart == nil) != (in.PeriodEnd == nil) {
+		return nil, aidhub.Invalid("periodEnd", "give both periodStart and periodEnd, or neither")
+	}
+	if in.PeriodStart != nil {
+		ref.Period = &casework.Period{Start: *in.PeriodStart, End: *in.PeriodEnd}
+	}
+	return r.Casework.CreateReferral(ctx, ref)
+}
+
+func (r *Resolver) transitionReferral(ctx context.Context, in model.TransitionReferralInput) (*casework.Referral, error) {
+	id, err := decodeRowID("referralId", typeReferral, in.ReferralID)
+	if err != nil {
+		return nil, err
+	}
+	t := casework.Transition{
+		ReferralID: id, To: in.To, DeclineReason: in.DeclineReason, Note: deref(in.Note),
+		DeliveredAmountFen: in.DeliveredAmountFen, DeliveredUntil: in.DeliveredUntil,
+	}
+	if in.DeliveredUnits != nil {
+		u := int64(*in.DeliveredUnits)
+		t.DeliveredUnits = &u
+	}
+	return r.Casework.TransitionReferral(ctx, t)
+}
+
+// optional calls get for a non-nil ID and turns NOT_FOUND into null: a
+// field pointing at something the caller may not see is simply empty.
+func optional[T any](ctx context.Context, id *int64, get func(context.Context, int64) (*T, error)) (*T, error) {
+	if id == nil {
+		return nil, nil
+	}
+	v, err := get(ctx, *id)
+	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+		return nil, nil
+	}
+	return v, err
+}
+
+func (r *Resolver) category(ctx context.Context, code string) (*catalog.Category, error) {
+	cat, err := r.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := cat.Category(code)
+	if !ok {
+		return nil, fmt.Errorf("graph: category %s missing from the catalog", code)
+	}
+	return c, nil
+}
+
+func (r *Resolver) item(ctx context.Context, code *string) (*catalog.Item, error) {
+	if code == nil {
+		return nil, nil
+	}
+	cat, err := r.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	it, _ := cat.Item(*code)
+	return it, nil
+}
+
+func (r *Resolver) households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error) {
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f casework.HouseholdFilter
+	if filter != nil {
+		f = casework.HouseholdFilter{RegionPrefix: deref(filter.RegionPrefix), GroupCode: deref(filter.GroupCode), ResidentID: deref(filter.ResidentID)}
+	}
+	p, err := r.Casework.Households(ctx, f, args)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.HouseholdConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After), Edges: []*model.HouseholdEdge{}}
+	for _, h := range p.Items {
+		c.Edges = append(c.Edges, &model.HouseholdEdge{Cursor: encodeCursor(h.ID), Node: h})
+	}
+	return c, nil
+}
+
+func (r *Resolver) aidHistory(ctx context.Context, householdID string, personID *string, categoryCode *string, first *int, after *string) (*model.AidRecordConnection, error) {
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	f := casework.AidFilter{CategoryCode: deref(categoryCode)}
+	if f.HouseholdID, err = decodeRowID("householdId", typeHousehold, householdID); err != nil {
+		return nil, err
+	}
+	if f.PersonID, err = optRowID("personId", typePerson, personID); err != nil {
+		return nil, err
+	}
+	p, err := r.Casework.AidHistory(ctx, f, args)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.AidRecordConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After), Edges: []*model.AidRecordEdge{}}
+	for _, a := range p.Items {
+		c.Edges = append(c.Edges, &model.AidRecordEdge{Cursor: encodeCursor(a.ID), Node: a})
+	}
+	return c, nil
+}
+
+func (r *Resolver) referrals(ctx context.Context, filter *model.ReferralFilter, first *int, after *string) (*model.ReferralConnection, error) {
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f casework.ReferralFilter
+	if filter != nil {
+		f.Statuses, f.RegionPrefix = filter.Statuses, deref(filter.RegionPrefix)
+		if f.HouseholdID, err = optRowID("filter.householdId", typeHousehold, filter.HouseholdID); err != nil {
+			return nil, err
+		}
+		if f.ResourceID, err = optRowID("filter.resourceId", typeResource, filter.ResourceID); err != nil {
+			return nil, err
+		}
+	}
+	p, err := r.Casework.Referrals(ctx, f, args)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.ReferralConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After), Edges: []*model.ReferralEdge{}}
+	for _, ref := range p.Items {
+		c.Edges = append(c.Edges, &model.ReferralEdge{Cursor: encodeCursor(ref.ID), Node: ref})
+	}
+	return c, nil
+}
