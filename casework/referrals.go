@@ -188,6 +188,9 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			return aidhub.Errorf(aidhub.ECONSENT, "the household has no active consent to share its data with charities: record consent first")
 		}
 		r, err := s.catalog.LoadResource(ctx, tx, ref.ResourceID)
+		if err != nil && aidhub.ErrorCode(err) != aidhub.ENOTFOUND {
+			return err
+		}
 		if err != nil || !catalog.Visible(ctx, r) {
 			return aidhub.Errorf(aidhub.ENOTFOUND, "no resource with this ID")
 		}
@@ -207,6 +210,9 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			return err
 		}
 		if err := s.referralEvent(ctx, tx, pr, ref, nil, ""); err != nil {
+			return err
+		}
+		if err := s.needsChanged(ctx, tx, ref.HouseholdID); err != nil {
 			return err
 		}
 		return s.audit.Append(ctx, tx, "createReferral", "Referral", ref.ID, audit.Summary{
@@ -315,6 +321,14 @@ func (s *Service) TransitionReferral(ctx context.Context, t Transition) (*Referr
 	if (t.DeliveredAmountFen != nil && (*t.DeliveredAmountFen < 0 || *t.DeliveredAmountFen > maxAidFen)) || (t.DeliveredUnits != nil && *t.DeliveredUnits < 0) {
 		return nil, aidhub.Invalid("delivered", "amounts and units cannot be negative")
 	}
+	// A delivery that ends later than referred is checked against other
+	// aid, which needs the catalog: read it before the transaction.
+	var cat *catalog.Catalog
+	if t.To == Delivered && t.DeliveredUntil != nil {
+		if cat, err = s.catalog.Snapshot(ctx); err != nil {
+			return nil, err
+		}
+	}
 	ref := new(Referral)
 	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -328,7 +342,7 @@ func (s *Service) TransitionReferral(ctx context.Context, t Transition) (*Referr
 		if err := s.mayMove(ctx, tx, pr, ref, party, t.To); err != nil {
 			return err
 		}
-		return s.move(ctx, tx, pr, ref, t, note)
+		return s.move(ctx, tx, pr, ref, t, note, cat)
 	})
 	if err != nil {
 		return nil, wrap(err, "casework: referral %d to %s", t.ReferralID, t.To)
@@ -363,7 +377,7 @@ func (s *Service) mayMove(ctx context.Context, idb bun.IDB, pr auth.Principal, r
 }
 
 // move makes the step: status compare-and-set, capacity, ledger, history.
-func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *Referral, t Transition, note string) error {
+func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *Referral, t Transition, note string, cat *catalog.Catalog) error {
 	from := ref.Status
 	now := s.now().UTC()
 	switch t.To {
@@ -398,12 +412,15 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *R
 	if err := s.referralEvent(ctx, tx, pr, ref, &from, reason); err != nil {
 		return err
 	}
+	if err := s.needsChanged(ctx, tx, ref.HouseholdID); err != nil {
+		return err
+	}
 	summary := audit.Summary{"from": from, "to": t.To, "resourceId": ref.ResourceID, "householdId": ref.HouseholdID}
 	if t.DeclineReason != nil {
 		summary["declineReason"] = *t.DeclineReason
 	}
 	if t.To == Delivered {
-		rec, err := s.deliver(ctx, tx, pr, ref, t)
+		rec, err := s.deliver(ctx, tx, pr, ref, t, cat)
 		if err != nil {
 			return err
 		}
@@ -413,7 +430,8 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *R
 }
 
 // deliver writes the ledger line of a delivered referral and meets its need.
-func (s *Service) deliver(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *Referral, t Transition) (*AidRecord, error) {
+// cat is needed only when t.DeliveredUntil is set.
+func (s *Service) deliver(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *Referral, t Transition, cat *catalog.Catalog) (*AidRecord, error) {
 	var org catalog.Organization
 	if err := tx.NewSelect().Model(&org).Where("id = ?", ref.OrganizationID).Scan(ctx); err != nil {
 		return nil, err
@@ -435,7 +453,22 @@ func (s *Service) deliver(ctx context.Context, tx bun.Tx, pr auth.Principal, ref
 		if t.DeliveredUntil.Before(rec.PeriodStart) {
 			return nil, aidhub.Invalid("deliveredUntil", "is before the referral's period starts (%s)", rec.PeriodStart)
 		}
-		rec.PeriodEnd = *t.DeliveredUntil
+		p := Period{rec.PeriodStart, *t.DeliveredUntil}
+		if err := p.validate("deliveredUntil"); err != nil {
+			return nil, err
+		}
+		// Days beyond the referred period were never checked for
+		// duplicate aid: check the whole delivered period now.
+		if ref.PeriodEnd.Before(p.End) {
+			subj, err := s.subject(ctx, tx, cat, ref.HouseholdID, ref.PersonID, ref.CategoryCode, ref.ItemCode)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.checkDuplicate(ctx, tx, pr, cat, subj, p, ref.OverrideReason != "", ref.ID); err != nil {
+				return nil, err
+			}
+		}
+		rec.PeriodEnd = p.End
 	}
 	if _, err := tx.NewInsert().Model(rec).Exec(ctx); err != nil {
 		return nil, err

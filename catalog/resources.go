@@ -61,11 +61,14 @@ type Resource struct {
 	Lat, Lng          *float64
 	ContactName       string
 	ContactPhone      string
-	Version           int64 `bun:",notnull"`
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	PublishedAt       *time.Time
-	ClosedAt          *time.Time
+	// EligibilityRule is an optional expression over the person matched
+	// (see matching); "" means none.
+	EligibilityRule string `bun:",notnull"`
+	Version         int64  `bun:",notnull"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	PublishedAt     *time.Time
+	ClosedAt        *time.Time
 
 	ItemCodes  []string `bun:"-"`
 	GroupCodes []string `bun:"-"`
@@ -106,6 +109,7 @@ type ResourcePatch struct {
 	CapacityUnits, CapacityBudgetFen   Opt[int64]
 	ValidFrom, ValidUntil              Opt[db.Date]
 	Address, ContactName, ContactPhone *string
+	EligibilityRule                    *string
 	DivisionCode                       Opt[string]
 	Lat, Lng                           Opt[float64]
 }
@@ -126,6 +130,7 @@ func (p *ResourcePatch) apply(r *Resource) {
 	setIf(&r.Address, p.Address)
 	setIf(&r.ContactName, p.ContactName)
 	setIf(&r.ContactPhone, p.ContactPhone)
+	setIf(&r.EligibilityRule, p.EligibilityRule)
 	p.DivisionCode.apply(&r.DivisionCode)
 	p.Lat.apply(&r.Lat)
 	p.Lng.apply(&r.Lng)
@@ -204,6 +209,14 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 	}
 	if r.ContactPhone, err = checkPhone("contactPhone", r.ContactPhone); err != nil {
 		return err
+	}
+	if r.EligibilityRule, err = cleanText("eligibilityRule", r.EligibilityRule, false, 500); err != nil {
+		return err
+	}
+	if r.EligibilityRule != "" && s.checkRule != nil {
+		if err := s.checkRule(r.EligibilityRule); err != nil {
+			return aidhub.Invalid("eligibilityRule", "%s", err)
+		}
 	}
 	if r.DivisionCode != nil {
 		if reason := s.regions.Check(*r.DivisionCode); reason != "" {
@@ -802,6 +815,7 @@ func (s *Service) TakeCapacity(ctx context.Context, tx bun.Tx, resourceID, units
 	res, err := tx.NewUpdate().Model((*Resource)(nil)).
 		Set("units_taken = units_taken + CASE WHEN capacity_units IS NULL THEN 0 ELSE ? END", units).
 		Set("budget_taken_fen = budget_taken_fen + CASE WHEN capacity_budget_fen IS NULL THEN 0 ELSE ? END", fen).
+		Set("version = version + 1"). // an edit that read the old capacity gets CONFLICT
 		Where("id = ? AND status = ?", resourceID, Published).
 		Where("(capacity_units IS NULL OR units_taken + ? <= capacity_units)", units).
 		Where("(capacity_budget_fen IS NULL OR budget_taken_fen + ? <= capacity_budget_fen)", fen).
@@ -830,6 +844,7 @@ func (s *Service) ReturnCapacity(ctx context.Context, tx bun.Tx, resourceID, uni
 	res, err := tx.NewUpdate().Model((*Resource)(nil)).
 		Set("units_taken = CASE WHEN capacity_units IS NULL THEN units_taken WHEN units_taken < ? THEN 0 ELSE units_taken - ? END", units, units).
 		Set("budget_taken_fen = CASE WHEN capacity_budget_fen IS NULL THEN budget_taken_fen WHEN budget_taken_fen < ? THEN 0 ELSE budget_taken_fen - ? END", fen, fen).
+		Set("version = version + 1").
 		Where("id = ?", resourceID).
 		Exec(ctx)
 	if err != nil {
