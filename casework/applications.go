@@ -402,6 +402,9 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	for i, n := range needs {
 		cats[i] = n.CategoryCode
 	}
+	if err := s.needsChanged(ctx, tx, a.HouseholdID); err != nil {
+		return nil, nil, err
+	}
 	return a, needs, s.audit.Append(ctx, tx, "createAssessment", "Assessment", a.ID, audit.Summary{
 		"householdId": a.HouseholdID, "supersedes": a.SupersedesID, "needs": len(needs), "categories": cats,
 	})

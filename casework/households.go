@@ -16,6 +16,7 @@ import (
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/residentid"
+	"github.com/aidhub/aidhub/secret"
 )
 
 // Household is a registered household: its village, income and rigid
@@ -121,6 +122,19 @@ const maxMonthlyFen = 100_000_000 // one million yuan
 
 const residentIDPurpose = "resident-id"
 
+// SealResidentID returns how a person's resident ID is stored: its keyed
+// blind index (for lookup and uniqueness) and its ciphertext, sealed with
+// the index as associated data. Bulk loaders use it so that what they
+// write opens and is found exactly like what RegisterHousehold writes.
+func SealResidentID(keys *secret.Keys, id residentid.ID) (index, sealed []byte, err error) {
+	index = keys.BlindIndex(residentIDPurpose, string(id))
+	sealed, err = keys.Seal([]byte(id), index)
+	if err != nil {
+		return nil, nil, fmt.Errorf("casework: seal resident ID: %w", err)
+	}
+	return index, sealed, nil
+}
+
 func (s *Service) checkHousehold(in *HouseholdInput) error {
 	if reason := s.regions.Check(in.RegionCode, regions.Village); reason != "" {
 		return aidhub.Invalid("regionCode", "%s", reason)
@@ -136,9 +150,9 @@ func (s *Service) checkHousehold(in *HouseholdInput) error {
 		field string
 		v     int64
 	}{
-		{"monthlyIncomeFen", in.MonthlyIncomeFen}, {"medicalSpendingFen", in.MedicalSpendingFen},
-		{"educationSpendingFen", in.EducationSpendingFen}, {"housingSpendingFen", in.HousingSpendingFen},
-		{"otherSpendingFen", in.OtherSpendingFen},
+		{"monthlyIncomeFen", in.MonthlyIncomeFen}, {"spending.medicalFen", in.MedicalSpendingFen},
+		{"spending.educationFen", in.EducationSpendingFen}, {"spending.housingFen", in.HousingSpendingFen},
+		{"spending.otherFen", in.OtherSpendingFen},
 	} {
 		if m.v < 0 || m.v > maxMonthlyFen {
 			return aidhub.Invalid(m.field, "must be 0 to %d fen per month, got %d", maxMonthlyFen, m.v)
@@ -184,10 +198,9 @@ func (s *Service) preparePerson(in PersonInput, cat *catalog.Catalog, field stri
 	if err != nil {
 		return nil, err
 	}
-	index := s.keys.BlindIndex(residentIDPurpose, string(id))
-	sealed, err := s.keys.Seal([]byte(id), index)
+	index, sealed, err := SealResidentID(s.keys, id)
 	if err != nil {
-		return nil, fmt.Errorf("casework: seal resident ID: %w", err)
+		return nil, err
 	}
 	for i, g := range in.Groups {
 		f := fmt.Sprintf("%sgroups[%d].", field, i)

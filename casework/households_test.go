@@ -224,8 +224,8 @@ func TestRegisterHousehold_BadInput(t *testing.T) {
 				in.Members[1].ResidentID = s + string(checkChar(s))
 			}, "members[1].residentId"},
 			{"NegativeIncome", func(in *casework.HouseholdInput) { in.MonthlyIncomeFen = -1 }, "monthlyIncomeFen"},
-			{"NegativeMedical", func(in *casework.HouseholdInput) { in.MedicalSpendingFen = -100 }, "medicalSpendingFen"},
-			{"HugeHousing", func(in *casework.HouseholdInput) { in.HousingSpendingFen = 1 << 40 }, "housingSpendingFen"},
+			{"NegativeMedical", func(in *casework.HouseholdInput) { in.MedicalSpendingFen = -100 }, "spending.medicalFen"},
+			{"HugeHousing", func(in *casework.HouseholdInput) { in.HousingSpendingFen = 1 << 40 }, "spending.housingFen"},
 			{"UnknownRelation", func(in *casework.HouseholdInput) { in.Members[1].Relation = "COUSIN" }, "members[1].relation"},
 			{"EmptyName", func(in *casework.HouseholdInput) { in.Members[1].Name = "  " }, "members[1].name"},
 			{"UnknownGroup", func(in *casework.HouseholdInput) {

@@ -352,8 +352,8 @@ func renameField(err error) error {
 	var ae *aidhub.Error
 	if errors.As(err, &ae) {
 		names := map[string]string{"residentId": "resident_id", "regionCode": "region_code", "monthlyIncomeFen": "monthly_income_fen",
-			"medicalSpendingFen": "medical_spending_fen", "educationSpendingFen": "education_spending_fen",
-			"housingSpendingFen": "housing_spending_fen", "otherSpendingFen": "other_spending_fen"}
+			"spending.medicalFen": "medical_spending_fen", "spending.educationFen": "education_spending_fen",
+			"spending.housingFen": "housing_spending_fen", "spending.otherFen": "other_spending_fen"}
 		if n, ok := names[ae.Field]; ok {
 			ae.Field = n
 		}
@@ -455,7 +455,9 @@ func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, ho
 		return err
 	}
 	first := map[string]int64{}
-	key := func(name string, birth db.Date, region string) string { return name + "\x00" + birth.String() + "\x00" + region }
+	key := func(name string, birth db.Date, region string) string {
+		return name + "\x00" + birth.String() + "\x00" + region
+	}
 	for _, k := range known {
 		if _, ok := first[key(k.Name, k.BirthDate, k.RegionCode)]; !ok {
 			first[key(k.Name, k.BirthDate, k.RegionCode)] = k.ID

@@ -32,12 +32,38 @@ type Service struct {
 	catalog *catalog.Service
 	audit   *audit.Log
 	now     func() time.Time
+	needs   NeedsOutbox
+}
+
+// NeedsOutbox hears, inside the change's transaction, that a household's
+// open needs or the aid that blocks them changed, so re-matching follows
+// the change or does not happen at all.
+type NeedsOutbox interface {
+	NeedsChanged(ctx context.Context, tx bun.Tx, householdID int64) error
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithNeedsOutbox sends need changes to o.
+func WithNeedsOutbox(o NeedsOutbox) Option { return func(s *Service) { s.needs = o } }
+
+// needsChanged tells the outbox, when there is one.
+func (s *Service) needsChanged(ctx context.Context, tx bun.Tx, householdID int64) error {
+	if s.needs == nil {
+		return nil
+	}
+	return s.needs.NeedsChanged(ctx, tx, householdID)
 }
 
 // NewService returns the casework service. The catalog service gives the
 // catalog (windows, household-level items) and the resources referred to.
-func NewService(d *db.DB, dir *regions.Directory, keys *secret.Keys, cat *catalog.Service, log *audit.Log, now func() time.Time) *Service {
-	return &Service{db: d, regions: dir, keys: keys, catalog: cat, audit: log, now: now}
+func NewService(d *db.DB, dir *regions.Directory, keys *secret.Keys, cat *catalog.Service, log *audit.Log, now func() time.Time, opts ...Option) *Service {
+	s := &Service{db: d, regions: dir, keys: keys, catalog: cat, audit: log, now: now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 var chinaTime = time.FixedZone("CST", 8*3600)

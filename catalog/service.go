@@ -27,6 +27,9 @@ type Service struct {
 	now     func() time.Time
 	outbox  Outbox
 	audit   *audit.Log
+	// checkRule compiles a resource's eligibility rule (matching's
+	// language); without it rules are stored unchecked.
+	checkRule func(string) error
 }
 
 // Outbox hears of every change to a resource inside the change's own
@@ -50,6 +53,11 @@ func NewService(d *db.DB, dir *regions.Directory, now func() time.Time, opts ...
 		o(s)
 	}
 	return s
+}
+
+// WithRuleCheck checks eligibility rules when resources are saved.
+func WithRuleCheck(check func(rule string) error) Option {
+	return func(s *Service) { s.checkRule = check }
 }
 
 // WithAudit appends every change to the audit log, in its transaction.

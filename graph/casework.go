@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
@@ -186,6 +187,16 @@ func (r *Resolver) households(ctx context.Context, filter *model.HouseholdFilter
 	if filter != nil {
 		f = casework.HouseholdFilter{RegionPrefix: deref(filter.RegionPrefix), GroupCode: deref(filter.GroupCode), ResidentID: deref(filter.ResidentID)}
 	}
+	if f.GroupCode != "" {
+		// An unknown code is a typo, not a group without households.
+		cat, err := r.snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := cat.Group(f.GroupCode); !ok {
+			return nil, aidhub.Invalid("filter.groupCode", "%q is not a population group", catalog.Clip(f.GroupCode))
+		}
+	}
 	p, err := r.Casework.Households(ctx, f, args)
 	if err != nil {
 		return nil, err
@@ -203,6 +214,15 @@ func (r *Resolver) aidHistory(ctx context.Context, householdID string, personID 
 		return nil, err
 	}
 	f := casework.AidFilter{CategoryCode: deref(categoryCode)}
+	if f.CategoryCode != "" {
+		cat, err := r.snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := cat.Category(f.CategoryCode); !ok {
+			return nil, aidhub.Invalid("categoryCode", "%q is not a service category", catalog.Clip(f.CategoryCode))
+		}
+	}
 	if f.HouseholdID, err = decodeRowID("householdId", typeHousehold, householdID); err != nil {
 		return nil, err
 	}
@@ -228,6 +248,10 @@ func (r *Resolver) referrals(ctx context.Context, filter *model.ReferralFilter, 
 	var f casework.ReferralFilter
 	if filter != nil {
 		f.Statuses, f.RegionPrefix = filter.Statuses, deref(filter.RegionPrefix)
+		// The prefix goes into a LIKE pattern: digits only.
+		if len(f.RegionPrefix) > 12 || strings.Trim(f.RegionPrefix, "0123456789") != "" {
+			return nil, aidhub.Invalid("filter.regionPrefix", "must be up to 12 digits")
+		}
 		if f.HouseholdID, err = optRowID("filter.householdId", typeHousehold, filter.HouseholdID); err != nil {
 			return nil, err
 		}

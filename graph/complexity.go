@@ -27,7 +27,9 @@ func Complexity() ComplexityRoot {
 		return pageCost(child, first)
 	}
 	c.Query.Households = func(child int, _ *model.HouseholdFilter, first *int, _ *string) int { return pageCost(child, first) }
-	c.Query.AidHistory = func(child int, _ string, _ *string, _ *string, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.AidHistory = func(child int, _ string, _ *string, _ *string, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
 	c.Query.Referrals = func(child int, _ *model.ReferralFilter, first *int, _ *string) int { return pageCost(child, first) }
 	return c
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
+	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -43,6 +45,8 @@ type ResolverRoot interface {
 	Consent() ConsentResolver
 	GroupMembership() GroupMembershipResolver
 	Household() HouseholdResolver
+	Match() MatchResolver
+	MatchSuggestion() MatchSuggestionResolver
 	Mutation() MutationResolver
 	Need() NeedResolver
 	Organization() OrganizationResolver
@@ -53,8 +57,10 @@ type ResolverRoot interface {
 	Referral() ReferralResolver
 	ReferralEvent() ReferralEventResolver
 	Resource() ResourceResolver
+	ResourceMatch() ResourceMatchResolver
 	ServiceCategory() ServiceCategoryResolver
 	ServiceItem() ServiceItemResolver
+	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 }
 
@@ -194,6 +200,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	FilterFailure struct {
+		Filter func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
 	GroupMembership struct {
 		Active func(childComplexity int) int
 		Group  func(childComplexity int) int
@@ -237,6 +248,26 @@ type ComplexityRoot struct {
 		Lng          func(childComplexity int) int
 	}
 
+	Match struct {
+		Factors  func(childComplexity int) int
+		Resource func(childComplexity int) int
+		Score    func(childComplexity int) int
+	}
+
+	MatchFactor struct {
+		Contribution func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Value        func(childComplexity int) int
+		Weight       func(childComplexity int) int
+	}
+
+	MatchSuggestion struct {
+		Need     func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		Resource func(childComplexity int) int
+		Score    func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddPerson             func(childComplexity int, input model.AddPersonInput) int
 		ClassifyApplication   func(childComplexity int, input model.ClassifyApplicationInput) int
@@ -255,6 +286,7 @@ type ComplexityRoot struct {
 		PublishResource       func(childComplexity int, input model.ResourceTransitionInput) int
 		RecordAid             func(childComplexity int, input model.RecordAidInput) int
 		RecordConsent         func(childComplexity int, input model.RecordConsentInput) int
+		ReferMatch            func(childComplexity int, input model.ReferMatchInput) int
 		RegisterHousehold     func(childComplexity int, input model.RegisterHouseholdInput) int
 		RemovePlanEntry       func(childComplexity int, input model.RemovePlanEntryInput) int
 		RevealResidentID      func(childComplexity int, input model.RevealResidentIDInput) int
@@ -279,6 +311,11 @@ type ComplexityRoot struct {
 		Severity    func(childComplexity int) int
 		Status      func(childComplexity int) int
 		WaitingDays func(childComplexity int) int
+	}
+
+	NeedMatches struct {
+		Matches func(childComplexity int) int
+		Need    func(childComplexity int) int
 	}
 
 	Organization struct {
@@ -347,17 +384,22 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AidHistory      func(childComplexity int, householdID string, personID *string, categoryCode *string, first *int, after *string) int
-		Catalog         func(childComplexity int) int
-		Household       func(childComplexity int, id string) int
-		Households      func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
-		Node            func(childComplexity int, id string) int
-		Organizations   func(childComplexity int, filter *model.OrganizationFilter, first *int, after *string) int
-		Referrals       func(childComplexity int, filter *model.ReferralFilter, first *int, after *string) int
-		Resource        func(childComplexity int, id string) int
-		Resources       func(childComplexity int, filter *model.ResourceFilter, first *int, after *string) int
-		SearchResources func(childComplexity int, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) int
-		Viewer          func(childComplexity int) int
+		AidHistory         func(childComplexity int, householdID string, personID *string, categoryCode *string, first *int, after *string) int
+		Catalog            func(childComplexity int) int
+		Household          func(childComplexity int, id string) int
+		Households         func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
+		Matches            func(childComplexity int, needID *string, assessmentID *string, first *int) int
+		MatchesForResource func(childComplexity int, resourceID string, first *int) int
+		Node               func(childComplexity int, id string) int
+		Organizations      func(childComplexity int, filter *model.OrganizationFilter, first *int, after *string) int
+		Referrals          func(childComplexity int, filter *model.ReferralFilter, first *int, after *string) int
+		Resource           func(childComplexity int, id string) int
+		Resources          func(childComplexity int, filter *model.ResourceFilter, first *int, after *string) int
+		SearchResources    func(childComplexity int, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) int
+		UnmetNeeds         func(childComplexity int, filter *model.UnmetNeedFilter, first *int, after *string) int
+		Viewer             func(childComplexity int) int
+		WatchlistCounts    func(childComplexity int, regionPrefix *string) int
+		WhyNotMatched      func(childComplexity int, needID string, resourceID string) int
 	}
 
 	RecordAidPayload struct {
@@ -427,6 +469,7 @@ type ComplexityRoot struct {
 		Coverage         func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		Description      func(childComplexity int) int
+		EligibilityRule  func(childComplexity int) int
 		EligibleGroups   func(childComplexity int) int
 		Expired          func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -452,6 +495,18 @@ type ComplexityRoot struct {
 	ResourceEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ResourceMatch struct {
+		Age         func(childComplexity int) int
+		Category    func(childComplexity int) int
+		Factors     func(childComplexity int) int
+		Item        func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		RegionName  func(childComplexity int) int
+		Score       func(childComplexity int) int
+		Severity    func(childComplexity int) int
+		WaitingDays func(childComplexity int) int
 	}
 
 	ResourceTransitionPayload struct {
@@ -527,8 +582,31 @@ type ComplexityRoot struct {
 		Application func(childComplexity int) int
 	}
 
+	Subscription struct {
+		MatchSuggested func(childComplexity int, regionPrefix *string) int
+	}
+
 	TransitionReferralPayload struct {
 		Referral func(childComplexity int) int
+	}
+
+	UnmetNeed struct {
+		BestMatch   func(childComplexity int) int
+		Colour      func(childComplexity int) int
+		Household   func(childComplexity int) int
+		Need        func(childComplexity int) int
+		WaitingDays func(childComplexity int) int
+	}
+
+	UnmetNeedConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	UnmetNeedEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	UpdateResourcePayload struct {
@@ -539,6 +617,23 @@ type ComplexityRoot struct {
 		Organization func(childComplexity int) int
 		RegionPrefix func(childComplexity int) int
 		Role         func(childComplexity int) int
+	}
+
+	WatchlistCount struct {
+		Blue         func(childComplexity int) int
+		DistrictCode func(childComplexity int) int
+		DistrictName func(childComplexity int) int
+		Green        func(childComplexity int) int
+		Orange       func(childComplexity int) int
+		Red          func(childComplexity int) int
+		Total        func(childComplexity int) int
+		Yellow       func(childComplexity int) int
+	}
+
+	WhyNotMatched struct {
+		Failures func(childComplexity int) int
+		Match    func(childComplexity int) int
+		Matched  func(childComplexity int) int
 	}
 }
 
@@ -615,6 +710,13 @@ type HouseholdResolver interface {
 	Assessments(ctx context.Context, obj *casework.Household) ([]*casework.Assessment, error)
 	CurrentAssessment(ctx context.Context, obj *casework.Household) (*casework.Assessment, error)
 }
+type MatchResolver interface {
+	Resource(ctx context.Context, obj *matching.Match) (*catalog.Resource, error)
+}
+type MatchSuggestionResolver interface {
+	Need(ctx context.Context, obj *matcher.Suggestion) (*casework.Need, error)
+	Resource(ctx context.Context, obj *matcher.Suggestion) (*catalog.Resource, error)
+}
 type MutationResolver interface {
 	CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*model.CreateOrganizationPayload, error)
 	CreateResource(ctx context.Context, input model.CreateResourceInput) (*model.CreateResourcePayload, error)
@@ -644,6 +746,7 @@ type MutationResolver interface {
 	CreateReferral(ctx context.Context, input model.CreateReferralInput) (*model.CreateReferralPayload, error)
 	TransitionReferral(ctx context.Context, input model.TransitionReferralInput) (*model.TransitionReferralPayload, error)
 	RevealResidentID(ctx context.Context, input model.RevealResidentIDInput) (*model.RevealResidentIDPayload, error)
+	ReferMatch(ctx context.Context, input model.ReferMatchInput) (*model.CreateReferralPayload, error)
 }
 type NeedResolver interface {
 	ID(ctx context.Context, obj *casework.Need) (string, error)
@@ -693,6 +796,11 @@ type QueryResolver interface {
 	Households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error)
 	AidHistory(ctx context.Context, householdID string, personID *string, categoryCode *string, first *int, after *string) (*model.AidRecordConnection, error)
 	Referrals(ctx context.Context, filter *model.ReferralFilter, first *int, after *string) (*model.ReferralConnection, error)
+	Matches(ctx context.Context, needID *string, assessmentID *string, first *int) ([]*matcher.NeedMatches, error)
+	MatchesForResource(ctx context.Context, resourceID string, first *int) ([]*matcher.ResourceMatch, error)
+	WhyNotMatched(ctx context.Context, needID string, resourceID string) (*model.WhyNotMatched, error)
+	UnmetNeeds(ctx context.Context, filter *model.UnmetNeedFilter, first *int, after *string) (*model.UnmetNeedConnection, error)
+	WatchlistCounts(ctx context.Context, regionPrefix *string) ([]*model.WatchlistCount, error)
 }
 type ReferralResolver interface {
 	ID(ctx context.Context, obj *casework.Referral) (string, error)
@@ -721,6 +829,17 @@ type ResourceResolver interface {
 	Expired(ctx context.Context, obj *catalog.Resource) (bool, error)
 	Location(ctx context.Context, obj *catalog.Resource) (*model.Location, error)
 }
+type ResourceMatchResolver interface {
+	Category(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Category, error)
+	Item(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Item, error)
+	Severity(ctx context.Context, obj *matcher.ResourceMatch) (int, error)
+	WaitingDays(ctx context.Context, obj *matcher.ResourceMatch) (int, error)
+	RegionCode(ctx context.Context, obj *matcher.ResourceMatch) (string, error)
+	RegionName(ctx context.Context, obj *matcher.ResourceMatch) (string, error)
+
+	Score(ctx context.Context, obj *matcher.ResourceMatch) (float64, error)
+	Factors(ctx context.Context, obj *matcher.ResourceMatch) ([]*matching.Factor, error)
+}
 type ServiceCategoryResolver interface {
 	ID(ctx context.Context, obj *catalog.Category) (string, error)
 
@@ -732,6 +851,9 @@ type ServiceItemResolver interface {
 	ID(ctx context.Context, obj *catalog.Item) (string, error)
 
 	Category(ctx context.Context, obj *catalog.Item) (*catalog.Category, error)
+}
+type SubscriptionResolver interface {
+	MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matcher.Suggestion, error)
 }
 type ViewerResolver interface {
 	Organization(ctx context.Context, obj *auth.Principal) (*catalog.Organization, error)
@@ -1247,6 +1369,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FacetValue.Value(childComplexity), true
 
+	case "FilterFailure.filter":
+		if e.ComplexityRoot.FilterFailure.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.Filter(childComplexity), true
+	case "FilterFailure.reason":
+		if e.ComplexityRoot.FilterFailure.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.Reason(childComplexity), true
+
 	case "GroupMembership.active":
 		if e.ComplexityRoot.GroupMembership.Active == nil {
 			break
@@ -1419,6 +1554,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Location.Lng(childComplexity), true
+
+	case "Match.factors":
+		if e.ComplexityRoot.Match.Factors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.Factors(childComplexity), true
+	case "Match.resource":
+		if e.ComplexityRoot.Match.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.Resource(childComplexity), true
+	case "Match.score":
+		if e.ComplexityRoot.Match.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.Score(childComplexity), true
+
+	case "MatchFactor.contribution":
+		if e.ComplexityRoot.MatchFactor.Contribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchFactor.Contribution(childComplexity), true
+	case "MatchFactor.factor":
+		if e.ComplexityRoot.MatchFactor.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchFactor.Name(childComplexity), true
+	case "MatchFactor.value":
+		if e.ComplexityRoot.MatchFactor.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchFactor.Value(childComplexity), true
+	case "MatchFactor.weight":
+		if e.ComplexityRoot.MatchFactor.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchFactor.Weight(childComplexity), true
+
+	case "MatchSuggestion.need":
+		if e.ComplexityRoot.MatchSuggestion.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchSuggestion.Need(childComplexity), true
+	case "MatchSuggestion.reason":
+		if e.ComplexityRoot.MatchSuggestion.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchSuggestion.Reason(childComplexity), true
+	case "MatchSuggestion.resource":
+		if e.ComplexityRoot.MatchSuggestion.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchSuggestion.Resource(childComplexity), true
+	case "MatchSuggestion.score":
+		if e.ComplexityRoot.MatchSuggestion.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchSuggestion.Score(childComplexity), true
 
 	case "Mutation.addPerson":
 		if e.ComplexityRoot.Mutation.AddPerson == nil {
@@ -1607,6 +1811,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordConsent(childComplexity, args["input"].(model.RecordConsentInput)), true
+	case "Mutation.referMatch":
+		if e.ComplexityRoot.Mutation.ReferMatch == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_referMatch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReferMatch(childComplexity, args["input"].(model.ReferMatchInput)), true
 	case "Mutation.registerHousehold":
 		if e.ComplexityRoot.Mutation.RegisterHousehold == nil {
 			break
@@ -1789,6 +2004,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Need.WaitingDays(childComplexity), true
+
+	case "NeedMatches.matches":
+		if e.ComplexityRoot.NeedMatches.Matches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedMatches.Matches(childComplexity), true
+	case "NeedMatches.need":
+		if e.ComplexityRoot.NeedMatches.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NeedMatches.Need(childComplexity), true
 
 	case "Organization.contactPhone":
 		if e.ComplexityRoot.Organization.ContactPhone == nil {
@@ -2089,6 +2317,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Households(childComplexity, args["filter"].(*model.HouseholdFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.matches":
+		if e.ComplexityRoot.Query.Matches == nil {
+			break
+		}
+
+		args, err := ec.field_Query_matches_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Matches(childComplexity, args["needId"].(*string), args["assessmentId"].(*string), args["first"].(*int)), true
+	case "Query.matchesForResource":
+		if e.ComplexityRoot.Query.MatchesForResource == nil {
+			break
+		}
+
+		args, err := ec.field_Query_matchesForResource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MatchesForResource(childComplexity, args["resourceId"].(string), args["first"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2155,12 +2405,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchResources(childComplexity, args["query"].(*string), args["filter"].(*model.SearchFilter), args["near"].(*model.NearInput), args["sort"].(*search.Sort), args["facets"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.unmetNeeds":
+		if e.ComplexityRoot.Query.UnmetNeeds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unmetNeeds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnmetNeeds(childComplexity, args["filter"].(*model.UnmetNeedFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.watchlistCounts":
+		if e.ComplexityRoot.Query.WatchlistCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_watchlistCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WatchlistCounts(childComplexity, args["regionPrefix"].(*string)), true
+	case "Query.whyNotMatched":
+		if e.ComplexityRoot.Query.WhyNotMatched == nil {
+			break
+		}
+
+		args, err := ec.field_Query_whyNotMatched_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WhyNotMatched(childComplexity, args["needId"].(string), args["resourceId"].(string)), true
 
 	case "RecordAidPayload.aidRecord":
 		if e.ComplexityRoot.RecordAidPayload.AidRecord == nil {
@@ -2422,6 +2705,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.Description(childComplexity), true
+	case "Resource.eligibilityRule":
+		if e.ComplexityRoot.Resource.EligibilityRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.EligibilityRule(childComplexity), true
 	case "Resource.eligibleGroups":
 		if e.ComplexityRoot.Resource.EligibleGroups == nil {
 			break
@@ -2538,6 +2827,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResourceEdge.Node(childComplexity), true
+
+	case "ResourceMatch.age":
+		if e.ComplexityRoot.ResourceMatch.Age == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.Age(childComplexity), true
+	case "ResourceMatch.category":
+		if e.ComplexityRoot.ResourceMatch.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.Category(childComplexity), true
+	case "ResourceMatch.factors":
+		if e.ComplexityRoot.ResourceMatch.Factors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.Factors(childComplexity), true
+	case "ResourceMatch.item":
+		if e.ComplexityRoot.ResourceMatch.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.Item(childComplexity), true
+	case "ResourceMatch.regionCode":
+		if e.ComplexityRoot.ResourceMatch.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.RegionCode(childComplexity), true
+	case "ResourceMatch.regionName":
+		if e.ComplexityRoot.ResourceMatch.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.RegionName(childComplexity), true
+	case "ResourceMatch.score":
+		if e.ComplexityRoot.ResourceMatch.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.Score(childComplexity), true
+	case "ResourceMatch.severity":
+		if e.ComplexityRoot.ResourceMatch.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.Severity(childComplexity), true
+	case "ResourceMatch.waitingDays":
+		if e.ComplexityRoot.ResourceMatch.WaitingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResourceMatch.WaitingDays(childComplexity), true
 
 	case "ResourceTransitionPayload.resource":
 		if e.ComplexityRoot.ResourceTransitionPayload.Resource == nil {
@@ -2773,12 +3117,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubmitApplicationPayload.Application(childComplexity), true
 
+	case "Subscription.matchSuggested":
+		if e.ComplexityRoot.Subscription.MatchSuggested == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_matchSuggested_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MatchSuggested(childComplexity, args["regionPrefix"].(*string)), true
+
 	case "TransitionReferralPayload.referral":
 		if e.ComplexityRoot.TransitionReferralPayload.Referral == nil {
 			break
 		}
 
 		return e.ComplexityRoot.TransitionReferralPayload.Referral(childComplexity), true
+
+	case "UnmetNeed.bestMatch":
+		if e.ComplexityRoot.UnmetNeed.BestMatch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeed.BestMatch(childComplexity), true
+	case "UnmetNeed.colour":
+		if e.ComplexityRoot.UnmetNeed.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeed.Colour(childComplexity), true
+	case "UnmetNeed.household":
+		if e.ComplexityRoot.UnmetNeed.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeed.Household(childComplexity), true
+	case "UnmetNeed.need":
+		if e.ComplexityRoot.UnmetNeed.Need == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeed.Need(childComplexity), true
+	case "UnmetNeed.waitingDays":
+		if e.ComplexityRoot.UnmetNeed.WaitingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeed.WaitingDays(childComplexity), true
+
+	case "UnmetNeedConnection.edges":
+		if e.ComplexityRoot.UnmetNeedConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeedConnection.Edges(childComplexity), true
+	case "UnmetNeedConnection.pageInfo":
+		if e.ComplexityRoot.UnmetNeedConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeedConnection.PageInfo(childComplexity), true
+	case "UnmetNeedConnection.totalCount":
+		if e.ComplexityRoot.UnmetNeedConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeedConnection.TotalCount(childComplexity), true
+
+	case "UnmetNeedEdge.cursor":
+		if e.ComplexityRoot.UnmetNeedEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeedEdge.Cursor(childComplexity), true
+	case "UnmetNeedEdge.node":
+		if e.ComplexityRoot.UnmetNeedEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmetNeedEdge.Node(childComplexity), true
 
 	case "UpdateResourcePayload.resource":
 		if e.ComplexityRoot.UpdateResourcePayload.Resource == nil {
@@ -2805,6 +3224,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Role(childComplexity), true
+
+	case "WatchlistCount.blue":
+		if e.ComplexityRoot.WatchlistCount.Blue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.Blue(childComplexity), true
+	case "WatchlistCount.districtCode":
+		if e.ComplexityRoot.WatchlistCount.DistrictCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.DistrictCode(childComplexity), true
+	case "WatchlistCount.districtName":
+		if e.ComplexityRoot.WatchlistCount.DistrictName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.DistrictName(childComplexity), true
+	case "WatchlistCount.green":
+		if e.ComplexityRoot.WatchlistCount.Green == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.Green(childComplexity), true
+	case "WatchlistCount.orange":
+		if e.ComplexityRoot.WatchlistCount.Orange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.Orange(childComplexity), true
+	case "WatchlistCount.red":
+		if e.ComplexityRoot.WatchlistCount.Red == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.Red(childComplexity), true
+	case "WatchlistCount.total":
+		if e.ComplexityRoot.WatchlistCount.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.Total(childComplexity), true
+	case "WatchlistCount.yellow":
+		if e.ComplexityRoot.WatchlistCount.Yellow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistCount.Yellow(childComplexity), true
+
+	case "WhyNotMatched.failures":
+		if e.ComplexityRoot.WhyNotMatched.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WhyNotMatched.Failures(childComplexity), true
+	case "WhyNotMatched.match":
+		if e.ComplexityRoot.WhyNotMatched.Match == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WhyNotMatched.Match(childComplexity), true
+	case "WhyNotMatched.matched":
+		if e.ComplexityRoot.WhyNotMatched.Matched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WhyNotMatched.Matched(childComplexity), true
 
 	}
 	return 0, false
@@ -2833,6 +3320,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PersonInput", ec.unmarshalInputPersonInput),
 			graphql.NewInputUnmarshaler("RecordAidInput", ec.unmarshalInputRecordAidInput),
 			graphql.NewInputUnmarshaler("RecordConsentInput", ec.unmarshalInputRecordConsentInput),
+			graphql.NewInputUnmarshaler("ReferMatchInput", ec.unmarshalInputReferMatchInput),
 			graphql.NewInputUnmarshaler("ReferralFilter", ec.unmarshalInputReferralFilter),
 			graphql.NewInputUnmarshaler("RegisterHouseholdInput", ec.unmarshalInputRegisterHouseholdInput),
 			graphql.NewInputUnmarshaler("RemovePlanEntryInput", ec.unmarshalInputRemovePlanEntryInput),
@@ -2845,6 +3333,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetPlanEntryInput", ec.unmarshalInputSetPlanEntryInput),
 			graphql.NewInputUnmarshaler("SubmitApplicationInput", ec.unmarshalInputSubmitApplicationInput),
 			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
+			graphql.NewInputUnmarshaler("UnmetNeedFilter", ec.unmarshalInputUnmetNeedFilter),
 			graphql.NewInputUnmarshaler("UpdatePopulationGroupInput", ec.unmarshalInputUpdatePopulationGroupInput),
 			graphql.NewInputUnmarshaler("UpdateResourceInput", ec.unmarshalInputUpdateResourceInput),
 			graphql.NewInputUnmarshaler("UpdateServiceCategoryInput", ec.unmarshalInputUpdateServiceCategoryInput),
@@ -2899,6 +3388,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2937,6 +3443,7 @@ INTERNAL (details are logged, never shown).
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 # ---------------------------------------------------------------- scalars
@@ -3162,6 +3669,12 @@ type Resource implements Node {
   location: Location!
   contactName: String!
   contactPhone: String!
+  """
+  An optional eligibility rule over the person matched, beyond the fields
+  above, e.g. ` + "`" + `age >= 60 && "DISABILITY" in groups` + "`" + `. Names: age, female,
+  incomePerCapitaFen, householdSize, severity, groups, region.
+  """
+  eligibilityRule: String!
   "Increases with every change; pass it back as ` + "`" + `expectedVersion` + "`" + ` to avoid overwriting someone else's change."
   version: Int!
   createdAt: DateTime!
@@ -3294,6 +3807,17 @@ type Query {
   aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection!
   "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region."
   referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection!
+
+  "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100."
+  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]!
+  "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100."
+  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]!
+  "CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need, and every filter it fails."
+  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched!
+  "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first."
+  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection!
+  "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour."
+  watchlistCounts(regionPrefix: String): [WatchlistCount!]!
 }
 
 # ---------------------------------------------------------------- casework
@@ -3634,6 +4158,136 @@ input ReferralFilter {
   regionPrefix: String
 }
 
+# ---------------------------------------------------------------- matching
+
+"One factor of a match's score: contribution = value × weight; contributions add up to the score."
+type MatchFactor {
+  "severity, itemFit, entitlement, distance, waiting, priority or scarcity."
+  factor: String!
+  "The factor's value, 0 to 1."
+  value: Float!
+  weight: Float!
+  contribution: Float!
+}
+
+"A resource that passes every hard filter for a need, with its score explained."
+type Match {
+  resource: Resource
+  score: Float!
+  factors: [MatchFactor!]!
+}
+
+"The ranked matches of one need."
+type NeedMatches {
+  need: Need!
+  "Best first; equal scores by resource ID. Empty for a need that is not OPEN."
+  matches: [Match!]!
+}
+
+"""
+An open need a resource matches, as its charity may see it: what is needed,
+how urgently, how long it has waited and where — never who.
+"""
+type ResourceMatch {
+  category: ServiceCategory!
+  item: ServiceItem
+  severity: Int!
+  waitingDays: Int!
+  "The household's village."
+  regionCode: DivisionCode!
+  regionName: String!
+  age: Int!
+  score: Float!
+  factors: [MatchFactor!]!
+}
+
+"A hard filter a resource fails for a need."
+type FilterFailure {
+  "need, resource, category, group, coverage, age, income, window, capacity, rule or duplicate."
+  filter: String!
+  reason: String!
+}
+
+type WhyNotMatched {
+  matched: Boolean!
+  "Every filter the resource fails, in a fixed order; empty when it matches."
+  failures: [FilterFailure!]!
+  "The match, when it matches."
+  match: Match
+}
+
+"Watchlist colour by waiting time: GREEN < 7 days, BLUE < 14, YELLOW < 30, ORANGE < 60, RED from 60 (thresholds are configuration)."
+enum WatchColour {
+  GREEN
+  BLUE
+  YELLOW
+  ORANGE
+  RED
+}
+
+"An open need with no aid delivered or under way (持续监测未获帮扶对象)."
+type UnmetNeed {
+  need: Need!
+  household: Household
+  waitingDays: Int!
+  colour: WatchColour!
+  "Its best match now, if any."
+  bestMatch: Match
+}
+
+type UnmetNeedEdge {
+  cursor: String!
+  node: UnmetNeed!
+}
+
+type UnmetNeedConnection {
+  edges: [UnmetNeedEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input UnmetNeedFilter {
+  regionPrefix: String
+  "A category and its sub-categories."
+  categoryCode: String
+  colour: WatchColour
+  minWaitingDays: Int
+}
+
+"Unmet needs of one district by colour."
+type WatchlistCount {
+  districtCode: DivisionCode!
+  districtName: String!
+  green: Int!
+  blue: Int!
+  yellow: Int!
+  orange: Int!
+  red: Int!
+  total: Int!
+}
+
+"An open need that has a new or better match, for the case managers of its region."
+type MatchSuggestion {
+  need: Need
+  resource: Resource
+  score: Float!
+  "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED."
+  reason: String!
+}
+
+input ReferMatchInput {
+  needId: ID!
+  resourceId: ID!
+  units: Int = 0
+  amountFen: Fen = 0
+  periodStart: Date
+  periodEnd: Date
+  note: String
+  "CASE_MANAGER only: refers despite DUPLICATE_AID; audited."
+  overrideReason: String
+  respondWithinDays: Int = 14
+}
+
 # ---------------------------------------------------------------- mutations
 
 input CreateOrganizationInput {
@@ -3673,6 +4327,8 @@ input CreateResourceInput {
   lng: Float
   contactName: String
   contactPhone: String
+  "See Resource.eligibilityRule; checked when saved."
+  eligibilityRule: String
 }
 
 type CreateResourcePayload {
@@ -3706,6 +4362,7 @@ input UpdateResourceInput {
   lng: Float @goField(omittable: true)
   contactName: String @goField(omittable: true)
   contactPhone: String @goField(omittable: true)
+  eligibilityRule: String @goField(omittable: true)
 }
 
 type UpdateResourcePayload {
@@ -4077,6 +4734,17 @@ type Mutation {
   transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload!
   "CASE_MANAGER in region only: shows a resident ID whole; audited."
   revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload!
+  "CASE_MANAGER (in region) or ADMIN: refers a need to a resource it matches, through the casework rules. CONFLICT lists the filters it fails."
+  referMatch(input: ReferMatchInput!): CreateReferralPayload!
+}
+
+type Subscription {
+  """
+  CASE_MANAGER or ADMIN, over graphql-transport-ws: open needs whose
+  village starts with regionPrefix (within a case manager's own region;
+  default: all of it) that a resource change or a new assessment matched.
+  """
+  matchSuggested(regionPrefix: String): MatchSuggestion!
 }
 
 directive @goField(
@@ -4357,6 +5025,16 @@ func (ec *executionContext) childFields_FacetValue(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type FacetValue", field.Name)
 }
 
+func (ec *executionContext) childFields_FilterFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "filter":
+		return ec.fieldContext_FilterFailure_filter(ctx, field)
+	case "reason":
+		return ec.fieldContext_FilterFailure_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FilterFailure", field.Name)
+}
+
 func (ec *executionContext) childFields_GroupMembership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "group":
@@ -4443,6 +5121,46 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
 }
 
+func (ec *executionContext) childFields_Match(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resource":
+		return ec.fieldContext_Match_resource(ctx, field)
+	case "score":
+		return ec.fieldContext_Match_score(ctx, field)
+	case "factors":
+		return ec.fieldContext_Match_factors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Match", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchFactor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "factor":
+		return ec.fieldContext_MatchFactor_factor(ctx, field)
+	case "value":
+		return ec.fieldContext_MatchFactor_value(ctx, field)
+	case "weight":
+		return ec.fieldContext_MatchFactor_weight(ctx, field)
+	case "contribution":
+		return ec.fieldContext_MatchFactor_contribution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchFactor", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchSuggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "need":
+		return ec.fieldContext_MatchSuggestion_need(ctx, field)
+	case "resource":
+		return ec.fieldContext_MatchSuggestion_resource(ctx, field)
+	case "score":
+		return ec.fieldContext_MatchSuggestion_score(ctx, field)
+	case "reason":
+		return ec.fieldContext_MatchSuggestion_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchSuggestion", field.Name)
+}
+
 func (ec *executionContext) childFields_Need(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4467,6 +5185,16 @@ func (ec *executionContext) childFields_Need(ctx context.Context, field graphql.
 		return ec.fieldContext_Need_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Need", field.Name)
+}
+
+func (ec *executionContext) childFields_NeedMatches(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "need":
+		return ec.fieldContext_NeedMatches_need(ctx, field)
+	case "matches":
+		return ec.fieldContext_NeedMatches_matches(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NeedMatches", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4753,6 +5481,8 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 		return ec.fieldContext_Resource_contactName(ctx, field)
 	case "contactPhone":
 		return ec.fieldContext_Resource_contactPhone(ctx, field)
+	case "eligibilityRule":
+		return ec.fieldContext_Resource_eligibilityRule(ctx, field)
 	case "version":
 		return ec.fieldContext_Resource_version(ctx, field)
 	case "createdAt":
@@ -4785,6 +5515,30 @@ func (ec *executionContext) childFields_ResourceEdge(ctx context.Context, field 
 		return ec.fieldContext_ResourceEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResourceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ResourceMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_ResourceMatch_category(ctx, field)
+	case "item":
+		return ec.fieldContext_ResourceMatch_item(ctx, field)
+	case "severity":
+		return ec.fieldContext_ResourceMatch_severity(ctx, field)
+	case "waitingDays":
+		return ec.fieldContext_ResourceMatch_waitingDays(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_ResourceMatch_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_ResourceMatch_regionName(ctx, field)
+	case "age":
+		return ec.fieldContext_ResourceMatch_age(ctx, field)
+	case "score":
+		return ec.fieldContext_ResourceMatch_score(ctx, field)
+	case "factors":
+		return ec.fieldContext_ResourceMatch_factors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResourceMatch", field.Name)
 }
 
 func (ec *executionContext) childFields_ResourceTransitionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4941,6 +5695,44 @@ func (ec *executionContext) childFields_TransitionReferralPayload(ctx context.Co
 	return nil, fmt.Errorf("no field named %q was found under type TransitionReferralPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UnmetNeed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "need":
+		return ec.fieldContext_UnmetNeed_need(ctx, field)
+	case "household":
+		return ec.fieldContext_UnmetNeed_household(ctx, field)
+	case "waitingDays":
+		return ec.fieldContext_UnmetNeed_waitingDays(ctx, field)
+	case "colour":
+		return ec.fieldContext_UnmetNeed_colour(ctx, field)
+	case "bestMatch":
+		return ec.fieldContext_UnmetNeed_bestMatch(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnmetNeed", field.Name)
+}
+
+func (ec *executionContext) childFields_UnmetNeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UnmetNeedConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UnmetNeedConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_UnmetNeedConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnmetNeedConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_UnmetNeedEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_UnmetNeedEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_UnmetNeedEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnmetNeedEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateResourcePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "resource":
@@ -4959,6 +5751,40 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_regionPrefix(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_WatchlistCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "districtCode":
+		return ec.fieldContext_WatchlistCount_districtCode(ctx, field)
+	case "districtName":
+		return ec.fieldContext_WatchlistCount_districtName(ctx, field)
+	case "green":
+		return ec.fieldContext_WatchlistCount_green(ctx, field)
+	case "blue":
+		return ec.fieldContext_WatchlistCount_blue(ctx, field)
+	case "yellow":
+		return ec.fieldContext_WatchlistCount_yellow(ctx, field)
+	case "orange":
+		return ec.fieldContext_WatchlistCount_orange(ctx, field)
+	case "red":
+		return ec.fieldContext_WatchlistCount_red(ctx, field)
+	case "total":
+		return ec.fieldContext_WatchlistCount_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WatchlistCount", field.Name)
+}
+
+func (ec *executionContext) childFields_WhyNotMatched(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "matched":
+		return ec.fieldContext_WhyNotMatched_matched(ctx, field)
+	case "failures":
+		return ec.fieldContext_WhyNotMatched_failures(ctx, field)
+	case "match":
+		return ec.fieldContext_WhyNotMatched_match(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WhyNotMatched", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5329,6 +6155,20 @@ func (ec *executionContext) field_Mutation_recordConsent_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_referMatch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReferMatchInput, error) {
+			return ec.unmarshalNReferMatchInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferMatchInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerHousehold_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5609,6 +6449,58 @@ func (ec *executionContext) field_Query_households_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_matchesForResource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resourceId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resourceId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_matches_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "needId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["needId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "assessmentId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assessmentId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5786,6 +6678,86 @@ func (ec *executionContext) field_Query_searchResources_args(ctx context.Context
 		return nil, err
 	}
 	args["after"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unmetNeeds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.UnmetNeedFilter, error) {
+			return ec.unmarshalOUnmetNeedFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_watchlistCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "regionPrefix",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regionPrefix"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_whyNotMatched_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "needId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["needId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resourceId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resourceId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_matchSuggested_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "regionPrefix",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regionPrefix"] = arg0
 	return args, nil
 }
 
@@ -7957,6 +8929,52 @@ func (ec *executionContext) fieldContext_FacetValue_count(_ context.Context, fie
 	return graphql.NewScalarFieldContext("FacetValue", field, false, false, "Int")
 }
 
+func (ec *executionContext) _FilterFailure_filter(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _FilterFailure_reason(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, false, false, "String")
+}
+
 func (ec *executionContext) _GroupMembership_group(ctx context.Context, field graphql.CollectedField, obj *casework.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8689,6 +9707,295 @@ func (ec *executionContext) _Location_lng(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Location_lng(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Location", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Match_resource(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().Resource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Match_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Match_score(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Match", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Match_factors(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_factors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []matching.Factor) graphql.Marshaler {
+			return ec.marshalNMatchFactor2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Match_factors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchFactor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchFactor_factor(ctx context.Context, field graphql.CollectedField, obj *matching.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchFactor_factor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchFactor_factor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchFactor", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchFactor_value(ctx context.Context, field graphql.CollectedField, obj *matching.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchFactor_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchFactor_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchFactor", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MatchFactor_weight(ctx context.Context, field graphql.CollectedField, obj *matching.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchFactor_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchFactor_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchFactor", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MatchFactor_contribution(ctx context.Context, field graphql.CollectedField, obj *matching.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchFactor_contribution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contribution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchFactor_contribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchFactor", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MatchSuggestion_need(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchSuggestion_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MatchSuggestion().Need(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Need) graphql.Marshaler {
+			return ec.marshalONeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchSuggestion_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchSuggestion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchSuggestion_resource(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchSuggestion_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MatchSuggestion().Resource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchSuggestion_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchSuggestion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchSuggestion_score(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchSuggestion_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchSuggestion_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchSuggestion", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MatchSuggestion_reason(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchSuggestion_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchSuggestion_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchSuggestion", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -9923,6 +11230,50 @@ func (ec *executionContext) fieldContext_Mutation_revealResidentId(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_referMatch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_referMatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReferMatch(ctx, fc.Args["input"].(model.ReferMatchInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
+			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_referMatch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateReferralPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_referMatch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Need_id(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10187,6 +11538,70 @@ func (ec *executionContext) _Need_status(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Need_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedStatus")
+}
+
+func (ec *executionContext) _NeedMatches_need(ctx context.Context, field graphql.CollectedField, obj *matcher.NeedMatches) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedMatches_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Need, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedMatches_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedMatches",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NeedMatches_matches(ctx context.Context, field graphql.CollectedField, obj *matcher.NeedMatches) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NeedMatches_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []matching.Match) graphql.Marshaler {
+			return ec.marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NeedMatches_matches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NeedMatches",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Match(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Organization) (ret graphql.Marshaler) {
@@ -11703,6 +13118,226 @@ func (ec *executionContext) fieldContext_Query_referrals(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_matches(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Matches(ctx, fc.Args["needId"].(*string), fc.Args["assessmentId"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*matcher.NeedMatches) graphql.Marshaler {
+			return ec.marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatchesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_matches(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NeedMatches(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_matches_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_matchesForResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_matchesForResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MatchesForResource(ctx, fc.Args["resourceId"].(string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*matcher.ResourceMatch) graphql.Marshaler {
+			return ec.marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_matchesForResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceMatch(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_matchesForResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_whyNotMatched(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_whyNotMatched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WhyNotMatched(ctx, fc.Args["needId"].(string), fc.Args["resourceId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
+			return ec.marshalNWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_whyNotMatched(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WhyNotMatched(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_whyNotMatched_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unmetNeeds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unmetNeeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnmetNeeds(ctx, fc.Args["filter"].(*model.UnmetNeedFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
+			return ec.marshalNUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unmetNeeds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnmetNeedConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unmetNeeds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_watchlistCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_watchlistCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WatchlistCounts(ctx, fc.Args["regionPrefix"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
+			return ec.marshalNWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_watchlistCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WatchlistCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_watchlistCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13155,6 +14790,29 @@ func (ec *executionContext) fieldContext_Resource_contactPhone(_ context.Context
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
 }
 
+func (ec *executionContext) _Resource_eligibilityRule(ctx context.Context, field graphql.CollectedField, obj *catalog.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_eligibilityRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EligibilityRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_eligibilityRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+}
+
 func (ec *executionContext) _Resource_version(ctx context.Context, field graphql.CollectedField, obj *catalog.Resource) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13384,6 +15042,240 @@ func (ec *executionContext) fieldContext_ResourceEdge_node(_ context.Context, fi
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceMatch_category(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().Category(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
+			return ec.marshalNServiceCategory2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceMatch",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceMatch_item(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().Item(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+			return ec.marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceMatch",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResourceMatch_severity(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().Severity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ResourceMatch_waitingDays(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_waitingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().WaitingDays(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_waitingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ResourceMatch_regionCode(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().RegionCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDivisionCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "DivisionCode")
+}
+
+func (ec *executionContext) _ResourceMatch_regionName(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "String")
+}
+
+func (ec *executionContext) _ResourceMatch_age(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_age(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Age, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_age(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceMatch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResourceMatch_score(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().Score(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ResourceMatch_factors(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResourceMatch_factors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResourceMatch().Factors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*matching.Factor) graphql.Marshaler {
+			return ec.marshalNMatchFactor2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResourceMatch_factors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResourceMatch",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchFactor(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14375,6 +16267,50 @@ func (ec *executionContext) fieldContext_SubmitApplicationPayload_application(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_matchSuggested(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_matchSuggested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().MatchSuggested(ctx, fc.Args["regionPrefix"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *matcher.Suggestion) graphql.Marshaler {
+			return ec.marshalNMatchSuggestion2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐSuggestion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_matchSuggested(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchSuggestion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_matchSuggested_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TransitionReferralPayload_referral(ctx context.Context, field graphql.CollectedField, obj *model.TransitionReferralPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14402,6 +16338,290 @@ func (ec *executionContext) fieldContext_TransitionReferralPayload_referral(_ co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Referral(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnmetNeed_need(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeed_need(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Need, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Need) graphql.Marshaler {
+			return ec.marshalNNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeed_need(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnmetNeed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Need(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnmetNeed_household(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeed_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Household, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeed_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnmetNeed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnmetNeed_waitingDays(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeed_waitingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitingDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeed_waitingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnmetNeed", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnmetNeed_colour(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeed_colour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Colour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v matching.Colour) graphql.Marshaler {
+			return ec.marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeed_colour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnmetNeed", field, false, false, "WatchColour")
+}
+
+func (ec *executionContext) _UnmetNeed_bestMatch(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeed_bestMatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BestMatch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *matching.Match) graphql.Marshaler {
+			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeed_bestMatch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnmetNeed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Match(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnmetNeedConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeedConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UnmetNeedEdge) graphql.Marshaler {
+			return ec.marshalNUnmetNeedEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeedConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnmetNeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnmetNeedEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnmetNeedConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeedConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeedConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnmetNeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnmetNeedConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeedConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeedConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnmetNeedConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnmetNeedEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeedEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeedEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnmetNeedEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnmetNeedEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UnmetNeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnmetNeedEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnmetNeed) graphql.Marshaler {
+			return ec.marshalNUnmetNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnmetNeedEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnmetNeedEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnmetNeed(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14515,6 +16735,277 @@ func (ec *executionContext) _Viewer_regionPrefix(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Viewer_regionPrefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, true, true, "DivisionCode")
+}
+
+func (ec *executionContext) _WatchlistCount_districtCode(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_districtCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistrictCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDivisionCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_districtCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "DivisionCode")
+}
+
+func (ec *executionContext) _WatchlistCount_districtName(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_districtName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistrictName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_districtName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _WatchlistCount_green(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_green(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Green, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_green(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WatchlistCount_blue(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_blue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_blue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WatchlistCount_yellow(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_yellow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Yellow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_yellow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WatchlistCount_orange(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_orange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_orange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WatchlistCount_red(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_red(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Red, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_red(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WatchlistCount_total(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistCount_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistCount_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WhyNotMatched_matched(ctx context.Context, field graphql.CollectedField, obj *model.WhyNotMatched) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WhyNotMatched_matched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WhyNotMatched_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WhyNotMatched", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WhyNotMatched_failures(ctx context.Context, field graphql.CollectedField, obj *model.WhyNotMatched) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WhyNotMatched_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*matching.Failure) graphql.Marshaler {
+			return ec.marshalNFilterFailure2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFailureᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WhyNotMatched_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WhyNotMatched",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FilterFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WhyNotMatched_match(ctx context.Context, field graphql.CollectedField, obj *model.WhyNotMatched) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WhyNotMatched_match(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Match, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *matching.Match) graphql.Marshaler {
+			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WhyNotMatched_match(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WhyNotMatched",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Match(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -16066,7 +18557,7 @@ func (ec *executionContext) unmarshalInputCreateResourceInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"organizationId", "title", "description", "itemCodes", "groupCodes", "coverage", "ageMin", "ageMax", "incomeCeilingFen", "capacityUnits", "capacityBudgetFen", "validFrom", "validUntil", "address", "divisionCode", "lat", "lng", "contactName", "contactPhone"}
+	fieldsInOrder := [...]string{"organizationId", "title", "description", "itemCodes", "groupCodes", "coverage", "ageMin", "ageMax", "incomeCeilingFen", "capacityUnits", "capacityBudgetFen", "validFrom", "validUntil", "address", "divisionCode", "lat", "lng", "contactName", "contactPhone", "eligibilityRule"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16206,6 +18697,13 @@ func (ec *executionContext) unmarshalInputCreateResourceInput(ctx context.Contex
 				return it, err
 			}
 			it.ContactPhone = data
+		case "eligibilityRule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eligibilityRule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EligibilityRule = data
 		}
 	}
 	return it, nil
@@ -17000,6 +19498,114 @@ func (ec *executionContext) unmarshalInputRecordConsentInput(ctx context.Context
 func UnmarshalRecordConsentInput(ctx context.Context, raw any) (model.RecordConsentInput, error) {
 	var out model.RecordConsentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReferMatchInput(ctx context.Context, obj any) (model.ReferMatchInput, error) {
+	var it model.ReferMatchInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["units"]; !present {
+		asMap["units"] = 0
+	}
+	if _, present := asMap["amountFen"]; !present {
+		asMap["amountFen"] = 0
+	}
+	if _, present := asMap["respondWithinDays"]; !present {
+		asMap["respondWithinDays"] = 14
+	}
+
+	fieldsInOrder := [...]string{"needId", "resourceId", "units", "amountFen", "periodStart", "periodEnd", "note", "overrideReason", "respondWithinDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "needId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("needId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NeedID = data
+		case "resourceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "units":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("units"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Units = data
+		case "amountFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountFen = data
+		case "periodStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodStart"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodStart = data
+		case "periodEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodEnd"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodEnd = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "overrideReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overrideReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OverrideReason = data
+		case "respondWithinDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("respondWithinDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RespondWithinDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReferMatchInput unmarshals raw into the ReferMatchInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReferMatchInput(ctx context.Context, raw any) (model.ReferMatchInput, error) {
+	var out model.ReferMatchInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReferMatchInput", raw, &out)
 	return out, err
 }
 
@@ -17801,6 +20407,69 @@ func UnmarshalTransitionReferralInput(ctx context.Context, raw any) (model.Trans
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUnmetNeedFilter(ctx context.Context, obj any) (model.UnmetNeedFilter, error) {
+	var it model.UnmetNeedFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"regionPrefix", "categoryCode", "colour", "minWaitingDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "regionPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionPrefix = data
+		case "categoryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCode = data
+		case "colour":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("colour"))
+			data, err := ec.unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Colour = data
+		case "minWaitingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minWaitingDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinWaitingDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUnmetNeedFilter unmarshals raw into the UnmetNeedFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnmetNeedFilter(ctx context.Context, raw any) (model.UnmetNeedFilter, error) {
+	var out model.UnmetNeedFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnmetNeedFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdatePopulationGroupInput(ctx context.Context, obj any) (model.UpdatePopulationGroupInput, error) {
 	var it model.UpdatePopulationGroupInput
 	if obj == nil {
@@ -17889,7 +20558,7 @@ func (ec *executionContext) unmarshalInputUpdateResourceInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedVersion", "title", "description", "itemCodes", "groupCodes", "coverage", "ageMin", "ageMax", "incomeCeilingFen", "capacityUnits", "capacityBudgetFen", "validFrom", "validUntil", "address", "divisionCode", "lat", "lng", "contactName", "contactPhone"}
+	fieldsInOrder := [...]string{"id", "expectedVersion", "title", "description", "itemCodes", "groupCodes", "coverage", "ageMin", "ageMax", "incomeCeilingFen", "capacityUnits", "capacityBudgetFen", "validFrom", "validUntil", "address", "divisionCode", "lat", "lng", "contactName", "contactPhone", "eligibilityRule"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18036,6 +20705,13 @@ func (ec *executionContext) unmarshalInputUpdateResourceInput(ctx context.Contex
 				return it, err
 			}
 			it.ContactPhone = graphql.OmittableOf(data)
+		case "eligibilityRule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eligibilityRule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EligibilityRule = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -19250,6 +21926,44 @@ func (ec *executionContext) _FacetValue(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var filterFailureImplementors = []string{"FilterFailure"}
+
+func (ec *executionContext) _FilterFailure(ctx context.Context, sel ast.SelectionSet, obj *matching.Failure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, filterFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FilterFailure")
+		case "filter":
+			out.Values[i] = ec._FilterFailure_filter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._FilterFailure_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var groupMembershipImplementors = []string{"GroupMembership"}
 
 func (ec *executionContext) _GroupMembership(ctx context.Context, sel ast.SelectionSet, obj *casework.Membership) graphql.Marshaler {
@@ -19541,6 +22255,148 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var matchImplementors = []string{"Match"}
+
+func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matching.Match) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Match")
+		case "resource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_resource(ctx, field, obj)
+				})
+		case "score":
+			out.Values[i] = ec._Match_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "factors":
+			out.Values[i] = ec._Match_factors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchFactorImplementors = []string{"MatchFactor"}
+
+func (ec *executionContext) _MatchFactor(ctx context.Context, sel ast.SelectionSet, obj *matching.Factor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchFactorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchFactor")
+		case "factor":
+			out.Values[i] = ec._MatchFactor_factor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._MatchFactor_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._MatchFactor_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contribution":
+			out.Values[i] = ec._MatchFactor_contribution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchSuggestionImplementors = []string{"MatchSuggestion"}
+
+func (ec *executionContext) _MatchSuggestion(ctx context.Context, sel ast.SelectionSet, obj *matcher.Suggestion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchSuggestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchSuggestion")
+		case "need":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchSuggestion_need(ctx, field, obj)
+				})
+		case "resource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchSuggestion_resource(ctx, field, obj)
+				})
+		case "score":
+			out.Values[i] = ec._MatchSuggestion_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._MatchSuggestion_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -19756,6 +22612,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "referMatch":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_referMatch(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19839,6 +22702,44 @@ func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Need_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var needMatchesImplementors = []string{"NeedMatches"}
+
+func (ec *executionContext) _NeedMatches(ctx context.Context, sel ast.SelectionSet, obj *matcher.NeedMatches) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, needMatchesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NeedMatches")
+		case "need":
+			out.Values[i] = ec._NeedMatches_need(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matches":
+			out.Values[i] = ec._NeedMatches_matches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20384,6 +23285,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_referrals(ctx, field)
 				})
+		case "matches":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_matches(ctx, field)
+				})
+		case "matchesForResource":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_matchesForResource(ctx, field)
+				})
+		case "whyNotMatched":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_whyNotMatched(ctx, field)
+				})
+		case "unmetNeeds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unmetNeeds(ctx, field)
+				})
+		case "watchlistCounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_watchlistCounts(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -20927,6 +23858,11 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "eligibilityRule":
+			out.Values[i] = ec._Resource_eligibilityRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "version":
 			out.Values[i] = ec._Resource_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21028,6 +23964,87 @@ func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resourceMatchImplementors = []string{"ResourceMatch"}
+
+func (ec *executionContext) _ResourceMatch(ctx context.Context, sel ast.SelectionSet, obj *matcher.ResourceMatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resourceMatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResourceMatch")
+		case "category":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_category(ctx, field, obj)
+				})
+		case "item":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_item(ctx, field, obj)
+				})
+		case "severity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_severity(ctx, field, obj)
+				})
+		case "waitingDays":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_waitingDays(ctx, field, obj)
+				})
+		case "regionCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_regionCode(ctx, field, obj)
+				})
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_regionName(ctx, field, obj)
+				})
+		case "age":
+			out.Values[i] = ec._ResourceMatch_age(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "score":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_score(ctx, field, obj)
+				})
+		case "factors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResourceMatch_factors(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21572,6 +24589,26 @@ func (ec *executionContext) _SubmitApplicationPayload(ctx context.Context, sel a
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "matchSuggested":
+		return ec._Subscription_matchSuggested(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var transitionReferralPayloadImplementors = []string{"TransitionReferralPayload"}
 
 func (ec *executionContext) _TransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TransitionReferralPayload) graphql.Marshaler {
@@ -21585,6 +24622,140 @@ func (ec *executionContext) _TransitionReferralPayload(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("TransitionReferralPayload")
 		case "referral":
 			out.Values[i] = ec._TransitionReferralPayload_referral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unmetNeedImplementors = []string{"UnmetNeed"}
+
+func (ec *executionContext) _UnmetNeed(ctx context.Context, sel ast.SelectionSet, obj *model.UnmetNeed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unmetNeedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnmetNeed")
+		case "need":
+			out.Values[i] = ec._UnmetNeed_need(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "household":
+			out.Values[i] = ec._UnmetNeed_household(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "waitingDays":
+			out.Values[i] = ec._UnmetNeed_waitingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "colour":
+			out.Values[i] = ec._UnmetNeed_colour(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bestMatch":
+			out.Values[i] = ec._UnmetNeed_bestMatch(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unmetNeedConnectionImplementors = []string{"UnmetNeedConnection"}
+
+func (ec *executionContext) _UnmetNeedConnection(ctx context.Context, sel ast.SelectionSet, obj *model.UnmetNeedConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unmetNeedConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnmetNeedConnection")
+		case "edges":
+			out.Values[i] = ec._UnmetNeedConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._UnmetNeedConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._UnmetNeedConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unmetNeedEdgeImplementors = []string{"UnmetNeedEdge"}
+
+func (ec *executionContext) _UnmetNeedEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UnmetNeedEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unmetNeedEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnmetNeedEdge")
+		case "cursor":
+			out.Values[i] = ec._UnmetNeedEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._UnmetNeedEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21666,6 +24837,117 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_regionPrefix(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var watchlistCountImplementors = []string{"WatchlistCount"}
+
+func (ec *executionContext) _WatchlistCount(ctx context.Context, sel ast.SelectionSet, obj *model.WatchlistCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, watchlistCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WatchlistCount")
+		case "districtCode":
+			out.Values[i] = ec._WatchlistCount_districtCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "districtName":
+			out.Values[i] = ec._WatchlistCount_districtName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "green":
+			out.Values[i] = ec._WatchlistCount_green(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blue":
+			out.Values[i] = ec._WatchlistCount_blue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "yellow":
+			out.Values[i] = ec._WatchlistCount_yellow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orange":
+			out.Values[i] = ec._WatchlistCount_orange(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "red":
+			out.Values[i] = ec._WatchlistCount_red(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._WatchlistCount_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var whyNotMatchedImplementors = []string{"WhyNotMatched"}
+
+func (ec *executionContext) _WhyNotMatched(ctx context.Context, sel ast.SelectionSet, obj *model.WhyNotMatched) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, whyNotMatchedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WhyNotMatched")
+		case "matched":
+			out.Values[i] = ec._WhyNotMatched_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failures":
+			out.Values[i] = ec._WhyNotMatched_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "match":
+			out.Values[i] = ec._WhyNotMatched_match(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22555,6 +25837,30 @@ func (ec *executionContext) marshalNFen2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNFilterFailure2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFailureᚄ(ctx context.Context, sel ast.SelectionSet, v []*matching.Failure) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFilterFailure2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFailure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFilterFailure2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFailure(ctx context.Context, sel ast.SelectionSet, v *matching.Failure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FilterFailure!")
+		return graphql.Null
+	}
+	return ec._FilterFailure(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22688,6 +25994,78 @@ func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 	return ec._Location(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx context.Context, sel ast.SelectionSet, v matching.Match) graphql.Marshaler {
+	return ec._Match(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Match) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchFactor2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactor(ctx context.Context, sel ast.SelectionSet, v matching.Factor) graphql.Marshaler {
+	return ec._MatchFactor(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMatchFactor2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Factor) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchFactor2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchFactor2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactorᚄ(ctx context.Context, sel ast.SelectionSet, v []*matching.Factor) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMatchFactor2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMatchFactor2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐFactor(ctx context.Context, sel ast.SelectionSet, v *matching.Factor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchFactor!")
+		return graphql.Null
+	}
+	return ec._MatchFactor(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatchSuggestion2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐSuggestion(ctx context.Context, sel ast.SelectionSet, v *matcher.Suggestion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatchSuggestion!")
+		return graphql.Null
+	}
+	return ec._MatchSuggestion(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNeed2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeedᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Need) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22729,6 +26107,30 @@ func (ec *executionContext) unmarshalNNeedInput2ᚕᚖgithubᚗcomᚋaidhubᚋai
 func (ec *executionContext) unmarshalNNeedInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInput(ctx context.Context, v any) (*model.NeedInput, error) {
 	res, err := ec.unmarshalInputNeedInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []*matcher.NeedMatches) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatches(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatches(ctx context.Context, sel ast.SelectionSet, v *matcher.NeedMatches) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NeedMatches!")
+		return graphql.Null
+	}
+	return ec._NeedMatches(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNNeedStatus2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐNeedStatus(ctx context.Context, v any) (casework.NeedStatus, error) {
@@ -22990,6 +26392,11 @@ func (ec *executionContext) marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhu
 	return ec._RecordConsentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReferMatchInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferMatchInput(ctx context.Context, v any) (model.ReferMatchInput, error) {
+	res, err := ec.unmarshalInputReferMatchInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx context.Context, sel ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Referral!")
@@ -23148,6 +26555,30 @@ func (ec *executionContext) marshalNResourceEdge2ᚖgithubᚗcomᚋaidhubᚋaidh
 		return graphql.Null
 	}
 	return ec._ResourceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*matcher.ResourceMatch) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatch(ctx context.Context, sel ast.SelectionSet, v *matcher.ResourceMatch) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResourceMatch!")
+		return graphql.Null
+	}
+	return ec._ResourceMatch(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNResourceStatus2githubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐStatus(ctx context.Context, v any) (catalog.Status, error) {
@@ -23408,6 +26839,46 @@ func (ec *executionContext) marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋ
 	return ec._TransitionReferralPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNUnmetNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeed(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnmetNeed!")
+		return graphql.Null
+	}
+	return ec._UnmetNeed(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnmetNeedConnection!")
+		return graphql.Null
+	}
+	return ec._UnmetNeedConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnmetNeedEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UnmetNeedEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnmetNeedEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUnmetNeedEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedEdge(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeedEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnmetNeedEdge!")
+		return graphql.Null
+	}
+	return ec._UnmetNeedEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdatePopulationGroupInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdatePopulationGroupInput(ctx context.Context, v any) (model.UpdatePopulationGroupInput, error) {
 	res, err := ec.unmarshalInputUpdatePopulationGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23442,6 +26913,52 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋa
 		return graphql.Null
 	}
 	return ec._Viewer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, v any) (matching.Colour, error) {
+	res, err := gqltypes.UnmarshalColour(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, sel ast.SelectionSet, v matching.Colour) graphql.Marshaler {
+	_ = sel
+	res := gqltypes.MarshalColour(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WatchColour!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx context.Context, sel ast.SelectionSet, v *model.WatchlistCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WatchlistCount!")
+		return graphql.Null
+	}
+	return ec._WatchlistCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx context.Context, sel ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WhyNotMatched!")
+		return graphql.Null
+	}
+	return ec._WhyNotMatched(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -23913,6 +27430,13 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx context.Context, sel ast.SelectionSet, v *matching.Match) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Match(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalONearInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNearInput(ctx context.Context, v any) (*model.NearInput, error) {
 	if v == nil {
 		return nil, nil
@@ -24239,6 +27763,32 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOUnmetNeedFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedFilter(ctx context.Context, v any) (*model.UnmetNeedFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUnmetNeedFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, v any) (*matching.Colour, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := gqltypes.UnmarshalColour(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, sel ast.SelectionSet, v *matching.Colour) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := gqltypes.MarshalColour(*v)
 	return res
 }
 

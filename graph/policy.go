@@ -92,6 +92,20 @@ var typeRules = map[string]rule{
 	"CreateReferralPayload":      public,
 	"TransitionReferralPayload":  public,
 	"RevealResidentIdPayload":    public,
+
+	// Matching: the charity sees its resource's matches without names.
+	"MatchFactor":         caseParties,
+	"Match":               caseParties,
+	"NeedMatches":         caseworkers,
+	"ResourceMatch":       resourceOwners,
+	"FilterFailure":       caseworkers,
+	"WhyNotMatched":       caseworkers,
+	"UnmetNeed":           caseworkers,
+	"UnmetNeedEdge":       caseworkers,
+	"UnmetNeedConnection": caseworkers,
+	"WatchlistCount":      caseworkers,
+	"MatchSuggestion":     caseworkers,
+	"Subscription":        caseworkers,
 }
 
 var fieldRules = map[string]rule{
@@ -141,6 +155,12 @@ var fieldRules = map[string]rule{
 	"Person.groups":                caseworkers,
 	"Person.possibleDuplicateOf":   caseworkers,
 	"Need.assessment":              caseworkers,
+	"Query.matches":                caseworkers,
+	"Query.whyNotMatched":          caseworkers,
+	"Query.unmetNeeds":             caseworkers,
+	"Query.watchlistCounts":        caseworkers,
+	"Query.matchesForResource":     resourceOwners,
+	"Mutation.referMatch":          caseworkers,
 }
 
 func ruleFor(object, field string) (rule, bool) {

@@ -5,6 +5,7 @@ package graph
 import (
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/search"
 )
 
@@ -12,5 +13,6 @@ import (
 type Resolver struct {
 	CatalogService *catalog.Service
 	Casework       *casework.Service
+	Matcher        *matcher.Service
 	Search         search.Index
 }

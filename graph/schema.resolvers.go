@@ -15,6 +15,8 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
+	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/search"
 )
 
@@ -262,6 +264,21 @@ func (r *householdResolver) CurrentAssessment(ctx context.Context, obj *casework
 	return all[0], nil
 }
 
+// Resource is the resolver for the resource field.
+func (r *matchResolver) Resource(ctx context.Context, obj *matching.Match) (*catalog.Resource, error) {
+	return optional(ctx, &obj.ResourceID, r.CatalogService.Resource)
+}
+
+// Need is the resolver for the need field.
+func (r *matchSuggestionResolver) Need(ctx context.Context, obj *matcher.Suggestion) (*casework.Need, error) {
+	return optional(ctx, &obj.NeedID, r.Casework.Need)
+}
+
+// Resource is the resolver for the resource field.
+func (r *matchSuggestionResolver) Resource(ctx context.Context, obj *matcher.Suggestion) (*catalog.Resource, error) {
+	return optional(ctx, &obj.ResourceID, r.CatalogService.Resource)
+}
+
 // CreateOrganization is the resolver for the createOrganization field.
 func (r *mutationResolver) CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*model.CreateOrganizationPayload, error) {
 	org, err := r.CatalogService.CreateOrganization(ctx, catalog.NewOrganization{
@@ -292,7 +309,7 @@ func (r *mutationResolver) CreateResource(ctx context.Context, input model.Creat
 		CapacityUnits:    int64Opt(input.CapacityUnits), CapacityBudgetFen: ptrOpt(input.CapacityBudgetFen),
 		ValidFrom: ptrOpt(input.ValidFrom), ValidUntil: ptrOpt(input.ValidUntil),
 		Address: input.Address, DivisionCode: ptrOpt(input.DivisionCode), Lat: ptrOpt(input.Lat), Lng: ptrOpt(input.Lng),
-		ContactName: input.ContactName, ContactPhone: input.ContactPhone,
+		ContactName: input.ContactName, ContactPhone: input.ContactPhone, EligibilityRule: input.EligibilityRule,
 	})
 	if err != nil {
 		return nil, err
@@ -315,6 +332,7 @@ func (r *mutationResolver) UpdateResource(ctx context.Context, input model.Updat
 		ValidFrom: opt(input.ValidFrom), ValidUntil: opt(input.ValidUntil),
 		Address: optString(input.Address), DivisionCode: opt(input.DivisionCode), Lat: opt(input.Lat), Lng: opt(input.Lng),
 		ContactName: optString(input.ContactName), ContactPhone: optString(input.ContactPhone),
+		EligibilityRule: optString(input.EligibilityRule),
 	})
 	if err != nil {
 		return nil, err
@@ -609,6 +627,15 @@ func (r *mutationResolver) RevealResidentID(ctx context.Context, input model.Rev
 	return &model.RevealResidentIDPayload{Person: p, ResidentID: full}, nil
 }
 
+// ReferMatch is the resolver for the referMatch field.
+func (r *mutationResolver) ReferMatch(ctx context.Context, input model.ReferMatchInput) (*model.CreateReferralPayload, error) {
+	ref, err := r.referMatch(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateReferralPayload{Referral: ref}, nil
+}
+
 // ID is the resolver for the id field.
 func (r *needResolver) ID(ctx context.Context, obj *casework.Need) (string, error) {
 	return rowID(typeNeed, obj.ID), nil
@@ -836,6 +863,31 @@ func (r *queryResolver) Referrals(ctx context.Context, filter *model.ReferralFil
 	return r.referrals(ctx, filter, first, after)
 }
 
+// Matches is the resolver for the matches field.
+func (r *queryResolver) Matches(ctx context.Context, needID *string, assessmentID *string, first *int) ([]*matcher.NeedMatches, error) {
+	return r.matches(ctx, needID, assessmentID, first)
+}
+
+// MatchesForResource is the resolver for the matchesForResource field.
+func (r *queryResolver) MatchesForResource(ctx context.Context, resourceID string, first *int) ([]*matcher.ResourceMatch, error) {
+	return r.matchesForResource(ctx, resourceID, first)
+}
+
+// WhyNotMatched is the resolver for the whyNotMatched field.
+func (r *queryResolver) WhyNotMatched(ctx context.Context, needID string, resourceID string) (*model.WhyNotMatched, error) {
+	return r.whyNotMatched(ctx, needID, resourceID)
+}
+
+// UnmetNeeds is the resolver for the unmetNeeds field.
+func (r *queryResolver) UnmetNeeds(ctx context.Context, filter *model.UnmetNeedFilter, first *int, after *string) (*model.UnmetNeedConnection, error) {
+	return r.unmetNeeds(ctx, filter, first, after)
+}
+
+// WatchlistCounts is the resolver for the watchlistCounts field.
+func (r *queryResolver) WatchlistCounts(ctx context.Context, regionPrefix *string) ([]*model.WatchlistCount, error) {
+	return r.watchlistCounts(ctx, regionPrefix)
+}
+
 // ID is the resolver for the id field.
 func (r *referralResolver) ID(ctx context.Context, obj *casework.Referral) (string, error) {
 	return rowID(typeReferral, obj.ID), nil
@@ -957,6 +1009,46 @@ func (r *resourceResolver) Location(ctx context.Context, obj *catalog.Resource) 
 	return loc, nil
 }
 
+// Category is the resolver for the category field.
+func (r *resourceMatchResolver) Category(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Category, error) {
+	return r.category(ctx, obj.Need.CategoryCode)
+}
+
+// Item is the resolver for the item field.
+func (r *resourceMatchResolver) Item(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Item, error) {
+	return r.item(ctx, obj.Need.ItemCode)
+}
+
+// Severity is the resolver for the severity field.
+func (r *resourceMatchResolver) Severity(ctx context.Context, obj *matcher.ResourceMatch) (int, error) {
+	return obj.Need.Severity, nil
+}
+
+// WaitingDays is the resolver for the waitingDays field.
+func (r *resourceMatchResolver) WaitingDays(ctx context.Context, obj *matcher.ResourceMatch) (int, error) {
+	return r.Casework.WaitingDays(obj.Need), nil
+}
+
+// RegionCode is the resolver for the regionCode field.
+func (r *resourceMatchResolver) RegionCode(ctx context.Context, obj *matcher.ResourceMatch) (string, error) {
+	return obj.Region, nil
+}
+
+// RegionName is the resolver for the regionName field.
+func (r *resourceMatchResolver) RegionName(ctx context.Context, obj *matcher.ResourceMatch) (string, error) {
+	return r.CatalogService.Regions().FullName(obj.Region), nil
+}
+
+// Score is the resolver for the score field.
+func (r *resourceMatchResolver) Score(ctx context.Context, obj *matcher.ResourceMatch) (float64, error) {
+	return obj.Match.Score, nil
+}
+
+// Factors is the resolver for the factors field.
+func (r *resourceMatchResolver) Factors(ctx context.Context, obj *matcher.ResourceMatch) ([]*matching.Factor, error) {
+	return factorList(obj.Match.Factors), nil
+}
+
 // ID is the resolver for the id field.
 func (r *serviceCategoryResolver) ID(ctx context.Context, obj *catalog.Category) (string, error) {
 	return globalID(typeCategory, obj.Code), nil
@@ -1011,6 +1103,11 @@ func (r *serviceItemResolver) Category(ctx context.Context, obj *catalog.Item) (
 	return c, nil
 }
 
+// MatchSuggested is the resolver for the matchSuggested field.
+func (r *subscriptionResolver) MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matcher.Suggestion, error) {
+	return r.matchSuggested(ctx, regionPrefix)
+}
+
 // Organization is the resolver for the organization field.
 func (r *viewerResolver) Organization(ctx context.Context, obj *auth.Principal) (*catalog.Organization, error) {
 	if obj.OrganizationID == 0 {
@@ -1051,6 +1148,12 @@ func (r *Resolver) GroupMembership() GroupMembershipResolver { return &groupMemb
 // Household returns HouseholdResolver implementation.
 func (r *Resolver) Household() HouseholdResolver { return &householdResolver{r} }
 
+// Match returns MatchResolver implementation.
+func (r *Resolver) Match() MatchResolver { return &matchResolver{r} }
+
+// MatchSuggestion returns MatchSuggestionResolver implementation.
+func (r *Resolver) MatchSuggestion() MatchSuggestionResolver { return &matchSuggestionResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -1081,11 +1184,17 @@ func (r *Resolver) ReferralEvent() ReferralEventResolver { return &referralEvent
 // Resource returns ResourceResolver implementation.
 func (r *Resolver) Resource() ResourceResolver { return &resourceResolver{r} }
 
+// ResourceMatch returns ResourceMatchResolver implementation.
+func (r *Resolver) ResourceMatch() ResourceMatchResolver { return &resourceMatchResolver{r} }
+
 // ServiceCategory returns ServiceCategoryResolver implementation.
 func (r *Resolver) ServiceCategory() ServiceCategoryResolver { return &serviceCategoryResolver{r} }
 
 // ServiceItem returns ServiceItemResolver implementation.
 func (r *Resolver) ServiceItem() ServiceItemResolver { return &serviceItemResolver{r} }
+
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 // Viewer returns ViewerResolver implementation.
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
@@ -1099,6 +1208,8 @@ type (
 	consentResolver          struct{ *Resolver }
 	groupMembershipResolver  struct{ *Resolver }
 	householdResolver        struct{ *Resolver }
+	matchResolver            struct{ *Resolver }
+	matchSuggestionResolver  struct{ *Resolver }
 	mutationResolver         struct{ *Resolver }
 	needResolver             struct{ *Resolver }
 	organizationResolver     struct{ *Resolver }
@@ -1109,7 +1220,9 @@ type (
 	referralResolver         struct{ *Resolver }
 	referralEventResolver    struct{ *Resolver }
 	resourceResolver         struct{ *Resolver }
+	resourceMatchResolver    struct{ *Resolver }
 	serviceCategoryResolver  struct{ *Resolver }
 	serviceItemResolver      struct{ *Resolver }
+	subscriptionResolver     struct{ *Resolver }
 	viewerResolver           struct{ *Resolver }
 )

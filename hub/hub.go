@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
 
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
@@ -20,6 +21,8 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/jobs"
+	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/migrations"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
@@ -41,6 +44,9 @@ type Config struct {
 	Secret string
 	// Keys, when set, is used instead of Secret (tests).
 	Keys *secret.Keys
+	// Matching is the scoring and the watchlist thresholds; zero means
+	// the defaults.
+	Matching matcher.Config
 	// Offline opens the store without the search index and without
 	// workers, for commands that write data while a hub may be serving:
 	// the jobs they queue are delivered by the serving hub.
@@ -56,6 +62,7 @@ type Hub struct {
 	DB       *db.DB
 	Catalog  *catalog.Service
 	Casework *casework.Service
+	Matcher  *matcher.Service
 	Audit    *audit.Log
 	Tokens   *auth.Tokens
 	Index    search.Index
@@ -111,9 +118,12 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	// first and give it the syncer last.
 	worker := &search.Worker{}
 	expirer := &casework.ExpireWorker{}
+	rematchResource, rematchHousehold := &matcher.ResourceWorker{}, &matcher.HouseholdWorker{}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, worker)
 	river.AddWorker(workers, expirer)
+	river.AddWorker(workers, rematchResource)
+	river.AddWorker(workers, rematchHousehold)
 	concurrency := 4
 	if !d.IsPostgres() {
 		concurrency = 2 // one SQLite file: more writers only queue
@@ -125,6 +135,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		Workers: workers,
 		Queues: map[string]river.QueueConfig{
 			search.Queue:       {MaxWorkers: concurrency},
+			matcher.Queue:      {MaxWorkers: 1}, // the engine serialises changes anyway
 			river.QueueDefault: {MaxWorkers: 1},
 		},
 		Periodic: []*river.PeriodicJob{casework.ExpiryJob(15 * time.Minute)},
@@ -135,7 +146,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	}
 	dir := regions.Chongqing()
 	h.Audit = audit.New(d, now)
-	h.Catalog = catalog.NewService(d, dir, now, catalog.WithOutbox(search.Outbox{Jobs: h.Jobs}), catalog.WithAudit(h.Audit))
+	rematch := matcher.Outbox{Jobs: h.Jobs}
+	h.Catalog = catalog.NewService(d, dir, now,
+		catalog.WithOutbox(outboxes{search.Outbox{Jobs: h.Jobs}, rematch}),
+		catalog.WithAudit(h.Audit),
+		catalog.WithRuleCheck(matching.CheckRule))
 	h.Tokens = auth.NewTokens(d, dir, now)
 	keys := cfg.Keys
 	if keys == nil {
@@ -143,8 +158,16 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 			return fail(err)
 		}
 	}
-	h.Casework = casework.NewService(d, dir, keys, h.Catalog, h.Audit, now)
+	h.Casework = casework.NewService(d, dir, keys, h.Catalog, h.Audit, now, casework.WithNeedsOutbox(rematch))
 	expirer.Service = h.Casework
+	mcfg := cfg.Matching
+	if mcfg == (matcher.Config{}) {
+		mcfg = matcher.DefaultConfig()
+	}
+	if h.Matcher, err = matcher.New(d, h.Catalog, h.Casework, mcfg, now); err != nil {
+		return fail(err)
+	}
+	rematchResource.Service, rematchHousehold.Service = h.Matcher, h.Matcher
 	h.Syncer = search.NewSyncer(h.Catalog, h.Index)
 	worker.Syncer = h.Syncer
 	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {
@@ -238,4 +261,17 @@ func dataDir(cfg Config) string {
 		return "data"
 	}
 	return cfg.DataDir
+}
+
+// outboxes sends each resource change to every outbox, in the change's
+// transaction.
+type outboxes []catalog.Outbox
+
+func (o outboxes) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
+	for _, x := range o {
+		if err := x.ResourceChanged(ctx, tx, resourceID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

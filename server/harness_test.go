@@ -20,6 +20,7 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	apphub "github.com/aidhub/aidhub/hub"
+	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/secret"
@@ -31,17 +32,18 @@ func fixedNow() time.Time { return time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)
 
 // hub is a real handler over a real database with one token per role.
 type hub struct {
-	t      *testing.T
-	db     *db.DB
-	svc    *catalog.Service
-	srv    *httptest.Server
-	logs   *syncBuffer
-	orgA   *catalog.Organization
-	orgB   *catalog.Organization
-	tokens map[string]string // "admin", "charityA", "charityB", "caseManager", "donor", "anonymous" ("")
-	app    *apphub.Hub       // set by newHubWithIndex: the index, its syncer and job queue
-	cw     *casework.Service
-	audit  *audit.Log
+	t       *testing.T
+	db      *db.DB
+	svc     *catalog.Service
+	srv     *httptest.Server
+	logs    *syncBuffer
+	orgA    *catalog.Organization
+	orgB    *catalog.Organization
+	tokens  map[string]string // "admin", "charityA", "charityB", "caseManager", "donor", "anonymous" ("")
+	app     *apphub.Hub       // set by newHubWithIndex: the index, its syncer and job queue
+	cw      *casework.Service
+	matcher *matcher.Service
+	audit   *audit.Log
 }
 
 // testKeys are the personal-data keys of every test hub.
@@ -77,7 +79,7 @@ func newHub(t *testing.T, d *db.DB, cfg server.Config) *hub {
 	if _, err := svc.SeedDefaults(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return serve(t, d, cfg, svc, auth.NewTokens(d, dir, fixedNow), nil)
+	return serve(t, d, cfg, svc, auth.NewTokens(d, dir, fixedNow), nil, nil)
 }
 
 // newHubWithIndex is newHub wired the way a process is (package hub): the
@@ -96,14 +98,12 @@ func newHubWithIndex(t *testing.T, d *db.DB, cfg server.Config, idx search.Index
 		app.DB = nil // the test's database helper closes the database
 		app.Close()
 	})
-	h := serve(t, d, cfg, app.Catalog, app.Tokens, app.Index)
-	h.app = app
-	return h
+	return serve(t, d, cfg, app.Catalog, app.Tokens, app.Index, app)
 }
 
 // serve creates the organizations and tokens every test uses and starts
 // the handler over svc (and idx, when not nil).
-func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, tokens *auth.Tokens, idx search.Index) *hub {
+func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, tokens *auth.Tokens, idx search.Index, app *apphub.Hub) *hub {
 	t.Helper()
 	ctx := context.Background()
 	admin := auth.WithPrincipal(ctx, auth.System)
@@ -116,8 +116,17 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 		t.Fatal(err)
 	}
 	h := &hub{t: t, db: d, svc: svc, orgA: orgA, orgB: orgB, logs: &syncBuffer{}, tokens: map[string]string{"anonymous": ""}}
-	h.audit = audit.New(d, fixedNow)
-	h.cw = casework.NewService(d, regions.Chongqing(), testKeys(t), svc, h.audit, fixedNow)
+	if app != nil {
+		// The process's own services: its jobs re-match and publish to
+		// the subscriptions this handler serves.
+		h.app, h.audit, h.cw, h.matcher = app, app.Audit, app.Casework, app.Matcher
+	} else {
+		h.audit = audit.New(d, fixedNow)
+		h.cw = casework.NewService(d, regions.Chongqing(), testKeys(t), svc, h.audit, fixedNow)
+		if h.matcher, err = matcher.New(d, svc, h.cw, matcher.DefaultConfig(), fixedNow); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for name, nt := range map[string]auth.NewToken{
 		"admin":       {Role: auth.Admin},
 		"charityA":    {Role: auth.Charity, OrganizationID: orgA.ID},
@@ -134,7 +143,7 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 		h.tokens[name] = tok
 	}
 	log := zerolog.New(h.logs)
-	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Tokens: tokens, Search: idx, Log: log}))
+	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Matcher: h.matcher, Tokens: tokens, Search: idx, Log: log}))
 	t.Cleanup(h.srv.Close)
 	return h
 }

@@ -628,7 +628,7 @@ func TestSearchResources(t *testing.T) {
 				// nested organization's resources are the public ones only,
 				// though charity A has a draft, a paused and a closed one.
 				const fields = `id title description status coverage ageMin ageMax incomeCeilingFen validFrom validUntil expired
-					contactName contactPhone version createdAt updatedAt publishedAt
+					contactName contactPhone eligibilityRule version createdAt updatedAt publishedAt
 					organization { id name resources(first: 10) { totalCount edges { node { id status } } } }
 					items { code } eligibleGroups { code }
 					capacity { units unitsTaken unitsLeft budgetFen budgetTakenFen budgetLeftFen }

@@ -25,6 +25,7 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph"
+	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/search"
 )
 
@@ -60,6 +61,7 @@ type Deps struct {
 	DB       *db.DB
 	Catalog  *catalog.Service
 	Casework *casework.Service
+	Matcher  *matcher.Service
 	Tokens   *auth.Tokens
 	// Search serves searchResources; nil turns search off.
 	Search search.Index
@@ -105,7 +107,7 @@ func New(cfg Config, deps Deps) http.Handler {
 
 func newGraphQL(cfg Config, deps Deps) http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog, Casework: deps.Casework, Search: deps.Search},
+		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog, Casework: deps.Casework, Matcher: deps.Matcher, Search: deps.Search},
 		Complexity: graph.Complexity(),
 	})
 	srv := handler.New(es)

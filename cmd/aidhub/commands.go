@@ -107,10 +107,14 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Msg("demo data")
+		households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
+		if err != nil {
+			return err
+		}
+		log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
 	}
 
-	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Tokens: h.Tokens, Search: h.Index, Log: log})
+	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	url := "http://" + ln.Addr().String()
 	log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")
@@ -234,11 +238,15 @@ func (a *app) seed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if res.Organizations == 0 {
-		fmt.Fprintln(a.stdout, "the hub already has organizations; demo data not loaded")
+	households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
+	if err != nil {
+		return err
+	}
+	if res.Organizations == 0 && households == 0 {
+		fmt.Fprintln(a.stdout, "the hub already has organizations and households; demo data not loaded")
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "loaded %d organizations and %d resources (%d published)\n", res.Organizations, res.Resources, res.Published)
+	fmt.Fprintf(a.stdout, "loaded %d organizations, %d resources (%d published) and %d households\n", res.Organizations, res.Resources, res.Published, households)
 	return nil
 }
 

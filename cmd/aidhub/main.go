@@ -48,7 +48,9 @@ Usage:
   aidhub seed demo [--data DIR]
   aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR [--org ID] [--region CODE] [--label TEXT] [--data DIR]
   aidhub reindex [--data DIR] [--quiet]
+  aidhub sweep [--data DIR] [--quiet]
   aidhub import households [--data DIR] [--format csv|jsonl] [--batch 1000] [--errors FILE] [--quiet] FILE
+  aidhub bench generate --persons N [--resources M] [--seed S] [--data DIR] [--quiet]
 
 Environment:
   AIDHUB_DATABASE_URL  postgres://user@host:5432/db selects PostgreSQL (default: SQLite in --data)
@@ -101,6 +103,10 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return a.reindex(ctx, rest)
 	case "import":
 		return a.importCmd(ctx, rest)
+	case "sweep":
+		return a.sweep(ctx, rest)
+	case "bench":
+		return a.bench(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(a.stdout, usage)
 		return nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/regions"
 )
 
@@ -120,4 +121,18 @@ func clip(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// MarshalColour writes a watchlist colour as its enum name.
+func MarshalColour(c matching.Colour) graphql.Marshaler { return graphql.MarshalString(c.String()) }
+
+// UnmarshalColour reads a WatchColour enum value.
+func UnmarshalColour(v any) (matching.Colour, error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, fmt.Errorf("a WatchColour is one of GREEN, BLUE, YELLOW, ORANGE, RED")
+	}
+	var c matching.Colour
+	err := c.UnmarshalText([]byte(s))
+	return c, err
 }

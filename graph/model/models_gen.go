@@ -9,6 +9,7 @@ import (
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/matching"
 )
 
 type AddPersonInput struct {
@@ -125,6 +126,8 @@ type CreateResourceInput struct {
 	Lng               *float64 `json:"lng,omitempty"`
 	ContactName       *string  `json:"contactName,omitempty"`
 	ContactPhone      *string  `json:"contactPhone,omitempty"`
+	// See Resource.eligibilityRule; checked when saved.
+	EligibilityRule *string `json:"eligibilityRule,omitempty"`
 }
 
 type CreateResourcePayload struct {
@@ -312,6 +315,19 @@ type RecordConsentPayload struct {
 	Consent *casework.Consent `json:"consent"`
 }
 
+type ReferMatchInput struct {
+	NeedID      string   `json:"needId"`
+	ResourceID  string   `json:"resourceId"`
+	Units       *int     `json:"units,omitempty"`
+	AmountFen   *int64   `json:"amountFen,omitempty"`
+	PeriodStart *db.Date `json:"periodStart,omitempty"`
+	PeriodEnd   *db.Date `json:"periodEnd,omitempty"`
+	Note        *string  `json:"note,omitempty"`
+	// CASE_MANAGER only: refers despite DUPLICATE_AID; audited.
+	OverrideReason    *string `json:"overrideReason,omitempty"`
+	RespondWithinDays *int    `json:"respondWithinDays,omitempty"`
+}
+
 type ReferralConnection struct {
 	Edges      []*ReferralEdge `json:"edges"`
 	PageInfo   *PageInfo       `json:"pageInfo"`
@@ -491,6 +507,9 @@ type SubmitApplicationPayload struct {
 	Application *casework.Application `json:"application"`
 }
 
+type Subscription struct {
+}
+
 type TransitionReferralInput struct {
 	ReferralID string                  `json:"referralId"`
 	To         casework.ReferralStatus `json:"to"`
@@ -505,6 +524,35 @@ type TransitionReferralInput struct {
 
 type TransitionReferralPayload struct {
 	Referral *casework.Referral `json:"referral"`
+}
+
+// An open need with no aid delivered or under way (持续监测未获帮扶对象).
+type UnmetNeed struct {
+	Need        *casework.Need      `json:"need"`
+	Household   *casework.Household `json:"household,omitempty"`
+	WaitingDays int                 `json:"waitingDays"`
+	Colour      matching.Colour     `json:"colour"`
+	// Its best match now, if any.
+	BestMatch *matching.Match `json:"bestMatch,omitempty"`
+}
+
+type UnmetNeedConnection struct {
+	Edges      []*UnmetNeedEdge `json:"edges"`
+	PageInfo   *PageInfo        `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+type UnmetNeedEdge struct {
+	Cursor string     `json:"cursor"`
+	Node   *UnmetNeed `json:"node"`
+}
+
+type UnmetNeedFilter struct {
+	RegionPrefix *string `json:"regionPrefix,omitempty"`
+	// A category and its sub-categories.
+	CategoryCode   *string          `json:"categoryCode,omitempty"`
+	Colour         *matching.Colour `json:"colour,omitempty"`
+	MinWaitingDays *int             `json:"minWaitingDays,omitempty"`
 }
 
 type UpdatePopulationGroupInput struct {
@@ -541,6 +589,7 @@ type UpdateResourceInput struct {
 	Lng               graphql.Omittable[*float64] `json:"lng,omitempty"`
 	ContactName       graphql.Omittable[*string]  `json:"contactName,omitempty"`
 	ContactPhone      graphql.Omittable[*string]  `json:"contactPhone,omitempty"`
+	EligibilityRule   graphql.Omittable[*string]  `json:"eligibilityRule,omitempty"`
 }
 
 type UpdateResourcePayload struct {
@@ -565,4 +614,24 @@ type UpdateServiceItemInput struct {
 	Unit           *string `json:"unit,omitempty"`
 	HouseholdLevel *bool   `json:"householdLevel,omitempty"`
 	Sort           *int    `json:"sort,omitempty"`
+}
+
+// Unmet needs of one district by colour.
+type WatchlistCount struct {
+	DistrictCode string `json:"districtCode"`
+	DistrictName string `json:"districtName"`
+	Green        int    `json:"green"`
+	Blue         int    `json:"blue"`
+	Yellow       int    `json:"yellow"`
+	Orange       int    `json:"orange"`
+	Red          int    `json:"red"`
+	Total        int    `json:"total"`
+}
+
+type WhyNotMatched struct {
+	Matched bool `json:"matched"`
+	// Every filter the resource fails, in a fixed order; empty when it matches.
+	Failures []*matching.Failure `json:"failures"`
+	// The match, when it matches.
+	Match *matching.Match `json:"match,omitempty"`
 }

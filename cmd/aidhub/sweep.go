@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/aidhub/aidhub/hub"
+	"github.com/aidhub/aidhub/matching"
+)
+
+// sweep runs the full sweep: every open need matched against the published
+// resources, best matches written, watchlist counts printed.
+func (a *app) sweep(ctx context.Context, args []string) error {
+	fs := a.flags("sweep")
+	dataDir := fs.String("data", "data", "folder of the SQLite database and the key file")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Sprintf("sweep: unexpected argument %q", fs.Arg(0))}
+	}
+	h, err := hub.Open(ctx, hub.Config{
+		DatabaseURL: a.getenv("AIDHUB_DATABASE_URL"),
+		DataDir:     *dataDir,
+		Secret:      a.getenv("AIDHUB_SECRET"),
+		Offline:     true,
+		Logs:        a.stderr,
+	})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	var bar *progressbar.ProgressBar
+	phase := ""
+	res, err := h.Matcher.Sweep(ctx, func(p string, done, total int) {
+		if p != phase {
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			phase = p
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(a.stderr),
+				progressbar.OptionSetDescription("sweep: "+p),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetVisibility(!*quiet),
+				progressbar.OptionClearOnFinish(),
+			)
+		}
+		_ = bar.Set(done)
+	})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	st := res.Stats
+	fmt.Fprintf(a.stdout, "swept %d open needs: %d matched, %d blocked by the duplicate rule (load %s, match %s, write %s)\n",
+		st.Needs, st.Matched, st.Blocked, res.Load.Round(time.Millisecond), res.Match.Round(time.Millisecond), res.Write.Round(time.Millisecond))
+	fmt.Fprintf(a.stdout, "watchlist: GREEN %d, BLUE %d, YELLOW %d, ORANGE %d, RED %d\n",
+		st.ByColour[matching.Green], st.ByColour[matching.Blue], st.ByColour[matching.Yellow], st.ByColour[matching.Orange], st.ByColour[matching.Red])
+	return nil
+}

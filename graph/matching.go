@@ -1,0 +1,196 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/casework"
+	"github.com/aidhub/aidhub/graph/model"
+	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matching"
+)
+
+func (r *Resolver) matches(ctx context.Context, needID, assessmentID *string, first *int) ([]*matcher.NeedMatches, error) {
+	need, err := optRowID("needId", typeNeed, needID)
+	if err != nil {
+		return nil, err
+	}
+	assessment, err := optRowID("assessmentId", typeAssessment, assessmentID)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.Matcher.Matches(ctx, need, assessment, deref(first))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*matcher.NeedMatches, len(all))
+	for i := range all {
+		out[i] = &all[i]
+	}
+	return out, nil
+}
+
+func (r *Resolver) matchesForResource(ctx context.Context, resourceID string, first *int) ([]*matcher.ResourceMatch, error) {
+	id, err := decodeRowID("resourceId", typeResource, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.Matcher.MatchesForResource(ctx, id, deref(first))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*matcher.ResourceMatch, len(all))
+	for i := range all {
+		out[i] = &all[i]
+	}
+	return out, nil
+}
+
+func (r *Resolver) whyNotMatched(ctx context.Context, needID, resourceID string) (*model.WhyNotMatched, error) {
+	need, err := decodeRowID("needId", typeNeed, needID)
+	if err != nil {
+		return nil, err
+	}
+	resource, err := decodeRowID("resourceId", typeResource, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	matched, failures, m, err := r.Matcher.WhyNot(ctx, need, resource)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.WhyNotMatched{Matched: matched, Match: m, Failures: []*matching.Failure{}}
+	for i := range failures {
+		out.Failures = append(out.Failures, &failures[i])
+	}
+	return out, nil
+}
+
+func (r *Resolver) referMatch(ctx context.Context, in model.ReferMatchInput) (*casework.Referral, error) {
+	need, err := decodeRowID("needId", typeNeed, in.NeedID)
+	if err != nil {
+		return nil, err
+	}
+	resource, err := decodeRowID("resourceId", typeResource, in.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	ref := casework.ReferralInput{
+		NeedID: &need, ResourceID: resource, Units: int64(deref(in.Units)), AmountFen: deref(in.AmountFen),
+		Note: deref(in.Note), OverrideReason: deref(in.OverrideReason), RespondWithin: deref(in.RespondWithinDays),
+	}
+	if (in.PeriodStart == nil) != (in.PeriodEnd == nil) {
+		return nil, aidhub.Invalid("periodEnd", "give both periodStart and periodEnd, or neither")
+	}
+	if in.PeriodStart != nil {
+		ref.Period = &casework.Period{Start: *in.PeriodStart, End: *in.PeriodEnd}
+	}
+	return r.Matcher.ReferMatch(ctx, ref)
+}
+
+func (r *Resolver) unmetNeeds(ctx context.Context, filter *model.UnmetNeedFilter, first *int, after *string) (*model.UnmetNeedConnection, error) {
+	args, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f casework.UnmetFilter
+	if filter != nil {
+		f = casework.UnmetFilter{RegionPrefix: deref(filter.RegionPrefix), CategoryCode: deref(filter.CategoryCode), Colour: filter.Colour, MinWaitingDays: deref(filter.MinWaitingDays)}
+	}
+	colours := r.Matcher.Colours()
+	p, err := r.Casework.UnmetNeeds(ctx, f, colours, args)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(p.Items))
+	for i, n := range p.Items {
+		ids[i] = n.ID
+	}
+	best, err := r.Matcher.BestMatches(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.UnmetNeedConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After), Edges: []*model.UnmetNeedEdge{}}
+	for i, n := range p.Items {
+		waiting := r.Casework.WaitingDays(n)
+		h, err := optional(ctx, &n.HouseholdID, r.Casework.Household)
+		if err != nil {
+			return nil, err
+		}
+		c.Edges = append(c.Edges, &model.UnmetNeedEdge{Cursor: encodeCursor(p.IDs[i]), Node: &model.UnmetNeed{
+			Need: n, Household: h, WaitingDays: waiting, Colour: colours.Of(waiting), BestMatch: best[n.ID],
+		}})
+	}
+	return c, nil
+}
+
+func (r *Resolver) watchlistCounts(ctx context.Context, regionPrefix *string) ([]*model.WatchlistCount, error) {
+	counts, err := r.Casework.WatchlistCounts(ctx, deref(regionPrefix), r.Matcher.Colours())
+	if err != nil {
+		return nil, err
+	}
+	out := []*model.WatchlistCount{}
+	for _, c := range counts {
+		w := &model.WatchlistCount{
+			DistrictCode: c.District, DistrictName: r.CatalogService.Regions().FullName(c.District),
+			Green: c.Counts[matching.Green], Blue: c.Counts[matching.Blue], Yellow: c.Counts[matching.Yellow],
+			Orange: c.Counts[matching.Orange], Red: c.Counts[matching.Red],
+		}
+		w.Total = w.Green + w.Blue + w.Yellow + w.Orange + w.Red
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// matchSuggested streams suggestions in the caller's region until the
+// subscription ends.
+func (r *Resolver) matchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matcher.Suggestion, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("following match suggestions", auth.Admin, auth.CaseManager); err != nil {
+		return nil, err
+	}
+	prefix := deref(regionPrefix)
+	if len(prefix) > 12 || strings.Trim(prefix, "0123456789") != "" {
+		return nil, aidhub.Invalid("regionPrefix", "must be up to 12 digits")
+	}
+	if pr.Is(auth.CaseManager) {
+		switch {
+		case prefix == "":
+			prefix = pr.RegionPrefix
+		case !strings.HasPrefix(prefix, pr.RegionPrefix):
+			return nil, aidhub.Errorf(aidhub.EFORBIDDEN, "region %s is outside your region %s", prefix, pr.RegionPrefix)
+		}
+	}
+	in, cancel := r.Matcher.Broker.Subscribe(prefix)
+	out := make(chan *matcher.Suggestion)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case s, ok := <-in:
+				if !ok {
+					return
+				}
+				select {
+				case out <- &s:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+func factorList(fs []matching.Factor) []*matching.Factor {
+	out := make([]*matching.Factor, len(fs))
+	for i := range fs {
+		out[i] = &fs[i]
+	}
+	return out
+}

@@ -1,0 +1,227 @@
+package matcher
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aidhub/aidhub/casework"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/matching"
+)
+
+// engineCatalog turns the stored catalog into the engine's view.
+func engineCatalog(c *catalog.Catalog) (*matching.Catalog, error) {
+	groups := make([]matching.Group, len(c.Groups))
+	for i, g := range c.Groups {
+		groups[i] = matching.Group{Code: g.Code, Tier: g.Tier}
+	}
+	cats := make([]matching.Category, len(c.Categories))
+	for i, k := range c.Categories {
+		cats[i] = matching.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays}
+		if k.ParentCode != nil {
+			cats[i].Parent = *k.ParentCode
+		}
+	}
+	items := make([]matching.Item, len(c.Items))
+	for i, it := range c.Items {
+		items[i] = matching.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel}
+	}
+	plans := make([]matching.PlanEntry, len(c.Plans))
+	for i, p := range c.Plans {
+		lv, err := matching.ParseLevel(string(p.Level))
+		if err != nil {
+			return nil, err
+		}
+		plans[i] = matching.PlanEntry{Group: p.GroupCode, Item: p.ItemCode, Level: lv}
+	}
+	return matching.NewCatalog(groups, cats, items, plans)
+}
+
+func day(d *db.Date) *matching.Day {
+	if d == nil {
+		return nil
+	}
+	v := matching.DayOf(d.Time)
+	return &v
+}
+
+// engineResource turns a stored resource into the engine's form.
+func engineResource(r *catalog.Resource) matching.Resource {
+	m := matching.Resource{
+		ID: r.ID, OrganizationID: r.OrganizationID, Items: r.ItemCodes, Groups: r.GroupCodes, Coverage: r.Coverage,
+		AgeMin: r.AgeMin, AgeMax: r.AgeMax, IncomeCeilingFen: r.IncomeCeilingFen,
+		ValidFrom: day(r.ValidFrom), ValidUntil: day(r.ValidUntil),
+		UnitsLeft: r.UnitsLeft(), UnitsTotal: r.CapacityUnits, BudgetLeftFen: r.BudgetLeftFen(),
+		Rule: r.EligibilityRule,
+	}
+	if r.DivisionCode != nil {
+		m.Region = *r.DivisionCode
+	}
+	return m
+}
+
+// needRow is one open need with what the engine needs to know of its
+// household and person.
+type needRow struct {
+	ID           int64
+	HouseholdID  int64
+	PersonID     *int64
+	CategoryCode string
+	ItemCode     *string
+	Severity     int
+	OpenedOn     db.Date
+	RegionCode   string
+	IncomeFen    int64
+	BirthDate    *db.Date
+	Female       *bool
+}
+
+// loadNeeds reads open needs (narrowed by where) with their person's and
+// household's attributes, the groups in force today and the aid that
+// blocks their category, in batches of up to 5,000, ordered by household
+// and person as matching.Population wants them. fn receives each batch.
+func loadNeeds(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.Date, where func(*bun.SelectQuery), fn func([]matching.Need) error) error {
+	var after struct {
+		household, id int64
+	}
+	for {
+		var rows []needRow
+		q := idb.NewSelect().TableExpr("needs AS n").
+			Join("JOIN households AS h ON h.id = n.household_id").
+			Join("LEFT JOIN persons AS p ON p.id = n.person_id").
+			ColumnExpr("n.id, n.household_id, n.person_id, n.category_code, n.item_code, n.severity, n.opened_on").
+			ColumnExpr("h.region_code, h.monthly_income_fen AS income_fen, p.birth_date, p.female").
+			Where("n.status = ?", casework.NeedOpen).
+			Where("(n.household_id > ? OR (n.household_id = ? AND n.id > ?))", after.household, after.household, after.id).
+			OrderExpr("n.household_id, n.id").Limit(5000)
+		if where != nil {
+			where(q)
+		}
+		if err := q.Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("matcher: load needs: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		needs, err := describe(ctx, idb, cat, today, rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(needs); err != nil {
+			return err
+		}
+		last := rows[len(rows)-1]
+		after.household, after.id = last.HouseholdID, last.ID
+		if len(rows) < 5000 {
+			return nil
+		}
+	}
+}
+
+// describe completes a batch of need rows: household size and head, the
+// groups in force today (a person's own and those of the household head,
+// whose status the household shares; every member's for household-level
+// needs), and the duplicate-rule block from the ledger and open referrals.
+func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.Date, rows []needRow) ([]matching.Need, error) {
+	households := make([]int64, 0, len(rows))
+	seen := map[int64]bool{}
+	for _, r := range rows {
+		if !seen[r.HouseholdID] {
+			seen[r.HouseholdID] = true
+			households = append(households, r.HouseholdID)
+		}
+	}
+	type member struct {
+		ID          int64
+		HouseholdID int64
+		Relation    string
+		BirthDate   db.Date
+		Female      bool
+	}
+	var members []member
+	if err := idb.NewSelect().TableExpr("persons").ColumnExpr("id, household_id, relation, birth_date, female").
+		Where("household_id IN (?)", bun.In(households)).Scan(ctx, &members); err != nil {
+		return nil, fmt.Errorf("matcher: load members: %w", err)
+	}
+	size := map[int64]int{}
+	head := map[int64]member{}
+	personHH := map[int64]int64{}
+	for _, m := range members {
+		size[m.HouseholdID]++
+		personHH[m.ID] = m.HouseholdID
+		if m.Relation == "HEAD" {
+			head[m.HouseholdID] = m
+		}
+	}
+	var memberships []struct {
+		PersonID  int64
+		GroupCode string
+	}
+	if err := idb.NewSelect().TableExpr("group_memberships AS gm").Join("JOIN persons AS p ON p.id = gm.person_id").
+		ColumnExpr("gm.person_id, gm.group_code").
+		Where("p.household_id IN (?)", bun.In(households)).
+		Where("gm.since <= ? AND (gm.until IS NULL OR gm.until >= ?)", today, today).Scan(ctx, &memberships); err != nil {
+		return nil, fmt.Errorf("matcher: load groups: %w", err)
+	}
+	personGroups := map[int64][]string{}
+	householdGroups := map[int64][]string{}
+	for _, m := range memberships {
+		personGroups[m.PersonID] = append(personGroups[m.PersonID], m.GroupCode)
+		hh := personHH[m.PersonID]
+		householdGroups[hh] = append(householdGroups[hh], m.GroupCode)
+	}
+	var aids []struct {
+		HouseholdID  int64
+		PersonID     *int64
+		CategoryCode string
+		PeriodStart  db.Date
+		PeriodEnd    db.Date
+	}
+	if err := idb.NewSelect().TableExpr("aid_records").ColumnExpr("household_id, person_id, category_code, period_start, period_end").
+		Where("household_id IN (?)", bun.In(households)).
+		UnionAll(idb.NewSelect().TableExpr("referrals").ColumnExpr("household_id, person_id, category_code, period_start, period_end").
+			Where("household_id IN (?) AND status IN (?)", bun.In(households), bun.In([]casework.ReferralStatus{casework.Pending, casework.Accepted, casework.InProgress}))).
+		Scan(ctx, &aids); err != nil {
+		return nil, fmt.Errorf("matcher: load aid: %w", err)
+	}
+
+	out := make([]matching.Need, len(rows))
+	for i, r := range rows {
+		n := matching.Need{
+			ID: r.ID, HouseholdID: r.HouseholdID, Region: r.RegionCode, Category: r.CategoryCode,
+			Severity: r.Severity, OpenedOn: matching.DayOf(r.OpenedOn.Time), HouseholdSize: max(size[r.HouseholdID], 1),
+		}
+		n.IncomePerCapitaFen = r.IncomeFen / int64(n.HouseholdSize)
+		if r.ItemCode != nil {
+			n.Item = *r.ItemCode
+		}
+		subject := head[r.HouseholdID]
+		if r.PersonID != nil && r.BirthDate != nil {
+			n.PersonID = *r.PersonID
+			subject = member{BirthDate: *r.BirthDate, Female: r.Female != nil && *r.Female}
+			n.Groups = append(append([]string{}, personGroups[*r.PersonID]...), personGroups[head[r.HouseholdID].ID]...)
+		} else {
+			n.Groups = householdGroups[r.HouseholdID]
+		}
+		if !subject.BirthDate.IsZero() {
+			p := casework.Person{BirthDate: subject.BirthDate}
+			n.Age, n.Female = p.Age(today), subject.Female
+		}
+		var blocking []matching.Aid
+		for _, a := range aids {
+			if a.HouseholdID != r.HouseholdID || a.CategoryCode != r.CategoryCode {
+				continue
+			}
+			if n.PersonID != 0 && a.PersonID != nil && *a.PersonID != n.PersonID {
+				continue // aid to another member
+			}
+			blocking = append(blocking, matching.Aid{Start: matching.DayOf(a.PeriodStart.Time), End: matching.DayOf(a.PeriodEnd.Time)})
+		}
+		n.BlockedUntil = cat.BlockedUntil(r.CategoryCode, blocking)
+		out[i] = n
+	}
+	return out, nil
+}

@@ -1,0 +1,416 @@
+// Package matcher keeps the pure matching engine fed from the store and
+// answers the matching questions of the API: the best resources for a
+// need, the best needs for a resource, why a resource does not match, the
+// referral of a match, re-matching when resources or needs change (through
+// durable jobs), suggestions for case managers, and the full sweep.
+package matcher
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/casework"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/matching"
+)
+
+// Config is the scoring and the watchlist thresholds.
+type Config struct {
+	Weights matching.Weights
+	Colours matching.Colours
+}
+
+// DefaultConfig is the engine's defaults.
+func DefaultConfig() Config {
+	return Config{Weights: matching.DefaultWeights(), Colours: matching.DefaultColours()}
+}
+
+// Validate refuses weights that are negative or not finite and colour
+// thresholds that do not increase.
+func (c Config) Validate() error {
+	if err := c.Weights.Validate(); err != nil {
+		return err
+	}
+	return c.Colours.Validate()
+}
+
+// Service is the hub's matcher.
+type Service struct {
+	db       *db.DB
+	catalog  *catalog.Service
+	casework *casework.Service
+	cfg      Config
+	now      func() time.Time
+	Broker   *Broker
+
+	mu     sync.Mutex // guards loading the engine; the engine locks itself for matching
+	engine *matching.Engine
+
+	idx   sync.RWMutex // guards the need index: read to match, write to change
+	index *matching.NeedIndex
+	slots map[int64]int     // need ID → index slot
+	byHH  map[int64][]int64 // household → its indexed need IDs
+}
+
+// New returns a matcher; Load fills it.
+func New(d *db.DB, cat *catalog.Service, cw *casework.Service, cfg Config, now func() time.Time) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Service{db: d, catalog: cat, casework: cw, cfg: cfg, now: now, Broker: NewBroker()}, nil
+}
+
+// Colours are the watchlist thresholds.
+func (s *Service) Colours() matching.Colours { return s.cfg.Colours }
+
+// Engine returns the engine, loading it on first use.
+func (s *Service) Engine(ctx context.Context) (*matching.Engine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.engine == nil {
+		if err := s.load(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.engine, nil
+}
+
+// Reload rebuilds the engine and the need index from the store (after a
+// catalog change, or to recover).
+func (s *Service) Reload(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.load(ctx)
+}
+
+func (s *Service) today() db.Date { return s.casework.Today() }
+
+func (s *Service) load(ctx context.Context) error {
+	snap, err := s.catalog.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	cat, err := engineCatalog(snap)
+	if err != nil {
+		return fmt.Errorf("matcher: catalog: %w", err)
+	}
+	engine, err := matching.NewEngine(cat, s.cfg.Weights, s.cfg.Colours)
+	if err != nil {
+		return err
+	}
+	var resources []matching.Resource
+	for after := int64(0); ; {
+		page, err := s.catalog.ScanResources(ctx, after, 1000, catalog.Published)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			resources = append(resources, engineResource(r))
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if err := engine.SetResources(resources); err != nil {
+		return fmt.Errorf("matcher: resources: %w", err)
+	}
+	index := matching.NewNeedIndex(matching.NewPopulation(cat))
+	slots, byHH := map[int64]int{}, map[int64][]int64{}
+	err = loadNeeds(ctx, s.db, cat, s.today(), nil, func(needs []matching.Need) error {
+		for i := range needs {
+			slot, err := index.Add(&needs[i])
+			if err != nil {
+				continue // a need the catalog no longer knows: it stays off the index
+			}
+			slots[needs[i].ID] = slot
+			byHH[needs[i].HouseholdID] = append(byHH[needs[i].HouseholdID], needs[i].ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.idx.Lock()
+	s.index, s.slots, s.byHH = index, slots, byHH
+	s.idx.Unlock()
+	s.engine = engine
+	return nil
+}
+
+// needs loads the given open needs in the engine's form.
+func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64) (map[int64]matching.Need, error) {
+	out := map[int64]matching.Need{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := loadNeeds(ctx, s.db, cat, s.today(), func(q *bun.SelectQuery) { q.Where("n.id IN (?)", bun.In(ids)) }, func(ns []matching.Need) error {
+		for _, n := range ns {
+			out[n.ID] = n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// NeedMatches are the matches of one need.
+type NeedMatches struct {
+	Need    *casework.Need
+	Matches []matching.Match
+}
+
+// MaxMatches bounds first on the matching queries.
+const MaxMatches = 100
+
+func checkFirst(first int) error {
+	if first < 1 || first > MaxMatches {
+		return aidhub.Invalid("first", "must be 1 to %d, got %d", MaxMatches, first)
+	}
+	return nil
+}
+
+// Matches ranks the resources for one need, or for every open need of an
+// assessment, with explanations. Case workers of the household's region
+// only.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT.
+func (s *Service) Matches(ctx context.Context, needID, assessmentID *int64, first int) ([]NeedMatches, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("matching", auth.Admin, auth.CaseManager); err != nil {
+		return nil, err
+	}
+	if err := checkFirst(first); err != nil {
+		return nil, err
+	}
+	if (needID == nil) == (assessmentID == nil) {
+		return nil, aidhub.Invalid("needId", "give a needId or an assessmentId")
+	}
+	var needs []*casework.Need
+	if needID != nil {
+		n, err := s.casework.Need(ctx, *needID)
+		if err != nil {
+			return nil, err
+		}
+		needs = append(needs, n)
+	} else {
+		if _, err := s.casework.Assessment(ctx, *assessmentID); err != nil {
+			return nil, err
+		}
+		all, err := s.casework.Needs(ctx, *assessmentID)
+		if err != nil {
+			return nil, err
+		}
+		needs = all
+	}
+	engine, err := s.Engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(needs))
+	for _, n := range needs {
+		ids = append(ids, n.ID)
+	}
+	described, err := s.needs(ctx, engine.Catalog(), ids)
+	if err != nil {
+		return nil, err
+	}
+	today := matching.DayOf(s.today().Time)
+	out := make([]NeedMatches, 0, len(needs))
+	for _, n := range needs {
+		nm := NeedMatches{Need: n, Matches: []matching.Match{}}
+		if m, ok := described[n.ID]; ok { // only OPEN needs match
+			nm.Matches = engine.Match(&m, today, first)
+		}
+		out = append(out, nm)
+	}
+	return out, nil
+}
+
+// WhyNot tells whether a resource matches a need and, if not, every
+// filter it fails. Case workers of the need's region only.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.
+func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, []matching.Failure, *matching.Match, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("matching", auth.Admin, auth.CaseManager); err != nil {
+		return false, nil, nil, err
+	}
+	n, err := s.casework.Need(ctx, needID)
+	if err != nil {
+		return false, nil, nil, err
+	}
+	if _, err := s.catalog.Resource(ctx, resourceID); err != nil {
+		return false, nil, nil, err
+	}
+	engine, err := s.Engine(ctx)
+	if err != nil {
+		return false, nil, nil, err
+	}
+	described, err := s.needs(ctx, engine.Catalog(), []int64{n.ID})
+	if err != nil {
+		return false, nil, nil, err
+	}
+	m, ok := described[n.ID]
+	if !ok {
+		return false, []matching.Failure{{Filter: matching.FilterNeed, Reason: fmt.Sprintf("the need is %s, not OPEN", n.Status)}}, nil, nil
+	}
+	today := matching.DayOf(s.today().Time)
+	matched, failures := engine.WhyNot(&m, resourceID, today)
+	if !matched {
+		return false, failures, nil, nil
+	}
+	for _, match := range engine.Match(&m, today, MaxMatches) {
+		if match.ResourceID == resourceID {
+			return true, nil, &match, nil
+		}
+	}
+	return true, nil, nil, nil
+}
+
+// ResourceMatch is an open need a resource matches, for its charity.
+type ResourceMatch struct {
+	Need  *casework.Need
+	Match matching.NeedMatch
+	// Region and Age describe the person without naming them.
+	Region string
+	Age    int
+}
+
+// MatchesForResource ranks the open needs a resource matches, for the
+// charity that owns it (or an administrator): only households that
+// consent to sharing with charities, and only what the charity needs to
+// judge demand — never names or IDs.
+//
+// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT.
+func (s *Service) MatchesForResource(ctx context.Context, resourceID int64, first int) ([]ResourceMatch, error) {
+	pr := auth.FromContext(ctx)
+	if err := pr.Require("matching a resource", auth.Admin, auth.Charity); err != nil {
+		return nil, err
+	}
+	if err := checkFirst(first); err != nil {
+		return nil, err
+	}
+	r, err := s.catalog.Resource(ctx, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	if !pr.Is(auth.Admin) && !pr.OwnsOrganization(r.OrganizationID) {
+		return nil, aidhub.Errorf(aidhub.EFORBIDDEN, "only the charity that owns the resource sees its matches")
+	}
+	engine, err := s.Engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := matching.DayOf(s.today().Time)
+	// Households without consent drop out after ranking: ask for more.
+	s.idx.RLock()
+	candidates := engine.MatchResource(resourceID, s.index, today, 4*first)
+	described := make([]matching.Need, len(candidates))
+	for i, c := range candidates {
+		described[i] = s.index.Population().Need(c.Index)
+	}
+	s.idx.RUnlock()
+	var out []ResourceMatch
+	consent := map[int64]bool{}
+	for i, c := range candidates {
+		n := described[i]
+		ok, seen := consent[n.HouseholdID]
+		if !seen {
+			if ok, err = s.casework.SharingConsented(ctx, n.HouseholdID); err != nil {
+				return nil, err
+			}
+			consent[n.HouseholdID] = ok
+		}
+		if !ok {
+			continue
+		}
+		out = append(out, ResourceMatch{
+			Need:   &casework.Need{ID: n.ID, HouseholdID: n.HouseholdID, CategoryCode: n.Category, ItemCode: strPtr(n.Item), Severity: n.Severity, OpenedOn: db.DateOf(n.OpenedOn.Time()), Status: casework.NeedOpen},
+			Match:  c,
+			Region: n.Region,
+			Age:    n.Age,
+		})
+		if len(out) == first {
+			break
+		}
+	}
+	return out, nil
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ReferMatch refers a need to a resource it matches, through the
+// casework rules (consent, duplicate aid, capacity).
+//
+// Errors: those of WhyNot, CONFLICT when the resource does not match (the
+// message lists why), and those of casework.CreateReferral.
+func (s *Service) ReferMatch(ctx context.Context, in casework.ReferralInput) (*casework.Referral, error) {
+	if in.NeedID == nil {
+		return nil, aidhub.Invalid("needId", "is required")
+	}
+	matched, failures, _, err := s.WhyNot(ctx, *in.NeedID, in.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	if !matched {
+		// The duplicate rule is casework's: a case manager may override it
+		// there with a reason. Every other failure stops the referral.
+		var reasons []string
+		for _, f := range failures {
+			if f.Filter == matching.FilterDuplicate && in.OverrideReason != "" {
+				continue
+			}
+			reasons = append(reasons, f.Filter+": "+f.Reason)
+		}
+		if len(reasons) > 0 {
+			sort.Strings(reasons)
+			return nil, aidhub.Errorf(aidhub.ECONFLICT, "the resource does not match this need: %s", joinReasons(reasons))
+		}
+	}
+	return s.casework.CreateReferral(ctx, in)
+}
+
+func joinReasons(rs []string) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += "; "
+		}
+		out += r
+	}
+	return out
+}
+
+// BestMatches returns the best match now of each of the given open needs
+// (absent when none). The caller has checked who may see the needs.
+func (s *Service) BestMatches(ctx context.Context, needIDs []int64) (map[int64]*matching.Match, error) {
+	engine, err := s.Engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	described, err := s.needs(ctx, engine.Catalog(), needIDs)
+	if err != nil {
+		return nil, err
+	}
+	today := matching.DayOf(s.today().Time)
+	out := map[int64]*matching.Match{}
+	for id, n := range described {
+		if m := engine.Match(&n, today, 1); len(m) == 1 {
+			out[id] = &m[0]
+		}
+	}
+	return out, nil
+}

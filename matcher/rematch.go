@@ -1,0 +1,235 @@
+package matcher
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/aidhub/aidhub/casework"
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/jobs"
+	"github.com/aidhub/aidhub/matching"
+)
+
+// Queue is the River queue of re-matching.
+const Queue = "matching"
+
+// Suggestion tells case managers that an open need has a (new) match.
+type Suggestion struct {
+	NeedID      int64
+	HouseholdID int64
+	Region      string // the household's village code
+	ResourceID  int64
+	Score       float64
+	// Reason is what triggered it: RESOURCE_CHANGED (published, edited,
+	// capacity freed) or NEEDS_ASSESSED.
+	Reason string
+}
+
+// Broker fans suggestions out to the subscriptions of this process.
+type Broker struct {
+	mu   sync.Mutex
+	next int
+	subs map[int]subscriber
+}
+
+type subscriber struct {
+	prefix string
+	ch     chan Suggestion
+}
+
+// NewBroker returns an empty broker.
+func NewBroker() *Broker { return &Broker{subs: map[int]subscriber{}} }
+
+// Subscribe returns the suggestions for needs whose region starts with
+// prefix, until cancel is called. A subscriber that falls 64 behind loses
+// suggestions rather than holding up re-matching.
+func (b *Broker) Subscribe(prefix string) (<-chan Suggestion, func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.next
+	b.next++
+	ch := make(chan Suggestion, 64)
+	b.subs[id] = subscriber{prefix: prefix, ch: ch}
+	return ch, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if s, ok := b.subs[id]; ok {
+			delete(b.subs, id)
+			close(s.ch)
+		}
+	}
+}
+
+// Publish sends s to every subscriber in scope.
+func (b *Broker) Publish(s Suggestion) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, sub := range b.subs {
+		if strings.HasPrefix(s.Region, sub.prefix) {
+			select {
+			case sub.ch <- s:
+			default:
+			}
+		}
+	}
+}
+
+// ResourceArgs re-matches one resource against the open needs.
+type ResourceArgs struct {
+	ResourceID int64 `json:"resource_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ResourceArgs) Kind() string { return "matching.resource" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ResourceArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
+
+// HouseholdArgs re-reads one household's open needs and matches them.
+type HouseholdArgs struct {
+	HouseholdID int64 `json:"household_id"`
+}
+
+// Kind implements river.JobArgs.
+func (HouseholdArgs) Kind() string { return "matching.household" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (HouseholdArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
+
+// Outbox queues re-matching in the transaction of the change that calls
+// for it: a resource change (catalog.Outbox) or new needs
+// (casework.NeedsOutbox).
+type Outbox struct {
+	Jobs *jobs.Client
+}
+
+// ResourceChanged implements catalog.Outbox.
+func (o Outbox) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
+	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, ResourceArgs{ResourceID: resourceID}, nil); err != nil {
+		return fmt.Errorf("matcher: queue re-match of resource %d: %w", resourceID, err)
+	}
+	return nil
+}
+
+// NeedsChanged implements casework.NeedsOutbox.
+func (o Outbox) NeedsChanged(ctx context.Context, tx bun.Tx, householdID int64) error {
+	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, HouseholdArgs{HouseholdID: householdID}, nil); err != nil {
+		return fmt.Errorf("matcher: queue re-match of household %d: %w", householdID, err)
+	}
+	return nil
+}
+
+// suggestPerResource bounds the suggestions one resource change sends.
+const suggestPerResource = 50
+
+// RematchResource brings one resource in the engine in line with the
+// store and suggests the needs it now matches best.
+func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
+	engine, err := s.Engine(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := s.catalog.LoadResource(ctx, nil, resourceID)
+	if err != nil {
+		return err
+	}
+	if r.Status != catalog.Published {
+		engine.Remove(resourceID)
+		return nil
+	}
+	if err := engine.Upsert(engineResource(r)); err != nil {
+		// Most likely the catalog changed under the engine (a new item):
+		// reload everything once, which includes this resource.
+		if err := s.Reload(ctx); err != nil {
+			return err
+		}
+		if engine, err = s.Engine(ctx); err != nil {
+			return err
+		}
+		if _, ok := engine.Resource(resourceID); !ok {
+			return fmt.Errorf("matcher: resource %d cannot be matched", resourceID)
+		}
+	}
+	s.idx.RLock()
+	matches := engine.MatchResource(resourceID, s.index, matching.DayOf(s.today().Time), suggestPerResource)
+	needs := make([]matching.Need, len(matches))
+	for i, m := range matches {
+		needs[i] = s.index.Population().Need(m.Index)
+	}
+	s.idx.RUnlock()
+	for i, m := range matches {
+		n := needs[i]
+		s.Broker.Publish(Suggestion{NeedID: m.NeedID, HouseholdID: n.HouseholdID, Region: n.Region, ResourceID: resourceID, Score: m.Score, Reason: "RESOURCE_CHANGED"})
+	}
+	return nil
+}
+
+// RematchHousehold re-reads a household's open needs into the index and
+// suggests each one's best match.
+func (s *Service) RematchHousehold(ctx context.Context, householdID int64) error {
+	engine, err := s.Engine(ctx)
+	if err != nil {
+		return err
+	}
+	var fresh []matching.Need
+	err = loadNeeds(ctx, s.db, engine.Catalog(), s.today(), func(q *bun.SelectQuery) { q.Where("n.household_id = ?", householdID) },
+		func(ns []matching.Need) error { fresh = append(fresh, ns...); return nil })
+	if err != nil {
+		return err
+	}
+	s.idx.Lock()
+	for _, id := range s.byHH[householdID] {
+		if slot, ok := s.slots[id]; ok {
+			s.index.Remove(slot)
+			delete(s.slots, id)
+		}
+	}
+	delete(s.byHH, householdID)
+	for i := range fresh {
+		if slot, err := s.index.Add(&fresh[i]); err == nil {
+			s.slots[fresh[i].ID] = slot
+			s.byHH[householdID] = append(s.byHH[householdID], fresh[i].ID)
+		}
+	}
+	s.idx.Unlock()
+	today := matching.DayOf(s.today().Time)
+	for i := range fresh {
+		if best := engine.Match(&fresh[i], today, 1); len(best) == 1 {
+			s.Broker.Publish(Suggestion{NeedID: fresh[i].ID, HouseholdID: householdID, Region: fresh[i].Region,
+				ResourceID: best[0].ResourceID, Score: best[0].Score, Reason: "NEEDS_ASSESSED"})
+		}
+	}
+	return nil
+}
+
+// ResourceWorker runs ResourceArgs jobs.
+type ResourceWorker struct {
+	river.WorkerDefaults[ResourceArgs]
+	Service *Service
+}
+
+// Work implements river.Worker.
+func (w *ResourceWorker) Work(ctx context.Context, job *river.Job[ResourceArgs]) error {
+	return w.Service.RematchResource(ctx, job.Args.ResourceID)
+}
+
+// HouseholdWorker runs HouseholdArgs jobs.
+type HouseholdWorker struct {
+	river.WorkerDefaults[HouseholdArgs]
+	Service *Service
+}
+
+// Work implements river.Worker.
+func (w *HouseholdWorker) Work(ctx context.Context, job *river.Job[HouseholdArgs]) error {
+	return w.Service.RematchHousehold(ctx, job.Args.HouseholdID)
+}
+
+var _ interface {
+	catalog.Outbox
+	casework.NeedsOutbox
+} = Outbox{}

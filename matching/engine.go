@@ -1,0 +1,669 @@
+package matching
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Factor indexes, in the fixed order in which a score adds them up.
+const (
+	fSeverity = iota
+	fItemFit
+	fEntitlement
+	fDistance
+	fWaiting
+	fPriority
+	fScarcity
+	nFactors
+)
+
+var factorNames = [nFactors]string{"severity", "itemFit", "entitlement", "distance", "waiting", "priority", "scarcity"}
+
+// Factor is one line of a score's explanation: Contribution = Weight ×
+// Value, Value in [0, 1].
+type Factor struct {
+	Name         string  `json:"name"`
+	Value        float64 `json:"value"`
+	Weight       float64 `json:"weight"`
+	Contribution float64 `json:"contribution"`
+}
+
+// Match is a resource that passes every hard filter for a need, with its
+// score and the factors that make it up. Score is the sum of the
+// contributions, added in the order of Factors.
+type Match struct {
+	ResourceID int64    `json:"resourceId"`
+	Score      float64  `json:"score"`
+	Factors    []Factor `json:"factors"`
+}
+
+// Failure is a hard filter a resource fails for a need, with the reason in
+// words a case manager can act on.
+type Failure struct {
+	Filter string `json:"filter"`
+	Reason string `json:"reason"`
+}
+
+// Filter names of Failure, in the order WhyNot lists them.
+const (
+	FilterNeed      = "need"      // the need itself is not valid
+	FilterResource  = "resource"  // no such resource
+	FilterCategory  = "category"  // the category or item is not offered
+	FilterGroup     = "group"     // not for the need's groups
+	FilterCoverage  = "coverage"  // does not cover the need's region
+	FilterAge       = "age"       // outside the age range
+	FilterIncome    = "income"    // above the income ceiling
+	FilterWindow    = "window"    // not yet valid, or expired
+	FilterCapacity  = "capacity"  // nothing left
+	FilterRule      = "rule"      // the rule is false or failed
+	FilterDuplicate = "duplicate" // aided in the category within its window
+)
+
+// Engine matches needs to resources. It is safe for concurrent use:
+// matching takes a read lock, changing resources a write lock (a sweep
+// holds the read lock throughout, so resource changes wait for it).
+type Engine struct {
+	cat     *Catalog
+	weights Weights
+	w       [nFactors]float64
+	colours Colours
+
+	mu      sync.RWMutex
+	res     []*res          // by slot; nil for a free slot
+	free    []int32         // free slots
+	slot    map[int64]int32 // resource ID → slot
+	buckets map[uint64]*bucket
+	lens    [maxDigits + 1]int // coverage prefixes indexed, by length
+}
+
+// bucket lists the resources offering one thing (a category or an item)
+// with one coverage prefix, with a copy of everything the filters and the
+// score read, so that matching a need walks its buckets without touching
+// the resources themselves. What the filters read (hot) is apart from what
+// only the score of a passing resource reads (cold), so the filters read
+// 32 bytes per resource.
+type bucket struct {
+	hot  []hotEntry
+	cold []coldEntry
+}
+
+type hotEntry struct {
+	groups  uint64 // the resource's groups; every bit when it is for any group
+	income  int64
+	from    Day
+	span    uint32 // valid while uint32(today−from) ≤ span
+	ageMin  uint8
+	ageSpan uint8 // age passes while age−ageMin ≤ ageSpan (in uint8)
+	flags   uint8
+}
+
+// anyGroup is the bit every need carries in the hot check, so that one
+// AND tests the group filter (MaxGroups leaves it free).
+const anyGroup = 1 << 63
+
+type coldEntry struct {
+	id       int64
+	lv       planMasks // of the resource's items answering the bucket's offer
+	loc12    uint64
+	scarcity float64
+	slot     int32
+	locN     uint8
+}
+
+const entRule = 1 // the resource has a rule
+
+func (x *res) entry(slot int32, o *offer) (hotEntry, coldEntry) {
+	lo, hi := uint8(max(x.ageMin, 0)), uint8(min(x.ageMax, 255))
+	h := hotEntry{
+		groups: x.groups, income: x.income, from: x.from, span: uint32(x.until) - uint32(x.from),
+		ageMin: lo, ageSpan: hi - lo,
+	}
+	if h.groups == 0 {
+		h.groups = ^uint64(0)
+	}
+	if !x.capacity {
+		h.from, h.span = maxDay, 0 // never valid
+	}
+	if x.rule != nil {
+		h.flags |= entRule
+	}
+	return h, coldEntry{id: x.id, lv: o.lv, loc12: x.loc12, scarcity: x.scarcity, slot: slot, locN: x.locN}
+}
+
+// b2u is 1 for true; the compiler makes it a flag set, not a branch.
+func b2u(b bool) uint8 {
+	var u uint8
+	if b {
+		u = 1
+	}
+	return u
+}
+
+// resKey is the bucket of resources offering code (a category or an item)
+// with a coverage prefix of l digits and value v.
+func resKey(code uint32, l uint8, v uint64) uint64 {
+	return uint64(code)<<44 | uint64(l)<<40 | v
+}
+
+// NewEngine checks the weights and colour thresholds and returns an engine
+// with no resources.
+func NewEngine(cat *Catalog, w Weights, c Colours) (*Engine, error) {
+	if cat == nil {
+		return nil, fmt.Errorf("matching: no catalog")
+	}
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{
+		cat: cat, weights: w, w: w.list(), colours: c,
+		slot: map[int64]int32{}, buckets: map[uint64]*bucket{},
+	}, nil
+}
+
+// Catalog returns the engine's catalog.
+func (e *Engine) Catalog() *Catalog { return e.cat }
+
+// Weights returns the engine's weights.
+func (e *Engine) Weights() Weights { return e.weights }
+
+// Colours returns the engine's colour thresholds.
+func (e *Engine) Colours() Colours { return e.colours }
+
+// Len returns how many resources the engine holds.
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.slot)
+}
+
+// SetResources replaces every resource. Each is checked and its rule
+// compiled first; on an error (naming the resource) nothing changes.
+func (e *Engine) SetResources(rs []Resource) error {
+	xs := make([]*res, 0, len(rs))
+	seen := make(map[int64]bool, len(rs))
+	for i := range rs {
+		x, err := e.cat.compile(&rs[i])
+		if err != nil {
+			return err
+		}
+		if seen[x.id] {
+			return fmt.Errorf("matching: resource %d is listed twice", x.id)
+		}
+		seen[x.id] = true
+		xs = append(xs, x)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.res, e.free, e.lens = make([]*res, 0, len(xs)), nil, [maxDigits + 1]int{}
+	e.slot = make(map[int64]int32, len(xs))
+	e.buckets = make(map[uint64]*bucket, len(xs))
+	for _, x := range xs {
+		e.insert(x)
+	}
+	return nil
+}
+
+// Upsert adds or replaces one resource; on an error nothing changes.
+func (e *Engine) Upsert(r Resource) error {
+	x, err := e.cat.compile(&r)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.remove(x.id)
+	e.insert(x)
+	return nil
+}
+
+// Remove drops a resource (no-op when absent).
+func (e *Engine) Remove(id int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.remove(id)
+}
+
+// Resource returns a copy of the resource as the engine holds it.
+func (e *Engine) Resource(id int64) (Resource, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, ok := e.slot[id]
+	if !ok {
+		return Resource{}, false
+	}
+	return e.res[s].src.clone(), true
+}
+
+func (e *Engine) insert(x *res) {
+	var s int32
+	if n := len(e.free); n > 0 {
+		s, e.free = e.free[n-1], e.free[:n-1]
+		e.res[s] = x
+	} else {
+		s = int32(len(e.res))
+		e.res = append(e.res, x)
+	}
+	e.slot[x.id] = s
+	for _, o := range x.offers {
+		for i := range x.cover {
+			c := &x.cover[i]
+			k := resKey(o.code, c.n, c.value())
+			b := e.buckets[k]
+			if b == nil {
+				b = &bucket{}
+				e.buckets[k] = b
+			}
+			hot, cold := x.entry(s, &o)
+			b.hot, b.cold = append(b.hot, hot), append(b.cold, cold)
+		}
+	}
+	for i := range x.cover {
+		e.lens[x.cover[i].n]++
+	}
+}
+
+func (e *Engine) remove(id int64) {
+	s, ok := e.slot[id]
+	if !ok {
+		return
+	}
+	x := e.res[s]
+	for _, o := range x.offers {
+		for i := range x.cover {
+			c := &x.cover[i]
+			k := resKey(o.code, c.n, c.value())
+			b := e.buckets[k]
+			if j := slices.IndexFunc(b.cold, func(c coldEntry) bool { return c.slot == s }); j >= 0 {
+				last := len(b.hot) - 1
+				b.hot[j], b.cold[j] = b.hot[last], b.cold[last]
+				b.hot, b.cold = b.hot[:last], b.cold[:last]
+			}
+			if len(b.hot) == 0 {
+				delete(e.buckets, k)
+			}
+		}
+	}
+	for i := range x.cover {
+		e.lens[x.cover[i].n]--
+	}
+	e.res[s] = nil
+	e.free = append(e.free, s)
+	delete(e.slot, id)
+}
+
+// score adds the contributions up in the fixed factor order. Each product
+// is converted explicitly so that it is rounded on its own (no fused
+// multiply-add), so every path of the engine gets the same bits.
+func (e *Engine) score(v *needView, ent, dist, scar float64) float64 {
+	s := float64(e.w[fSeverity] * v.sevV)
+	s += float64(e.w[fItemFit] * v.fitV)
+	s += float64(e.w[fEntitlement] * ent)
+	s += float64(e.w[fDistance] * dist)
+	s += float64(e.w[fWaiting] * v.waitV)
+	s += float64(e.w[fPriority] * v.prioV)
+	s += float64(e.w[fScarcity] * scar)
+	return s
+}
+
+// explain writes the factors into out (len nFactors) and returns their sum,
+// equal to score.
+func (e *Engine) explain(v *needView, ent, dist, scar float64, out []Factor) float64 {
+	vals := [nFactors]float64{v.sevV, v.fitV, ent, dist, v.waitV, v.prioV, scar}
+	s := 0.0
+	for i := range vals {
+		c := float64(e.w[i] * vals[i])
+		out[i] = Factor{Name: factorNames[i], Value: vals[i], Weight: e.w[i], Contribution: c}
+		s += c
+	}
+	return s
+}
+
+// scratch is per-goroutine working memory.
+type scratch struct {
+	top    topK
+	vm     vm.VM
+	env    RuleEnv
+	groups map[uint64][]string
+	reg    region
+	nv     needView
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{groups: map[uint64][]string{}} }}
+
+// groupList returns the codes of a mask, cached: a rule's env shares them.
+func (sc *scratch) groupList(c *Catalog, m uint64) []string {
+	g, ok := sc.groups[m]
+	if !ok {
+		if len(sc.groups) > 4096 {
+			clear(sc.groups)
+		}
+		g = c.groupList(m)
+		sc.groups[m] = g
+	}
+	return g
+}
+
+// rule evaluates x's rule for the need (true when there is none).
+func (e *Engine) rule(sc *scratch, x *res, v *needView) (bool, error) {
+	if x.rule == nil {
+		return true, nil
+	}
+	e.cat.ruleEnv(v, &sc.env, sc.groupList(e.cat, v.groups))
+	return evalRule(&sc.vm, x.rule, &sc.env)
+}
+
+// lookup appends to bs the buckets of resources offering code with a
+// coverage prefix of reg.
+func (e *Engine) lookup(code uint32, reg *region, bs []*bucket) []*bucket {
+	for l := uint8(1); l <= reg.n; l++ {
+		if e.lens[l] == 0 {
+			continue
+		}
+		if b := e.buckets[resKey(code, l, reg.p[l])]; b != nil {
+			bs = append(bs, b)
+		}
+	}
+	return bs
+}
+
+// candidates offers top every resource of the buckets bs (from lookup)
+// that passes the hard filters for v. The caller has checked the
+// duplicate rule; the buckets guarantee category and coverage. It returns
+// how many entries it looked at.
+func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, top *topK) int {
+	seen := 0
+	reg := v.reg
+	age, groups, income := uint8(v.age), v.groups|anyGroup, v.income
+	for _, b := range bs {
+		seen += len(b.hot)
+		cold := b.cold[:len(b.hot)]
+		for i := range b.hot {
+			h := &b.hot[i]
+			// Every filter at once, without a branch each: about half
+			// the entries pass, so branches would often be mispredicted.
+			if b2u(h.groups&groups == 0)|b2u(uint32(today-h.from) > h.span)|
+				b2u(age-h.ageMin > h.ageSpan)|b2u(income > h.income) != 0 {
+				continue
+			}
+			c := &cold[i]
+			ent := entitlement(v.groups, &c.lv)
+			dist := proximity(reg, c.locN, c.loc12)
+			cd := cand{score: e.score(v, ent, dist, c.scarcity), id: c.id, ent: ent, dist: dist, scar: c.scarcity}
+			if !top.takes(&cd) {
+				continue
+			}
+			// The rule, the dearest filter, only for a resource that
+			// would make the ranking.
+			if h.flags&entRule != 0 {
+				if ok, _ := e.rule(sc, e.res[c.slot], v); !ok {
+					continue
+				}
+			}
+			top.push(cd)
+		}
+	}
+	return seen
+}
+
+// Match returns up to limit resources that pass every hard filter for the
+// need today, best first: score descending, ties by resource ID
+// ascending. An invalid need (unknown category or item, severity outside
+// 1–5, …) matches nothing; WhyNot says why.
+func (e *Engine) Match(n *Need, today Day, limit int) []Match {
+	if limit <= 0 || n == nil {
+		return nil
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	v := &sc.nv
+	if err := e.cat.resolve(n, &sc.reg, v); err != nil {
+		return nil
+	}
+	if v.isBlocked(today) {
+		return nil
+	}
+	e.cat.prepare(v, today)
+	sc.top.reset(limit)
+	var arr [maxDigits]*bucket
+	e.mu.RLock()
+	e.candidates(sc, v, today, e.lookup(v.offer, v.reg, arr[:0]), &sc.top)
+	e.mu.RUnlock()
+	cs := sc.top.sorted()
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]Match, len(cs))
+	fs := make([]Factor, len(cs)*nFactors)
+	for i, c := range cs {
+		f := fs[i*nFactors : (i+1)*nFactors : (i+1)*nFactors]
+		out[i] = Match{ResourceID: c.id, Score: e.explain(v, c.ent, c.dist, c.scar, f), Factors: f}
+	}
+	return out
+}
+
+// WhyNot checks one resource against the need and lists every hard filter
+// it fails, in a fixed order; matched is true when there is none.
+func (e *Engine) WhyNot(n *Need, resourceID int64, today Day) (matched bool, failures []Failure) {
+	e.mu.RLock()
+	s, ok := e.slot[resourceID]
+	var x *res
+	if ok {
+		x = e.res[s]
+	}
+	e.mu.RUnlock()
+	if n == nil {
+		return false, []Failure{{FilterNeed, "no need given"}}
+	}
+	var reg region
+	var v needView
+	if err := e.cat.resolve(n, &reg, &v); err != nil {
+		failures = append(failures, Failure{FilterNeed, "the need is not valid: " + err.Error()})
+	}
+	if x == nil {
+		failures = append(failures, Failure{FilterResource, fmt.Sprintf("there is no resource %d", resourceID)})
+	}
+	if len(failures) > 0 {
+		return false, failures
+	}
+	e.cat.prepare(&v, today)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	return e.why(sc, x, &v, today)
+}
+
+// why lists the filters x fails for v.
+func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failure) {
+	c := e.cat
+	var fs []Failure
+	add := func(filter, format string, a ...any) { fs = append(fs, Failure{filter, fmt.Sprintf(format, a...)}) }
+	if _, ok := x.offerFor(v.offer); !ok {
+		if v.item >= 0 {
+			add(FilterCategory, "it does not offer item %s (it offers %s)", c.itemCodes[v.item], orNone(x.src.Items))
+		} else {
+			add(FilterCategory, "it offers no item in category %s (it offers %s)", c.catCodes[v.cat], orNone(x.src.Items))
+		}
+	}
+	if !groupsOK(x.groups, v.groups) {
+		add(FilterGroup, "it is for %s; the need's groups are %s", strings.Join(c.groupList(x.groups), ", "), orNone(c.groupList(v.groups)))
+	}
+	if !x.covers(v.reg) {
+		where := v.regionCode
+		if where == "" {
+			where = "unknown"
+		}
+		add(FilterCoverage, "it covers %s; the need is in %s", orNone(coverCodes(x.cover)), where)
+	}
+	if !x.ageOK(v.age) {
+		add(FilterAge, "it is for ages %s; the %s is %d", ageRange(x), who(v), v.age)
+	}
+	if !x.incomeOK(v.income) {
+		add(FilterIncome, "its income ceiling is %d fen per capita a month; the household has %d", x.income, v.income)
+	}
+	if today < x.from {
+		add(FilterWindow, "it is valid from %s; today is %s", x.from, today)
+	}
+	if today > x.until {
+		add(FilterWindow, "it expired after %s; today is %s", x.until, today)
+	}
+	if !x.capacity {
+		var parts []string
+		if u := x.src.UnitsLeft; u != nil && *u <= 0 {
+			if t := x.src.UnitsTotal; t != nil {
+				parts = append(parts, fmt.Sprintf("%d of %d units left", *u, *t))
+			} else {
+				parts = append(parts, fmt.Sprintf("%d units left", *u))
+			}
+		}
+		if b := x.src.BudgetLeftFen; b != nil && *b <= 0 {
+			parts = append(parts, fmt.Sprintf("%d fen of budget left", *b))
+		}
+		add(FilterCapacity, "it has no capacity left: %s", strings.Join(parts, ", "))
+	}
+	if x.rule != nil {
+		ok, err := e.rule(sc, x, v)
+		switch {
+		case err != nil:
+			add(FilterRule, "its rule %q could not be evaluated: %v", x.src.Rule, firstLine(err.Error()))
+		case !ok:
+			add(FilterRule, "its rule %q is false for this need", x.src.Rule)
+		}
+	}
+	if v.isBlocked(today) {
+		add(FilterDuplicate, "the %s was already aided in category %s; the duplicate-aid rule blocks it until %s inclusive", subject(v), c.catCodes[v.cat], v.blocked)
+	}
+	return len(fs) == 0, fs
+}
+
+func subject(v *needView) string {
+	if v.hh {
+		return "household"
+	}
+	return "person"
+}
+
+// who is whose age a filter checked: the person, or the applicant of a
+// household-level need.
+func who(v *needView) string {
+	if v.hh {
+		return "household's applicant"
+	}
+	return "person"
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func coverCodes(rs []region) []string {
+	out := make([]string, len(rs))
+	for i := range rs {
+		out[i] = fmt.Sprintf("%0*d", rs[i].n, rs[i].value())
+	}
+	return out
+}
+
+func ageRange(x *res) string {
+	switch {
+	case x.src.AgeMin != nil && x.src.AgeMax != nil:
+		return fmt.Sprintf("%d to %d", x.ageMin, x.ageMax)
+	case x.src.AgeMin != nil:
+		return fmt.Sprintf("%d and over", x.ageMin)
+	default:
+		return fmt.Sprintf("up to %d", x.ageMax)
+	}
+}
+
+// cand is a candidate in a top-k selection: a resource for a need, or a
+// need for a resource (id and idx are then the need's).
+type cand struct {
+	score           float64
+	id              int64
+	idx             int32
+	ent, dist, scar float64
+}
+
+// better orders candidates: higher score first, then lower ID.
+func better(a, b *cand) bool {
+	return a.score > b.score || a.score == b.score && a.id < b.id
+}
+
+// topK keeps the k best candidates in a heap whose root is the worst kept.
+type topK struct {
+	k int
+	h []cand
+}
+
+func (t *topK) reset(k int) {
+	t.k = k
+	t.h = t.h[:0]
+	if cap(t.h) < min(k, 1024) || cap(t.h) > 4096 && k <= 1024 {
+		t.h = make([]cand, 0, min(k, 1024))
+	}
+}
+
+// takes reports whether push would keep c.
+func (t *topK) takes(c *cand) bool { return len(t.h) < t.k || better(c, &t.h[0]) }
+
+func (t *topK) push(c cand) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, c)
+		for i := len(t.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !better(&t.h[p], &t.h[i]) {
+				break
+			}
+			t.h[p], t.h[i] = t.h[i], t.h[p]
+			i = p
+		}
+		return
+	}
+	if !better(&c, &t.h[0]) {
+		return
+	}
+	t.h[0] = c
+	for i := 0; ; {
+		l, r, w := 2*i+1, 2*i+2, i
+		if l < len(t.h) && better(&t.h[w], &t.h[l]) {
+			w = l
+		}
+		if r < len(t.h) && better(&t.h[w], &t.h[r]) {
+			w = r
+		}
+		if w == i {
+			break
+		}
+		t.h[w], t.h[i] = t.h[i], t.h[w]
+		i = w
+	}
+}
+
+// sorted returns the kept candidates best first (reusing the heap).
+func (t *topK) sorted() []cand {
+	slices.SortFunc(t.h, func(a, b cand) int {
+		if better(&a, &b) {
+			return -1
+		}
+		if better(&b, &a) {
+			return 1
+		}
+		return 0
+	})
+	return t.h
+}

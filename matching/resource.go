@@ -1,0 +1,252 @@
+package matching
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Resource is a published charity resource as the engine sees it. Nil
+// pointers are "no limit". Capacity is counted in units and/or budget;
+// the capacity filter needs every counted measure above zero.
+type Resource struct {
+	ID             int64    `json:"id"`
+	OrganizationID int64    `json:"organizationId,omitempty"`
+	Items          []string `json:"items"`
+	// Groups the resource is for; empty: any group (and people in none).
+	Groups []string `json:"groups,omitempty"`
+	// Coverage lists division-code prefixes (2, 6, 9 or 12 digits, or any
+	// other prefix of digits); a need is covered when one is a prefix of
+	// its region. Empty coverage covers nothing.
+	Coverage         []string `json:"coverage"`
+	AgeMin           *int     `json:"ageMin,omitempty"`           // inclusive
+	AgeMax           *int     `json:"ageMax,omitempty"`           // inclusive
+	IncomeCeilingFen *int64   `json:"incomeCeilingFen,omitempty"` // per capita per month, inclusive
+	ValidFrom        *Day     `json:"validFrom,omitempty"`        // first valid day
+	ValidUntil       *Day     `json:"validUntil,omitempty"`       // last valid day
+	UnitsLeft        *int64   `json:"unitsLeft,omitempty"`        // nil: units not counted
+	UnitsTotal       *int64   `json:"unitsTotal,omitempty"`       // for the scarcity factor
+	BudgetLeftFen    *int64   `json:"budgetLeftFen,omitempty"`    // nil: budget not counted
+	// Region is the division code where the resource is (12, 9 or 6
+	// digits), "" when unknown; it drives the distance factor only.
+	Region string `json:"region,omitempty"`
+	// Rule is an optional eligibility expression over the need (RuleEnv).
+	Rule string `json:"rule,omitempty"`
+}
+
+// clone copies r deeply, so that neither side sees the other's changes.
+func (r *Resource) clone() Resource {
+	return Resource{
+		ID: r.ID, OrganizationID: r.OrganizationID,
+		Items: slices.Clone(r.Items), Groups: slices.Clone(r.Groups), Coverage: slices.Clone(r.Coverage),
+		AgeMin: clonePtr(r.AgeMin), AgeMax: clonePtr(r.AgeMax), IncomeCeilingFen: clonePtr(r.IncomeCeilingFen),
+		ValidFrom: clonePtr(r.ValidFrom), ValidUntil: clonePtr(r.ValidUntil),
+		UnitsLeft: clonePtr(r.UnitsLeft), UnitsTotal: clonePtr(r.UnitsTotal), BudgetLeftFen: clonePtr(r.BudgetLeftFen),
+		Region: r.Region, Rule: r.Rule,
+	}
+}
+
+// offer is one thing a resource answers: a category (code < number of
+// categories) or an item (code = categories + item), with the plan masks of
+// the resource's items that answer it (index by Level).
+type offer struct {
+	code uint32
+	lv   planMasks
+}
+
+// res is a compiled resource. The fields the filters read come first.
+type res struct {
+	id             int64
+	groups         uint64
+	ageMin, ageMax int32
+	income         int64
+	from, until    Day
+	capacity       bool // every counted measure is above zero
+	scarcity       float64
+	rule           *vm.Program
+	locN           uint8  // digits of the location, 0: unknown
+	loc12          uint64 // the location padded with zeros to 12 digits
+	offers         []offer
+	items          []uint16 // sorted
+	cover          []region // no entry lies inside another
+	src            Resource
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// compile checks r against the catalog and builds its engine form.
+func (c *Catalog) compile(r *Resource) (*res, error) {
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("matching: resource %d: %s", r.ID, fmt.Sprintf(format, a...))
+	}
+	if r.ID == 0 {
+		return nil, fail("has no ID")
+	}
+	x := &res{
+		id: r.ID, ageMin: math.MinInt32, ageMax: math.MaxInt32, income: math.MaxInt64,
+		from: minDay, until: maxDay, capacity: true,
+	}
+	x.src = r.clone()
+	for _, code := range r.Items {
+		i, ok := c.itemIdx[code]
+		if !ok {
+			return nil, fail("offers unknown item %q", code)
+		}
+		if !slices.Contains(x.items, i) {
+			x.items = append(x.items, i)
+		}
+	}
+	slices.Sort(x.items)
+	for _, i := range x.items {
+		cat := uint32(c.itemCat[i])
+		k := slices.IndexFunc(x.offers, func(o offer) bool { return o.code == cat })
+		if k < 0 {
+			x.offers = append(x.offers, offer{code: cat})
+			k = len(x.offers) - 1
+		}
+		it := offer{code: uint32(len(c.catCodes)) + uint32(i), lv: c.planMask[i]}
+		for l := range it.lv {
+			x.offers[k].lv[l] |= it.lv[l]
+		}
+		x.offers = append(x.offers, it)
+	}
+	for _, g := range r.Groups {
+		i, ok := c.groupIdx[g]
+		if !ok {
+			return nil, fail("is for unknown group %q", g)
+		}
+		x.groups |= 1 << i
+	}
+	for _, code := range r.Coverage {
+		reg, err := parseRegion(strings.TrimSpace(code))
+		if err != nil {
+			return nil, fail("coverage: %v", err)
+		}
+		if reg.n == 0 {
+			return nil, fail("coverage: empty division code")
+		}
+		x.cover = append(x.cover, reg)
+	}
+	// Keep only the outermost prefixes: then at most one covers a region,
+	// which lets the indexes list a resource once per region.
+	x.cover = slices.DeleteFunc(x.cover, func(a region) bool {
+		for _, b := range x.cover {
+			if b.n < a.n && a.has(&b) {
+				return true
+			}
+		}
+		return false
+	})
+	slices.SortFunc(x.cover, func(a, b region) int {
+		if a.n != b.n {
+			return int(a.n) - int(b.n)
+		}
+		return cmpU64(a.value(), b.value())
+	})
+	x.cover = slices.CompactFunc(x.cover, func(a, b region) bool { return a.n == b.n && a.value() == b.value() })
+	if r.AgeMin != nil {
+		if *r.AgeMin < 0 || *r.AgeMin > maxAge {
+			return nil, fail("ageMin %d is outside 0–%d", *r.AgeMin, maxAge)
+		}
+		x.ageMin = int32(*r.AgeMin)
+	}
+	if r.AgeMax != nil {
+		if *r.AgeMax < 0 || *r.AgeMax > maxAge {
+			return nil, fail("ageMax %d is outside 0–%d", *r.AgeMax, maxAge)
+		}
+		x.ageMax = int32(*r.AgeMax)
+	}
+	if x.ageMin > x.ageMax {
+		return nil, fail("ageMin %d is above ageMax %d", x.ageMin, x.ageMax)
+	}
+	if r.IncomeCeilingFen != nil {
+		x.income = *r.IncomeCeilingFen
+	}
+	if r.ValidFrom != nil {
+		x.from = *r.ValidFrom
+	}
+	if r.ValidUntil != nil {
+		x.until = *r.ValidUntil
+	}
+	if x.from > x.until {
+		return nil, fail("validFrom %s is after validUntil %s", x.from, x.until)
+	}
+	if r.UnitsLeft != nil {
+		x.capacity = *r.UnitsLeft > 0
+		if r.UnitsTotal != nil && *r.UnitsTotal > 0 {
+			x.scarcity = min(max(1-float64(*r.UnitsLeft)/float64(*r.UnitsTotal), 0), 1)
+		}
+	}
+	if r.BudgetLeftFen != nil && *r.BudgetLeftFen <= 0 {
+		x.capacity = false
+	}
+	loc, err := parseRegion(r.Region)
+	if err != nil {
+		return nil, fail("region: %v", err)
+	}
+	x.locN, x.loc12 = loc.n, loc.value()*pow10[maxDigits-loc.n]
+	if x.rule, err = compileRule(r.Rule); err != nil {
+		return nil, fail("%v", err)
+	}
+	return x, nil
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+const maxAge = 150
+
+func (x *res) ageOK(age int32) bool    { return age >= x.ageMin && age <= x.ageMax }
+func (x *res) incomeOK(fen int64) bool { return fen <= x.income }
+func (x *res) windowOK(today Day) bool { return today >= x.from && today <= x.until }
+func groupsOK(res, need uint64) bool   { return res == 0 || res&need != 0 }
+
+// covers reports whether some coverage prefix contains reg.
+func (x *res) covers(reg *region) bool {
+	for i := range x.cover {
+		if reg.has(&x.cover[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// offerFor returns the resource's offer answering code, if any.
+func (x *res) offerFor(code uint32) (*offer, bool) {
+	for i := range x.offers {
+		if x.offers[i].code == code {
+			return &x.offers[i], true
+		}
+	}
+	return nil, false
+}
+
+// entitlement is the plan level, as a factor, of the best pair of the
+// need's groups and the resource's items that answer the need.
+func entitlement(groups uint64, lv *planMasks) float64 {
+	switch {
+	case groups&lv[Entitled-1] != 0:
+		return 1
+	case groups&lv[Recommended-1] != 0:
+		return 0.6
+	case groups&lv[Optional-1] != 0:
+		return 0.3
+	}
+	return 0
+}

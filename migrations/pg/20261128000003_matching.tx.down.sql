@@ -1,0 +1,3 @@
+DROP TABLE need_matches;
+--bun:split
+ALTER TABLE resources DROP COLUMN eligibility_rule;
