@@ -438,9 +438,20 @@ func (s *Service) importHouseholds(ctx context.Context, tx bun.Tx, todo []import
 // flagTwins marks possible duplicates (same name, birth date and village)
 // among the batch and against persons on file, with one query.
 func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, households map[string]*Household, todo []importPerson) error {
-	names := make([]string, len(persons))
-	for i, p := range persons {
-		names[i] = p.Name
+	// Narrow by name and by birth date, not by name alone: common names
+	// would otherwise pull in a large part of the table every batch. The
+	// pairs are matched below.
+	var names, births []any
+	seenName, seenBirth := map[string]bool{}, map[db.Date]bool{}
+	for _, p := range persons {
+		if !seenName[p.Name] {
+			seenName[p.Name] = true
+			names = append(names, p.Name)
+		}
+		if !seenBirth[p.BirthDate] {
+			seenBirth[p.BirthDate] = true
+			births = append(births, p.BirthDate)
+		}
 	}
 	type twin struct {
 		ID         int64
@@ -450,7 +461,7 @@ func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, ho
 	}
 	var known []twin
 	if err := tx.NewSelect().TableExpr("persons AS p").Join("JOIN households AS h ON h.id = p.household_id").
-		ColumnExpr("p.id, p.name, p.birth_date, h.region_code").Where("p.name IN (?)", bun.In(names)).
+		ColumnExpr("p.id, p.name, p.birth_date, h.region_code").Where("p.name IN (?) AND p.birth_date IN (?)", bun.In(names), bun.In(births)).
 		OrderExpr("p.id").Scan(ctx, &known); err != nil {
 		return err
 	}

@@ -67,6 +67,12 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if cc.ConnectTimeout == 0 {
 		cc.ConnectTimeout = 5 * time.Second
 	}
+	if _, set := cc.RuntimeParams["default_query_exec_mode"]; !set && !strings.Contains(rawURL, "default_query_exec_mode") {
+		// bun writes its arguments into the SQL text, so nearly every
+		// statement is new: preparing and caching each one doubles the
+		// round trips and fills the cache for nothing.
+		cc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
 	sqldb := stdlib.OpenDB(*cc)
 	sqldb.SetMaxOpenConns(20)
 	sqldb.SetMaxIdleConns(10)
