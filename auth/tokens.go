@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"strings"
 	"time"
 
@@ -39,11 +40,19 @@ type Tokens struct {
 	db      bun.IDB
 	regions *regions.Directory
 	now     func() time.Time
+	// known caches recent successful look-ups, so a busy client costs no
+	// query per request. A revocation takes effect here at once and in
+	// other processes within CacheTTL.
+	known *expirable.LRU[string, Principal]
 }
+
+// CacheTTL is how long a looked-up token is trusted without asking the
+// database again.
+const CacheTTL = 30 * time.Second
 
 // NewTokens returns a token store over db.
 func NewTokens(db bun.IDB, dir *regions.Directory, now func() time.Time) *Tokens {
-	return &Tokens{db: db, regions: dir, now: now}
+	return &Tokens{db: db, regions: dir, now: now, known: expirable.NewLRU[string, Principal](10_000, nil, CacheTTL)}
 }
 
 // NewToken describes a token to create.
@@ -119,8 +128,12 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, err
 	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 100 {
 		return AnonymousPrincipal, ErrBadToken
 	}
+	hash := hashToken(token)
+	if p, ok := t.known.Get(hash); ok {
+		return p, nil
+	}
 	var row tokenRow
-	err := t.db.NewSelect().Model(&row).Where("token_hash = ?", hashToken(token)).Scan(ctx)
+	err := t.db.NewSelect().Model(&row).Where("token_hash = ?", hash).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AnonymousPrincipal, ErrBadToken
 	} else if err != nil {
@@ -136,11 +149,13 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, err
 	if row.RegionPrefix != nil {
 		p.RegionPrefix = *row.RegionPrefix
 	}
+	t.known.Add(hash, p)
 	return p, nil
 }
 
 // Revoke revokes a token by ID.
 func (t *Tokens) Revoke(ctx context.Context, id int64) error {
+	defer t.forget(id)
 	res, err := t.db.NewUpdate().Model((*tokenRow)(nil)).Set("revoked_at = ?", t.now().UTC()).
 		Where("id = ? AND revoked_at IS NULL", id).Exec(ctx)
 	if err != nil {
@@ -150,4 +165,13 @@ func (t *Tokens) Revoke(ctx context.Context, id int64) error {
 		return aidhub.Errorf(aidhub.ENOTFOUND, "no active token with ID %d", id)
 	}
 	return nil
+}
+
+// forget drops a token from the cache.
+func (t *Tokens) forget(id int64) {
+	for _, hash := range t.known.Keys() {
+		if p, ok := t.known.Peek(hash); ok && p.TokenID == id {
+			t.known.Remove(hash)
+		}
+	}
 }

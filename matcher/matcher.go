@@ -161,6 +161,36 @@ func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64)
 	return out, err
 }
 
+// describe gives the engine's view of open needs: from the in-memory
+// index, which the re-matching jobs keep in step with the store, or from
+// the store for needs it does not hold (yet).
+func (s *Service) describe(ctx context.Context, cat *matching.Catalog, needs []*casework.Need) (map[int64]matching.Need, error) {
+	out := map[int64]matching.Need{}
+	var missing []int64
+	s.idx.RLock()
+	for _, n := range needs {
+		if n.Status != casework.NeedOpen {
+			continue
+		}
+		if slot, ok := s.slots[n.ID]; ok && s.index.Population().Catalog() == cat {
+			out[n.ID] = s.index.Population().Need(slot)
+		} else {
+			missing = append(missing, n.ID)
+		}
+	}
+	s.idx.RUnlock()
+	if len(missing) > 0 {
+		more, err := s.needs(ctx, cat, missing)
+		if err != nil {
+			return nil, err
+		}
+		for id, n := range more {
+			out[id] = n
+		}
+	}
+	return out, nil
+}
+
 // NeedMatches are the matches of one need.
 type NeedMatches struct {
 	Need    *casework.Need
@@ -214,11 +244,7 @@ func (s *Service) Matches(ctx context.Context, needID, assessmentID *int64, firs
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, len(needs))
-	for _, n := range needs {
-		ids = append(ids, n.ID)
-	}
-	described, err := s.needs(ctx, engine.Catalog(), ids)
+	described, err := s.describe(ctx, engine.Catalog(), needs)
 	if err != nil {
 		return nil, err
 	}
