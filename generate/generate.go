@@ -46,9 +46,10 @@ type Options struct {
 	Persons   int
 	Resources int
 	Seed      int64
-	// Today is the day the population is generated for (its date in
-	// China); ages, waiting times and validity windows are relative to it,
-	// and no timestamp is after it. Zero means now.
+	// Today is the day the population is generated for: only its date in
+	// China counts. Ages, waiting times and validity windows are relative
+	// to it, and every timestamp lies on a day before it, so one seed and
+	// one date give the same rows at any time of day. Zero means now.
 	Today time.Time
 	// Progress, when set, hears how far a phase ("resources",
 	// "population", "finish") has come.
@@ -322,7 +323,7 @@ func pipeline(ctx context.Context, pg *popGen, keys *secret.Keys, write func(*ch
 	sealed := make(chan *chunk, 2)
 	go func() {
 		defer close(drawn)
-		for !pg.done() {
+		for !pg.done() && ctx.Err() == nil {
 			c, err := pg.chunk(chunkPersons)
 			if err != nil {
 				genErr = err

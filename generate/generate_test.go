@@ -202,16 +202,6 @@ func TestRun(t *testing.T) {
 					t.Errorf("%s differs between two runs with the same seed", table)
 				}
 			}
-			third := newStore(t, func() *db.DB {
-				if d.IsPostgres() {
-					return dbtest.Postgres(t)
-				}
-				return dbtest.SQLite(t)
-			}())
-			third.generate(t, 2000, 50, 43)
-			if c := digests(t, third); c["persons"] == a["persons"] || c["needs"] == a["needs"] {
-				t.Error("another seed gives the same persons or needs")
-			}
 		})
 
 		t.Run("the hub works on it", func(t *testing.T) {
@@ -498,9 +488,9 @@ func TestRunCancelled(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		_, err := generate.Run(ctx, s.d, s.keys, s.cat, regions.Chongqing(), generate.Options{
-			Persons: 60_000, Resources: 10, Seed: 1, Today: fixedNow(),
+			Persons: 30_000, Resources: 10, Seed: 1, Today: fixedNow(),
 			Progress: func(phase string, done, total int) {
-				if phase == "population" && done > 0 {
+				if phase == "population" { // with resources written
 					cancel()
 				}
 			},

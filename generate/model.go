@@ -42,7 +42,8 @@ package generate
 //   - Needs: 75% of households are assessed, with 1 to 3 needs (mean 1.6)
 //     in distinct categories weighted towards basic living, medical care
 //     and education (categoryWeights), adjusted by kind and by who lives
-//     there; severity 1 to 5; opened 0 to 179 days ago, most recently
+//     there (education weighs more where someone is of school age);
+//     severity 1 to 5; opened 1 to 179 days ago, most recently
 //     (exponential, mean 45 days), so every watchlist colour is present.
 //   - Aid already given: the subject of about 30% of needs received aid in
 //     the last year (aid_records, source IMPORT), half of it in the need's
@@ -52,12 +53,13 @@ package generate
 //     to a fitting published resource and are PENDING, ACCEPTED or
 //     IN_PROGRESS.
 //   - Resources: over about 200 organizations (a tenth government
-//     departments, the rest charities and social-work organizations);
-//     published; 1 to 3 items of one category; 0 to 3 eligible groups;
-//     coverage a district (60%), a street (30%) or the whole city (10%);
-//     age ranges (25%) and income ceilings (30%) sometimes; 10 to 1,000
-//     capacity units with some taken; validity windows around today (a few
-//     expired or not yet started); an eligibility rule on 5%.
+//     departments, the rest charities and social-work organizations, a
+//     few of which publish most resources); published; 1 to 3 items of
+//     one category; 0 to 3 eligible groups; coverage a district (60%), a
+//     street (30%) or the whole city (10%); age ranges (25%) and income
+//     ceilings (30%) sometimes; 10 to 1,000 capacity units with some
+//     taken; validity windows around today (a few expired or not yet
+//     started); an eligibility rule on 5%.
 
 import (
 	"math"
@@ -77,7 +79,7 @@ const (
 	referredShare    = 0.015 // needs with an open referral (when the household consents)
 	ruleShare        = 0.05  // resources with an eligibility rule
 	waitMeanDays     = 45.0  // mean of the exponential waiting time of needs
-	maxWaitDays      = 179   // needs were opened in the last 180 days
+	maxWaitDays      = 179   // needs were opened 1 to 179 days ago
 )
 
 // subjects says which members of a household carry the kind's group.
@@ -163,11 +165,11 @@ var secondGroups = []struct {
 }
 
 // categoryWeights are the relative frequencies of need categories before
-// adjusting to the household (% of needs).
+// adjusting to the household (relative weights).
 var categoryWeights = map[string]float64{
 	"BASIC_LIVING": 24, "MEDICAL": 9, "MEDICAL_INPATIENT": 8, "MEDICAL_OUTPATIENT": 7,
 	"EDUCATION": 5, "EDUCATION_GRANTS": 7, "HOUSING": 4, "HOUSING_REPAIR": 3, "EMPLOYMENT": 6,
-	"CARE": 2, "ELDERLY_CARE": 6, "CHILD_CARE": 3, "PSYCHOLOGICAL": 2, "LEGAL": 2,
+	"CARE": 2, "ELDERLY_CARE": 5, "CHILD_CARE": 3, "PSYCHOLOGICAL": 2, "LEGAL": 2,
 	"EMERGENCY": 3, "EMERGENCY_DISASTER": 1, "SOCIAL_INTEGRATION": 2,
 	"DISABILITY_SERVICES": 3, "DISABILITY_REHAB": 3,
 }
@@ -188,6 +190,11 @@ var categoryBoost = map[string]map[string]float64{
 	"VAGRANT":              {"EMERGENCY": 6, "BASIC_LIVING": 2},
 	"DIBAO":                {"BASIC_LIVING": 1.3},
 }
+
+// studentBoost multiplies the weight of education categories for a
+// household with a member of school age (3–22): schooling costs are one of
+// the commonest reasons for hardship (因学致困).
+const studentBoost = 5
 
 // severityWeights are the weights of severities 1..5 by the tier of the
 // household's primary group (tiers beyond 4 use tier 4's).

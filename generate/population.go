@@ -135,28 +135,29 @@ func (g *popGen) household(c *chunk) error {
 	ms := g.members(k, size)
 	g.assignGroups(k, ms, v.rural)
 
-	// names: children take the father's surname
+	// names: children take the father's surname (the head's, the
+	// spouse's when the head is a wife, often another when she is widowed)
 	familyName := g.names.family(r)
-	var spouseName string
+	childName := familyName
+	if ms[0].female && (len(ms) < 2 || ms[1].rel != "SPOUSE") && chance(r, 0.7) {
+		childName = g.names.family(r)
+	}
 	for _, m := range ms {
 		surname := familyName
 		switch m.rel {
 		case "SPOUSE":
-			spouseName = g.names.family(r)
-			surname = spouseName
+			surname = g.names.family(r)
+			if ms[0].female {
+				childName = surname
+			}
 		case "PARENT":
 			if m.female {
 				surname = g.names.family(r)
 			}
+		case "CHILD", "GRANDCHILD":
+			surname = childName
 		}
 		m.name = surname + g.names.given(r, m.female, m.birth.Year())
-	}
-	if ms[0].female && spouseName != "" {
-		for _, m := range ms[1:] {
-			if m.rel == "CHILD" || m.rel == "GRANDCHILD" {
-				m.name = spouseName + strings.TrimPrefix(m.name, familyName)
-			}
-		}
 	}
 
 	// income and rigid spending
@@ -200,10 +201,7 @@ func (g *popGen) household(c *chunk) error {
 		if share = chance(r, 0.75); share {
 			purposes += ",SHARE_WITH_CHARITIES"
 		}
-		granted := created.Add(time.Duration(between(r, 0, 3*86400)) * time.Second)
-		if granted.After(w.now) {
-			granted = created
-		}
+		granted := created.Add(time.Duration(between(r, 0, 3*86400)) * time.Second) // still months ago
 		var expires any
 		if chance(r, 0.5) {
 			expires = granted.AddDate(5, 0, 0)
@@ -450,7 +448,7 @@ func (g *popGen) residentID(district int, m *member) (residentid.ID, error) {
 	g.seq[slot]++
 	s := fmt.Sprintf("%s%s%03d", g.w.districts[district], m.birth.Format("20060102"), code)
 	s += string(checkChar(s))
-	id, err := residentid.Parse(s, g.w.now.In(chinaTime))
+	id, err := residentid.Parse(s, g.w.todayStart)
 	if err != nil {
 		return "", fmt.Errorf("generate: made an invalid resident ID: %w", err)
 	}
@@ -472,7 +470,7 @@ func checkChar(s string) byte {
 // a few of them and the aid the subjects of some got in the last year.
 func (g *popGen) assess(c *chunk, k *kindSpec, hid int64, v village, ms []*member, perCapita int64, share bool) {
 	w, r := g.w, g.r
-	wait := min(int(r.ExpFloat64()*waitMeanDays), maxWaitDays)
+	wait := 1 + min(int(r.ExpFloat64()*waitMeanDays), maxWaitDays-1)
 	aid := g.nextID(&g.next.assessment)
 	c.assessments = append(c.assessments, []any{aid, hid, w.day(wait), "CASE_MANAGER", w.at(wait, officeSecs(r))})
 
@@ -495,11 +493,14 @@ func (g *popGen) assess(c *chunk, k *kindSpec, hid int64, v village, ms []*membe
 	weights := make([]float64, len(w.categories))
 	for i, cat := range w.categories {
 		x := (categoryWeights[cat] + 0.2) * max(categoryBoost[k.group][cat], 1)
-		if !has(func(m *member) bool { return fits(cat, m) }) {
+		switch {
+		case !has(func(m *member) bool { return fits(cat, m) }):
 			x = 0
 			if strings.HasPrefix(cat, "DISABILITY") {
 				x = 0.05 * categoryWeights[cat] // a disability not (yet) recognised
 			}
+		case w.catRoot[cat] == "EDUCATION":
+			x *= studentBoost
 		}
 		weights[i] = x
 	}
@@ -544,7 +545,7 @@ func (g *popGen) assess(c *chunk, k *kindSpec, hid int64, v village, ms []*membe
 		severity := pickW(r, severityWeights[tier][:]) + 1
 		c.needs = append(c.needs, []any{nid, aid, hid, personID, cat, itemCode, int64(severity), w.day(wait), "OPEN"})
 
-		if share && wait >= 1 && chance(r, referredShare) {
+		if share && wait >= 3 && chance(r, referredShare) {
 			g.refer(c, hid, nid, cat, itemCode, personID, v, ms, subject, perCapita, wait)
 		}
 		if chance(r, aidedShare) {
@@ -577,7 +578,9 @@ func (g *popGen) refer(c *chunk, hid, nid int64, cat string, item, personID any,
 	if s, ok := item.(string); !ok || !slices.Contains(rs.items, s) {
 		item = rs.items[r.IntN(len(rs.items))]
 	}
-	ago := between(r, 1, min(wait, 12))
+	// created 3 to 12 days ago (after the need was opened), so that up to
+	// two steps of up to a day each happened before today
+	ago := between(r, 3, min(wait, 12))
 	created := w.at(ago, officeSecs(r))
 	rid := g.nextID(&g.next.referral)
 	events := [][]any{{g.nextID(&g.next.event), rid, nil, "PENDING", created, "CASE_MANAGER", ""}}
@@ -585,10 +588,7 @@ func (g *popGen) refer(c *chunk, hid, nid int64, cat string, item, personID any,
 	steps := map[string][]string{"ACCEPTED": {"ACCEPTED"}, "IN_PROGRESS": {"ACCEPTED", "IN_PROGRESS"}}[status]
 	from := "PENDING"
 	for _, to := range steps {
-		at := updated.Add(time.Duration(between(r, 3600, 2*86400)) * time.Second)
-		if at.After(w.now) {
-			at = w.now.UTC().Truncate(time.Second)
-		}
+		at := updated.Add(time.Duration(between(r, 3600, 86400)) * time.Second)
 		events = append(events, []any{g.nextID(&g.next.event), rid, from, to, at, "CHARITY", ""})
 		from, updated = to, at
 	}
@@ -664,7 +664,7 @@ func (g *popGen) pastAid(c *chunk, hid int64, personID any, needCat string, v vi
 	}
 	start := w.day(ago)
 	end := w.day(max(ago-length, 0))
-	recorded := w.at(max(ago-between(r, 0, 3), 0), officeSecs(r))
+	recorded := w.at(max(ago-between(r, 0, 3), 1), officeSecs(r))
 	c.aid = append(c.aid, []any{g.nextID(&g.next.aid), hid, personID, cat, itemCode, kind, orgID, name,
 		amount, units, start, end, "IMPORT", recorded})
 }

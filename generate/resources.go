@@ -131,12 +131,15 @@ func newResourceGen(w *world, r *rand.Rand, orgs []*org, firstID int64) *resourc
 	g := &resourceGen{w: w, r: r, names: newNamer(), nextID: firstID,
 		byCatDis: map[string]map[int][]int32{}, byCatAll: map[string][]int32{}}
 	var ow []float64
+	rank := 0
 	for _, o := range orgs {
 		g.owners = append(g.owners, o)
-		// a few organizations publish most resources (Zipf-like)
-		x := 1 / math.Pow(float64(len(ow)+1), 0.8)
-		if o.kind == catalog.KindGovernment {
-			x *= 0.3
+		// a few charities publish most resources (Zipf-like);
+		// government departments publish a few
+		x := 0.02
+		if o.kind != catalog.KindGovernment {
+			rank++
+			x = 1 / math.Pow(float64(rank), 0.8)
 		}
 		ow = append(ow, x)
 	}
@@ -314,16 +317,13 @@ func (g *resourceGen) next() (resource []any, items, groups, coverage [][]any) {
 	address := strings.TrimPrefix(w.dir.FullName(location[:9]), "重庆市") + v.name + "便民服务点"
 	contact := g.names.family(r) + []string{"老师", "女士", "先生"}[r.IntN(3)]
 
-	created := w.at(0, 0)
+	var created time.Time
 	if days := int(w.today.Sub(rs.validFrom).Hours() / 24); days > 0 {
 		created = w.at(days+between(r, 0, 30), officeSecs(r))
 	} else {
 		created = w.at(between(r, 1, 30), officeSecs(r))
 	}
-	published := created.Add(time.Duration(between(r, 600, 86400)) * time.Second)
-	if published.After(w.now) {
-		published = created
-	}
+	published := created.Add(time.Duration(between(r, 600, 6*3600)) * time.Second) // the same day
 
 	resource = []any{id, o.id, title, desc, "PUBLISHED", optInt(rs.ageMin), optInt(rs.ageMax), optInt64(rs.ceiling),
 		rs.units, rs.taken, budget, budgetTaken, from, until, address, location,

@@ -23,13 +23,12 @@ type village struct {
 }
 
 // world is what every part of the generator draws from: the catalog and
-// the divisions, arranged for drawing, and the clock.
+// the divisions, arranged for drawing, and the day.
 type world struct {
 	cat *catalog.Catalog
 	dir *regions.Directory
 
-	now        time.Time // Options.Today
-	today      db.Date   // its calendar date in China
+	today      db.Date   // the calendar date in China of Options.Today
 	todayStart time.Time // midnight starting it, in China
 
 	kinds    []kindSpec
@@ -54,7 +53,7 @@ type world struct {
 }
 
 func newWorld(cat *catalog.Catalog, dir *regions.Directory, now time.Time) (*world, error) {
-	w := &world{cat: cat, dir: dir, now: now, tier: map[string]int{}, districtOf: map[string]int{}, catItems: map[string][]*catalog.Item{},
+	w := &world{cat: cat, dir: dir, tier: map[string]int{}, districtOf: map[string]int{}, catItems: map[string][]*catalog.Item{},
 		catAncestors: map[string][]string{}, catRoot: map[string]string{}, groupShare: map[string]float64{},
 		groupsOfItem: map[string][]string{}}
 	local := now.In(chinaTime)
@@ -146,13 +145,14 @@ func newWorld(cat *catalog.Catalog, dir *regions.Directory, now time.Time) (*wor
 }
 
 // at returns the instant secs seconds into the day that is days before
-// today (China time), never after now.
+// today (China time). Every timestamp the generator writes lies on a day
+// before today, so the rows depend on the date of Options.Today only,
+// not on the time of day it is.
 func (w *world) at(days int, secs int) time.Time {
-	t := w.todayStart.AddDate(0, 0, -days).Add(time.Duration(secs) * time.Second).UTC()
-	if t.After(w.now) {
-		return w.now.UTC().Truncate(time.Second)
+	if days < 1 || secs < 0 || secs >= 86400 {
+		panic(fmt.Sprintf("generate: a timestamp %d days and %d seconds into a day before today", days, secs))
 	}
-	return t
+	return w.todayStart.AddDate(0, 0, -days).Add(time.Duration(secs) * time.Second).UTC()
 }
 
 // day returns the date days before today, as the DATE columns take it.

@@ -24,7 +24,8 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	fs := a.flags("bench generate")
 	persons := fs.Int("persons", 0, "persons to generate (Chongqing monitors 3,080,000)")
 	resources := fs.Int("resources", 0, "published resources to generate")
-	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same population")
+	seed := fs.Int64("seed", 1, "random seed: the same seed and day give the same population")
+	day := fs.String("today", "", "the day to generate for, YYYY-MM-DD (default: today in China)")
 	dataDir := fs.String("data", "data", "folder of the SQLite database and the key file")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := parse(fs, args[1:]); err != nil {
@@ -37,6 +38,14 @@ func (a *app) bench(ctx context.Context, args []string) error {
 		return errUsage{fmt.Sprintf("bench generate: --persons must be 1 to %d", generate.MaxPersons)}
 	case *resources < 0 || *resources > generate.MaxResources:
 		return errUsage{fmt.Sprintf("bench generate: --resources must be 0 to %d", generate.MaxResources)}
+	}
+	var today time.Time // zero: now
+	if *day != "" {
+		d, err := db.ParseDate(*day)
+		if err != nil || d.Year() < 2000 || d.Year() > 2100 {
+			return errUsage{"bench generate: --today must be a date from 2000 to 2100 in the form YYYY-MM-DD"}
+		}
+		today = time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	}
 
 	h, err := hub.Open(ctx, hub.Config{
@@ -63,7 +72,7 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	var bar *progressbar.ProgressBar
 	phase := ""
 	rep, err := generate.Run(ctx, h.DB, keys, cat, regions.Chongqing(), generate.Options{
-		Persons: *persons, Resources: *resources, Seed: *seed,
+		Persons: *persons, Resources: *resources, Seed: *seed, Today: today,
 		Progress: func(p string, done, total int) {
 			if p != phase {
 				if bar != nil {
@@ -94,8 +103,8 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "generated %d persons in %d households (%d needs, %d aid records, %d referrals) and %d resources of %d organizations into %s %s\n",
-		rep.Persons, rep.Households, rep.Needs, rep.AidRecords, rep.Referrals, rep.Resources, rep.Organizations, h.DB.Engine, h.DB.Where)
+	fmt.Fprintf(a.stdout, "generated %d persons in %d households (%d needs, %d aid records, %d referrals) and %d resources of %d organizations into %s %s (seed %d, day %s)\n",
+		rep.Persons, rep.Households, rep.Needs, rep.AidRecords, rep.Referrals, rep.Resources, rep.Organizations, h.DB.Engine, h.DB.Where, rep.Seed, rep.Today)
 	fmt.Fprintf(a.stdout, "%d rows in %s: %.0f rows/s, %.0f persons/s", rep.Rows(), rep.Duration.Round(time.Millisecond),
 		rep.RowsPerSecond(), float64(rep.Persons)/rep.Duration.Seconds())
 	if rep.Rebuild > 0 {

@@ -17,9 +17,9 @@ func TestBenchGenerate(t *testing.T) {
 				e["AIDHUB_DATABASE_URL"] = postgresSchemaURL(t)
 			}
 			dir := t.TempDir()
-			r := mustRun(t, e, "bench", "generate", "--persons", "500", "--resources", "20", "--seed", "3", "--data", dir, "--quiet")
+			r := mustRun(t, e, "bench", "generate", "--persons", "500", "--resources", "20", "--seed", "3", "--today", "2026-11-28", "--data", dir, "--quiet")
 			if !strings.Contains(r.stdout, "generated 500 persons in ") || !strings.Contains(r.stdout, "and 20 resources of 20 organizations into "+engine) ||
-				!strings.Contains(r.stdout, "rows/s") {
+				!strings.Contains(r.stdout, "(seed 3, day 2026-11-28)") || !strings.Contains(r.stdout, "rows/s") {
 				t.Errorf("output: %s", r)
 			}
 			if r.stderr != "" {
@@ -61,6 +61,8 @@ func TestBenchGenerateUsage(t *testing.T) {
 		{"bench", "generate", "--persons", "10", "--resources", "-1", "--data", dir},
 		{"bench", "generate", "--persons", "ten", "--data", dir},
 		{"bench", "generate", "--persons", "10", "--data", dir, "extra"},
+		{"bench", "generate", "--persons", "10", "--today", "28.11.2026", "--data", dir},
+		{"bench", "generate", "--persons", "10", "--today", "1999-12-31", "--data", dir},
 	} {
 		r := run(t, env{}, args...)
 		if r.code != 2 {

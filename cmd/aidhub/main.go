@@ -50,7 +50,7 @@ Usage:
   aidhub reindex [--data DIR] [--quiet]
   aidhub sweep [--data DIR] [--quiet]
   aidhub import households [--data DIR] [--format csv|jsonl] [--batch 1000] [--errors FILE] [--quiet] FILE
-  aidhub bench generate --persons N [--resources M] [--seed S] [--data DIR] [--quiet]
+  aidhub bench generate --persons N [--resources M] [--seed S] [--today YYYY-MM-DD] [--data DIR] [--quiet]
 
 Environment:
   AIDHUB_DATABASE_URL  postgres://user@host:5432/db selects PostgreSQL (default: SQLite in --data)
