@@ -151,6 +151,11 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 			return err
 		}
 		rec.PersonID = subj.personID
+		if pr.Is(auth.Charity) {
+			if err := s.charityMayRecord(ctx, tx, pr, subj, in.NeedID); err != nil {
+				return err
+			}
+		}
 		if in.NeedID != nil {
 			if err := s.checkNeed(ctx, tx, *in.NeedID, subj); err != nil {
 				return err
@@ -179,6 +184,37 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 		return nil, wrap(err, "casework: record aid")
 	}
 	return rec, nil
+}
+
+// charityMayRecord lets a charity record aid only for whom it may see:
+// a person referred to it (any category: it may have helped them in more
+// ways than the referral), or the household as a whole when it has a
+// household-level referral; and a need only when it is the need of one of
+// its own referrals. Other members and their needs are not its business.
+func (s *Service) charityMayRecord(ctx context.Context, idb bun.IDB, pr auth.Principal, subj aidSubject, needID *int64) error {
+	q := idb.NewSelect().Model((*Referral)(nil)).Where("household_id = ? AND organization_id = ?", subj.householdID, pr.OrganizationID)
+	if subj.personID != nil {
+		q.Where("person_id = ?", *subj.personID)
+	} else {
+		q.Where("person_id IS NULL")
+	}
+	n, err := q.Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return aidhub.Errorf(aidhub.EFORBIDDEN, "a charity records aid only for the persons (or households) referred to it")
+	}
+	if needID != nil {
+		n, err := idb.NewSelect().Model((*Referral)(nil)).Where("need_id = ? AND organization_id = ?", *needID, pr.OrganizationID).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return aidhub.Errorf(aidhub.EFORBIDDEN, "a charity may only meet the needs referred to it")
+		}
+	}
+	return nil
 }
 
 // checkOverride returns the cleaned override reason. Only a CASE_MANAGER

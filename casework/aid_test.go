@@ -180,7 +180,21 @@ func TestRecordAid(t *testing.T) {
 			f.refer(t, casework.ReferralInput{HouseholdID: h.ID, PersonID: &head.ID, ResourceID: r.ID, CategoryCode: "ELDERLY_CARE"})
 			in := casework.AidInput{HouseholdID: h.ID, PersonID: &child.ID, CategoryCode: "MEDICAL_OUTPATIENT", Units: 2, Period: period(t, "2026-11-05", "2026-11-05")}
 			before := rowCounts(t, d)
+			// Only what was referred to it: not the child's outpatient care
+			// (nor the spouse's rehabilitation) yet.
 			_, err := f.svc.RecordAid(f.charityA(), in)
+			wantCode(t, err, aidhub.EFORBIDDEN)
+			rehab := in
+			rehab.CategoryCode, rehab.PersonID = "DISABILITY_REHAB", &spouse.ID
+			_, err = f.svc.RecordAid(f.charityA(), rehab)
+			wantCode(t, err, aidhub.EFORBIDDEN)
+			unchanged(t, d, before)
+			outpatient := f.publish(t, f.orgA, resourcePatch(10, "OUTPATIENT_SUBSIDY"))
+			f.refer(t, casework.ReferralInput{HouseholdID: h.ID, PersonID: &child.ID, ResourceID: outpatient.ID, CategoryCode: "MEDICAL_OUTPATIENT", OverrideReason: "门诊费用仍有缺口"})
+			rehabRes := f.publish(t, f.orgA, resourcePatch(10, "REHAB_TRAINING"))
+			f.refer(t, casework.ReferralInput{HouseholdID: h.ID, PersonID: &spouse.ID, ResourceID: rehabRes.ID, CategoryCode: "DISABILITY_REHAB"})
+			before = rowCounts(t, d)
+			_, err = f.svc.RecordAid(f.charityA(), in)
 			wantCode(t, err, aidhub.EDUPLICATEAID)
 			wantMessage(t, err, "another provider", "2026-11-01")
 			wantNoMessage(t, err, "医疗保障局", "override")
@@ -192,7 +206,8 @@ func TestRecordAid(t *testing.T) {
 			wantCode(t, err, aidhub.ENOTFOUND) // not referred to B
 			unchanged(t, d, before)
 
-			in.CategoryCode, in.PersonID = "DISABILITY_REHAB", &spouse.ID
+			// After its referral's period and the category's window.
+			in.CategoryCode, in.PersonID, in.Period = "DISABILITY_REHAB", &spouse.ID, period(t, "2027-06-01", "2027-06-01")
 			rec, err := f.svc.RecordAid(f.charityA(), in)
 			if err != nil {
 				t.Fatal(err)

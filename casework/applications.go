@@ -357,6 +357,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	// Needs still open under the old assessment carry their opened date
 	// into the new one when the same person has the same category again.
 	carried := map[string]db.Date{}
+	oldIDs := map[string][]int64{}
 	if len(prev) == 1 {
 		a.SupersedesID = &prev[0].ID
 		var old []*Need
@@ -365,6 +366,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 		}
 		for _, n := range old {
 			carried[needKey(n)] = n.OpenedOn
+			oldIDs[needKey(n)] = append(oldIDs[needKey(n)], n.ID)
 		}
 		if _, err := tx.NewUpdate().Model((*Assessment)(nil)).Set("superseded_at = ?", now).Where("id = ? AND superseded_at IS NULL", prev[0].ID).Exec(ctx); err != nil {
 			return nil, nil, err
@@ -388,6 +390,17 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	}
 	if _, err := tx.NewInsert().Model(&needs).Exec(ctx); err != nil {
 		return nil, nil, err
+	}
+	// Referrals under way for a superseded need now serve its successor,
+	// so delivering them meets it and the watchlist knows help is coming.
+	for _, n := range needs {
+		if ids := oldIDs[needKey(n)]; len(ids) > 0 {
+			if _, err := tx.NewUpdate().Model((*Referral)(nil)).Set("need_id = ?", n.ID).
+				Where("need_id IN (?) AND status IN (?)", bun.In(ids), bun.In(openReferralStatuses)).Exec(ctx); err != nil {
+				return nil, nil, err
+			}
+			delete(oldIDs, needKey(n))
+		}
 	}
 	if app != nil {
 		app.Status, app.AssessmentID, app.UpdatedAt = Classified, &a.ID, now

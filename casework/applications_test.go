@@ -239,3 +239,34 @@ func TestCreateAssessment_Concurrent(t *testing.T) {
 		}
 	})
 }
+
+// A reassessment moves referrals under way to the need that succeeds the
+// one they were made for, so delivering them meets it.
+func TestReassessmentKeepsReferralsOnTheNeed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		h, persons := f.sharedFamily(t)
+		head := persons[0]
+		_, needs, err := f.svc.CreateAssessment(cmCtx, casework.AssessmentInput{HouseholdID: h.ID,
+			Needs: []casework.NeedInput{{PersonID: &head.ID, CategoryCode: "ELDERLY_CARE", Severity: 3}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.publish(t, f.orgA, resourcePatch(10, "HOME_CARE"))
+		ref := f.refer(t, casework.ReferralInput{NeedID: &needs[0].ID, ResourceID: r.ID})
+		_, again, err := f.svc.CreateAssessment(cmCtx, casework.AssessmentInput{HouseholdID: h.ID,
+			Needs: []casework.NeedInput{{PersonID: &head.ID, CategoryCode: "ELDERLY_CARE", Severity: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.referral(t, ref.ID); got.NeedID == nil || *got.NeedID != again[0].ID {
+			t.Fatalf("referral need %v, want the new need %d", got.NeedID, again[0].ID)
+		}
+		f.move(t, f.charityA(), ref.ID, casework.Accepted)
+		f.move(t, f.charityA(), ref.ID, casework.Delivered)
+		n, err := f.svc.Need(cmCtx, again[0].ID)
+		if err != nil || n.Status != casework.NeedMet {
+			t.Fatalf("the new need after delivery: %+v, %v", n, err)
+		}
+	})
+}

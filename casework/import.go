@@ -436,7 +436,8 @@ func (s *Service) importHouseholds(ctx context.Context, tx bun.Tx, todo []import
 }
 
 // flagTwins marks possible duplicates (same name, birth date and village)
-// among the batch and against persons on file, with one query.
+// against the persons on file, with one query. Twins within one batch are
+// not marked: neither has an ID to point at yet.
 func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, households map[string]*Household, todo []importPerson) error {
 	// Narrow by name and by birth date, not by name alone: common names
 	// would otherwise pull in a large part of the table every batch. The

@@ -95,6 +95,10 @@ func (s *Service) Households(ctx context.Context, f HouseholdFilter, page PageAr
 		q.Where("EXISTS (SELECT 1 FROM consents AS sc WHERE sc.household_id = h.id AND sc.revoked_at IS NULL AND sc.granted_at <= ? AND (sc.expires_at IS NULL OR sc.expires_at > ?) AND sc.purposes LIKE ?)",
 			now, now, "%"+string(ShareWithCharities)+"%")
 	}
+	if pr.Is(auth.Charity) && (f.GroupCode != "" || f.ResidentID != "") {
+		// They look at every member; a charity sees only those referred to it.
+		return nil, aidhub.Errorf(aidhub.EFORBIDDEN, "a charity cannot filter households by group or resident ID")
+	}
 	if f.GroupCode != "" {
 		q.Where("EXISTS (SELECT 1 FROM persons AS gp JOIN group_memberships AS g ON g.person_id = gp.id WHERE gp.household_id = h.id AND g.group_code = ? AND g.since <= ? AND (g.until IS NULL OR g.until >= ?))",
 			f.GroupCode, s.today(), s.today())

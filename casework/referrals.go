@@ -162,6 +162,11 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			if err != nil {
 				return err
 			}
+			// Scope before status, so a need outside the region does not
+			// reveal that it exists or where it is.
+			if _, err := s.householdForWork(ctx, tx, pr, n.HouseholdID); err != nil {
+				return errNeedNotFound
+			}
 			if n.Status != NeedOpen {
 				return aidhub.Errorf(aidhub.ECONFLICT, "the need is %s, not OPEN", n.Status)
 			}

@@ -66,7 +66,19 @@ func WithAudit(l *audit.Log) Option { return func(s *Service) { s.audit = l } }
 // record appends to the audit log when there is one. Catalog entries are
 // keyed by code, which the summary carries.
 func (s *Service) record(ctx context.Context, tx bun.Tx, action, subjectType string, summary audit.Summary) error {
+	if o, ok := s.outbox.(CatalogOutbox); ok {
+		if err := o.CatalogChanged(ctx, tx); err != nil {
+			return err
+		}
+	}
 	return s.recordID(ctx, tx, action, subjectType, 0, summary)
+}
+
+// CatalogOutbox is an Outbox that also hears of catalog edits (groups,
+// categories, items, plans), in their transaction: what depends on the
+// catalog (the matching engine) reloads.
+type CatalogOutbox interface {
+	CatalogChanged(ctx context.Context, tx bun.Tx) error
 }
 
 func (s *Service) recordID(ctx context.Context, tx bun.Tx, action, subjectType string, id int64, summary audit.Summary) error {
@@ -279,6 +291,9 @@ func (s *Service) DeleteGroup(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "resource_groups", "group_code", code, "resources are offered to population group %s"); err != nil {
 			return err
 		}
+		if err := refuseIfUsed(ctx, tx, "group_memberships", "group_code", code, "persons are members of population group %s"); err != nil {
+			return err
+		}
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("group_code = ?", code).Exec(ctx); err != nil {
 			return err
 		}
@@ -405,6 +420,11 @@ func (s *Service) DeleteCategory(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "service_items", "category_code", code, "service category %s has items; move or delete them first"); err != nil {
 			return err
 		}
+		for _, table := range []string{"needs", "referrals", "aid_records"} {
+			if err := refuseIfUsed(ctx, tx, table, "category_code", code, "casework refers to service category %s in "+table); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.NewDelete().Model((*Category)(nil)).Where("code = ?", code).Exec(ctx); err != nil {
 			return err
 		}
@@ -512,6 +532,11 @@ func (s *Service) DeleteItem(ctx context.Context, code string) error {
 		}
 		if err := refuseIfUsed(ctx, tx, "resource_items", "item_code", code, "resources offer service item %s"); err != nil {
 			return err
+		}
+		for _, table := range []string{"needs", "referrals", "aid_records"} {
+			if err := refuseIfUsed(ctx, tx, table, "item_code", code, "casework refers to service item %s in "+table); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("item_code = ?", code).Exec(ctx); err != nil {
 			return err

@@ -498,7 +498,7 @@ type ComplexityRoot struct {
 	}
 
 	ResourceMatch struct {
-		Age         func(childComplexity int) int
+		AgeBand     func(childComplexity int) int
 		Category    func(childComplexity int) int
 		Factors     func(childComplexity int) int
 		Item        func(childComplexity int) int
@@ -2828,12 +2828,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResourceEdge.Node(childComplexity), true
 
-	case "ResourceMatch.age":
-		if e.ComplexityRoot.ResourceMatch.Age == nil {
+	case "ResourceMatch.ageBand":
+		if e.ComplexityRoot.ResourceMatch.AgeBand == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ResourceMatch.Age(childComplexity), true
+		return e.ComplexityRoot.ResourceMatch.AgeBand(childComplexity), true
 	case "ResourceMatch.category":
 		if e.ComplexityRoot.ResourceMatch.Category == nil {
 			break
@@ -4193,10 +4193,11 @@ type ResourceMatch {
   item: ServiceItem
   severity: Int!
   waitingDays: Int!
-  "The household's village."
+  "The household's street (9 digits), not its village: coarse enough not to single anyone out."
   regionCode: DivisionCode!
   regionName: String!
-  age: Int!
+  "Ten-year band, e.g. 40–49; 80+ from 80."
+  ageBand: String!
   score: Float!
   factors: [MatchFactor!]!
 }
@@ -5531,8 +5532,8 @@ func (ec *executionContext) childFields_ResourceMatch(ctx context.Context, field
 		return ec.fieldContext_ResourceMatch_regionCode(ctx, field)
 	case "regionName":
 		return ec.fieldContext_ResourceMatch_regionName(ctx, field)
-	case "age":
-		return ec.fieldContext_ResourceMatch_age(ctx, field)
+	case "ageBand":
+		return ec.fieldContext_ResourceMatch_ageBand(ctx, field)
 	case "score":
 		return ec.fieldContext_ResourceMatch_score(ctx, field)
 	case "factors":
@@ -15203,27 +15204,27 @@ func (ec *executionContext) fieldContext_ResourceMatch_regionName(_ context.Cont
 	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "String")
 }
 
-func (ec *executionContext) _ResourceMatch_age(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_ageBand(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ResourceMatch_age(ctx, field)
+			return ec.fieldContext_ResourceMatch_ageBand(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Age, nil
+			return obj.AgeBand, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ResourceMatch_age(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResourceMatch", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ResourceMatch_ageBand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResourceMatch", field, false, false, "String")
 }
 
 func (ec *executionContext) _ResourceMatch_score(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
@@ -24028,8 +24029,8 @@ func (ec *executionContext) _ResourceMatch(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ResourceMatch_regionName(ctx, field, obj)
 				})
-		case "age":
-			out.Values[i] = ec._ResourceMatch_age(ctx, field, obj)
+		case "ageBand":
+			out.Values[i] = ec._ResourceMatch_ageBand(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -151,6 +151,7 @@ var fieldRules = map[string]rule{
 	"Household.assessments":        caseworkers,
 	"Household.currentAssessment":  caseworkers,
 	"Person.birthDate":             caseworkers,
+	"Person.age":                   caseworkers,
 	"Person.female":                caseworkers,
 	"Person.groups":                caseworkers,
 	"Person.possibleDuplicateOf":   caseworkers,

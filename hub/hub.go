@@ -118,12 +118,13 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	// first and give it the syncer last.
 	worker := &search.Worker{}
 	expirer := &casework.ExpireWorker{}
-	rematchResource, rematchHousehold := &matcher.ResourceWorker{}, &matcher.HouseholdWorker{}
+	rematchResource, rematchHousehold, reload := &matcher.ResourceWorker{}, &matcher.HouseholdWorker{}, &matcher.ReloadWorker{}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, worker)
 	river.AddWorker(workers, expirer)
 	river.AddWorker(workers, rematchResource)
 	river.AddWorker(workers, rematchHousehold)
+	river.AddWorker(workers, reload)
 	concurrency := 4
 	if !d.IsPostgres() {
 		concurrency = 2 // one SQLite file: more writers only queue
@@ -167,7 +168,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	if h.Matcher, err = matcher.New(d, h.Catalog, h.Casework, mcfg, now); err != nil {
 		return fail(err)
 	}
-	rematchResource.Service, rematchHousehold.Service = h.Matcher, h.Matcher
+	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher
 	h.Syncer = search.NewSyncer(h.Catalog, h.Index)
 	worker.Syncer = h.Syncer
 	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {
@@ -266,6 +267,18 @@ func dataDir(cfg Config) string {
 // outboxes sends each resource change to every outbox, in the change's
 // transaction.
 type outboxes []catalog.Outbox
+
+// CatalogChanged passes catalog edits to the outboxes that want them.
+func (o outboxes) CatalogChanged(ctx context.Context, tx bun.Tx) error {
+	for _, x := range o {
+		if c, ok := x.(catalog.CatalogOutbox); ok {
+			if err := c.CatalogChanged(ctx, tx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 func (o outboxes) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
 	for _, x := range o {

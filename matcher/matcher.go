@@ -83,6 +83,12 @@ func (s *Service) Engine(ctx context.Context) (*matching.Engine, error) {
 	return s.engine, nil
 }
 
+func (s *Service) loaded() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.engine != nil
+}
+
 // Reload rebuilds the engine and the need index from the store (after a
 // catalog change, or to recover).
 func (s *Service) Reload(ctx context.Context) error {
@@ -94,35 +100,11 @@ func (s *Service) Reload(ctx context.Context) error {
 func (s *Service) today() db.Date { return s.casework.Today() }
 
 func (s *Service) load(ctx context.Context) error {
-	snap, err := s.catalog.Snapshot(ctx)
+	engine, err := s.LoadEngine(ctx)
 	if err != nil {
 		return err
 	}
-	cat, err := engineCatalog(snap)
-	if err != nil {
-		return fmt.Errorf("matcher: catalog: %w", err)
-	}
-	engine, err := matching.NewEngine(cat, s.cfg.Weights, s.cfg.Colours)
-	if err != nil {
-		return err
-	}
-	var resources []matching.Resource
-	for after := int64(0); ; {
-		page, err := s.catalog.ScanResources(ctx, after, 1000, catalog.Published)
-		if err != nil {
-			return err
-		}
-		for _, r := range page {
-			resources = append(resources, engineResource(r))
-		}
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].ID
-	}
-	if err := engine.SetResources(resources); err != nil {
-		return fmt.Errorf("matcher: resources: %w", err)
-	}
+	cat := engine.Catalog()
 	index := matching.NewNeedIndex(matching.NewPopulation(cat))
 	slots, byHH := map[int64]int{}, map[int64][]int64{}
 	err = loadNeeds(ctx, s.db, cat, s.today(), nil, func(needs []matching.Need) error {
@@ -305,9 +287,27 @@ func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, [
 type ResourceMatch struct {
 	Need  *casework.Need
 	Match matching.NeedMatch
-	// Region and Age describe the person without naming them.
-	Region string
-	Age    int
+	// Region (the street, 9 digits) and AgeBand ("40–49") describe the
+	// person coarsely enough not to single them out in a small village.
+	Region  string
+	AgeBand string
+}
+
+// ageBand is a ten-year band, "80+" from 80 on.
+func ageBand(age int) string {
+	if age >= 80 {
+		return "80+"
+	}
+	lo := age / 10 * 10
+	return fmt.Sprintf("%d–%d", lo, lo+9)
+}
+
+// street is a village code cut to its street.
+func street(region string) string {
+	if len(region) > 9 {
+		return region[:9]
+	}
+	return region
 }
 
 // MatchesForResource ranks the open needs a resource matches, for the
@@ -361,8 +361,8 @@ func (s *Service) MatchesForResource(ctx context.Context, resourceID int64, firs
 		out = append(out, ResourceMatch{
 			Need:   &casework.Need{ID: n.ID, HouseholdID: n.HouseholdID, CategoryCode: n.Category, ItemCode: strPtr(n.Item), Severity: n.Severity, OpenedOn: db.DateOf(n.OpenedOn.Time()), Status: casework.NeedOpen},
 			Match:  c,
-			Region: n.Region,
-			Age:    n.Age,
+			Region:  street(n.Region),
+			AgeBand: ageBand(n.Age),
 		})
 		if len(out) == first {
 			break

@@ -251,7 +251,7 @@ func TestMatching(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 1 || got[0].Need.ID != need.ID || got[0].Region != huayipo || got[0].Age != 46 {
+			if len(got) != 1 || got[0].Need.ID != need.ID || got[0].Region != huayipo[:9] || got[0].AgeBand != "40–49" {
 				t.Fatalf("got %+v", got)
 			}
 		})

@@ -101,6 +101,37 @@ func (HouseholdArgs) Kind() string { return "matching.household" }
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (HouseholdArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
 
+// ReloadArgs rebuilds the engine after a catalog edit.
+type ReloadArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ReloadArgs) Kind() string { return "matching.reload" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ReloadArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue} }
+
+// ReloadWorker runs ReloadArgs jobs.
+type ReloadWorker struct {
+	river.WorkerDefaults[ReloadArgs]
+	Service *Service
+}
+
+// Work implements river.Worker.
+func (w *ReloadWorker) Work(ctx context.Context, _ *river.Job[ReloadArgs]) error {
+	if !w.Service.loaded() {
+		return nil // it loads the new catalog when first used
+	}
+	return w.Service.Reload(ctx)
+}
+
+// CatalogChanged implements catalog.CatalogOutbox.
+func (o Outbox) CatalogChanged(ctx context.Context, tx bun.Tx) error {
+	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, ReloadArgs{}, nil); err != nil {
+		return fmt.Errorf("matcher: queue reload: %w", err)
+	}
+	return nil
+}
+
 // Outbox queues re-matching in the transaction of the change that calls
 // for it: a resource change (catalog.Outbox) or new needs
 // (casework.NeedsOutbox).
@@ -230,6 +261,7 @@ func (w *HouseholdWorker) Work(ctx context.Context, job *river.Job[HouseholdArgs
 }
 
 var _ interface {
+	catalog.CatalogOutbox
 	catalog.Outbox
 	casework.NeedsOutbox
 } = Outbox{}

@@ -45,21 +45,7 @@ func (s *Service) Sweep(ctx context.Context, progress SweepProgress) (*SweepResu
 	}
 	res := &SweepResult{}
 	start := time.Now()
-	total, err := s.db.NewSelect().TableExpr("needs").Where("status = 'OPEN'").Count(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("matcher: count open needs: %w", err)
-	}
-	pop := matching.NewPopulation(engine.Catalog())
-	pop.Grow(int(total), int(total))
-	loaded := 0
-	err = loadNeeds(ctx, s.db, engine.Catalog(), s.today(), nil, func(ns []matching.Need) error {
-		for i := range ns {
-			_, _ = pop.AddNeed(&ns[i]) // a need the catalog no longer knows is skipped
-		}
-		loaded += len(ns)
-		progress("load", loaded, int(total))
-		return nil
-	})
+	pop, err := s.LoadPopulation(ctx, engine.Catalog(), func(done, total int) { progress("load", done, total) })
 	if err != nil {
 		return nil, err
 	}

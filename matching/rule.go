@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -55,11 +56,45 @@ func compileRule(src string) (*vm.Program, error) {
 	if len(src) > MaxRuleLength {
 		return nil, fmt.Errorf("rule is %d characters long; at most %d", len(src), MaxRuleLength)
 	}
-	p, err := expr.Compile(src, expr.Env(RuleEnv{}), expr.AsBool(), expr.MaxNodes(500))
+	guard := &loopGuard{}
+	p, err := expr.Compile(src, expr.Env(RuleEnv{}), expr.AsBool(), expr.MaxNodes(500), expr.Patch(guard))
 	if err != nil {
 		return nil, fmt.Errorf("rule does not compile: %v", err)
 	}
+	if guard.found != "" {
+		return nil, fmt.Errorf("rule uses %s; rules compare the need's fields and may not loop (use `in` for groups)", guard.found)
+	}
 	return p, nil
+}
+
+// loopGuard refuses what can make a rule's running time grow beyond its
+// length: predicates over lists (all, any, filter, map, …), ranges and
+// string repetition. A rule runs for every candidate of every need; one
+// that loops would stall matching for everyone.
+type loopGuard struct{ found string }
+
+func (g *loopGuard) Visit(node *ast.Node) {
+	if g.found != "" {
+		return
+	}
+	switch n := (*node).(type) {
+	case *ast.PredicateNode:
+		g.found = "a predicate ({…})"
+	case *ast.BinaryNode:
+		if n.Operator == ".." {
+			g.found = "a range (..)"
+		}
+	case *ast.BuiltinNode:
+		switch n.Name {
+		case "all", "any", "none", "one", "filter", "map", "count", "sum", "find", "findIndex", "findLast",
+			"findLastIndex", "groupBy", "sortBy", "reduce", "repeat":
+			g.found = n.Name + "()"
+		}
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "repeat" {
+			g.found = "repeat()"
+		}
+	}
 }
 
 // evalRule runs a compiled rule; an evaluation error is a failed rule with

@@ -155,7 +155,7 @@ func TestMatchingGraphQL(t *testing.T) {
 			// for it.
 			var r response
 			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				r = h.do("charityA", `query($r: ID!) { matchesForResource(resourceId: $r) { category { code } severity waitingDays regionCode regionName age score factors { factor } } }`, vars)
+				r = h.do("charityA", `query($r: ID!) { matchesForResource(resourceId: $r) { category { code } severity waitingDays regionCode regionName ageBand score factors { factor } } }`, vars)
 				if len(r.Errors) > 0 || len(get(r.Data, "matchesForResource").([]any)) == 1 || time.Now().After(deadline) {
 					break
 				}
@@ -166,7 +166,7 @@ func TestMatchingGraphQL(t *testing.T) {
 			if strings.Contains(string(r.Raw), "陈明") || strings.Contains(string(r.Raw), mResidentID("500103", "19800101", 1)[6:14]) {
 				t.Errorf("the charity's view names the person: %s", r.Raw)
 			}
-			if got := get(r.Data, "matchesForResource").([]any)[0]; get(got, "waitingDays") != float64(58) || get(got, "age") != float64(46) {
+			if got := get(r.Data, "matchesForResource").([]any)[0]; get(got, "waitingDays") != float64(58) || get(got, "ageBand") != "40–49" || get(got, "regionCode") != "500103001" {
 				t.Errorf("%v", got)
 			}
 			wantCode("FORBIDDEN", "charityB", `query($r: ID!) { matchesForResource(resourceId: $r) { score } }`, vars)

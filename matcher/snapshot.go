@@ -1,0 +1,114 @@
+package matcher
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/matching"
+)
+
+// The loaders below read the store into the engine's values exactly as
+// the hub does, for the hub itself (Reload, Sweep) and for benchmarks that
+// need the pieces apart: the engine without the need index, the need
+// population without the matcher's maps.
+
+// Today is the matcher's day, the day matching and the duplicate-aid rule
+// are evaluated on.
+func (s *Service) Today() matching.Day { return matching.DayOf(s.today().Time) }
+
+// EngineCatalog returns the engine's view of the store's catalog now.
+func (s *Service) EngineCatalog(ctx context.Context) (*matching.Catalog, error) {
+	snap, err := s.catalog.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := engineCatalog(snap)
+	if err != nil {
+		return nil, fmt.Errorf("matcher: catalog: %w", err)
+	}
+	return cat, nil
+}
+
+// LoadResources returns every published resource in the engine's form,
+// ordered by ID.
+func (s *Service) LoadResources(ctx context.Context) ([]matching.Resource, error) {
+	var resources []matching.Resource
+	for after := int64(0); ; {
+		page, err := s.catalog.ScanResources(ctx, after, 1000, catalog.Published)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			resources = append(resources, engineResource(r))
+		}
+		if len(page) < 1000 {
+			return resources, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// LoadEngine builds a new engine over the store's catalog with its
+// published resources, with the matcher's weights and colours. The
+// matcher's own engine is left alone.
+func (s *Service) LoadEngine(ctx context.Context) (*matching.Engine, error) {
+	cat, err := s.EngineCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := matching.NewEngine(cat, s.cfg.Weights, s.cfg.Colours)
+	if err != nil {
+		return nil, err
+	}
+	resources, err := s.LoadResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := engine.SetResources(resources); err != nil {
+		return nil, fmt.Errorf("matcher: resources: %w", err)
+	}
+	return engine, nil
+}
+
+// LoadPopulation reads every open need of the store, with what the engine
+// needs to know of its person and household, into a new population over
+// cat (needs the catalog does not know are left out). progress, when not
+// nil, hears how many needs of about total were read.
+func (s *Service) LoadPopulation(ctx context.Context, cat *matching.Catalog, progress func(done, total int)) (*matching.Population, error) {
+	n, err := s.db.NewSelect().TableExpr("needs").Where("status = 'OPEN'").Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("matcher: count open needs: %w", err)
+	}
+	total := int(n)
+	pop := matching.NewPopulation(cat)
+	pop.Grow(total, total)
+	loaded := 0
+	err = loadNeeds(ctx, s.db, cat, s.today(), nil, func(ns []matching.Need) error {
+		for i := range ns {
+			_, _ = pop.AddNeed(&ns[i]) // a need the catalog no longer knows is skipped
+		}
+		loaded += len(ns)
+		if progress != nil {
+			progress(loaded, total)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pop, nil
+}
+
+// Snapshot returns the matcher's engine and need index, loading them on
+// first use, for benchmarks that time what the hub runs on. The caller
+// must not change the index: the matcher's re-matching jobs own it.
+func (s *Service) Snapshot(ctx context.Context) (*matching.Engine, *matching.NeedIndex, error) {
+	engine, err := s.Engine(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.idx.RLock()
+	defer s.idx.RUnlock()
+	return engine, s.index, nil
+}
