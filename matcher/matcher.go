@@ -359,8 +359,8 @@ func (s *Service) MatchesForResource(ctx context.Context, resourceID int64, firs
 			continue
 		}
 		out = append(out, ResourceMatch{
-			Need:   &casework.Need{ID: n.ID, HouseholdID: n.HouseholdID, CategoryCode: n.Category, ItemCode: strPtr(n.Item), Severity: n.Severity, OpenedOn: db.DateOf(n.OpenedOn.Time()), Status: casework.NeedOpen},
-			Match:  c,
+			Need:    &casework.Need{ID: n.ID, HouseholdID: n.HouseholdID, CategoryCode: n.Category, ItemCode: strPtr(n.Item), Severity: n.Severity, OpenedOn: db.DateOf(n.OpenedOn.Time()), Status: casework.NeedOpen},
+			Match:   c,
 			Region:  street(n.Region),
 			AgeBand: ageBand(n.Age),
 		})
