@@ -31,6 +31,8 @@ type Bleve struct {
 	mu     sync.RWMutex
 	idx    bleve.Index
 	target string // what "current" pointed at when idx was opened
+
+	facets facetCache // postings of facet values per segment (bleve_facets.go)
 }
 
 const bleveLink = "current"
@@ -117,30 +119,61 @@ func (b *Bleve) index() (bleve.Index, error) {
 	return opened, nil
 }
 
+// bleveSortKey is the field hits are ordered by when scores tie: the
+// resource ID zero-padded, so that string order is numeric order.
+const bleveSortKey = "sortKey"
+
 func bleveMapping() mapping.IndexMapping {
-	text := bleve.NewTextFieldMapping()
-	text.Analyzer = cjk.AnalyzerName
-	text.Store = true
-	kw := bleve.NewKeywordFieldMapping()
-	kw.Analyzer = keyword.Name
-	kw.Store = true
-	kw.DocValues = true
-	num := bleve.NewNumericFieldMapping()
-	num.Store = true
+	// Only what a search reads is indexed for it: every hit's sort key and
+	// facet values come from doc values, and for a broad search at 50,000
+	// resources reading them is most of the work. So doc values only where
+	// a sort or facet needs them, term vectors only on the title (the
+	// highlighted field), no "_all" field (queries name their fields).
+	// Document fields stay stored: Raw shows what the index holds.
+	text := func(vectors bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = cjk.AnalyzerName
+		f.IncludeInAll = false
+		f.DocValues = false
+		f.IncludeTermVectors = vectors
+		return f
+	}
+	code := func(docValues bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = docValues
+		return f
+	}
+	stored := bleve.NewNumericFieldMapping() // kept for Raw, never searched
+	stored.Index, stored.DocValues, stored.IncludeInAll = false, false, false
+	validUntil := bleve.NewNumericFieldMapping()
+	validUntil.DocValues, validUntil.IncludeInAll = false, false
+	// One short term per document: a numeric field would keep 16
+	// precision terms per value in its doc values, all read for every hit.
+	sortKey := code(true)
+	sortKey.Store = false
 	geo := bleve.NewGeoPointFieldMapping()
-	geo.Store = true
+	geo.IncludeInAll = false
 
 	doc := bleve.NewDocumentStaticMapping()
-	for _, f := range []string{"title", "description", "organizationName", "categoryNames", "itemNames", "groupNames", "address"} {
-		doc.AddFieldMappingsAt(f, text)
+	doc.AddFieldMappingsAt("title", text(true))
+	for _, f := range []string{"description", "organizationName", "categoryNames", "itemNames", "groupNames", "address"} {
+		doc.AddFieldMappingsAt(f, text(false))
 	}
-	for _, f := range []string{"categories", "items", "groups", "coverage", "district", "location", "organizationId"} {
-		doc.AddFieldMappingsAt(f, kw)
+	for _, f := range []string{"categories", "groups", "district", "organizationId"} { // facets
+		doc.AddFieldMappingsAt(f, code(true))
 	}
-	for _, f := range []string{"validUntil", "version", "id"} {
-		doc.AddFieldMappingsAt(f, num)
+	for _, f := range []string{"items", "coverage", "location"} {
+		doc.AddFieldMappingsAt(f, code(false))
 	}
+	doc.AddFieldMappingsAt("validUntil", validUntil)
+	doc.AddFieldMappingsAt("id", stored)
+	doc.AddFieldMappingsAt("version", stored)
+	doc.AddFieldMappingsAt(bleveSortKey, sortKey)
 	doc.AddFieldMappingsAt("geo", geo)
+	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
@@ -157,6 +190,7 @@ func toBleve(d Document) map[string]any {
 		"categories": d.Categories, "categoryNames": d.CategoryNames, "items": d.Items, "itemNames": d.ItemNames,
 		"groups": d.Groups, "groupNames": d.GroupNames, "coverage": d.Coverage,
 		"location": d.Location, "address": d.Address, "validUntil": d.ValidUntil,
+		bleveSortKey: fmt.Sprintf("%019d", d.ID),
 	}
 	if d.District != "" {
 		m["district"] = d.District // an empty keyword would count as a facet value
@@ -202,25 +236,60 @@ func terms(field string, values []string) query.Query {
 		tq.SetField(field)
 		qs[i] = tq
 	}
+	if len(qs) == 1 {
+		// A bare term, so an unscored conjunction around it can be
+		// computed on posting bitmaps (a one-child disjunction cannot).
+		return qs[0]
+	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
+// query builds the Bleve query of a request. Text is scored; every
+// filter is not: without text the whole search runs unscored, and with
+// text the filters sit in the boolean query's filter clause. Unscored,
+// Bleve combines term postings as bitmaps instead of walking and scoring
+// each one, which is most of the cost at 50,000 resources.
 func (b *Bleve) query(req Request) query.Query {
-	var must []query.Query
-	if req.Text != "" {
-		var fields []query.Query
-		for _, f := range []string{"title", "description", "organizationName", "categoryNames", "itemNames", "groupNames", "address"} {
-			mq := bleve.NewMatchQuery(req.Text)
-			mq.SetField(f)
-			mq.Analyzer = cjk.AnalyzerName
-			mq.SetOperator(query.MatchQueryOperatorAnd)
-			if f == "title" {
-				mq.SetBoost(3)
-			}
-			fields = append(fields, mq)
-		}
-		must = append(must, bleve.NewDisjunctionQuery(fields...))
+	filters := bleveFilters(req)
+	var filter query.Query
+	switch len(filters) {
+	case 0:
+	case 1:
+		filter = filters[0]
+	default:
+		filter = bleve.NewConjunctionQuery(filters...)
 	}
+	if req.Text == "" {
+		if filter == nil {
+			return bleve.NewMatchAllQuery()
+		}
+		return filter
+	}
+	var fields []query.Query
+	for _, f := range []string{"title", "description", "organizationName", "categoryNames", "itemNames", "groupNames", "address"} {
+		mq := bleve.NewMatchQuery(req.Text)
+		mq.SetField(f)
+		mq.Analyzer = cjk.AnalyzerName
+		mq.SetOperator(query.MatchQueryOperatorAnd)
+		if f == "title" {
+			mq.SetBoost(3)
+		}
+		fields = append(fields, mq)
+	}
+	text := bleve.NewDisjunctionQuery(fields...)
+	if filter == nil {
+		return text
+	}
+	q := bleve.NewBooleanQuery()
+	q.Must = text
+	q.AddFilter(filter)
+	return q
+}
+
+// bleveFilters turns a request's filter, validity date and radius into
+// Bleve queries that must all match.
+func bleveFilters(req Request) []query.Query {
+	var must []query.Query
 	f := req.Filter
 	if len(f.Categories) > 0 {
 		must = append(must, terms("categories", f.Categories))
@@ -256,10 +325,7 @@ func (b *Bleve) query(req Request) query.Query {
 		gq.SetField("geo")
 		must = append(must, gq)
 	}
-	if len(must) == 0 {
-		return bleve.NewMatchAllQuery()
-	}
-	return bleve.NewConjunctionQuery(must...)
+	return must
 }
 
 // Search implements Index.
@@ -271,7 +337,13 @@ func (b *Bleve) Search(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if out, ok, err := b.searchByID(ctx, idx, req); err != nil || ok {
+		return out, err // see bleve_scan.go
+	}
 	sr := bleve.NewSearchRequestOptions(b.query(req), req.Limit, req.Offset, false)
+	if req.Text == "" {
+		sr.Score = "none" // nothing to rank by: hits are ordered by ID or distance
+	}
 	sr.Fields = []string{"title"}
 	if req.Text != "" {
 		sr.Highlight = bleve.NewHighlightWithStyle("html")
@@ -289,24 +361,46 @@ func (b *Bleve) Search(ctx context.Context, req Request) (*Result, error) {
 	// geoAt is where the distance sits among the sort keys.
 	var order search.SortOrder
 	geoAt := -1
+	byID := idSort(idx)
 	switch {
+	case req.Sort == ByDistance && req.Text != "":
+		// With text, relevance still ranks first (as on Meilisearch, whose
+		// sort rule comes after the relevance rules); distance breaks ties.
+		order, geoAt = search.SortOrder{&search.SortScore{Desc: true}, geoSort, byID}, 1
 	case req.Sort == ByDistance:
-		order, geoAt = search.SortOrder{geoSort, idSort()}, 0
+		order, geoAt = search.SortOrder{geoSort, byID}, 0
 	case req.Text == "":
-		order = search.SortOrder{idSort()}
+		order = search.SortOrder{byID}
 	default:
-		order = search.SortOrder{&search.SortScore{Desc: true}, idSort()}
+		order = search.SortOrder{&search.SortScore{Desc: true}, byID}
 	}
 	if geoSort != nil && geoAt < 0 {
 		order, geoAt = append(order, geoSort), len(order) // carried only to report distances
 	}
 	sr.SortByCustom(order)
-	for _, f := range req.Facets {
-		sr.AddFacet(f, bleve.NewFacetRequest(facetAttribute[f], 200))
+	// Facets are counted apart (bleve_facets.go), at the same time as the
+	// page of hits is found: two passes over the matches, on two cores.
+	var (
+		facets   []Facet
+		facetErr error
+		counted  chan struct{}
+	)
+	if len(req.Facets) > 0 {
+		counted = make(chan struct{})
+		go func() {
+			defer close(counted)
+			facets, facetErr = bleveFacets(ctx, idx, &b.facets, b.query(req), req.Facets)
+		}()
 	}
 	res, err := idx.SearchInContext(ctx, sr)
+	if counted != nil {
+		<-counted
+	}
 	if err != nil {
 		return nil, wrapf(err, "search: bleve search")
+	}
+	if facetErr != nil {
+		return nil, wrapf(facetErr, "search: bleve facets")
 	}
 	out := &Result{Total: int(res.Total), Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
@@ -325,17 +419,7 @@ func (b *Bleve) Search(ctx context.Context, req Request) (*Result, error) {
 		}
 		out.Hits = append(out.Hits, hit)
 	}
-	for _, f := range req.Facets {
-		fr := res.Facets[f]
-		facet := Facet{Field: f, Values: []FacetValue{}}
-		if fr != nil && fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				facet.Values = append(facet.Values, FacetValue{Value: t.Term, Count: t.Count})
-			}
-		}
-		sortFacet(facet.Values)
-		out.Facets = append(out.Facets, facet)
-	}
+	out.Facets = facets
 	return out, nil
 }
 
@@ -430,7 +514,12 @@ func (b *Bleve) Close() error {
 	return err
 }
 
-// idSort orders by the numeric resource ID (document IDs are strings).
-func idSort() search.SearchSort {
-	return &search.SortField{Field: "id", Type: search.SortFieldAsNumber, Missing: search.SortFieldMissingLast}
+// idSort orders by resource ID (document IDs are strings, so "10" < "9").
+// An index created before the sort key existed keeps its own mapping until
+// `aidhub reindex`; it is ordered by its numeric "id" field instead.
+func idSort(idx bleve.Index) search.SearchSort {
+	if idx.Mapping().FieldMappingForPath(bleveSortKey).Type == "" {
+		return &search.SortField{Field: "id", Type: search.SortFieldAsNumber, Missing: search.SortFieldMissingLast}
+	}
+	return &search.SortField{Field: bleveSortKey, Type: search.SortFieldAsString, Missing: search.SortFieldMissingLast}
 }
