@@ -7,6 +7,7 @@ import (
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/residentid"
 )
 
 // demoHousehold is a made-up household: its resident IDs are computed, so
@@ -50,14 +51,9 @@ var demoHouseholds = []demoHousehold{
 func ptr[T any](v T) *T { return &v }
 
 // residentID completes a made-up number with its GB 11643 check digit.
-func residentID(region, birth string, seq int) string {
-	s := fmt.Sprintf("%s%s%03d", region, birth, seq)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, w := range weights {
-		sum += int(s[i]-'0') * w
-	}
-	return s + string("10X98765432"[sum%11])
+func residentID(region, birth string, seq int, today db.Date) (string, error) {
+	id, err := residentid.Complete(fmt.Sprintf("%s%s%03d", region, birth, seq), today.Time)
+	return string(id), err
 }
 
 // LoadCasework adds demo households with consent, assessed needs (some
@@ -81,7 +77,11 @@ func LoadCasework(ctx context.Context, cw *casework.Service, today db.Date) (int
 			for _, g := range m.groups {
 				groups = append(groups, casework.MembershipInput{GroupCode: g, Since: today.AddDays(-400)})
 			}
-			in.Members = append(in.Members, casework.PersonInput{Name: m.name, ResidentID: residentID(d.village[:6], m.birth, seq), Relation: m.relation, Groups: groups})
+			id, err := residentID(d.village[:6], m.birth, seq, today)
+			if err != nil {
+				return i, fmt.Errorf("demo: household %d: %w", i+1, err)
+			}
+			in.Members = append(in.Members, casework.PersonInput{Name: m.name, ResidentID: id, Relation: m.relation, Groups: groups})
 		}
 		h, persons, err := cw.RegisterHousehold(ctx, in)
 		if err != nil {

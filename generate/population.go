@@ -447,23 +447,11 @@ func (g *popGen) residentID(district int, m *member) (residentid.ID, error) {
 	}
 	g.seq[slot]++
 	s := fmt.Sprintf("%s%s%03d", g.w.districts[district], m.birth.Format("20060102"), code)
-	s += string(checkChar(s))
-	id, err := residentid.Parse(s, g.w.todayStart)
+	id, err := residentid.Complete(s, g.w.todayStart)
 	if err != nil {
 		return "", fmt.Errorf("generate: made an invalid resident ID: %w", err)
 	}
 	return id, nil
-}
-
-// checkChar is the ISO 7064 MOD 11-2 check character of 17 digits
-// (residentid.Parse checks what it gives).
-func checkChar(s string) byte {
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, wt := range weights {
-		sum += int(s[i]-'0') * wt
-	}
-	return "10X98765432"[sum%11]
 }
 
 // assess writes the household's assessment with 1–3 needs, referrals for

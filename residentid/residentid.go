@@ -207,6 +207,15 @@ func birthDate(s string) (time.Time, bool) {
 	return t, true
 }
 
+// Complete appends the check character to 17 digits and parses the result:
+// for generators and demo data that make up numbers belonging to no one.
+func Complete(first17 string, today time.Time) (ID, error) {
+	if len(first17) != 17 || !allDigits(first17) {
+		return "", invalid(msgLength)
+	}
+	return Parse(first17+string(checkChar(first17)), today)
+}
+
 // checkChar returns the ISO 7064 MOD 11-2 check character of the 17 digits
 // that begin s.
 func checkChar(s string) byte {
