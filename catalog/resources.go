@@ -545,7 +545,9 @@ func loadResource(ctx context.Context, idb bun.IDB, id int64) (*Resource, error)
 	return &r, nil
 }
 
-// loadLinks fills the item, group and coverage lists of rs in three queries.
+// loadLinks fills the item, group and coverage lists of rs in one query
+// (a resource read is then two round trips, not four: lists of matches
+// read their resources on every request).
 func loadLinks(ctx context.Context, idb bun.IDB, rs []*Resource) error {
 	if len(rs) == 0 {
 		return nil
@@ -556,26 +558,28 @@ func loadLinks(ctx context.Context, idb bun.IDB, rs []*Resource) error {
 		byID[r.ID], ids[i] = r, r.ID
 		r.ItemCodes, r.GroupCodes, r.Coverage = []string{}, []string{}, []string{}
 	}
-	for _, l := range []struct {
-		table, column string
-		dst           func(*Resource) *[]string
-	}{
-		{"resource_items", "item_code", func(r *Resource) *[]string { return &r.ItemCodes }},
-		{"resource_groups", "group_code", func(r *Resource) *[]string { return &r.GroupCodes }},
-		{"resource_coverage", "division_prefix", func(r *Resource) *[]string { return &r.Coverage }},
-	} {
-		var rows []struct {
-			ResourceID int64
-			Code       string
-		}
-		err := idb.NewSelect().TableExpr(l.table).ColumnExpr("resource_id, ? AS code", bun.Ident(l.column)).
-			Where("resource_id IN (?)", bun.In(ids)).OrderExpr("resource_id, ?", bun.Ident(l.column)).Scan(ctx, &rows)
-		if err != nil {
-			return err
-		}
-		for _, row := range rows {
-			dst := l.dst(byID[row.ResourceID])
-			*dst = append(*dst, row.Code)
+	var rows []struct {
+		Kind       int
+		ResourceID int64
+		Code       string
+	}
+	err := idb.NewRaw(`SELECT kind, resource_id, code FROM (
+		SELECT 0 AS kind, resource_id, item_code AS code FROM resource_items WHERE resource_id IN (?0)
+		UNION ALL SELECT 1, resource_id, group_code FROM resource_groups WHERE resource_id IN (?0)
+		UNION ALL SELECT 2, resource_id, division_prefix FROM resource_coverage WHERE resource_id IN (?0)
+	) AS links ORDER BY kind, resource_id, code`, bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		r := byID[row.ResourceID]
+		switch row.Kind {
+		case 0:
+			r.ItemCodes = append(r.ItemCodes, row.Code)
+		case 1:
+			r.GroupCodes = append(r.GroupCodes, row.Code)
+		default:
+			r.Coverage = append(r.Coverage, row.Code)
 		}
 	}
 	return nil

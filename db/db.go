@@ -74,8 +74,13 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		cc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	}
 	sqldb := stdlib.OpenDB(*cc)
+	// As many idle as open: with fewer, a burst above the idle count
+	// closes connections as they come back and opens new ones for the next
+	// burst, and each new connection is a new server process (under load
+	// on the matches query every connection was replaced within seconds).
+	// Idle ones still close after five minutes.
 	sqldb.SetMaxOpenConns(20)
-	sqldb.SetMaxIdleConns(10)
+	sqldb.SetMaxIdleConns(20)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	where := fmt.Sprintf("postgres://%s:%d/%s", cc.Host, cc.Port, cc.Database)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)

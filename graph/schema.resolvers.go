@@ -266,7 +266,9 @@ func (r *householdResolver) CurrentAssessment(ctx context.Context, obj *casework
 
 // Resource is the resolver for the resource field.
 func (r *matchResolver) Resource(ctx context.Context, obj *matching.Match) (*catalog.Resource, error) {
-	return optional(ctx, &obj.ResourceID, r.CatalogService.Resource)
+	// One batched read for all the matches of the request (nil when the
+	// resource is gone or hidden, as optional gives).
+	return loadersFor(ctx).resources.Load(ctx, obj.ResourceID)
 }
 
 // Need is the resolver for the need field.

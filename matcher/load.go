@@ -81,12 +81,17 @@ type needRow struct {
 
 // loadNeeds reads open needs (narrowed by where) with their person's and
 // household's attributes, the groups in force today and the aid that
-// blocks their category, in batches of up to 5,000, ordered by household
-// and person as matching.Population wants them. fn receives each batch.
+// blocks their category, in batches of up to 5,000 in need-ID order. fn
+// receives each batch.
+//
+// ID order walks the primary key: each batch reads its 5,000 rows through
+// the index. (Ordered by household, which has no index on needs, every
+// batch sorted all open needs again: 1.7 million needs took five minutes
+// to load instead of a few seconds.) An assessment creates a household's
+// needs together, so ID order still keeps them together, as
+// matching.Population prefers; any order gives the same matches.
 func loadNeeds(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.Date, where func(*bun.SelectQuery), fn func([]matching.Need) error) error {
-	var after struct {
-		household, id int64
-	}
+	var after int64
 	for {
 		var rows []needRow
 		q := idb.NewSelect().TableExpr("needs AS n").
@@ -95,8 +100,8 @@ func loadNeeds(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db
 			ColumnExpr("n.id, n.household_id, n.person_id, n.category_code, n.item_code, n.severity, n.opened_on").
 			ColumnExpr("h.region_code, h.monthly_income_fen AS income_fen, p.birth_date, p.female").
 			Where("n.status = ?", casework.NeedOpen).
-			Where("(n.household_id > ? OR (n.household_id = ? AND n.id > ?))", after.household, after.household, after.id).
-			OrderExpr("n.household_id, n.id").Limit(5000)
+			Where("n.id > ?", after).
+			OrderExpr("n.id").Limit(5000)
 		if where != nil {
 			where(q)
 		}
@@ -113,8 +118,7 @@ func loadNeeds(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db
 		if err := fn(needs); err != nil {
 			return err
 		}
-		last := rows[len(rows)-1]
-		after.household, after.id = last.HouseholdID, last.ID
+		after = rows[len(rows)-1].ID
 		if len(rows) < 5000 {
 			return nil
 		}

@@ -71,12 +71,14 @@ func New(d *db.DB, cat *catalog.Service, cw *casework.Service, cfg Config, now f
 // Colours are the watchlist thresholds.
 func (s *Service) Colours() matching.Colours { return s.cfg.Colours }
 
-// Engine returns the engine, loading it on first use.
+// Engine returns the engine, loading it on first use. The load is not
+// cut short when the caller gives up: others wait for it too, and on a
+// large store it outlasts a request's timeout (serve warms it at start).
 func (s *Service) Engine(ctx context.Context) (*matching.Engine, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.engine == nil {
-		if err := s.load(ctx); err != nil {
+		if err := s.load(context.WithoutCancel(ctx)); err != nil {
 			return nil, err
 		}
 	}

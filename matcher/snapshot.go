@@ -17,6 +17,9 @@ import (
 // are evaluated on.
 func (s *Service) Today() matching.Day { return matching.DayOf(s.today().Time) }
 
+// Weights are the matcher's score weights.
+func (s *Service) Weights() matching.Weights { return s.cfg.Weights }
+
 // EngineCatalog returns the engine's view of the store's catalog now.
 func (s *Service) EngineCatalog(ctx context.Context) (*matching.Catalog, error) {
 	snap, err := s.catalog.Snapshot(ctx)
@@ -98,6 +101,18 @@ func (s *Service) LoadPopulation(ctx context.Context, cat *matching.Catalog, pro
 		return nil, err
 	}
 	return pop, nil
+}
+
+// Warm loads the engine and the need index now, unless they are loaded,
+// so that the first matching request does not wait for them (a minute for
+// the open needs of 3 million people); ctx cancels it.
+func (s *Service) Warm(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.engine != nil {
+		return nil
+	}
+	return s.load(ctx)
 }
 
 // Snapshot returns the matcher's engine and need index, loading them on

@@ -16,10 +16,14 @@ import (
 )
 
 // bench runs the benchmark chores: `bench generate` fills an empty store
-// with a synthetic population.
+// with a synthetic population; `bench match` times matching on it
+// (bench_match.go).
 func (a *app) bench(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "match" {
+		return a.benchMatch(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "generate" {
-		return errUsage{"bench: say `bench generate --persons N --resources M --seed S`"}
+		return errUsage{"bench: say `bench generate --persons N --resources M --seed S` or `bench match`"}
 	}
 	fs := a.flags("bench generate")
 	persons := fs.Int("persons", 0, "persons to generate (Chongqing monitors 3,080,000)")

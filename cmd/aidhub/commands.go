@@ -72,11 +72,19 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dataDir := fs.String("data", "data", "folder for the SQLite database and other local state")
 	withDemo := fs.Bool("demo", false, "load demo organizations and resources into an empty store")
+	pprofAddr := fs.String("pprof", "", "also serve the runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errUsage{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr)
+		if err != nil {
+			return fmt.Errorf("serve: --pprof %s: %v", *pprofAddr, err)
+		}
+		defer stop()
 	}
 	env := a.getenv("AIDHUB_ENV")
 	if env != "" && env != "production" && env != "development" {
@@ -113,6 +121,19 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		}
 		log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
 	}
+
+	// Load the matcher now rather than on the first matching request: on
+	// a large store it takes longer than a request may.
+	go func() {
+		start := time.Now()
+		if err := h.Matcher.Warm(ctx); err != nil {
+			if ctx.Err() == nil {
+				log.Warn().Err(err).Msg("matcher: loading failed; the first matching request tries again")
+			}
+			return
+		}
+		log.Info().Dur("took", time.Since(start)).Msg("matcher loaded")
+	}()
 
 	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}

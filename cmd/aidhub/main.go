@@ -1,6 +1,6 @@
 // Command aidhub runs the aidhub social-assistance hub and its chores.
 //
-//	aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo]
+//	aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR]
 //	aidhub migrate up|down|status|unlock [--data DIR]
 //	aidhub seed demo [--data DIR]
 //	aidhub token create --role ROLE [--org ID] [--region CODE] [--label TEXT] [--data DIR]
@@ -43,7 +43,7 @@ type app struct {
 const usage = `aidhub — a GraphQL hub for social assistance
 
 Usage:
-  aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo]
+  aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR]
   aidhub migrate up|down|status|unlock [--data DIR]
   aidhub seed demo [--data DIR]
   aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR [--org ID] [--region CODE] [--label TEXT] [--data DIR]
@@ -51,6 +51,7 @@ Usage:
   aidhub sweep [--data DIR] [--quiet]
   aidhub import households [--data DIR] [--format csv|jsonl] [--batch 1000] [--errors FILE] [--quiet] FILE
   aidhub bench generate --persons N [--resources M] [--seed S] [--today YYYY-MM-DD] [--data DIR] [--quiet]
+  aidhub bench match [--data DIR] [--today YYYY-MM-DD] [--regions 500103,500112,500235|all] [--sql-full] [--meili-bin PATH] [--runs 2]
 
 Environment:
   AIDHUB_DATABASE_URL  postgres://user@host:5432/db selects PostgreSQL (default: SQLite in --data)

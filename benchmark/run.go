@@ -1,0 +1,585 @@
+// Package benchmark measures the matching engine on the data in a store,
+// side by side with two baselines a team would otherwise pick, in the same
+// run and on the same data: a set-based SQL matcher in PostgreSQL and one
+// Meilisearch query per need. It checks that all three return the same top
+// match on a sample, and times re-matching a published resource against
+// every open need. `aidhub bench match` runs it.
+//
+// Resources with an eligibility rule (an expr expression over the need)
+// are left out of both baselines, which cannot evaluate one, and out of
+// the comparison: the engine that is compared runs on the resources
+// without a rule. The engine's own timings are on every resource.
+package benchmark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aidhub/aidhub/hub"
+	"github.com/aidhub/aidhub/matching"
+)
+
+// Options say what to run.
+type Options struct {
+	// Workers is the sweep's workers (GOMAXPROCS when ≤ 0).
+	Workers int
+	// Runs is how many times the engine's sweep, the SQL matcher and the
+	// Meilisearch queries are timed (at least 1).
+	Runs int
+	// Prefixes narrow the SQL matcher's sample, and the Meilisearch and
+	// comparison samples drawn from it, to the needs of households whose
+	// region starts with one of them (e.g. three district codes); empty:
+	// every open need.
+	Prefixes []string
+	// SQLFull runs the SQL matcher once more over every open need.
+	SQLFull bool
+	// WorkMem is the SQL matcher's work_mem ("" leaves the server's).
+	WorkMem string
+	// JIT leaves PostgreSQL's JIT compilation on for the SQL matcher. It
+	// is off by default: on this statement it costs seconds per run.
+	JIT bool
+	// MeiliBin starts that Meilisearch binary for the run; MeiliURL and
+	// MeiliKey use a running one instead. Neither: no Meilisearch baseline.
+	MeiliBin, MeiliURL, MeiliKey string
+	// MeiliIndex names the index the baseline creates (and drops after).
+	MeiliIndex string
+	// MeiliSample is how many needs of the sample get one query each.
+	MeiliSample int
+	// MeiliWorkers is how many queries run at once (default 2).
+	MeiliWorkers int
+	// Rematch is how many resources of each kind (city-wide, district,
+	// street or village) the publish re-match is timed for.
+	Rematch int
+	// ServiceRematch also times matcher.RematchResource, the hub's own
+	// path (store read, engine upsert, ranking); it loads the matcher's
+	// engine and need index first.
+	ServiceRematch bool
+	// Out receives the report as it goes.
+	Out io.Writer
+}
+
+// Summary is what the run found, for callers that check it.
+type Summary struct {
+	OpenNeeds, SampleNeeds, MeiliNeeds int
+	EngineNsPerNeed                    float64 // slowest sweep, all resources
+	PlainNsPerNeed                     float64 // sweep on resources without a rule
+	SQLNsPerNeed                       float64 // slowest run over the sample
+	MeiliNsPerNeed                     float64 // slowest run over its sample
+	Compared                           map[string]int
+	Mismatches                         []Mismatch
+	RematchMax                         time.Duration
+}
+
+// ErrMismatch is returned when the matchers disagree on some need.
+var ErrMismatch = errors.New("benchmark: the matchers disagree on some needs")
+
+// Run runs the benchmark on the hub's store. The hub's clock sets the day.
+func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
+	if o.Runs < 1 {
+		o.Runs = 1
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.MeiliWorkers <= 0 {
+		o.MeiliWorkers = 2
+	}
+	if o.MeiliIndex == "" {
+		o.MeiliIndex = "bench_match"
+	}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	p := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+	sum := &Summary{Compared: map[string]int{}}
+	today := h.Matcher.Today()
+
+	host, _ := os.Hostname()
+	p("bench match: %s, day %s; %s %s/%s on %s, %d CPUs, GOMAXPROCS %d; load average %s",
+		h.DB.Where, today, runtime.Version(), runtime.GOOS, runtime.GOARCH, host, runtime.NumCPU(), runtime.GOMAXPROCS(0), LoadAverage())
+	counts := map[string]string{
+		"persons": "SELECT count(*) FROM persons", "households": "SELECT count(*) FROM households",
+		"open needs":          "SELECT count(*) FROM needs WHERE status = 'OPEN'",
+		"published resources": "SELECT count(*) FROM resources WHERE status = 'PUBLISHED'",
+		"with a rule":         "SELECT count(*) FROM resources WHERE status = 'PUBLISHED' AND eligibility_rule <> ''",
+	}
+	n := map[string]int{}
+	for _, k := range []string{"persons", "households", "open needs", "published resources", "with a rule"} {
+		var v int
+		if err := h.DB.NewRaw(counts[k]).Scan(ctx, &v); err != nil {
+			return nil, err
+		}
+		n[k] = v
+	}
+	p("store: %d persons in %d households, %d open needs, %d published resources (%d with an eligibility rule)",
+		n["persons"], n["households"], n["open needs"], n["published resources"], n["with a rule"])
+
+	// 1. The engine, loaded from the store as the hub loads it.
+	p("\n## engine")
+	heap0 := heapAfterGC()
+	t := time.Now()
+	engine, err := h.Matcher.LoadEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loadRes := time.Since(t)
+	t = time.Now()
+	pop, err := h.Matcher.LoadPopulation(ctx, engine.Catalog(), nil)
+	if err != nil {
+		return nil, err
+	}
+	loadNeeds := time.Since(t)
+	t = time.Now()
+	ix := matching.NewNeedIndex(pop)
+	indexTime := time.Since(t)
+	heap1 := heapAfterGC()
+	sum.OpenNeeds = pop.Open()
+	p("load: %d resources read and indexed in %s; %d open needs of %d people (subject rows) read in %s; need index built in %s",
+		engine.Len(), round(loadRes), pop.Open(), pop.Persons(), round(loadNeeds), round(indexTime))
+	mem := float64(heap1 - heap0)
+	perPerson := mem / float64(max(n["persons"], 1))
+	p("engine memory (engine with its resources, population, need index; live heap after GC): %.1f MiB = %.0f bytes per person (%d persons), %.0f per open need",
+		mem/(1<<20), perPerson, n["persons"], mem/float64(max(pop.Open(), 1)))
+
+	best := make([]int64, pop.Len())
+	scores := make([]float64, pop.Len())
+	sweep := func(e *matching.Engine, label string, runs int) (float64, error) {
+		slowest := 0.0
+		for run := 1; run <= runs; run++ {
+			cpu0, t0 := cpuTime(), time.Now()
+			st, err := e.Sweep(pop, today, o.Workers, func(i int, m *matching.Match, _ matching.Colour) {
+				if m != nil {
+					best[i], scores[i] = m.ResourceID, m.Score
+				} else {
+					best[i], scores[i] = 0, 0
+				}
+			})
+			if err != nil {
+				return 0, err
+			}
+			wall, cpu := time.Since(t0), cpuTime()-cpu0
+			per := float64(wall.Nanoseconds()) / float64(max(st.Needs, 1))
+			slowest = max(slowest, per)
+			p("%s %d: %d open needs (%d blocked by the duplicate rule), %d matched (%.1f %%); %s wall, %s CPU (%d workers); %.0f ns/need wall, %.0f ns/need CPU; %.1f index entries/need; load average %s",
+				label, run, st.Needs, st.Blocked, st.Matched, 100*float64(st.Matched)/float64(max(st.Needs, 1)),
+				round(wall), round(cpu), o.Workers, per, float64(cpu.Nanoseconds())/float64(max(st.Needs, 1)),
+				float64(st.Candidates)/float64(max(st.Needs, 1)), LoadAverage())
+		}
+		return slowest, nil
+	}
+	if sum.EngineNsPerNeed, err = sweep(engine, "sweep", o.Runs); err != nil {
+		return nil, err
+	}
+
+	// The engine on the resources without a rule: what the baselines
+	// match against, and the answers they are compared with.
+	resources, err := h.Matcher.LoadResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var plain []matching.Resource
+	for _, r := range resources {
+		if strings.TrimSpace(r.Rule) == "" {
+			plain = append(plain, r)
+		}
+	}
+	engine2, err := matching.NewEngine(engine.Catalog(), engine.Weights(), engine.Colours())
+	if err != nil {
+		return nil, err
+	}
+	if err := engine2.SetResources(plain); err != nil {
+		return nil, err
+	}
+	if sum.PlainNsPerNeed, err = sweep(engine2, fmt.Sprintf("sweep without rule resources (%d resources)", len(plain)), 1); err != nil {
+		return nil, err
+	}
+	engineAns := func(i int) Answer {
+		if best[i] == 0 {
+			return Answer{}
+		}
+		return Answer{Best: Best{ResourceID: best[i], Score: scores[i]}, Found: true}
+	}
+
+	// The sample: the open needs in the prefixes.
+	var sample []int // population indexes, in need-ID order
+	for i := range pop.Len() {
+		if pop.Closed(i) {
+			continue
+		}
+		if len(o.Prefixes) == 0 || hasAnyPrefix(pop.Need(i).Region, o.Prefixes) {
+			sample = append(sample, i)
+		}
+	}
+	slices.SortFunc(sample, func(a, b int) int { return cmpInt64(pop.ID(a), pop.ID(b)) })
+	sum.SampleNeeds = len(sample)
+	sampleIDs := make([]int64, len(sample))
+	engineSample := make(map[int64]Answer, len(sample))
+	for k, i := range sample {
+		sampleIDs[k] = pop.ID(i)
+		if a := engineAns(i); a.Found {
+			engineSample[pop.ID(i)] = a
+		}
+	}
+	scope := "every open need"
+	if len(o.Prefixes) > 0 {
+		scope = "the open needs of regions " + strings.Join(o.Prefixes, ", ")
+	}
+	p("sample: %s, %d needs (%.1f %% of the open needs)", scope, len(sample), 100*float64(len(sample))/float64(max(pop.Open(), 1)))
+
+	report := func(what string, mm []Mismatch, compared int) {
+		sum.Compared[what] += compared
+		sum.Mismatches = append(sum.Mismatches, mm...)
+		if len(mm) == 0 {
+			p("check %s: the same top match (resource, score within %g) on all %d needs", what, ScoreTolerance, compared)
+			return
+		}
+		p("check %s: %d of %d needs DIFFER:", what, len(mm), compared)
+		for _, m := range mm[:min(len(mm), 20)] {
+			p("  %s", m)
+		}
+	}
+
+	// 2. The SQL matcher.
+	var sqlSample map[int64]Answer
+	p("\n## SQL matcher (PostgreSQL, one statement, resources without a rule)")
+	if !h.DB.IsPostgres() {
+		p("skipped: it is written for PostgreSQL and the store is %s", h.DB.Engine)
+	} else {
+		sm := &SQLMatcher{DB: h.DB, Weights: engine.Weights(), WorkMem: o.WorkMem, JIT: o.JIT}
+		p("settings: work_mem %s, jit %v (session only)", orDefault(o.WorkMem, "server default"), o.JIT)
+		for run := 1; run <= o.Runs; run++ {
+			res, err := sm.Run(ctx, today.String(), SQLScope{Prefixes: o.Prefixes})
+			if err != nil {
+				return nil, err
+			}
+			per := float64(res.Elapsed.Nanoseconds()) / float64(max(len(sample), 1))
+			sum.SQLNsPerNeed = max(sum.SQLNsPerNeed, per)
+			p("sql %d: %d needs, %d matched, in %s: %.1f µs/need; %.0f× the engine's sweep per need (%.0f× on the same resources); load average %s",
+				run, len(sample), len(res.Best), round(res.Elapsed), per/1e3, per/sum.EngineNsPerNeed, per/sum.PlainNsPerNeed, LoadAverage())
+			if run == 1 {
+				sqlSample = answers(res.Best)
+				report("engine = sql", Compare(sampleIDs, []string{"engine", "sql"}, engineSample, sqlSample), len(sampleIDs))
+			}
+		}
+		if o.SQLFull {
+			res, err := sm.Run(ctx, today.String(), SQLScope{})
+			if err != nil {
+				return nil, err
+			}
+			per := float64(res.Elapsed.Nanoseconds()) / float64(max(pop.Open(), 1))
+			p("sql, every open need: %d needs, %d matched, in %s: %.1f µs/need; %.0f× the engine's sweep per need (%.0f× on the same resources); load average %s",
+				pop.Open(), len(res.Best), round(res.Elapsed), per/1e3, per/sum.EngineNsPerNeed, per/sum.PlainNsPerNeed, LoadAverage())
+			var ids []int64
+			all := map[int64]Answer{}
+			for i := range pop.Len() {
+				if !pop.Closed(i) {
+					ids = append(ids, pop.ID(i))
+					if a := engineAns(i); a.Found {
+						all[pop.ID(i)] = a
+					}
+				}
+			}
+			report("engine = sql, every open need", Compare(ids, []string{"engine", "sql"}, all, answers(res.Best)), len(ids))
+		}
+	}
+
+	// 3. One Meilisearch query per need.
+	p("\n## Meilisearch, one query per need (resources without a rule)")
+	if o.MeiliBin == "" && o.MeiliURL == "" {
+		p("skipped: no Meilisearch given")
+	} else if err := runMeili(ctx, h, o, p, sum, resources, pop, sample, today, engineSample, sqlSample, report); err != nil {
+		return nil, err
+	}
+
+	// 4. Publishing one resource: re-matching it against every open need.
+	p("\n## publish re-match: one resource against every open need (fifty best)")
+	if err := rematch(ctx, h, o, p, sum, engine, ix, resources, today); err != nil {
+		return nil, err
+	}
+
+	p("\n## summary (day %s, load average %s)", today, LoadAverage())
+	p("engine sweep: %.0f ns/need (slowest run); %.0f bytes per person", sum.EngineNsPerNeed, perPerson)
+	if sum.SQLNsPerNeed > 0 {
+		p("SQL matcher: %.1f µs/need, %.0f× the engine (target ≥ 20×)", sum.SQLNsPerNeed/1e3, sum.SQLNsPerNeed/sum.EngineNsPerNeed)
+	}
+	if sum.MeiliNsPerNeed > 0 {
+		p("Meilisearch: %.1f µs/need, %.0f× the engine (target ≥ 100×)", sum.MeiliNsPerNeed/1e3, sum.MeiliNsPerNeed/sum.EngineNsPerNeed)
+	}
+	p("publish re-match: at most %s (target ≤ 200 ms)", round(sum.RematchMax))
+	checks := 0
+	for _, c := range sum.Compared {
+		checks += c
+	}
+	p("agreement: %d comparisons, %d mismatches", checks, len(sum.Mismatches))
+	if len(sum.Mismatches) > 0 {
+		return sum, fmt.Errorf("%w: %d mismatches (listed above)", ErrMismatch, len(sum.Mismatches))
+	}
+	return sum, nil
+}
+
+func runMeili(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any), sum *Summary,
+	resources []matching.Resource, pop *matching.Population, sample []int, today matching.Day,
+	engineSample, sqlSample map[int64]Answer, report func(string, []Mismatch, int)) error {
+	url, key := o.MeiliURL, o.MeiliKey
+	if o.MeiliBin != "" {
+		srv, err := StartMeili(ctx, o.MeiliBin, nil)
+		if err != nil {
+			return err
+		}
+		defer srv.Stop()
+		url, key = srv.URL, srv.Key
+		p("started Meilisearch %s on %s (temporary database)", srv.Version(ctx), url)
+	}
+	snap, err := h.Catalog.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	mb := NewMeiliBaseline(url, key, o.MeiliIndex, snap, h.Matcher.Weights())
+	t := time.Now()
+	indexed, err := mb.Index(ctx, resources)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = mb.Drop(context.WithoutCancel(ctx)) }()
+	p("indexed %d resources in %s", indexed, round(time.Since(t)))
+
+	// every k-th need of the sample, in ID order
+	k := max(len(sample)/max(o.MeiliSample, 1), 1)
+	var needs []matching.Need
+	for j := 0; j < len(sample) && len(needs) < o.MeiliSample; j += k {
+		needs = append(needs, pop.Need(sample[j]))
+	}
+	sum.MeiliNeeds = len(needs)
+	ids := make([]int64, len(needs))
+	for i := range needs {
+		ids[i] = needs[i].ID
+	}
+	var got map[int64]Answer
+	for run := 1; run <= o.Runs; run++ {
+		ans, lat, st, wall, err := meiliRun(ctx, mb, needs, today, o.MeiliWorkers)
+		if err != nil {
+			return err
+		}
+		per := float64(wall.Nanoseconds()) / float64(max(len(needs), 1))
+		sum.MeiliNsPerNeed = max(sum.MeiliNsPerNeed, per)
+		p("meilisearch %d: %d needs (one in %d of the sample), %d queried (the others blocked by the duplicate rule), %d requests, %.1f hits per query, %d matched; %s wall with %d at a time: %.1f µs/need, %.0f× the engine's sweep per need (%.0f× on the same resources); one need's query and scoring: p50 %s, p99 %s; load average %s",
+			run, len(needs), k, st.queried, st.requests, float64(st.hits)/float64(max(st.queried, 1)), len(ans),
+			round(wall), o.MeiliWorkers, per/1e3, per/sum.EngineNsPerNeed, per/sum.PlainNsPerNeed,
+			roundMicro(percentile(lat, 50)), roundMicro(percentile(lat, 99)), LoadAverage())
+		if run == 1 {
+			got = ans
+		}
+	}
+	if sqlSample != nil {
+		report("engine = sql = meilisearch", Compare(ids, []string{"engine", "sql", "meilisearch"}, engineSample, sqlSample, got), len(ids))
+	} else {
+		report("engine = meilisearch", Compare(ids, []string{"engine", "meilisearch"}, engineSample, got), len(ids))
+	}
+	return nil
+}
+
+type meiliTotals struct{ queried, requests, hits int }
+
+// meiliRun queries every need, workers at a time, and returns the answers
+// found, each need's latency (blocked needs have none), the totals and the
+// wall time.
+func meiliRun(ctx context.Context, mb *MeiliBaseline, needs []matching.Need, today matching.Day, workers int) (map[int64]Answer, []time.Duration, meiliTotals, time.Duration, error) {
+	type result struct {
+		ans Answer
+		lat time.Duration
+		st  MeiliStats
+		err error
+	}
+	results := make([]result, len(needs))
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(needs) {
+					return
+				}
+				t := time.Now()
+				b, ok, st, err := mb.Best(ctx, &needs[i], today)
+				results[i] = result{ans: Answer{Best: b, Found: ok}, lat: time.Since(t), st: st, err: err}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	ans := map[int64]Answer{}
+	var lat []time.Duration
+	var tot meiliTotals
+	for i, r := range results {
+		if r.err != nil {
+			return nil, nil, tot, 0, r.err
+		}
+		if r.st.Requests > 0 {
+			tot.queried++
+			tot.requests += r.st.Requests
+			tot.hits += r.st.Hits
+			lat = append(lat, r.lat)
+		}
+		if r.ans.Found {
+			ans[needs[i].ID] = r.ans
+		}
+	}
+	return ans, lat, tot, wall, nil
+}
+
+// rematch times ranking the open needs for a few resources of each kind,
+// as publishing one does.
+func rematch(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any), sum *Summary,
+	engine *matching.Engine, ix *matching.NeedIndex, resources []matching.Resource, today matching.Day) error {
+	kinds := []struct {
+		name string
+		ok   func(cov []string) bool
+	}{
+		{"city-wide", func(cov []string) bool { return slices.Contains(cov, "50") }},
+		{"district", func(cov []string) bool {
+			return !slices.Contains(cov, "50") && slices.ContainsFunc(cov, func(c string) bool { return len(c) == 6 })
+		}},
+		{"street or village", func(cov []string) bool { return !slices.ContainsFunc(cov, func(c string) bool { return len(c) <= 6 }) }},
+	}
+	var picked []int64
+	for _, kind := range kinds {
+		var ids []int64
+		for i := range resources {
+			r := &resources[i]
+			if len(ids) < o.Rematch && kind.ok(r.Coverage) && live(r, today) {
+				ids = append(ids, r.ID)
+			}
+		}
+		for _, id := range ids {
+			t := time.Now()
+			first := engine.MatchResource(id, ix, today, 50)
+			once := time.Since(t)
+			fastest := once
+			for range 4 {
+				t = time.Now()
+				engine.MatchResource(id, ix, today, 50)
+				fastest = min(fastest, time.Since(t))
+			}
+			sum.RematchMax = max(sum.RematchMax, once)
+			r, _ := engine.Resource(id)
+			p("Engine.MatchResource %s resource %d (%s; coverage %s; groups %s): %d needs; first call %s, fastest of 5 %s",
+				kind.name, id, strings.Join(r.Items, ", "), strings.Join(r.Coverage, ", "), orDefault(strings.Join(r.Groups, ", "), "any"),
+				len(first), roundMicro(once), roundMicro(fastest))
+			picked = append(picked, id)
+		}
+	}
+	if !o.ServiceRematch || len(picked) == 0 {
+		return nil
+	}
+	t := time.Now()
+	if err := h.Matcher.Reload(ctx); err != nil {
+		return err
+	}
+	p("matcher loaded its engine and need index (what `aidhub serve` does on first use) in %s", round(time.Since(t)))
+	for _, id := range picked {
+		t := time.Now()
+		if err := h.Matcher.RematchResource(ctx, id); err != nil {
+			return err
+		}
+		d := time.Since(t)
+		sum.RematchMax = max(sum.RematchMax, d)
+		p("matcher.RematchResource %d (read from the store, upsert into the engine, rank the needs, suggest): %s", id, roundMicro(d))
+	}
+	return nil
+}
+
+// live reports whether a resource is valid today with capacity left.
+func live(r *matching.Resource, today matching.Day) bool {
+	return (r.ValidFrom == nil || *r.ValidFrom <= today) && (r.ValidUntil == nil || *r.ValidUntil >= today) &&
+		(r.UnitsLeft == nil || *r.UnitsLeft > 0) && (r.BudgetLeftFen == nil || *r.BudgetLeftFen > 0)
+}
+
+func answers(m map[int64]Best) map[int64]Answer {
+	out := make(map[int64]Answer, len(m))
+	for id, b := range m {
+		out[id] = Answer{Best: b, Found: true}
+	}
+	return out
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(q/100*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+func round(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+
+func roundMicro(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+
+func heapAfterGC() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// LoadAverage is the 1, 5 and 15 minute load average, "?" when unknown.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
