@@ -496,7 +496,7 @@ func rematch(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any),
 	if err := h.Matcher.Reload(ctx); err != nil {
 		return err
 	}
-	p("matcher loaded its engine and need index (what `aidhub serve` does on first use) in %s", round(time.Since(t)))
+	p("matcher loaded its engine and need index (what `aidhub serve` does at start) in %s", round(time.Since(t)))
 	for _, id := range picked {
 		t := time.Now()
 		if err := h.Matcher.RematchResource(ctx, id); err != nil {

@@ -63,10 +63,10 @@ func (s *Service) Person(ctx context.Context, id int64) (*Person, error) {
 // Need returns a need, to case workers of the region.
 func (s *Service) Need(ctx context.Context, id int64) (*Need, error) {
 	n := new(Need)
-	if err := s.load(ctx, n, id, errNeedNotFound); err != nil {
+	if err := s.load(ctx, n, id, ErrNeedNotFound); err != nil {
 		return nil, err
 	}
-	return n, s.forCaseworkers(ctx, n.HouseholdID, errNeedNotFound)
+	return n, s.forCaseworkers(ctx, n.HouseholdID, ErrNeedNotFound)
 }
 
 // Assessment returns an assessment, to case workers of the region.

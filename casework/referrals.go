@@ -157,7 +157,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			n := new(Need)
 			err := tx.NewSelect().Model(n).Where("id = ?", *ref.NeedID).Scan(ctx)
 			if errors.Is(err, sql.ErrNoRows) {
-				return errNeedNotFound
+				return ErrNeedNotFound
 			}
 			if err != nil {
 				return err
@@ -165,7 +165,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			// Scope before status, so a need outside the region does not
 			// reveal that it exists or where it is.
 			if _, err := s.householdForWork(ctx, tx, pr, n.HouseholdID); err != nil {
-				return errNeedNotFound
+				return ErrNeedNotFound
 			}
 			if n.Status != NeedOpen {
 				return aidhub.Errorf(aidhub.ECONFLICT, "the need is %s, not OPEN", n.Status)
@@ -178,7 +178,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 		h, err := s.householdForWork(ctx, tx, pr, ref.HouseholdID)
 		if err != nil {
 			if ref.NeedID != nil {
-				return errNeedNotFound
+				return ErrNeedNotFound
 			}
 			return err
 		}
@@ -232,7 +232,8 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 	return ref, nil
 }
 
-var errNeedNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no need with this ID")
+// ErrNeedNotFound is the answer for a need that does not exist or that the caller may not see.
+var ErrNeedNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no need with this ID")
 
 // checkReferable checks that the resource takes this referral now: it is
 // published and valid, offers the category, and has capacity left.

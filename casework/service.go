@@ -73,6 +73,10 @@ func (s *Service) today() db.Date { return db.DateOf(s.now().In(chinaTime)) }
 
 // inRegion reports whether p may work on a household in region: ADMIN
 // everywhere, a CASE_MANAGER inside its prefix.
+// MayWorkIn reports whether p may do casework for a household of region:
+// an ADMIN, or a CASE_MANAGER whose region prefix covers it.
+func MayWorkIn(p auth.Principal, region string) bool { return inRegion(p, region) }
+
 func inRegion(p auth.Principal, region string) bool {
 	return p.Is(auth.Admin) || (p.Is(auth.CaseManager) && strings.HasPrefix(region, p.RegionPrefix))
 }

@@ -45,10 +45,10 @@ type ResolverRoot interface {
 	Consent() ConsentResolver
 	GroupMembership() GroupMembershipResolver
 	Household() HouseholdResolver
-	Match() MatchResolver
 	MatchSuggestion() MatchSuggestionResolver
 	Mutation() MutationResolver
 	Need() NeedResolver
+	NeedMatches() NeedMatchesResolver
 	Organization() OrganizationResolver
 	Person() PersonResolver
 	PlanEntry() PlanEntryResolver
@@ -710,9 +710,6 @@ type HouseholdResolver interface {
 	Assessments(ctx context.Context, obj *casework.Household) ([]*casework.Assessment, error)
 	CurrentAssessment(ctx context.Context, obj *casework.Household) (*casework.Assessment, error)
 }
-type MatchResolver interface {
-	Resource(ctx context.Context, obj *matching.Match) (*catalog.Resource, error)
-}
 type MatchSuggestionResolver interface {
 	Need(ctx context.Context, obj *matcher.Suggestion) (*casework.Need, error)
 	Resource(ctx context.Context, obj *matcher.Suggestion) (*catalog.Resource, error)
@@ -756,6 +753,9 @@ type NeedResolver interface {
 	Item(ctx context.Context, obj *casework.Need) (*catalog.Item, error)
 
 	WaitingDays(ctx context.Context, obj *casework.Need) (int, error)
+}
+type NeedMatchesResolver interface {
+	Need(ctx context.Context, obj *matcher.NeedMatches) (*casework.Need, error)
 }
 type OrganizationResolver interface {
 	ID(ctx context.Context, obj *catalog.Organization) (string, error)
@@ -9710,7 +9710,7 @@ func (ec *executionContext) fieldContext_Location_lng(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Location", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Match_resource(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+func (ec *executionContext) _Match_resource(ctx context.Context, field graphql.CollectedField, obj *matcher.ShownMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9719,7 +9719,7 @@ func (ec *executionContext) _Match_resource(ctx context.Context, field graphql.C
 			return ec.fieldContext_Match_resource(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Match().Resource(ctx, obj)
+			return obj.Resource, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
@@ -9733,8 +9733,8 @@ func (ec *executionContext) fieldContext_Match_resource(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Match",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Resource(ctx, field)
 		},
@@ -9742,7 +9742,7 @@ func (ec *executionContext) fieldContext_Match_resource(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Match_score(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+func (ec *executionContext) _Match_score(ctx context.Context, field graphql.CollectedField, obj *matcher.ShownMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9765,7 +9765,7 @@ func (ec *executionContext) fieldContext_Match_score(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Match", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Match_factors(ctx context.Context, field graphql.CollectedField, obj *matching.Match) (ret graphql.Marshaler) {
+func (ec *executionContext) _Match_factors(ctx context.Context, field graphql.CollectedField, obj *matcher.ShownMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11550,7 +11550,7 @@ func (ec *executionContext) _NeedMatches_need(ctx context.Context, field graphql
 			return ec.fieldContext_NeedMatches_need(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Need, nil
+			return ec.Resolvers.NeedMatches().Need(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *casework.Need) graphql.Marshaler {
@@ -11564,8 +11564,8 @@ func (ec *executionContext) fieldContext_NeedMatches_need(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "NeedMatches",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Need(ctx, field)
 		},
@@ -11585,8 +11585,8 @@ func (ec *executionContext) _NeedMatches_matches(ctx context.Context, field grap
 			return obj.Matches, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []matching.Match) graphql.Marshaler {
-			return ec.marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatchᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []matcher.ShownMatch) graphql.Marshaler {
+			return ec.marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatchᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16466,8 +16466,8 @@ func (ec *executionContext) _UnmetNeed_bestMatch(ctx context.Context, field grap
 			return obj.BestMatch, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *matching.Match) graphql.Marshaler {
-			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *matcher.ShownMatch) graphql.Marshaler {
+			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx, selections, v)
 		},
 		true,
 		false,
@@ -16989,8 +16989,8 @@ func (ec *executionContext) _WhyNotMatched_match(ctx context.Context, field grap
 			return obj.Match, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *matching.Match) graphql.Marshaler {
-			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *matcher.ShownMatch) graphql.Marshaler {
+			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx, selections, v)
 		},
 		true,
 		false,
@@ -22258,7 +22258,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 
 var matchImplementors = []string{"Match"}
 
-func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matching.Match) graphql.Marshaler {
+func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matcher.ShownMatch) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -22268,20 +22268,19 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Match")
 		case "resource":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Match_resource(ctx, field, obj)
-				})
+			out.Values[i] = ec._Match_resource(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "score":
 			out.Values[i] = ec._Match_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "factors":
 			out.Values[i] = ec._Match_factors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22733,14 +22732,15 @@ func (ec *executionContext) _NeedMatches(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("NeedMatches")
 		case "need":
-			out.Values[i] = ec._NeedMatches_need(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NeedMatches_need(ctx, field, obj)
+				})
 		case "matches":
 			out.Values[i] = ec._NeedMatches_matches(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25995,15 +25995,15 @@ func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 	return ec._Location(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx context.Context, sel ast.SelectionSet, v matching.Match) graphql.Marshaler {
+func (ec *executionContext) marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx context.Context, sel ast.SelectionSet, v matcher.ShownMatch) graphql.Marshaler {
 	return ec._Match(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []matching.Match) graphql.Marshaler {
+func (ec *executionContext) marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []matcher.ShownMatch) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx, sel, v[i])
+		return ec.marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -27431,7 +27431,7 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐMatch(ctx context.Context, sel ast.SelectionSet, v *matching.Match) graphql.Marshaler {
+func (ec *executionContext) marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx context.Context, sel ast.SelectionSet, v *matcher.ShownMatch) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -11,13 +11,11 @@ import (
 )
 
 // loaders batch and cache reads for one request, so a list of resources
-// costs one organization query, not one per resource, and a list of
-// matches one resource read (four queries), not one per match.
+// costs one organization query, not one per resource. (A list of matches
+// carries its resources: the matcher holds them.)
 type loaders struct {
 	catalog       func() (*catalog.Catalog, error)
 	organizations *dataloadgen.Loader[int64, *catalog.Organization]
-	// resources are nil where absent or not visible to the caller.
-	resources *dataloadgen.Loader[int64, *catalog.Resource]
 }
 
 type loadersKey struct{}
@@ -35,13 +33,6 @@ func WithLoaders(ctx context.Context, svc *catalog.Service) context.Context {
 				return nil, []error{err}
 			}
 			return orgs, nil
-		}, dataloadgen.WithWait(time.Millisecond)),
-		resources: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*catalog.Resource, []error) {
-			rs, err := svc.ResourcesByID(ctx, ids)
-			if err != nil {
-				return nil, []error{err}
-			}
-			return rs, nil
 		}, dataloadgen.WithWait(time.Millisecond)),
 	}
 	return context.WithValue(ctx, loadersKey{}, l)

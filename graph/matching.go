@@ -61,7 +61,14 @@ func (r *Resolver) whyNotMatched(ctx context.Context, needID, resourceID string)
 	if err != nil {
 		return nil, err
 	}
-	out := &model.WhyNotMatched{Matched: matched, Match: m, Failures: []*matching.Failure{}}
+	out := &model.WhyNotMatched{Matched: matched, Failures: []*matching.Failure{}}
+	if m != nil {
+		shown, err := r.Matcher.MatchedResources(ctx, []int64{m.ResourceID})
+		if err != nil {
+			return nil, err
+		}
+		out.Match = &matcher.ShownMatch{Match: *m, Resource: shown[0]}
+	}
 	for i := range failures {
 		out.Failures = append(out.Failures, &failures[i])
 	}

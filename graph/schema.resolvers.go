@@ -264,13 +264,6 @@ func (r *householdResolver) CurrentAssessment(ctx context.Context, obj *casework
 	return all[0], nil
 }
 
-// Resource is the resolver for the resource field.
-func (r *matchResolver) Resource(ctx context.Context, obj *matching.Match) (*catalog.Resource, error) {
-	// One batched read for all the matches of the request (nil when the
-	// resource is gone or hidden, as optional gives).
-	return loadersFor(ctx).resources.Load(ctx, obj.ResourceID)
-}
-
 // Need is the resolver for the need field.
 func (r *matchSuggestionResolver) Need(ctx context.Context, obj *matcher.Suggestion) (*casework.Need, error) {
 	return optional(ctx, &obj.NeedID, r.Casework.Need)
@@ -670,6 +663,11 @@ func (r *needResolver) Item(ctx context.Context, obj *casework.Need) (*catalog.I
 // WaitingDays is the resolver for the waitingDays field.
 func (r *needResolver) WaitingDays(ctx context.Context, obj *casework.Need) (int, error) {
 	return r.Casework.WaitingDays(obj), nil
+}
+
+// Need is the resolver for the need field.
+func (r *needMatchesResolver) Need(ctx context.Context, obj *matcher.NeedMatches) (*casework.Need, error) {
+	return r.Matcher.NeedOf(ctx, obj)
 }
 
 // ID is the resolver for the id field.
@@ -1150,9 +1148,6 @@ func (r *Resolver) GroupMembership() GroupMembershipResolver { return &groupMemb
 // Household returns HouseholdResolver implementation.
 func (r *Resolver) Household() HouseholdResolver { return &householdResolver{r} }
 
-// Match returns MatchResolver implementation.
-func (r *Resolver) Match() MatchResolver { return &matchResolver{r} }
-
 // MatchSuggestion returns MatchSuggestionResolver implementation.
 func (r *Resolver) MatchSuggestion() MatchSuggestionResolver { return &matchSuggestionResolver{r} }
 
@@ -1161,6 +1156,9 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Need returns NeedResolver implementation.
 func (r *Resolver) Need() NeedResolver { return &needResolver{r} }
+
+// NeedMatches returns NeedMatchesResolver implementation.
+func (r *Resolver) NeedMatches() NeedMatchesResolver { return &needMatchesResolver{r} }
 
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
@@ -1210,10 +1208,10 @@ type (
 	consentResolver          struct{ *Resolver }
 	groupMembershipResolver  struct{ *Resolver }
 	householdResolver        struct{ *Resolver }
-	matchResolver            struct{ *Resolver }
 	matchSuggestionResolver  struct{ *Resolver }
 	mutationResolver         struct{ *Resolver }
 	needResolver             struct{ *Resolver }
+	needMatchesResolver      struct{ *Resolver }
 	organizationResolver     struct{ *Resolver }
 	personResolver           struct{ *Resolver }
 	planEntryResolver        struct{ *Resolver }

@@ -192,6 +192,16 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 		return nil, fmt.Errorf("matcher: load aid: %w", err)
 	}
 
+	type aidKey struct {
+		household int64
+		category  string
+	}
+	aidsOf := make(map[aidKey][]int, len(aids)) // indexes into aids
+	for i, a := range aids {
+		k := aidKey{a.HouseholdID, a.CategoryCode}
+		aidsOf[k] = append(aidsOf[k], i)
+	}
+
 	out := make([]matching.Need, len(rows))
 	for i, r := range rows {
 		n := matching.Need{
@@ -215,10 +225,8 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 			n.Age, n.Female = p.Age(today), subject.Female
 		}
 		var blocking []matching.Aid
-		for _, a := range aids {
-			if a.HouseholdID != r.HouseholdID || a.CategoryCode != r.CategoryCode {
-				continue
-			}
+		for _, ai := range aidsOf[aidKey{r.HouseholdID, r.CategoryCode}] {
+			a := &aids[ai]
 			if n.PersonID != 0 && a.PersonID != nil && *a.PersonID != n.PersonID {
 				continue // aid to another member
 			}

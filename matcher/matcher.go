@@ -54,6 +54,11 @@ type Service struct {
 	mu     sync.Mutex // guards loading the engine; the engine locks itself for matching
 	engine *matching.Engine
 
+	// published holds the resources the engine matches on, as the catalog
+	// had them when the engine last read them: a match list shows them
+	// without reading the store (see MatchedResources).
+	published sync.Map // resource ID → *catalog.Resource
+
 	idx   sync.RWMutex // guards the need index: read to match, write to change
 	index *matching.NeedIndex
 	slots map[int64]int     // need ID → index slot
@@ -102,7 +107,7 @@ func (s *Service) Reload(ctx context.Context) error {
 func (s *Service) today() db.Date { return s.casework.Today() }
 
 func (s *Service) load(ctx context.Context) error {
-	engine, err := s.LoadEngine(ctx)
+	engine, rows, err := s.loadEngine(ctx)
 	if err != nil {
 		return err
 	}
@@ -126,6 +131,10 @@ func (s *Service) load(ctx context.Context) error {
 	s.idx.Lock()
 	s.index, s.slots, s.byHH = index, slots, byHH
 	s.idx.Unlock()
+	s.published.Clear()
+	for _, r := range rows {
+		s.published.Store(r.ID, r)
+	}
 	s.engine = engine
 	return nil
 }
@@ -177,8 +186,51 @@ func (s *Service) describe(ctx context.Context, cat *matching.Catalog, needs []*
 
 // NeedMatches are the matches of one need.
 type NeedMatches struct {
+	NeedID int64
+	// Need is the need as read from the store; nil when the answer came
+	// from the in-memory index alone (NeedOf reads it then).
 	Need    *casework.Need
-	Matches []matching.Match
+	Matches []ShownMatch
+}
+
+// ShownMatch is a match with its resource as the caller may see it (nil
+// when the caller may not, or it is gone), as MatchedResources gives it.
+type ShownMatch struct {
+	matching.Match
+	Resource *catalog.Resource
+}
+
+// show pairs the matches of every list with their resources, in one read.
+func (s *Service) show(ctx context.Context, lists ...*NeedMatches) error {
+	var ids []int64
+	for _, l := range lists {
+		for _, m := range l.Matches {
+			ids = append(ids, m.ResourceID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	resources, err := s.MatchedResources(ctx, ids)
+	if err != nil {
+		return err
+	}
+	k := 0
+	for _, l := range lists {
+		for i := range l.Matches {
+			l.Matches[i].Resource = resources[k]
+			k++
+		}
+	}
+	return nil
+}
+
+func shown(ms []matching.Match) []ShownMatch {
+	out := make([]ShownMatch, len(ms))
+	for i, m := range ms {
+		out[i].Match = m
+	}
+	return out
 }
 
 // MaxMatches bounds first on the matching queries.
@@ -206,6 +258,11 @@ func (s *Service) Matches(ctx context.Context, needID, assessmentID *int64, firs
 	}
 	if (needID == nil) == (assessmentID == nil) {
 		return nil, aidhub.Invalid("needId", "give a needId or an assessmentId")
+	}
+	if needID != nil {
+		if nm, ok, err := s.matchesIndexed(ctx, pr, *needID, first); ok || err != nil {
+			return []NeedMatches{nm}, err
+		}
 	}
 	var needs []*casework.Need
 	if needID != nil {
@@ -235,13 +292,98 @@ func (s *Service) Matches(ctx context.Context, needID, assessmentID *int64, firs
 	today := matching.DayOf(s.today().Time)
 	out := make([]NeedMatches, 0, len(needs))
 	for _, n := range needs {
-		nm := NeedMatches{Need: n, Matches: []matching.Match{}}
+		nm := NeedMatches{NeedID: n.ID, Need: n, Matches: []ShownMatch{}}
 		if m, ok := described[n.ID]; ok { // only OPEN needs match
-			nm.Matches = engine.Match(&m, today, first)
+			nm.Matches = shown(engine.Match(&m, today, first))
 		}
 		out = append(out, nm)
 	}
+	lists := make([]*NeedMatches, len(out))
+	for i := range out {
+		lists[i] = &out[i]
+	}
+	return out, s.show(ctx, lists...)
+}
+
+// matchesIndexed answers Matches for one need from memory alone when the
+// need index holds it (every open need the matcher has loaded): the index
+// knows the household's region, which is all the access rule needs. At
+// thousands of requests a second the store's two reads (need, household)
+// cost more than the matching. ok is false when the index does not hold
+// the need (not open, unknown, or not loaded yet); the store answers then.
+func (s *Service) matchesIndexed(ctx context.Context, pr auth.Principal, needID int64, first int) (NeedMatches, bool, error) {
+	s.mu.Lock()
+	engine := s.engine
+	s.mu.Unlock()
+	if engine == nil {
+		return NeedMatches{}, false, nil
+	}
+	s.idx.RLock()
+	slot, ok := s.slots[needID]
+	var n matching.Need
+	if ok && s.index.Population().Catalog() == engine.Catalog() {
+		n = s.index.Population().Need(slot)
+	} else {
+		ok = false
+	}
+	s.idx.RUnlock()
+	if !ok {
+		return NeedMatches{}, false, nil
+	}
+	if !casework.MayWorkIn(pr, n.Region) {
+		return NeedMatches{}, true, casework.ErrNeedNotFound
+	}
+	nm := NeedMatches{NeedID: needID, Matches: shown(engine.Match(&n, matching.DayOf(s.today().Time), first))}
+	return nm, true, s.show(ctx, &nm)
+}
+
+// MatchedResources returns the resources with the given IDs as the engine
+// matched on them, in the same order, for showing a match list: the
+// store is read only for those the engine does not hold (nil where the
+// caller may not see one). Reading the same top resources from the store
+// for every match list was most of a `matches` request's cost. The copies
+// follow the store as the engine does, through the re-matching job of
+// every resource change; they are shared and must not be modified.
+func (s *Service) MatchedResources(ctx context.Context, ids []int64) ([]*catalog.Resource, error) {
+	out := make([]*catalog.Resource, len(ids))
+	var missing []int64
+	for i, id := range ids {
+		if v, ok := s.published.Load(id); ok {
+			if r := v.(*catalog.Resource); catalog.Visible(ctx, r) {
+				out[i] = r
+			}
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read, err := s.catalog.ResourcesByID(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*catalog.Resource, len(read))
+	for _, r := range read {
+		if r != nil {
+			byID[r.ID] = r
+		}
+	}
+	for i, id := range ids {
+		if out[i] == nil {
+			out[i] = byID[id]
+		}
+	}
 	return out, nil
+}
+
+// NeedOf returns the need of nm, reading it when the answer came from
+// the index.
+func (s *Service) NeedOf(ctx context.Context, nm *NeedMatches) (*casework.Need, error) {
+	if nm.Need != nil {
+		return nm.Need, nil
+	}
+	return s.casework.Need(ctx, nm.NeedID)
 }
 
 // WhyNot tells whether a resource matches a need and, if not, every
@@ -424,7 +566,7 @@ func joinReasons(rs []string) string {
 
 // BestMatches returns the best match now of each of the given open needs
 // (absent when none). The caller has checked who may see the needs.
-func (s *Service) BestMatches(ctx context.Context, needIDs []int64) (map[int64]*matching.Match, error) {
+func (s *Service) BestMatches(ctx context.Context, needIDs []int64) (map[int64]*ShownMatch, error) {
 	engine, err := s.Engine(ctx)
 	if err != nil {
 		return nil, err
@@ -434,11 +576,14 @@ func (s *Service) BestMatches(ctx context.Context, needIDs []int64) (map[int64]*
 		return nil, err
 	}
 	today := matching.DayOf(s.today().Time)
-	out := map[int64]*matching.Match{}
+	out := map[int64]*ShownMatch{}
+	var lists []*NeedMatches
 	for id, n := range described {
 		if m := engine.Match(&n, today, 1); len(m) == 1 {
-			out[id] = &m[0]
+			l := &NeedMatches{NeedID: id, Matches: shown(m)}
+			lists = append(lists, l)
+			out[id] = &l.Matches[0]
 		}
 	}
-	return out, nil
+	return out, s.show(ctx, lists...)
 }

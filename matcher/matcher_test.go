@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,35 @@ func TestMatching(t *testing.T) {
 				if a.Score < b.Score || (a.Score == b.Score && a.ResourceID > b.ResourceID) {
 					t.Errorf("not ranked: %v before %v", a, b)
 				}
+			}
+		})
+
+		t.Run("from the index as from the store", func(t *testing.T) {
+			// By need ID the answer comes from the in-memory index once the
+			// matcher is loaded; by assessment it is read from the store.
+			if err := f.m.Reload(ctx); err != nil {
+				t.Fatal(err)
+			}
+			byNeed, err := f.m.Matches(cmA, &need.ID, nil, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byAssessment, err := f.m.Matches(cmA, nil, &need.AssessmentID, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if byNeed[0].Need != nil {
+				t.Errorf("by need ID the store was read: %+v", byNeed[0].Need)
+			}
+			if len(byAssessment) != 1 || byAssessment[0].Need == nil || !reflect.DeepEqual(byNeed[0].Matches, byAssessment[0].Matches) {
+				t.Errorf("by need %+v, by assessment %+v", byNeed[0].Matches, byAssessment)
+			}
+			n, err := f.m.NeedOf(cmA, &byNeed[0])
+			if err != nil || n.ID != need.ID {
+				t.Errorf("NeedOf: %+v, %v", n, err)
+			}
+			if _, err := f.m.NeedOf(cmB, &byNeed[0]); code(err) != aidhub.ENOTFOUND {
+				t.Errorf("NeedOf from another region: %v", err)
 			}
 		})
 
@@ -409,12 +439,33 @@ func TestRematchAndSweep(t *testing.T) {
 		if len(rows) != 3 || rows[0].ResourceID != r.ID {
 			t.Errorf("need_matches %+v", rows)
 		}
-		// Closing the resource removes it from the engine.
+		// Match lists show the resource as the engine last read it: an
+		// edit shows once its re-matching job has run.
+		owner := as(auth.Principal{Role: auth.Charity, OrganizationID: f.org.ID})
+		title := "助学金（第二期）"
+		if _, err := f.cat.UpdateResource(owner, r.ID, nil, catalog.ResourcePatch{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.m.RematchResource(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		shown, err := f.m.MatchedResources(cmA, []int64{r.ID, 987654})
+		if err != nil || len(shown) != 2 || shown[0] == nil || shown[0].Title != title || shown[1] != nil {
+			t.Errorf("matched resources after the edit: %+v, %v", shown, err)
+		}
+		// Closing the resource removes it from the engine; a closed
+		// resource is read from the store, and only its owner sees it.
 		if _, err := f.cat.CloseResource(admin, r.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.m.RematchResource(ctx, r.ID); err != nil {
 			t.Fatal(err)
+		}
+		if shown, err := f.m.MatchedResources(cmA, []int64{r.ID}); err != nil || shown[0] != nil {
+			t.Errorf("a case manager sees the closed resource: %+v, %v", shown, err)
+		}
+		if shown, err := f.m.MatchedResources(owner, []int64{r.ID}); err != nil || shown[0] == nil || shown[0].Status != catalog.Closed {
+			t.Errorf("its owner: %+v, %v", shown, err)
 		}
 		if res, err = f.m.Sweep(ctx, nil); err != nil || res.Stats.Matched != 0 {
 			t.Errorf("after closing: %+v %v", res, err)

@@ -171,6 +171,7 @@ func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
 	}
 	if r.Status != catalog.Published {
 		engine.Remove(resourceID)
+		s.published.Delete(resourceID)
 		return nil
 	}
 	if err := engine.Upsert(engineResource(r)); err != nil {
@@ -186,6 +187,7 @@ func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
 			return fmt.Errorf("matcher: resource %d cannot be matched", resourceID)
 		}
 	}
+	s.published.Store(resourceID, r)
 	s.idx.RLock()
 	matches := engine.MatchResource(resourceID, s.index, matching.DayOf(s.today().Time), suggestPerResource)
 	needs := make([]matching.Need, len(matches))

@@ -36,17 +36,26 @@ func (s *Service) EngineCatalog(ctx context.Context) (*matching.Catalog, error) 
 // LoadResources returns every published resource in the engine's form,
 // ordered by ID.
 func (s *Service) LoadResources(ctx context.Context) ([]matching.Resource, error) {
+	resources, _, err := s.loadResources(ctx)
+	return resources, err
+}
+
+// loadResources reads every published resource, in the engine's form and
+// as the catalog has it, ordered by ID.
+func (s *Service) loadResources(ctx context.Context) ([]matching.Resource, []*catalog.Resource, error) {
 	var resources []matching.Resource
+	var rows []*catalog.Resource
 	for after := int64(0); ; {
 		page, err := s.catalog.ScanResources(ctx, after, 1000, catalog.Published)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, r := range page {
 			resources = append(resources, engineResource(r))
 		}
+		rows = append(rows, page...)
 		if len(page) < 1000 {
-			return resources, nil
+			return resources, rows, nil
 		}
 		after = page[len(page)-1].ID
 	}
@@ -56,22 +65,28 @@ func (s *Service) LoadResources(ctx context.Context) ([]matching.Resource, error
 // published resources, with the matcher's weights and colours. The
 // matcher's own engine is left alone.
 func (s *Service) LoadEngine(ctx context.Context) (*matching.Engine, error) {
+	engine, _, err := s.loadEngine(ctx)
+	return engine, err
+}
+
+// loadEngine is LoadEngine that also returns the resources as read.
+func (s *Service) loadEngine(ctx context.Context) (*matching.Engine, []*catalog.Resource, error) {
 	cat, err := s.EngineCatalog(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	engine, err := matching.NewEngine(cat, s.cfg.Weights, s.cfg.Colours)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	resources, err := s.LoadResources(ctx)
+	resources, rows, err := s.loadResources(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := engine.SetResources(resources); err != nil {
-		return nil, fmt.Errorf("matcher: resources: %w", err)
+		return nil, nil, fmt.Errorf("matcher: resources: %w", err)
 	}
-	return engine, nil
+	return engine, rows, nil
 }
 
 // LoadPopulation reads every open need of the store, with what the engine

@@ -9,6 +9,7 @@ import (
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
 )
 
@@ -533,7 +534,7 @@ type UnmetNeed struct {
 	WaitingDays int                 `json:"waitingDays"`
 	Colour      matching.Colour     `json:"colour"`
 	// Its best match now, if any.
-	BestMatch *matching.Match `json:"bestMatch,omitempty"`
+	BestMatch *matcher.ShownMatch `json:"bestMatch,omitempty"`
 }
 
 type UnmetNeedConnection struct {
@@ -633,5 +634,5 @@ type WhyNotMatched struct {
 	// Every filter the resource fails, in a fixed order; empty when it matches.
 	Failures []*matching.Failure `json:"failures"`
 	// The match, when it matches.
-	Match *matching.Match `json:"match,omitempty"`
+	Match *matcher.ShownMatch `json:"match,omitempty"`
 }
