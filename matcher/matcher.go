@@ -51,8 +51,12 @@ type Service struct {
 	now      func() time.Time
 	Broker   *Broker
 
-	mu     sync.Mutex // guards loading the engine; the engine locks itself for matching
-	engine *matching.Engine
+	// loading serializes loads. It is not held to read the engine, so
+	// matching goes on with the old engine while a reload (a minute at
+	// Chongqing scale) builds the new one; only the first load is waited for.
+	loading sync.Mutex
+	mu      sync.Mutex // guards engine; the engine locks itself for matching
+	engine  *matching.Engine
 
 	// published holds the resources the engine matches on, as the catalog
 	// had them when the engine last read them: a match list shows them
@@ -61,8 +65,7 @@ type Service struct {
 
 	idx   sync.RWMutex // guards the need index: read to match, write to change
 	index *matching.NeedIndex
-	slots map[int64]int     // need ID → index slot
-	byHH  map[int64][]int64 // household → its indexed need IDs
+	slots *needSlots // need ID → index slot; household → its indexed needs
 }
 
 // New returns a matcher; Load fills it.
@@ -80,27 +83,45 @@ func (s *Service) Colours() matching.Colours { return s.cfg.Colours }
 // cut short when the caller gives up: others wait for it too, and on a
 // large store it outlasts a request's timeout (serve warms it at start).
 func (s *Service) Engine(ctx context.Context) (*matching.Engine, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.engine == nil {
-		if err := s.load(context.WithoutCancel(ctx)); err != nil {
-			return nil, err
-		}
+	if e := s.current(); e != nil {
+		return e, nil
 	}
-	return s.engine, nil
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	if e := s.current(); e != nil { // loaded while this call waited
+		return e, nil
+	}
+	if err := s.load(context.WithoutCancel(ctx)); err != nil {
+		return nil, err
+	}
+	return s.current(), nil
 }
 
-func (s *Service) loaded() bool {
+// loadedEngine is Engine for a caller that holds s.loading.
+func (s *Service) loadedEngine(ctx context.Context) (*matching.Engine, error) {
+	if e := s.current(); e != nil {
+		return e, nil
+	}
+	if err := s.load(ctx); err != nil {
+		return nil, err
+	}
+	return s.current(), nil
+}
+
+// current is the engine in use, nil before the first load.
+func (s *Service) current() *matching.Engine {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.engine != nil
+	return s.engine
 }
+
+func (s *Service) loaded() bool { return s.current() != nil }
 
 // Reload rebuilds the engine and the need index from the store (after a
-// catalog change, or to recover).
+// catalog change, or to recover). Matching uses the old ones meanwhile.
 func (s *Service) Reload(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.loading.Lock()
+	defer s.loading.Unlock()
 	return s.load(ctx)
 }
 
@@ -113,15 +134,14 @@ func (s *Service) load(ctx context.Context) error {
 	}
 	cat := engine.Catalog()
 	index := matching.NewNeedIndex(matching.NewPopulation(cat))
-	slots, byHH := map[int64]int{}, map[int64][]int64{}
+	slots := newNeedSlots()
 	err = loadNeeds(ctx, s.db, cat, s.today(), nil, func(needs []matching.Need) error {
 		for i := range needs {
 			slot, err := index.Add(&needs[i])
 			if err != nil {
 				continue // a need the catalog no longer knows: it stays off the index
 			}
-			slots[needs[i].ID] = slot
-			byHH[needs[i].HouseholdID] = append(byHH[needs[i].HouseholdID], needs[i].ID)
+			slots.add(needs[i].ID, needs[i].HouseholdID, slot)
 		}
 		return nil
 	})
@@ -129,13 +149,15 @@ func (s *Service) load(ctx context.Context) error {
 		return err
 	}
 	s.idx.Lock()
-	s.index, s.slots, s.byHH = index, slots, byHH
+	s.index, s.slots = index, slots
 	s.idx.Unlock()
 	s.published.Clear()
 	for _, r := range rows {
 		s.published.Store(r.ID, r)
 	}
+	s.mu.Lock()
 	s.engine = engine
+	s.mu.Unlock()
 	return nil
 }
 
@@ -165,7 +187,7 @@ func (s *Service) describe(ctx context.Context, cat *matching.Catalog, needs []*
 		if n.Status != casework.NeedOpen {
 			continue
 		}
-		if slot, ok := s.slots[n.ID]; ok && s.index.Population().Catalog() == cat {
+		if slot, ok := s.slots.slot(n.ID); ok && s.index.Population().Catalog() == cat {
 			out[n.ID] = s.index.Population().Need(slot)
 		} else {
 			missing = append(missing, n.ID)
@@ -312,14 +334,12 @@ func (s *Service) Matches(ctx context.Context, needID, assessmentID *int64, firs
 // cost more than the matching. ok is false when the index does not hold
 // the need (not open, unknown, or not loaded yet); the store answers then.
 func (s *Service) matchesIndexed(ctx context.Context, pr auth.Principal, needID int64, first int) (NeedMatches, bool, error) {
-	s.mu.Lock()
-	engine := s.engine
-	s.mu.Unlock()
+	engine := s.current()
 	if engine == nil {
 		return NeedMatches{}, false, nil
 	}
 	s.idx.RLock()
-	slot, ok := s.slots[needID]
+	slot, ok := s.slots.slot(needID)
 	var n matching.Need
 	if ok && s.index.Population().Catalog() == engine.Catalog() {
 		n = s.index.Population().Need(slot)

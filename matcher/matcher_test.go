@@ -222,6 +222,24 @@ func TestMatching(t *testing.T) {
 			}
 		})
 
+		t.Run("matching goes on during a reload", func(t *testing.T) {
+			release := f.m.HoldLoading()
+			defer release()
+			done := make(chan error, 2)
+			go func() { _, err := f.m.Matches(cmA, &need.ID, nil, 10); done <- err }()
+			go func() { _, err := f.m.Matches(cmA, nil, &need.AssessmentID, 10); done <- err }()
+			for range 2 {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Error(err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("matches waited for the reload")
+				}
+			}
+		})
+
 		t.Run("why not", func(t *testing.T) {
 			matched, failures, _, err := f.m.WhyNot(cmA, need.ID, elderly.ID)
 			if err != nil || matched || len(failures) != 1 || failures[0].Filter != matching.FilterAge {

@@ -161,7 +161,10 @@ const suggestPerResource = 50
 // RematchResource brings one resource in the engine in line with the
 // store and suggests the needs it now matches best.
 func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
-	engine, err := s.Engine(ctx)
+	// Held throughout, so a reload in progress cannot miss this change.
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	engine, err := s.loadedEngine(ctx)
 	if err != nil {
 		return err
 	}
@@ -177,12 +180,10 @@ func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
 	if err := engine.Upsert(engineResource(r)); err != nil {
 		// Most likely the catalog changed under the engine (a new item):
 		// reload everything once, which includes this resource.
-		if err := s.Reload(ctx); err != nil {
+		if err := s.load(ctx); err != nil {
 			return err
 		}
-		if engine, err = s.Engine(ctx); err != nil {
-			return err
-		}
+		engine = s.current()
 		if _, ok := engine.Resource(resourceID); !ok {
 			return fmt.Errorf("matcher: resource %d cannot be matched", resourceID)
 		}
@@ -205,7 +206,9 @@ func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
 // RematchHousehold re-reads a household's open needs into the index and
 // suggests each one's best match.
 func (s *Service) RematchHousehold(ctx context.Context, householdID int64) error {
-	engine, err := s.Engine(ctx)
+	s.loading.Lock() // as in RematchResource
+	defer s.loading.Unlock()
+	engine, err := s.loadedEngine(ctx)
 	if err != nil {
 		return err
 	}
@@ -216,17 +219,12 @@ func (s *Service) RematchHousehold(ctx context.Context, householdID int64) error
 		return err
 	}
 	s.idx.Lock()
-	for _, id := range s.byHH[householdID] {
-		if slot, ok := s.slots[id]; ok {
-			s.index.Remove(slot)
-			delete(s.slots, id)
-		}
+	for _, slot := range s.slots.removeHousehold(householdID) {
+		s.index.Remove(slot)
 	}
-	delete(s.byHH, householdID)
 	for i := range fresh {
 		if slot, err := s.index.Add(&fresh[i]); err == nil {
-			s.slots[fresh[i].ID] = slot
-			s.byHH[householdID] = append(s.byHH[householdID], fresh[i].ID)
+			s.slots.add(fresh[i].ID, householdID, slot)
 		}
 	}
 	s.idx.Unlock()

@@ -122,9 +122,9 @@ func (s *Service) LoadPopulation(ctx context.Context, cat *matching.Catalog, pro
 // so that the first matching request does not wait for them (a minute for
 // the open needs of 3 million people); ctx cancels it.
 func (s *Service) Warm(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.engine != nil {
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	if s.current() != nil {
 		return nil
 	}
 	return s.load(ctx)
