@@ -1,8 +1,37 @@
 package matcher
 
+import (
+	"context"
+
+	"github.com/aidhub/aidhub/matching"
+)
+
 // HoldLoading takes the load lock as a reload in progress does, until the
 // returned function is called.
 func (s *Service) HoldLoading() (release func()) {
 	s.loading.Lock()
 	return s.loading.Unlock
+}
+
+// OpenNeedIDs returns the IDs of the open needs as a full load hands them
+// over, reading ranges of chunk IDs, workers at a time; with workers 0,
+// as one sequential read.
+func (s *Service) OpenNeedIDs(ctx context.Context, workers int, chunk int64) ([]int64, error) {
+	cat, err := s.EngineCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	collect := func(ns []matching.Need) error {
+		for _, n := range ns {
+			ids = append(ids, n.ID)
+		}
+		return nil
+	}
+	if workers == 0 {
+		err = loadNeeds(ctx, s.db, cat, s.today(), 0, nil, collect)
+	} else {
+		err = loadAllNeeds(ctx, s.db, cat, s.today(), workers, chunk, collect)
+	}
+	return ids, err
 }

@@ -135,7 +135,7 @@ func (s *Service) load(ctx context.Context) error {
 	cat := engine.Catalog()
 	index := matching.NewNeedIndex(matching.NewPopulation(cat))
 	slots := newNeedSlots()
-	err = loadNeeds(ctx, s.db, cat, s.today(), nil, func(needs []matching.Need) error {
+	err = loadAllNeeds(ctx, s.db, cat, s.today(), loadWorkers, needChunk, func(needs []matching.Need) error {
 		for i := range needs {
 			slot, err := index.Add(&needs[i])
 			if err != nil {
@@ -167,7 +167,7 @@ func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64)
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := loadNeeds(ctx, s.db, cat, s.today(), func(q *bun.SelectQuery) { q.Where("n.id IN (?)", bun.In(ids)) }, func(ns []matching.Need) error {
+	err := loadNeeds(ctx, s.db, cat, s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.id IN (?)", bun.In(ids)) }, func(ns []matching.Need) error {
 		for _, n := range ns {
 			out[n.ID] = n
 		}

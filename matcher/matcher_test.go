@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -395,6 +396,35 @@ func TestWatchlist(t *testing.T) {
 		for _, bad := range []casework.UnmetFilter{{RegionPrefix: "5001x"}, {CategoryCode: "NOPE"}, {MinWaitingDays: -1}} {
 			if _, err := f.cw.UnmetNeeds(cmA, bad, colours, catalog.PageArgs{First: 10}); code(err) != aidhub.EBADINPUT {
 				t.Errorf("%+v: %v", bad, err)
+			}
+		}
+	})
+}
+
+// A full load reads ranges of need IDs two at a time and must hand over
+// every open need once, in ID order, as one sequential read does.
+func TestLoadInRanges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		for i := range 6 {
+			f.household(t, cmA, huayipo, fmt.Sprintf("19%d0101", 70+i), nil, true, i,
+				casework.NeedInput{CategoryCode: "EDUCATION", Severity: 2}, casework.NeedInput{CategoryCode: "MEDICAL_INPATIENT", Severity: 3})
+		}
+		want, err := f.m.OpenNeedIDs(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != 12 || !slices.IsSorted(want) {
+			t.Fatalf("sequential read: %v", want)
+		}
+		for _, c := range []struct {
+			workers int
+			chunk   int64
+		}{{1, 1}, {2, 1}, {2, 3}, {3, 5}, {2, 5000}} {
+			got, err := f.m.OpenNeedIDs(ctx, c.workers, c.chunk)
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("%d workers, ranges of %d: %v, %v; want %v", c.workers, c.chunk, got, err, want)
 			}
 		}
 	})

@@ -213,7 +213,7 @@ func (s *Service) RematchHousehold(ctx context.Context, householdID int64) error
 		return err
 	}
 	var fresh []matching.Need
-	err = loadNeeds(ctx, s.db, engine.Catalog(), s.today(), func(q *bun.SelectQuery) { q.Where("n.household_id = ?", householdID) },
+	err = loadNeeds(ctx, s.db, engine.Catalog(), s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.household_id = ?", householdID) },
 		func(ns []matching.Need) error { fresh = append(fresh, ns...); return nil })
 	if err != nil {
 		return err

@@ -102,7 +102,7 @@ func (s *Service) LoadPopulation(ctx context.Context, cat *matching.Catalog, pro
 	pop := matching.NewPopulation(cat)
 	pop.Grow(total, total)
 	loaded := 0
-	err = loadNeeds(ctx, s.db, cat, s.today(), nil, func(ns []matching.Need) error {
+	err = loadAllNeeds(ctx, s.db, cat, s.today(), loadWorkers, needChunk, func(ns []matching.Need) error {
 		for i := range ns {
 			_, _ = pop.AddNeed(&ns[i]) // a need the catalog no longer knows is skipped
 		}
