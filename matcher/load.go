@@ -80,9 +80,9 @@ type needRow struct {
 }
 
 // loadNeeds reads the open needs with IDs above after (narrowed by
-// where) with their person's and household's attributes, the groups in force today and the aid that
-// blocks their category, in batches of up to 5,000 in need-ID order. fn
-// receives each batch.
+// where) with their person's and household's attributes, the groups in
+// force today and the aid that blocks their category, in batches of up to
+// 5,000 in need-ID order. fn receives each batch.
 //
 // ID order walks the primary key: each batch reads its 5,000 rows through
 // the index. (Ordered by household, which has no index on needs, every
