@@ -12,6 +12,7 @@
 package benchmark
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -220,7 +221,7 @@ func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
 			sample = append(sample, i)
 		}
 	}
-	slices.SortFunc(sample, func(a, b int) int { return cmpInt64(pop.ID(a), pop.ID(b)) })
+	slices.SortFunc(sample, func(a, b int) int { return cmp.Compare(pop.ID(a), pop.ID(b)) })
 	sum.SampleNeeds = len(sample)
 	sampleIDs := make([]int64, len(sample))
 	engineSample := make(map[int64]Answer, len(sample))
@@ -530,16 +531,6 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func orDefault(s, d string) string {

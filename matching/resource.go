@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -150,7 +151,7 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 		if a.n != b.n {
 			return int(a.n) - int(b.n)
 		}
-		return cmpU64(a.value(), b.value())
+		return cmp.Compare(a.value(), b.value())
 	})
 	x.cover = slices.CompactFunc(x.cover, func(a, b region) bool { return a.n == b.n && a.value() == b.value() })
 	if r.AgeMin != nil {
@@ -198,16 +199,6 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 		return nil, fail("%v", err)
 	}
 	return x, nil
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 const maxAge = 150
