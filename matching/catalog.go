@@ -114,6 +114,7 @@ type Catalog struct {
 	itemCodes []string
 	itemIdx   map[string]uint16
 	itemCat   []uint16
+	itemPos   []uint16 // the item's place among the items of its category
 	itemHH    []bool
 	// planMask[item][level−1] is the mask of groups whose plan has the
 	// item at that level.
@@ -185,6 +186,7 @@ func NewCatalog(groups []Group, categories []Category, items []Item, plans []Pla
 			at = c.catParent[at]
 		}
 	}
+	inCat := make([]int, len(categories))
 	for _, it := range items {
 		if it.Code == "" {
 			return nil, fmt.Errorf("matching: an item has no code")
@@ -199,6 +201,8 @@ func NewCatalog(groups []Group, categories []Category, items []Item, plans []Pla
 		c.itemIdx[it.Code] = uint16(len(c.itemCodes))
 		c.itemCodes = append(c.itemCodes, it.Code)
 		c.itemCat = append(c.itemCat, ci)
+		c.itemPos = append(c.itemPos, uint16(inCat[ci]))
+		inCat[ci]++
 		c.itemHH = append(c.itemHH, it.HouseholdLevel)
 	}
 	c.planMask = make([]planMasks, len(items))
@@ -290,10 +294,29 @@ func (c *Catalog) PlanLevel(group, item string) Level {
 	return None
 }
 
-// Aid is the period of one aid already given or under way.
+// within reports whether category a is b or lies under b in the tree.
+func (c *Catalog) within(a, b uint16) bool {
+	for at := int32(a); at >= 0; at = c.catParent[at] {
+		if at == int32(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// Within reports whether category a is b or one of b's sub-categories
+// (false when either is unknown).
+func (c *Catalog) Within(a, b string) bool {
+	ai, ok := c.catIdx[a]
+	bi, ok2 := c.catIdx[b]
+	return ok && ok2 && c.within(ai, bi)
+}
+
+// Aid is one aid already given or under way: its category and period.
 type Aid struct {
-	Start Day `json:"start"`
-	End   Day `json:"end"`
+	Category string `json:"category"`
+	Start    Day    `json:"start"`
+	End      Day    `json:"end"`
 }
 
 // CoverEnd is the last day an aid counts for in the duplicate rule: its
@@ -306,20 +329,48 @@ func CoverEnd(a Aid, window int) Day {
 	return a.End
 }
 
-// BlockedUntil computes Need.BlockedUntil from the aids given in category
-// to the need's subject (the person, or the household for household-level
-// needs): the latest CoverEnd, or 0 when there is none or the category has
-// no duplicate rule (window 0, or unknown).
-func (c *Catalog) BlockedUntil(category string, aids []Aid) Day {
-	w, ok := c.Window(category)
-	if !ok || w == 0 {
+// Covers is the duplicate-aid rule between an aid and a need category:
+// the last day on which an aid in category aidCat, for the period of a,
+// meets a need in category needCat, or 0 when it never does. An aid meets
+// needs in its own category and in every category above it (inpatient aid
+// is medical aid), never in a category below or beside it (a medical
+// escort does not pay an inpatient bill). It counts for its period, and at
+// least its own category's window from its start. A category with window
+// 0 (counselling, legal advice) has no rule: aid in it blocks nothing, and
+// a need in it is never blocked. casework applies the same rule to the
+// ledger (duplicate aid and the watchlist).
+func (c *Catalog) Covers(needCat string, a Aid) Day {
+	ni, ok := c.catIdx[needCat]
+	ai, ok2 := c.catIdx[a.Category]
+	if !ok || !ok2 || c.catWindow[ni] == 0 || c.catWindow[ai] == 0 || !c.within(ai, ni) {
 		return 0
 	}
+	return CoverEnd(a, c.catWindow[ai])
+}
+
+// BlockedUntil computes Need.BlockedUntil from the aids given or under way
+// to the need's subject (the person, or the household for household-level
+// needs), in any category: the last day one of them covers the need's
+// category (Covers), or 0 when none does.
+func (c *Catalog) BlockedUntil(category string, aids []Aid) Day {
 	var until Day
 	for _, a := range aids {
-		if e := CoverEnd(a, w); e > until {
+		if e := c.Covers(category, a); e > until {
 			until = e
 		}
 	}
 	return until
+}
+
+// BlockingAid returns the aid that blocks a need in category longest, and
+// the day it blocks until (ok false when none does).
+func (c *Catalog) BlockingAid(category string, aids []Aid) (Aid, Day, bool) {
+	var best Aid
+	var until Day
+	for _, a := range aids {
+		if e := c.Covers(category, a); e > until {
+			best, until = a, e
+		}
+	}
+	return best, until, until != 0
 }

@@ -8,11 +8,12 @@
 // matched against Resources (published charity resources). A resource is
 // a match when it passes every hard filter:
 //
-//   - category: it offers the item the need names or, when the need names
-//     none, an item directly in the need's category. Sub-categories do not
-//     count: a need for MEDICAL is not met by an item of MEDICAL_INPATIENT,
-//     because casework refers, records aid and applies the duplicate rule
-//     per exact category, so such a match could not be referred;
+//   - category: it offers an item in the need's category or in a category
+//     below it (a need for MEDICAL is met by INPATIENT_AID of
+//     MEDICAL_INPATIENT), never above or beside it (a MEDICAL_INPATIENT
+//     need is not met by MEDICAL_ESCORT of MEDICAL: an escort does not pay
+//     an inpatient bill). An item the need names does not filter: it ranks
+//     (item fit);
 //   - group: the resource is for any group, or for one of the need's;
 //   - coverage: one of its division-code prefixes is a prefix of the
 //     need's region;
@@ -22,41 +23,52 @@
 //   - capacity: every counted measure (units, budget) above zero;
 //   - rule: the resource's expression (RuleEnv) is true; an evaluation
 //     error fails it with the error as the reason;
-//   - duplicate: the need's subject was not aided in its category within
-//     the category's window (Need.BlockedUntil < today).
+//   - duplicate: no aid to the need's subject covers its category today
+//     (Need.BlockedUntil < today). Catalog.Covers is the rule: aid in a
+//     category covers needs in it and above it, for its period and at
+//     least its own category's window, whether or not it names the need.
 //
-// Matches are scored by seven factors, each a value in [0, 1] times a
-// configured weight (Weights): severity (severity / 5); item fit (1 when
-// the need names the item, 0.5 when it names only the category); the
-// entitlement of the best pair of the need's groups and the resource's
-// items answering the need in the groups' differentiated plans (ENTITLED
-// 1, RECOMMENDED 0.6, OPTIONAL 0.3, none 0); distance by administrative
-// proximity of the need's region to the resource's location, since
-// households have no coordinates (same village 1, street 0.75, district
-// 0.5, city 0.2, resource location unknown 0.1, farther 0); waiting time
-// (days since the need was opened / 90, at most 1); group priority ((10 −
-// best tier) / 9); and scarcity (1 − units left / units total for
-// resources counting units, else 0). Scarcity is positive on purpose: a
-// resource that is nearly used up is offered first where it fits, so its
-// last units are spent before it lapses instead of a fresh resource's;
-// its default weight is small so it only separates near ties.
+// Matches are scored out of MaxScore (100) points by seven factors, each a
+// value in [0, 1] times its share of the points (100 × its weight / the
+// sum of the weights; Weights): severity (severity / 5); item fit, a
+// property of the pair (1 when the resource offers the item the need
+// names, 0.6 when it offers an item in the need's category, 0.3 when it
+// offers only items in categories below it); the entitlement of the best
+// pair of the need's groups and the resource's items answering the need in
+// the groups' differentiated plans (ENTITLED 1, RECOMMENDED 0.6, OPTIONAL
+// 0.3, none 0); distance by administrative proximity of the need's region
+// to the resource's location, since households have no coordinates (same
+// village 1, street 0.75, district 0.5, city 0.2, resource location
+// unknown 0.1, farther 0); waiting time (days since the need was opened /
+// 90, at most 1); group priority ((10 − best tier) / 9); and scarcity (1 −
+// units left / units total for resources counting units, else 0).
+// Scarcity is positive on purpose: a resource that is nearly used up is
+// offered first where it fits, so its last units are spent before it
+// lapses instead of a fresh resource's; its default weight is small so it
+// only separates near ties.
 //
 // The score is the sum of the contributions added in the fixed order of
-// the factors, so the explanation adds up to the score exactly. Equal
-// scores are ordered by resource ID (Match) or need ID (MatchResource).
+// the factors, so the explanation adds up to the score exactly. A need's
+// matches are ordered by item fit first, so that what the need asked for
+// comes first and the other items of its category follow, then by score,
+// then by resource ID (Match, Sweep); a resource's needs by score, then
+// need ID (MatchResource), so that the most urgent come first whatever
+// they named.
 //
 // # Indexes and memory
 //
-// Need → resources: every resource is listed in buckets keyed by (offer,
-// coverage prefix), where an offer is a category or an item. A need looks
-// up one bucket per prefix length in use (at most 12; 2, 6, 9 and 12 in
-// practice), so its cost follows the resources that offer its category or
-// item and cover its region, not the whole catalogue of resources. Coverage
+// Need → resources: every resource is listed in buckets keyed by
+// (category, coverage prefix), once for each category its items are in and
+// each category above those, with a mask of the items it offers directly
+// in the category for the item fit. A need looks up one bucket per prefix
+// length in use (at most 12; 2, 6, 9 and 12 in practice), so its cost
+// follows the resources that answer its category and cover its region, not the whole catalogue of resources. Coverage
 // prefixes of a resource that lie inside another of its prefixes are
 // dropped, so a resource is seen at most once per need. A bucket holds a
 // copy of what the filters read (32 bytes: groups, income ceiling,
 // validity, age range, with capacity folded into validity) apart from what
-// only the score of a passing resource reads (56 bytes: ID, plan masks,
+// only the score of a passing resource reads (64 bytes: ID, plan masks,
+// the items offered directly,
 // location, scarcity), so a need never touches the resources themselves;
 // the group filter is one AND on the copied mask (a resource for any
 // group carries every bit), which narrows by group without listing a

@@ -23,18 +23,25 @@ const (
 
 var factorNames = [nFactors]string{"severity", "itemFit", "entitlement", "distance", "waiting", "priority", "scarcity"}
 
-// Factor is one line of a score's explanation: Contribution = Weight ×
-// Value, Value in [0, 1].
+// Factor is one line of a score's explanation. Value is in [0, 1]; Weight
+// is the configured weight; MaxPoints is the factor's share of the 100
+// points a score can have (100 × Weight / the sum of the weights), and
+// Contribution = MaxPoints × Value, the points it gives.
 type Factor struct {
 	Name         string  `json:"name"`
 	Value        float64 `json:"value"`
 	Weight       float64 `json:"weight"`
+	MaxPoints    float64 `json:"maxPoints"`
 	Contribution float64 `json:"contribution"`
 }
 
+// MaxScore is the score of a match that is as good as it can be on every
+// factor.
+const MaxScore = 100
+
 // Match is a resource that passes every hard filter for a need, with its
-// score and the factors that make it up. Score is the sum of the
-// contributions, added in the order of Factors.
+// score (0 to MaxScore) and the factors that make it up. Score is the sum
+// of the contributions, added in the order of Factors.
 type Match struct {
 	ResourceID int64    `json:"resourceId"`
 	Score      float64  `json:"score"`
@@ -42,17 +49,33 @@ type Match struct {
 }
 
 // Failure is a hard filter a resource fails for a need, with the reason in
-// words a case manager can act on.
+// words a case manager can act on, in English and in Chinese, and the
+// figures behind it: Limit and Actual in Unit (YEARS, FEN — money in fen,
+// 1/100 yuan — or UNITS), and the dates that bound it (From, Until).
 type Failure struct {
-	Filter string `json:"filter"`
-	Reason string `json:"reason"`
+	Filter   string `json:"filter"`
+	Reason   string `json:"reason"`
+	ReasonZh string `json:"reasonZh"`
+	Limit    *int64 `json:"limit,omitempty"`
+	Actual   *int64 `json:"actual,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+	From     *Day   `json:"from,omitempty"`
+	Until    *Day   `json:"until,omitempty"`
 }
+
+// Units of Failure.Limit and Failure.Actual.
+const (
+	UnitYears = "YEARS"
+	UnitFen   = "FEN"
+	UnitUnits = "UNITS"
+)
 
 // Filter names of Failure, in the order WhyNot lists them.
 const (
 	FilterNeed      = "need"      // the need itself is not valid
 	FilterResource  = "resource"  // no such resource
-	FilterCategory  = "category"  // the category or item is not offered
+	FilterStatus    = "status"    // the resource is not published (said by the caller, who knows it)
+	FilterCategory  = "category"  // no item in the need's category or below it
 	FilterGroup     = "group"     // not for the need's groups
 	FilterCoverage  = "coverage"  // does not cover the need's region
 	FilterAge       = "age"       // outside the age range
@@ -69,7 +92,7 @@ const (
 type Engine struct {
 	cat     *Catalog
 	weights Weights
-	w       [nFactors]float64
+	w       [nFactors]float64 // points of each factor at value 1, adding up to MaxScore
 	colours Colours
 
 	mu      sync.RWMutex
@@ -108,10 +131,13 @@ const anyGroup = 1 << 63
 type coldEntry struct {
 	id       int64
 	lv       planMasks // of the resource's items answering the bucket's offer
+	items    uint64    // offer.items
 	loc12    uint64
 	scarcity float64
 	slot     int32
 	locN     uint8
+	direct   bool // offer.direct
+	wide     bool // offer.wide
 }
 
 const entRule = 1 // the resource has a rule
@@ -131,7 +157,7 @@ func (x *res) entry(slot int32, o *offer) (hotEntry, coldEntry) {
 	if x.rule != nil {
 		h.flags |= entRule
 	}
-	return h, coldEntry{id: x.id, lv: o.lv, loc12: x.loc12, scarcity: x.scarcity, slot: slot, locN: x.locN}
+	return h, coldEntry{id: x.id, lv: o.lv, items: o.items, loc12: x.loc12, scarcity: x.scarcity, slot: slot, locN: x.locN, direct: o.direct, wide: o.wide}
 }
 
 // b2u is 1 for true; the compiler makes it a flag set, not a branch.
@@ -143,7 +169,7 @@ func b2u(b bool) uint8 {
 	return u
 }
 
-// resKey is the bucket of resources offering code (a category or an item)
+// resKey is the bucket of resources offering category code
 // with a coverage prefix of l digits and value v.
 func resKey(code uint32, l uint8, v uint64) uint64 {
 	return uint64(code)<<44 | uint64(l)<<40 | v
@@ -162,7 +188,7 @@ func NewEngine(cat *Catalog, w Weights, c Colours) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		cat: cat, weights: w, w: w.list(), colours: c,
+		cat: cat, weights: w, w: w.points(), colours: c,
 		slot: map[int64]int32{}, buckets: map[uint64]*bucket{},
 	}, nil
 }
@@ -301,9 +327,9 @@ func (e *Engine) remove(id int64) {
 // score adds the contributions up in the fixed factor order. Each product
 // is converted explicitly so that it is rounded on its own (no fused
 // multiply-add), so every path of the engine gets the same bits.
-func (e *Engine) score(v *needView, ent, dist, scar float64) float64 {
+func (e *Engine) score(v *needView, fit, ent, dist, scar float64) float64 {
 	s := float64(e.w[fSeverity] * v.sevV)
-	s += float64(e.w[fItemFit] * v.fitV)
+	s += float64(e.w[fItemFit] * fit)
 	s += float64(e.w[fEntitlement] * ent)
 	s += float64(e.w[fDistance] * dist)
 	s += float64(e.w[fWaiting] * v.waitV)
@@ -314,13 +340,14 @@ func (e *Engine) score(v *needView, ent, dist, scar float64) float64 {
 
 // explain writes the factors into out (len nFactors) and returns their sum,
 // equal to score.
-func (e *Engine) explain(v *needView, ent, dist, scar float64, out []Factor) float64 {
-	vals := [nFactors]float64{v.sevV, v.fitV, ent, dist, v.waitV, v.prioV, scar}
+func (e *Engine) explain(v *needView, c *cand, out []Factor) float64 {
+	vals := [nFactors]float64{v.sevV, c.fit, c.ent, c.dist, v.waitV, v.prioV, c.scar}
+	wl := e.weights.list()
 	s := 0.0
 	for i := range vals {
-		c := float64(e.w[i] * vals[i])
-		out[i] = Factor{Name: factorNames[i], Value: vals[i], Weight: e.w[i], Contribution: c}
-		s += c
+		p := float64(e.w[i] * vals[i])
+		out[i] = Factor{Name: factorNames[i], Value: vals[i], Weight: wl[i], MaxPoints: e.w[i], Contribution: p}
+		s += p
 	}
 	return s
 }
@@ -359,7 +386,7 @@ func (e *Engine) rule(sc *scratch, x *res, v *needView) (bool, error) {
 	return evalRule(&sc.vm, x.rule, &sc.env)
 }
 
-// lookup appends to bs the buckets of resources offering code with a
+// lookup appends to bs the buckets of resources offering category code with a
 // coverage prefix of reg.
 func (e *Engine) lookup(code uint32, reg *region, bs []*bucket) []*bucket {
 	for l := uint8(1); l <= reg.n; l++ {
@@ -395,7 +422,8 @@ func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, t
 			c := &cold[i]
 			ent := entitlement(v.groups, &c.lv)
 			dist := proximity(reg, c.locN, c.loc12)
-			cd := cand{score: e.score(v, ent, dist, c.scarcity), id: c.id, ent: ent, dist: dist, scar: c.scarcity}
+			ft := v.fit(c.direct, c.wide, c.items, e.res[c.slot])
+			cd := cand{score: e.score(v, ft, ent, dist, c.scarcity), id: c.id, fit: ft, ent: ent, dist: dist, scar: c.scarcity}
 			if !top.takes(&cd) {
 				continue
 			}
@@ -413,8 +441,9 @@ func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, t
 }
 
 // Match returns up to limit resources that pass every hard filter for the
-// need today, best first: score descending, ties by resource ID
-// ascending. An invalid need (unknown category or item, severity outside
+// need today, best first: item fit descending (the item the need names,
+// then other items of its category, then sub-categories), then score
+// descending, ties by resource ID ascending. An invalid need (unknown category or item, severity outside
 // 1–5, …) matches nothing; WhyNot says why.
 func (e *Engine) Match(n *Need, today Day, limit int) []Match {
 	if limit <= 0 || n == nil {
@@ -430,7 +459,7 @@ func (e *Engine) Match(n *Need, today Day, limit int) []Match {
 		return nil
 	}
 	e.cat.prepare(v, today)
-	sc.top.reset(limit)
+	sc.top.reset(limit, true)
 	var arr [maxDigits]*bucket
 	e.mu.RLock()
 	e.candidates(sc, v, today, e.lookup(v.offer, v.reg, arr[:0]), &sc.top)
@@ -441,9 +470,9 @@ func (e *Engine) Match(n *Need, today Day, limit int) []Match {
 	}
 	out := make([]Match, len(cs))
 	fs := make([]Factor, len(cs)*nFactors)
-	for i, c := range cs {
+	for i := range cs {
 		f := fs[i*nFactors : (i+1)*nFactors : (i+1)*nFactors]
-		out[i] = Match{ResourceID: c.id, Score: e.explain(v, c.ent, c.dist, c.scar, f), Factors: f}
+		out[i] = Match{ResourceID: cs[i].id, Score: e.explain(v, &cs[i], f), Factors: f}
 	}
 	return out
 }
@@ -459,15 +488,16 @@ func (e *Engine) WhyNot(n *Need, resourceID int64, today Day) (matched bool, fai
 	}
 	e.mu.RUnlock()
 	if n == nil {
-		return false, []Failure{{FilterNeed, "no need given"}}
+		return false, []Failure{{Filter: FilterNeed, Reason: "no need given", ReasonZh: "未指定需求"}}
 	}
 	var reg region
 	var v needView
 	if err := e.cat.resolve(n, &reg, &v); err != nil {
-		failures = append(failures, Failure{FilterNeed, "the need is not valid: " + err.Error()})
+		failures = append(failures, Failure{Filter: FilterNeed, Reason: "the need is not valid: " + err.Error(), ReasonZh: "需求无效：" + err.Error()})
 	}
 	if x == nil {
-		failures = append(failures, Failure{FilterResource, fmt.Sprintf("there is no resource %d", resourceID)})
+		failures = append(failures, Failure{Filter: FilterResource, Reason: fmt.Sprintf("there is no resource %d", resourceID),
+			ReasonZh: fmt.Sprintf("没有编号为 %d 的可匹配资源", resourceID)})
 	}
 	if len(failures) > 0 {
 		return false, failures
@@ -482,70 +512,142 @@ func (e *Engine) WhyNot(n *Need, resourceID int64, today Day) (matched bool, fai
 func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failure) {
 	c := e.cat
 	var fs []Failure
-	add := func(filter, format string, a ...any) { fs = append(fs, Failure{filter, fmt.Sprintf(format, a...)}) }
+	add := func(f Failure) { fs = append(fs, f) }
 	if _, ok := x.offerFor(v.offer); !ok {
-		if v.item >= 0 {
-			add(FilterCategory, "it does not offer item %s (it offers %s)", c.itemCodes[v.item], orNone(x.src.Items))
-		} else {
-			add(FilterCategory, "it offers no item in category %s (it offers %s)", c.catCodes[v.cat], orNone(x.src.Items))
-		}
+		cat := c.catCodes[v.cat]
+		add(Failure{Filter: FilterCategory,
+			Reason:   fmt.Sprintf("it offers no item in category %s or below it (it offers %s)", cat, orNone(x.src.Items, "none")),
+			ReasonZh: fmt.Sprintf("它不提供 %s 类别（含下级类别）的服务项目（它提供：%s）", cat, orNone(x.src.Items, "无"))})
 	}
 	if !groupsOK(x.groups, v.groups) {
-		add(FilterGroup, "it is for %s; the need's groups are %s", strings.Join(c.groupList(x.groups), ", "), orNone(c.groupList(v.groups)))
+		for_ := strings.Join(c.groupList(x.groups), ", ")
+		add(Failure{Filter: FilterGroup,
+			Reason:   fmt.Sprintf("it is for %s; the need's groups are %s", for_, orNone(c.groupList(v.groups), "none")),
+			ReasonZh: fmt.Sprintf("仅面向 %s；该需求对象的人群类别为 %s", for_, orNone(c.groupList(v.groups), "无"))})
 	}
 	if !x.covers(v.reg) {
-		where := v.regionCode
+		where, whereZh := v.regionCode, v.regionCode
 		if where == "" {
-			where = "unknown"
+			where, whereZh = "unknown", "未知"
 		}
-		add(FilterCoverage, "it covers %s; the need is in %s", orNone(coverCodes(x.cover)), where)
+		add(Failure{Filter: FilterCoverage,
+			Reason:   fmt.Sprintf("it covers %s; the need is in %s", orNone(coverCodes(x.cover), "nowhere"), where),
+			ReasonZh: fmt.Sprintf("服务范围为 %s；需求所在地为 %s", orNone(coverCodes(x.cover), "无"), whereZh)})
 	}
 	if !x.ageOK(v.age) {
-		add(FilterAge, "it is for ages %s; the %s is %d", ageRange(x), who(v), v.age)
+		f := Failure{Filter: FilterAge, Actual: ptr(int64(v.age)), Unit: UnitYears,
+			Reason:   fmt.Sprintf("it is for ages %s; the %s is %d", ageRange(x), who(v), v.age),
+			ReasonZh: fmt.Sprintf("适用年龄%s；%s %d 岁", ageRangeZh(x), whoZh(v), v.age)}
+		if v.age < x.ageMin {
+			f.Limit = ptr(int64(x.ageMin))
+		} else {
+			f.Limit = ptr(int64(x.ageMax))
+		}
+		add(f)
 	}
 	if !x.incomeOK(v.income) {
-		add(FilterIncome, "its income ceiling is %d fen per capita a month; the household has %d", x.income, v.income)
+		f := Failure{Filter: FilterIncome, Limit: ptr(x.income), Actual: ptr(v.income), Unit: UnitFen,
+			Reason:   fmt.Sprintf("income %s yuan per person a month is above its ceiling of %s yuan", Yuan(v.income), Yuan(x.income)),
+			ReasonZh: fmt.Sprintf("人均 %s 元/月，超过上限 %s 元", Yuan(v.income), Yuan(x.income))}
+		if v.hhIncome > 0 && v.size > 0 {
+			f.Reason = fmt.Sprintf("income %s yuan per person a month (%s yuan ÷ %d people) is above its ceiling of %s yuan",
+				Yuan(v.income), Yuan(v.hhIncome), v.size, Yuan(x.income))
+			f.ReasonZh = fmt.Sprintf("人均 %s 元/月 = %s 元 ÷ %d 人，超过上限 %s 元", Yuan(v.income), Yuan(v.hhIncome), v.size, Yuan(x.income))
+		}
+		add(f)
 	}
 	if today < x.from {
-		add(FilterWindow, "it is valid from %s; today is %s", x.from, today)
+		add(Failure{Filter: FilterWindow, From: ptr(x.from),
+			Reason:   fmt.Sprintf("it is valid from %s; today is %s", x.from, today),
+			ReasonZh: fmt.Sprintf("%s 起有效；今天是 %s", x.from, today)})
 	}
 	if today > x.until {
-		add(FilterWindow, "it expired after %s; today is %s", x.until, today)
+		add(Failure{Filter: FilterWindow, Until: ptr(x.until),
+			Reason:   fmt.Sprintf("it expired after %s; today is %s", x.until, today),
+			ReasonZh: fmt.Sprintf("已过期（有效期至 %s）；今天是 %s", x.until, today)})
 	}
 	if !x.capacity {
-		var parts []string
 		if u := x.src.UnitsLeft; u != nil && *u <= 0 {
+			f := Failure{Filter: FilterCapacity, Actual: ptr(*u), Unit: UnitUnits,
+				Reason: fmt.Sprintf("it has no units left (%d left)", *u), ReasonZh: fmt.Sprintf("名额已满（剩余 %d 个）", *u)}
 			if t := x.src.UnitsTotal; t != nil {
-				parts = append(parts, fmt.Sprintf("%d of %d units left", *u, *t))
-			} else {
-				parts = append(parts, fmt.Sprintf("%d units left", *u))
+				f.Limit = ptr(*t)
+				f.Reason = fmt.Sprintf("it has no units left (%d of %d left)", *u, *t)
+				f.ReasonZh = fmt.Sprintf("名额已满（剩余 %d / 共 %d 个）", *u, *t)
 			}
+			add(f)
 		}
 		if b := x.src.BudgetLeftFen; b != nil && *b <= 0 {
-			parts = append(parts, fmt.Sprintf("%d fen of budget left", *b))
+			add(Failure{Filter: FilterCapacity, Actual: ptr(*b), Unit: UnitFen,
+				Reason:   fmt.Sprintf("it has no budget left (%s yuan left)", Yuan(*b)),
+				ReasonZh: fmt.Sprintf("预算已用完（剩余 %s 元）", Yuan(*b))})
 		}
-		add(FilterCapacity, "it has no capacity left: %s", strings.Join(parts, ", "))
 	}
 	if x.rule != nil {
 		ok, err := e.rule(sc, x, v)
 		switch {
 		case err != nil:
-			add(FilterRule, "its rule %q could not be evaluated: %v", x.src.Rule, firstLine(err.Error()))
+			msg := firstLine(err.Error())
+			add(Failure{Filter: FilterRule,
+				Reason:   fmt.Sprintf("its rule %q could not be evaluated: %v", x.src.Rule, msg),
+				ReasonZh: fmt.Sprintf("其资格规则 %q 无法计算：%v", x.src.Rule, msg)})
 		case !ok:
-			add(FilterRule, "its rule %q is false for this need", x.src.Rule)
+			add(Failure{Filter: FilterRule,
+				Reason:   fmt.Sprintf("its rule %q is false for this need", x.src.Rule),
+				ReasonZh: fmt.Sprintf("不满足其资格规则 %q", x.src.Rule)})
 		}
 	}
 	if v.isBlocked(today) {
-		add(FilterDuplicate, "the %s was already aided in category %s; the duplicate-aid rule blocks it until %s inclusive", subject(v), c.catCodes[v.cat], v.blocked)
+		add(duplicateFailure(c.catCodes[v.cat], v.hh, v.blocked, v.blockedBy))
 	}
 	return len(fs) == 0, fs
 }
 
-func subject(v *needView) string {
-	if v.hh {
-		return "household"
+// duplicateFailure says until when the duplicate-aid rule blocks a need in
+// category, and which aid (when known) blocks it.
+func duplicateFailure(category string, household bool, until Day, by *Aid) Failure {
+	subj, subjZh := "person", "该对象"
+	if household {
+		subj, subjZh = "household", "该家庭"
 	}
-	return "person"
+	f := Failure{Filter: FilterDuplicate, Until: ptr(until),
+		Reason:   fmt.Sprintf("the %s was already aided in category %s; the duplicate-aid rule blocks it until %s inclusive", subj, category, until),
+		ReasonZh: fmt.Sprintf("%s已在 %s 类别获得帮扶，按防止重复帮扶规则，%s（含）前不再匹配", subjZh, category, until)}
+	if by != nil {
+		f.From = ptr(by.Start)
+		f.Reason = fmt.Sprintf("the %s was already aided in category %s (aid in %s from %s to %s); the duplicate-aid rule blocks it until %s inclusive",
+			subj, category, by.Category, by.Start, by.End, until)
+		f.ReasonZh = fmt.Sprintf("%s已在 %s 类别获得帮扶（%s，%s 至 %s），按防止重复帮扶规则，%s（含）前不再匹配",
+			subjZh, category, by.Category, by.Start, by.End, until)
+	}
+	return f
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Yuan writes an amount in fen as yuan with thousands separators: 240300
+// is "2,403", 240350 "2,403.50".
+func Yuan(fen int64) string {
+	neg := fen < 0
+	if neg {
+		fen = -fen
+	}
+	y, f := fen/100, fen%100
+	digits := fmt.Sprint(y)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	if f != 0 {
+		fmt.Fprintf(&b, ".%02d", f)
+	}
+	return b.String()
 }
 
 // who is whose age a filter checked: the person, or the applicant of a
@@ -557,9 +659,16 @@ func who(v *needView) string {
 	return "person"
 }
 
-func orNone(s []string) string {
+func whoZh(v *needView) string {
+	if v.hh {
+		return "家庭申请人"
+	}
+	return "本人"
+}
+
+func orNone(s []string, none string) string {
 	if len(s) == 0 {
-		return "none"
+		return none
 	}
 	return strings.Join(s, ", ")
 }
@@ -590,28 +699,46 @@ func ageRange(x *res) string {
 	}
 }
 
+func ageRangeZh(x *res) string {
+	switch {
+	case x.src.AgeMin != nil && x.src.AgeMax != nil:
+		return fmt.Sprintf(" %d 至 %d 岁", x.ageMin, x.ageMax)
+	case x.src.AgeMin != nil:
+		return fmt.Sprintf(" %d 岁及以上", x.ageMin)
+	default:
+		return fmt.Sprintf(" %d 岁及以下", x.ageMax)
+	}
+}
+
 // cand is a candidate in a top-k selection: a resource for a need, or a
 // need for a resource (id and idx are then the need's).
 type cand struct {
-	score           float64
-	id              int64
-	idx             int32
-	ent, dist, scar float64
+	score                float64
+	id                   int64
+	idx                  int32
+	fit, ent, dist, scar float64
 }
 
-// better orders candidates: higher score first, then lower ID.
-func better(a, b *cand) bool {
+// better orders candidates: higher score first, then lower ID; for a
+// need's resources (byFit) a closer item fit comes before either, so that
+// what the need asked for is offered first.
+func (t *topK) better(a, b *cand) bool {
+	if t.byFit && a.fit != b.fit {
+		return a.fit > b.fit
+	}
 	return a.score > b.score || a.score == b.score && a.id < b.id
 }
 
 // topK keeps the k best candidates in a heap whose root is the worst kept.
 type topK struct {
-	k int
-	h []cand
+	k     int
+	byFit bool
+	h     []cand
 }
 
-func (t *topK) reset(k int) {
-	t.k = k
+// reset empties t for k candidates, ordered by item fit first when byFit.
+func (t *topK) reset(k int, byFit bool) {
+	t.k, t.byFit = k, byFit
 	t.h = t.h[:0]
 	if cap(t.h) < min(k, 1024) || cap(t.h) > 4096 && k <= 1024 {
 		t.h = make([]cand, 0, min(k, 1024))
@@ -619,14 +746,14 @@ func (t *topK) reset(k int) {
 }
 
 // takes reports whether push would keep c.
-func (t *topK) takes(c *cand) bool { return len(t.h) < t.k || better(c, &t.h[0]) }
+func (t *topK) takes(c *cand) bool { return len(t.h) < t.k || t.better(c, &t.h[0]) }
 
 func (t *topK) push(c cand) {
 	if len(t.h) < t.k {
 		t.h = append(t.h, c)
 		for i := len(t.h) - 1; i > 0; {
 			p := (i - 1) / 2
-			if !better(&t.h[p], &t.h[i]) {
+			if !t.better(&t.h[p], &t.h[i]) {
 				break
 			}
 			t.h[p], t.h[i] = t.h[i], t.h[p]
@@ -634,16 +761,16 @@ func (t *topK) push(c cand) {
 		}
 		return
 	}
-	if !better(&c, &t.h[0]) {
+	if !t.better(&c, &t.h[0]) {
 		return
 	}
 	t.h[0] = c
 	for i := 0; ; {
 		l, r, w := 2*i+1, 2*i+2, i
-		if l < len(t.h) && better(&t.h[w], &t.h[l]) {
+		if l < len(t.h) && t.better(&t.h[w], &t.h[l]) {
 			w = l
 		}
-		if r < len(t.h) && better(&t.h[w], &t.h[r]) {
+		if r < len(t.h) && t.better(&t.h[w], &t.h[r]) {
 			w = r
 		}
 		if w == i {
@@ -657,10 +784,10 @@ func (t *topK) push(c cand) {
 // sorted returns the kept candidates best first (reusing the heap).
 func (t *topK) sorted() []cand {
 	slices.SortFunc(t.h, func(a, b cand) int {
-		if better(&a, &b) {
+		if t.better(&a, &b) {
 			return -1
 		}
-		if better(&b, &a) {
+		if t.better(&b, &a) {
 			return 1
 		}
 		return 0

@@ -15,8 +15,12 @@ func TestWeights_Validate(t *testing.T) {
 	if err := matching.DefaultWeights().Validate(); err != nil {
 		t.Fatalf("default weights: %v", err)
 	}
-	if err := (matching.Weights{}).Validate(); err != nil {
+	// Every weight zero leaves no scale: a score out of 100 of nothing.
+	if err := (matching.Weights{}).Validate(); err == nil || !strings.Contains(err.Error(), "at least one must be above zero") {
 		t.Fatalf("zero weights: %v", err)
+	}
+	if err := (matching.Weights{Waiting: 1}).Validate(); err != nil {
+		t.Fatalf("one weight: %v", err)
 	}
 	for _, tc := range []struct {
 		name string
@@ -134,14 +138,30 @@ func TestCatalog_BlockedUntil(t *testing.T) {
 	}
 	// BASIC_LIVING has a 30-day window: a one-day grant on 03-01 covers to
 	// 03-30; a three-month allowance covers its period.
-	if got := cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Start: d("2026-03-01"), End: d("2026-03-01")}}); got != d("2026-03-30") {
+	if got := cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != d("2026-03-30") {
 		t.Errorf("one-off grant: %s", got)
 	}
-	if got := cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Start: d("2026-01-01"), End: d("2026-03-31")}, {Start: d("2026-02-01"), End: d("2026-02-01")}}); got != d("2026-03-31") {
+	if got := cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-01-01"), End: d("2026-03-31")}, {Category: "BASIC_LIVING", Start: d("2026-02-01"), End: d("2026-02-01")}}); got != d("2026-03-31") {
 		t.Errorf("allowance: %s", got)
 	}
-	if got := cat.BlockedUntil("LEGAL", []matching.Aid{{Start: d("2026-03-01"), End: d("2026-03-01")}}); got != 0 {
+	if got := cat.BlockedUntil("LEGAL", []matching.Aid{{Category: "LEGAL", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != 0 {
 		t.Errorf("no rule: %s", got)
+	}
+	// The category tree: aid in a sub-category meets the need above it,
+	// not the other way round, and aid in another category meets nothing.
+	inpatient := matching.Aid{Category: "MEDICAL_INPATIENT", Start: d("2026-03-01"), End: d("2026-03-01")}
+	escort := matching.Aid{Category: "MEDICAL", Start: d("2026-03-01"), End: d("2026-03-01")}
+	if got := cat.BlockedUntil("MEDICAL", []matching.Aid{inpatient}); got != d("2026-05-29") {
+		t.Errorf("inpatient aid for a MEDICAL need: %s, want 2026-05-29", got)
+	}
+	if got := cat.BlockedUntil("MEDICAL_INPATIENT", []matching.Aid{escort}); got != 0 {
+		t.Errorf("MEDICAL aid for an inpatient need: %s, want none", got)
+	}
+	if got := cat.BlockedUntil("MEDICAL", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != 0 {
+		t.Errorf("BASIC_LIVING aid for a MEDICAL need: %s, want none", got)
+	}
+	if a, until, ok := cat.BlockingAid("MEDICAL", []matching.Aid{escort, inpatient}); !ok || until != d("2026-05-29") || a != escort {
+		t.Errorf("BlockingAid: %v %s %v, want the first of two that block as long", a, until, ok)
 	}
 	if got := cat.BlockedUntil("NO_SUCH", nil); got != 0 {
 		t.Errorf("unknown: %s", got)
@@ -149,7 +169,7 @@ func TestCatalog_BlockedUntil(t *testing.T) {
 	// The need is blocked on the last covered day and free the day after.
 	e := newEngine(t, cat, matching.Resource{ID: 1, Items: []string{"MEAL_ASSISTANCE"}, Coverage: []string{"50"}})
 	n := &matching.Need{ID: 1, Region: "500103001003", Category: "BASIC_LIVING", Severity: 3, Age: 40,
-		BlockedUntil: cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Start: d("2026-03-01"), End: d("2026-03-01")}})}
+		BlockedUntil: cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}})}
 	if ms := e.Match(n, d("2026-03-30"), 5); len(ms) != 0 {
 		t.Errorf("matched on the last covered day: %v", ms)
 	}

@@ -34,7 +34,16 @@ type goldenCase struct {
 	Catalog     *catalogJSON        `json:"catalog,omitempty"` // default testdata/catalog.json
 	Resources   []matching.Resource `json:"resources"`
 	Needs       []matching.Need     `json:"needs"`
-	Want        goldenWant          `json:"want"`
+	// Aids are the ledger of the needs' subjects: each need's BlockedUntil
+	// and BlockedBy are computed from its aids (Catalog.BlockingAid), as
+	// the matcher does from the store, whatever aid the need's link names.
+	Aids []needAids `json:"aids,omitempty"`
+	Want goldenWant `json:"want"`
+}
+
+type needAids struct {
+	Need int64          `json:"need"`
+	Aids []matching.Aid `json:"aids"`
 }
 
 type goldenWant struct {
@@ -180,6 +189,15 @@ func runCase(t *testing.T, gc *goldenCase, cat *matching.Catalog) goldenWant {
 	}
 	var got goldenWant
 	today := gc.Today
+	for _, na := range gc.Aids {
+		i := slices.IndexFunc(gc.Needs, func(n matching.Need) bool { return n.ID == na.Need })
+		if i < 0 {
+			t.Fatalf("aids of unknown need %d", na.Need)
+		}
+		if a, until, ok := cat.BlockingAid(gc.Needs[i].Category, na.Aids); ok {
+			gc.Needs[i].BlockedUntil, gc.Needs[i].BlockedBy = until, &a
+		}
+	}
 	pop := matching.NewPopulation(cat)
 	ix := matching.NewNeedIndex(pop)
 	byNeed := map[int64][]matching.Match{}
@@ -264,16 +282,26 @@ func checkMatches(t *testing.T, need int64, ms []matching.Match) {
 	t.Helper()
 	for k, m := range ms {
 		checkFactors(t, need, m.ResourceID, m.Score, m.Factors)
-		if k > 0 && (ms[k-1].Score < m.Score || ms[k-1].Score == m.Score && ms[k-1].ResourceID >= m.ResourceID) {
+		if k > 0 && !matchBefore(&ms[k-1], &m) {
 			t.Errorf("need %d: matches out of order at %d: %v", need, k, ms)
 		}
 	}
 }
 
+// matchBefore is the order of a need's matches: item fit first (what the
+// need asked for), then score, then resource ID.
+func matchBefore(a, b *matching.Match) bool {
+	fa, fb := a.Factors[1].Value, b.Factors[1].Value
+	if fa != fb {
+		return fa > fb
+	}
+	return a.Score > b.Score || a.Score == b.Score && a.ResourceID < b.ResourceID
+}
+
 func checkFactors(t *testing.T, need, resource int64, score float64, fs []matching.Factor) {
 	t.Helper()
 	names := []string{"severity", "itemFit", "entitlement", "distance", "waiting", "priority", "scarcity"}
-	sum := 0.0
+	sum, maxSum := 0.0, 0.0
 	for i, f := range fs {
 		if i >= len(names) || f.Name != names[i] {
 			t.Errorf("need %d, resource %d: factor %d is %q", need, resource, i, f.Name)
@@ -281,10 +309,17 @@ func checkFactors(t *testing.T, need, resource int64, score float64, fs []matchi
 		if f.Value < 0 || f.Value > 1 || math.IsNaN(f.Value) {
 			t.Errorf("need %d, resource %d: factor %s has value %v outside [0, 1]", need, resource, f.Name, f.Value)
 		}
-		if f.Contribution != f.Weight*f.Value {
-			t.Errorf("need %d, resource %d: factor %s contributes %v, not %v × %v", need, resource, f.Name, f.Contribution, f.Weight, f.Value)
+		if f.Contribution != f.MaxPoints*f.Value {
+			t.Errorf("need %d, resource %d: factor %s contributes %v, not %v × %v", need, resource, f.Name, f.Contribution, f.MaxPoints, f.Value)
 		}
 		sum += f.Contribution
+		maxSum += f.MaxPoints
+	}
+	if math.Abs(maxSum-matching.MaxScore) > 1e-9 {
+		t.Errorf("need %d, resource %d: the factors' maximum points add up to %v, not %d", need, resource, maxSum, matching.MaxScore)
+	}
+	if score < 0 || score > matching.MaxScore+1e-9 {
+		t.Errorf("need %d, resource %d: score %v is outside 0–%d", need, resource, score, matching.MaxScore)
 	}
 	if len(fs) != len(names) {
 		t.Errorf("need %d, resource %d: %d factors", need, resource, len(fs))

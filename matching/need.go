@@ -28,7 +28,10 @@ type Need struct {
 	// catalog does not know are ignored.
 	Groups             []string `json:"groups,omitempty"`
 	IncomePerCapitaFen int64    `json:"incomePerCapitaFen"`
-	HouseholdSize      int      `json:"householdSize"`
+	// HouseholdIncomeFen is the household's monthly income, for showing
+	// the per-capita arithmetic when the income filter fails (0: unknown).
+	HouseholdIncomeFen int64 `json:"householdIncomeFen,omitempty"`
+	HouseholdSize      int   `json:"householdSize"`
 	// BlockedUntil is the last day on which the duplicate-aid rule blocks
 	// aid in this need's category for its subject (the person, or the
 	// household for household-level aid): the latest CoverEnd of the aids
@@ -36,6 +39,9 @@ type Need struct {
 	// it). 0 means not aided. One day per need is enough because a need
 	// has one category: the caller derives it from the ledger.
 	BlockedUntil Day `json:"blockedUntil,omitempty"`
+	// BlockedBy is the aid behind BlockedUntil (Catalog.BlockingAid), for
+	// saying which aid blocks the need; nil when unknown.
+	BlockedBy *Aid `json:"blockedBy,omitempty"`
 }
 
 // needView is a need resolved against the catalog, with the score
@@ -57,9 +63,13 @@ type needView struct {
 	blocked Day
 	wait    int
 
-	sevV, fitV, waitV, prioV float64
+	itemBit uint64 // 1 << the item's place in its category (0: none, or 64 on)
+
+	sevV, waitV, prioV float64
 
 	regionCode string
+	hhIncome   int64 // only when resolved from a Need
+	blockedBy  *Aid  // only when resolved from a Need
 }
 
 // isBlocked reports whether the duplicate-aid rule blocks the need today.
@@ -105,6 +115,7 @@ func (c *Catalog) resolve(n *Need, reg *region, v *needView) error {
 	v.age, v.female, v.hh = int32(n.Age), n.Female, n.PersonID == 0
 	v.income, v.size, v.sev = n.IncomePerCapitaFen, int32(n.HouseholdSize), int32(n.Severity)
 	v.opened, v.blocked = n.OpenedOn, n.BlockedUntil
+	v.hhIncome, v.blockedBy = n.HouseholdIncomeFen, n.BlockedBy
 	return nil
 }
 
@@ -112,12 +123,10 @@ const maxHouseholdSize = 1000
 
 // prepare fills the offer code and the resource-independent factors.
 func (c *Catalog) prepare(v *needView, today Day) {
-	if v.item >= 0 {
-		v.offer = uint32(len(c.catCodes)) + uint32(v.item)
-		v.fitV = 1
-	} else {
-		v.offer = uint32(v.cat)
-		v.fitV = 0.5
+	v.offer = uint32(v.cat)
+	v.itemBit = 0
+	if v.item >= 0 && c.itemPos[v.item] < 64 {
+		v.itemBit = 1 << c.itemPos[v.item]
 	}
 	v.sevV = float64(v.sev) / 5
 	v.wait = max(int(today-v.opened), 0)

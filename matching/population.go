@@ -397,9 +397,8 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	sc.top.reset(limit)
+	sc.top.reset(limit, false)
 	p, c := ix.pop, e.cat
-	nCat := uint32(len(c.catCodes))
 
 	// The district keys to scan, each with the coverage prefixes longer
 	// than a district that must still be checked (none: all of it).
@@ -446,11 +445,8 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 	}
 	v := &sc.nv
 	for oi := range x.offers {
-		catOffer := &x.offers[oi]
-		if catOffer.code >= nCat {
-			continue
-		}
-		cat := uint16(catOffer.code)
+		o := &x.offers[oi]
+		cat := uint16(o.code)
 		for _, sn := range scans {
 			for _, g := range groupKeys {
 				for _, ni := range ix.buckets[needKey(cat, g, sn.d)] {
@@ -460,13 +456,6 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 					// in the bucket of the lowest of them only.
 					if g != allGroups && p.sGroups[subj]&x.groups&(1<<g-1) != 0 {
 						continue
-					}
-					o := catOffer
-					if it := p.nItem[i]; it > 0 {
-						var ok bool
-						if o, ok = x.offerFor(nCat + uint32(it-1)); !ok {
-							continue
-						}
 					}
 					if age := int32(p.sAge[subj]); age < x.ageMin || age > x.ageMax || p.sIncome[subj] > x.income ||
 						p.nFlags[i]&flagClosed != 0 {
@@ -482,7 +471,8 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 					c.prepare(v, today)
 					ent := entitlement(v.groups, &o.lv)
 					dist := proximity(v.reg, x.locN, x.loc12)
-					cd := cand{score: e.score(v, ent, dist, x.scarcity), id: v.id, idx: ni, ent: ent, dist: dist, scar: x.scarcity}
+					ft := v.fit(o.direct, o.wide, o.items, x)
+					cd := cand{score: e.score(v, ft, ent, dist, x.scarcity), id: v.id, idx: ni, fit: ft, ent: ent, dist: dist, scar: x.scarcity}
 					if !sc.top.takes(&cd) {
 						continue
 					}
@@ -502,11 +492,12 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 	}
 	out := make([]NeedMatch, len(cs))
 	fs := make([]Factor, len(cs)*nFactors)
-	for k, cd := range cs {
+	for k := range cs {
+		cd := &cs[k]
 		p.view(int(cd.idx), v)
 		c.prepare(v, today)
 		f := fs[k*nFactors : (k+1)*nFactors : (k+1)*nFactors]
-		out[k] = NeedMatch{NeedID: cd.id, Index: int(cd.idx), Score: e.explain(v, cd.ent, cd.dist, cd.scar, f), Factors: f}
+		out[k] = NeedMatch{NeedID: cd.id, Index: int(cd.idx), Score: e.explain(v, cd, f), Factors: f}
 	}
 	return out
 }

@@ -50,12 +50,18 @@ func (r *Resource) clone() Resource {
 	}
 }
 
-// offer is one thing a resource answers: a category (code < number of
-// categories) or an item (code = categories + item), with the plan masks of
-// the resource's items that answer it (index by Level).
+// offer is a category a resource answers: one its items are in, or any
+// category above those in the tree (an item of MEDICAL_INPATIENT answers
+// a need for MEDICAL). lv are the plan masks of the items answering it
+// (index Level−1); direct tells whether some item is in the category
+// itself, and items has the bit itemPos of each such item (positions from
+// 64 on set wide instead, and the item list decides).
 type offer struct {
-	code uint32
-	lv   planMasks
+	code   uint32
+	lv     planMasks
+	items  uint64
+	direct bool
+	wide   bool
 }
 
 // res is a compiled resource. The fields the filters read come first.
@@ -108,17 +114,25 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 	}
 	slices.Sort(x.items)
 	for _, i := range x.items {
-		cat := uint32(c.itemCat[i])
-		k := slices.IndexFunc(x.offers, func(o offer) bool { return o.code == cat })
-		if k < 0 {
-			x.offers = append(x.offers, offer{code: cat})
-			k = len(x.offers) - 1
+		for at := int32(c.itemCat[i]); at >= 0; at = c.catParent[at] {
+			k := slices.IndexFunc(x.offers, func(o offer) bool { return o.code == uint32(at) })
+			if k < 0 {
+				x.offers = append(x.offers, offer{code: uint32(at)})
+				k = len(x.offers) - 1
+			}
+			o := &x.offers[k]
+			for l := range o.lv {
+				o.lv[l] |= c.planMask[i][l]
+			}
+			if at == int32(c.itemCat[i]) {
+				o.direct = true
+				if pos := c.itemPos[i]; pos < 64 {
+					o.items |= 1 << pos
+				} else {
+					o.wide = true
+				}
+			}
 		}
-		it := offer{code: uint32(len(c.catCodes)) + uint32(i), lv: c.planMask[i]}
-		for l := range it.lv {
-			x.offers[k].lv[l] |= it.lv[l]
-		}
-		x.offers = append(x.offers, it)
 	}
 	for _, g := range r.Groups {
 		i, ok := c.groupIdx[g]
@@ -218,7 +232,7 @@ func (x *res) covers(reg *region) bool {
 	return false
 }
 
-// offerFor returns the resource's offer answering code, if any.
+// offerFor returns the resource's offer answering category code, if any.
 func (x *res) offerFor(code uint32) (*offer, bool) {
 	for i := range x.offers {
 		if x.offers[i].code == code {
@@ -226,6 +240,34 @@ func (x *res) offerFor(code uint32) (*offer, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Item fit: how closely what a resource offers answers what a need names.
+const (
+	fitExact    = 1.0 // it offers the item the need names
+	fitCategory = 0.6 // an item in the need's category (another item, or the need names none)
+	fitSubtree  = 0.3 // only items in categories below the need's
+)
+
+// fit is the item-fit factor for v of a resource's offer answering v's
+// category: direct, wide and items as in offer; x is read only for an
+// item at position 64 or more.
+func (v *needView) fit(direct, wide bool, items uint64, x *res) float64 {
+	switch {
+	case !direct:
+		return fitSubtree
+	case v.item < 0:
+		return fitCategory
+	case items&v.itemBit != 0, v.itemBit == 0 && wide && x.hasItem(v.item):
+		return fitExact
+	}
+	return fitCategory
+}
+
+// hasItem reports whether x offers catalog item i.
+func (x *res) hasItem(i int32) bool {
+	_, ok := slices.BinarySearch(x.items, uint16(i))
+	return i >= 0 && ok
 }
 
 // entitlement is the plan level, as a factor, of the best pair of the

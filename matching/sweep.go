@@ -74,7 +74,7 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 				reg int32
 				bs  []*bucket
 			}
-			cache := make([]cached, len(e.cat.catCodes)+len(e.cat.itemCodes))
+			cache := make([]cached, len(e.cat.catCodes))
 			for k := range cache {
 				cache[k].reg = -1
 			}
@@ -106,7 +106,7 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 						blocked++
 					} else {
 						e.cat.prepare(v, today)
-						sc.top.reset(1)
+						sc.top.reset(1, true)
 						oc := &cache[v.offer]
 						if oc.reg != int32(r) {
 							oc.reg, oc.bs = int32(r), e.lookup(v.offer, v.reg, oc.bs[:0])
@@ -116,7 +116,7 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 							l.matched[d][colour]++
 							if fn != nil {
 								c := &sc.top.h[0]
-								best = Match{ResourceID: c.id, Score: e.explain(v, c.ent, c.dist, c.scar, factors), Factors: factors}
+								best = Match{ResourceID: c.id, Score: e.explain(v, c, factors), Factors: factors}
 								m = &best
 							}
 						}
