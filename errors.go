@@ -35,6 +35,12 @@ type Error struct {
 	// Existing points at the record a CONFLICT is about (the person who
 	// already has this resident ID), shown as its global ID.
 	Existing *Ref
+	// MessageZh is the message in Chinese, for the errors a case manager
+	// or a charity meets in their work (DUPLICATE_AID, …); "" when none.
+	MessageZh string
+	// Details are the figures behind the message (limits, dates), shown
+	// as extensions beside the code; keys are camelCase, values JSON.
+	Details map[string]any
 }
 
 // Ref names one stored record by type and key.

@@ -157,7 +157,7 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 			}
 		}
 		if in.NeedID != nil {
-			if err := s.checkNeed(ctx, tx, *in.NeedID, subj); err != nil {
+			if err := s.checkNeed(ctx, tx, cat, *in.NeedID, &subj); err != nil {
 				return err
 			}
 		}
@@ -275,19 +275,22 @@ func (s *Service) resolveProvider(ctx context.Context, idb bun.IDB, rec *AidReco
 	return nil
 }
 
-// aidSubject is who an aid is for, as the duplicate rule sees it.
+// aidSubject is who an aid is for and which category of need it meets, as
+// the duplicate rule sees it: the need's category when it names one,
+// else the aid's own.
 type aidSubject struct {
 	householdID int64
 	personID    *int64 // nil: the household as a whole
 	category    string
 	window      int // days; 0: the category has no duplicate rule
+	root        string
 }
 
 // subject checks the person and decides whether the aid goes to the
 // household as a whole (household-level items, or no person named).
 func (s *Service) subject(ctx context.Context, idb bun.IDB, cat *catalog.Catalog, householdID int64, personID *int64, category string, item *string) (aidSubject, error) {
 	c, _ := cat.Category(category)
-	subj := aidSubject{householdID: householdID, personID: personID, category: category, window: c.DuplicateWindowDays}
+	subj := aidSubject{householdID: householdID, personID: personID, category: category, window: c.DuplicateWindowDays, root: cat.Root(category)}
 	if item != nil {
 		if it, ok := cat.Item(*item); ok && it.HouseholdLevel {
 			subj.personID = nil
@@ -301,7 +304,10 @@ func (s *Service) subject(ctx context.Context, idb bun.IDB, cat *catalog.Catalog
 	return subj, nil
 }
 
-func (s *Service) checkNeed(ctx context.Context, idb bun.IDB, needID int64, subj aidSubject) error {
+// checkNeed checks that the aid can meet the need (its category is the
+// need's or below it) and makes the need's category what the duplicate
+// rule judges the aid by: the aid is for that need.
+func (s *Service) checkNeed(ctx context.Context, idb bun.IDB, cat *catalog.Catalog, needID int64, subj *aidSubject) error {
 	n := new(Need)
 	err := idb.NewSelect().Model(n).Where("id = ? AND household_id = ?", needID, subj.householdID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -310,9 +316,11 @@ func (s *Service) checkNeed(ctx context.Context, idb bun.IDB, needID int64, subj
 	if err != nil {
 		return err
 	}
-	if n.CategoryCode != subj.category {
-		return aidhub.Invalid("needId", "is a need in category %s, not %s", n.CategoryCode, subj.category)
+	if !slices.Contains(cat.Subtree(n.CategoryCode), subj.category) {
+		return aidhub.Invalid("needId", "is a need in category %s; aid in %s does not meet it (aid meets needs in its category or above it)", n.CategoryCode, subj.category)
 	}
+	c, _ := cat.Category(n.CategoryCode)
+	subj.category, subj.window = n.CategoryCode, c.DuplicateWindowDays
 	return nil
 }
 
@@ -337,22 +345,24 @@ func coverEnd(p Period, window int) db.Date {
 }
 
 // lockSubject orders concurrent aid decisions about one household and
-// category. SQLite write transactions are serialised already; on
+// category tree (its root: aid in a sub-category and in its parent judge
+// each other). SQLite write transactions are serialised already; on
 // PostgreSQL a transaction-scoped advisory lock does it.
 func (s *Service) lockSubject(ctx context.Context, tx bun.Tx, subj aidSubject) error {
 	if !s.db.IsPostgres() {
 		return nil
 	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "aid/%d/%s", subj.householdID, subj.category)
+	fmt.Fprintf(h, "aid/%d/%s", subj.householdID, subj.root)
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64()))
 	return err
 }
 
 // checkDuplicate refuses aid that overlaps aid already given or under way
 // (a referral not yet closed) to the same person, or the same household
-// for household-level aid, in the same category. excludeReferral is a
-// referral that is this same aid.
+// for household-level aid, that covers the category the new aid is for
+// (covers: aid in that category or below it, linked to a need or not).
+// excludeReferral is a referral that is this same aid.
 func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Principal, cat *catalog.Catalog, subj aidSubject, p Period, override bool, excludeReferral int64) error {
 	if err := s.lockSubject(ctx, tx, subj); err != nil {
 		return err
@@ -361,43 +371,65 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 		return nil
 	}
 	end := coverEnd(p, subj.window)
+	under := cat.Subtree(subj.category)
 	sameSubject := func(person *int64) bool {
 		return subj.personID == nil || person == nil || *person == *subj.personID
 	}
+	// blocks returns the last day an earlier aid covers the new aid's
+	// category, when it overlaps the new aid's span.
+	blocks := func(person *int64, category string, start, stop db.Date) (db.Date, bool) {
+		w, ok := covers(cat, subj.category, category)
+		if !ok || !sameSubject(person) {
+			return db.Date{}, false
+		}
+		until := coverEnd(Period{start, stop}, w)
+		return until, !until.Before(p.Start)
+	}
 	var recs []*AidRecord
-	if err := tx.NewSelect().Model(&recs).Where("household_id = ? AND category_code = ?", subj.householdID, subj.category).
+	if err := tx.NewSelect().Model(&recs).Where("household_id = ? AND category_code IN (?)", subj.householdID, bun.List(under)).
 		Where("period_start <= ?", end).Order("period_start", "id").Scan(ctx); err != nil {
 		return err
 	}
 	for _, r := range recs {
-		if sameSubject(r.PersonID) && !coverEnd(Period{r.PeriodStart, r.PeriodEnd}, subj.window).Before(p.Start) {
-			return s.duplicateError(pr, subj.category, r.ProviderOrgID, r.ProviderName, r.PeriodStart, r.PeriodEnd)
+		if until, ok := blocks(r.PersonID, r.CategoryCode, r.PeriodStart, r.PeriodEnd); ok {
+			return s.duplicateError(pr, subj, r.CategoryCode, r.ProviderOrgID, r.ProviderName, r.PeriodStart, r.PeriodEnd, until)
 		}
 	}
 	var refs []*Referral
-	if err := tx.NewSelect().Model(&refs).Where("household_id = ? AND category_code = ? AND status IN (?)", subj.householdID, subj.category, bun.In(openReferralStatuses)).
-		Where("id <> ?", excludeReferral).Where("period_start <= ?", end).Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(&refs).Where("household_id = ? AND category_code IN (?) AND status IN (?)", subj.householdID, bun.List(under), bun.List(openReferralStatuses)).
+		Where("id <> ?", excludeReferral).Where("period_start <= ?", end).Order("period_start", "id").Scan(ctx); err != nil {
 		return err
 	}
 	for _, r := range refs {
-		if sameSubject(r.PersonID) && !coverEnd(Period{r.PeriodStart, r.PeriodEnd}, subj.window).Before(p.Start) {
+		if until, ok := blocks(r.PersonID, r.CategoryCode, r.PeriodStart, r.PeriodEnd); ok {
 			var org catalog.Organization
 			if err := tx.NewSelect().Model(&org).Where("id = ?", r.OrganizationID).Scan(ctx); err != nil {
 				return err
 			}
-			return s.duplicateError(pr, subj.category, &r.OrganizationID, org.Name+" (referral "+string(r.Status)+")", r.PeriodStart, r.PeriodEnd)
+			return s.duplicateError(pr, subj, r.CategoryCode, &r.OrganizationID, org.Name+" (referral "+string(r.Status)+")", r.PeriodStart, r.PeriodEnd, until)
 		}
 	}
 	return nil
 }
 
-func (s *Service) duplicateError(pr auth.Principal, category string, orgID *int64, provider string, start, end db.Date) error {
+// duplicateError says which aid blocks and until when, in English and
+// Chinese, with the figures in the error's details.
+func (s *Service) duplicateError(pr auth.Principal, subj aidSubject, aidCategory string, orgID *int64, provider string, start, end, until db.Date) error {
+	providerZh := provider
 	if pr.Is(auth.Charity) && (orgID == nil || *orgID != pr.OrganizationID) {
-		provider = "another provider"
+		provider, providerZh = "another provider", "其他机构"
 	}
-	e := aidhub.Errorf(aidhub.EDUPLICATEAID, "already aided in category %s by %s for %s to %s", category, provider, start, end)
+	e := aidhub.Errorf(aidhub.EDUPLICATEAID, "already aided in category %s by %s (aid in %s for %s to %s); the duplicate-aid rule blocks aid in %s until %s inclusive",
+		subj.category, provider, aidCategory, start, end, subj.category, until)
+	e.MessageZh = fmt.Sprintf("已由%s在 %s 类别给予帮扶（%s，%s 至 %s），按防止重复帮扶规则，%s（含）前不能在 %s 类别再次帮扶",
+		providerZh, subj.category, aidCategory, start, end, until, subj.category)
 	if pr.Is(auth.CaseManager) {
 		e.Message += "; a case manager may override with a reason"
+		e.MessageZh += "；个案管理员可填写理由后覆盖"
+	}
+	e.Details = map[string]any{
+		"category": subj.category, "aidCategory": aidCategory, "provider": provider,
+		"periodStart": start.String(), "periodEnd": end.String(), "blockedUntil": until.String(),
 	}
 	return e
 }

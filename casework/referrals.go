@@ -199,11 +199,12 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 		if err != nil || !catalog.Visible(ctx, r) {
 			return aidhub.Errorf(aidhub.ENOTFOUND, "no resource with this ID")
 		}
-		if err := s.checkReferable(r, ref, cat, today); err != nil {
+		forCategory := ref.CategoryCode
+		if err := s.checkReferable(r, ref, cat, today, in.ItemCode != nil); err != nil {
 			return err
 		}
 		ref.OrganizationID = r.OrganizationID
-		subj, err := s.subject(ctx, tx, cat, h.ID, ref.PersonID, ref.CategoryCode, ref.ItemCode)
+		subj, err := s.subject(ctx, tx, cat, h.ID, ref.PersonID, forCategory, ref.ItemCode)
 		if err != nil {
 			return err
 		}
@@ -236,24 +237,35 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 var ErrNeedNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no need with this ID")
 
 // checkReferable checks that the resource takes this referral now: it is
-// published and valid, offers the category, and has capacity left.
-func (s *Service) checkReferable(r *catalog.Resource, ref *Referral, cat *catalog.Catalog, today db.Date) error {
+// published and valid, offers an item in the referral's category or below
+// it, and has capacity left. The referral then names the item the
+// resource gives, and that item's category: the item asked for when the
+// resource offers it, else one of the need's category, else one below it
+// (in the catalog's order). An item the caller named itself (explicit)
+// must be offered.
+func (s *Service) checkReferable(r *catalog.Resource, ref *Referral, cat *catalog.Catalog, today db.Date, explicit bool) error {
 	if r.Status != catalog.Published {
 		return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is %s; only a published resource takes referrals", r.ID, r.Status)
 	}
 	if r.Expired(today) || (r.ValidFrom != nil && today.Before(*r.ValidFrom)) {
 		return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is not valid today", r.ID)
 	}
-	offers := false
-	for _, code := range r.ItemCodes {
-		it, _ := cat.Item(code)
-		if (ref.ItemCode != nil && *ref.ItemCode == code) || (ref.ItemCode == nil && it != nil && it.CategoryCode == ref.CategoryCode) {
-			offers = true
+	var item *catalog.Item
+	if ref.ItemCode != nil && slices.Contains(r.ItemCodes, *ref.ItemCode) {
+		item, _ = cat.Item(*ref.ItemCode)
+	} else if !explicit {
+		for _, code := range cat.Subtree(ref.CategoryCode) {
+			for _, it := range cat.ItemsOf(code) {
+				if item == nil && slices.Contains(r.ItemCodes, it.Code) {
+					item = it
+				}
+			}
 		}
 	}
-	if !offers {
-		return aidhub.Invalid("resourceId", "resource %d does not offer this category or item", r.ID)
+	if item == nil {
+		return aidhub.Invalid("resourceId", "resource %d does not offer this item, nor any item in category %s or below it", r.ID, ref.CategoryCode)
 	}
+	ref.ItemCode, ref.CategoryCode = &item.Code, item.CategoryCode
 	if r.CapacityUnits != nil && ref.Units == 0 {
 		ref.Units = 1
 	}
@@ -466,7 +478,13 @@ func (s *Service) deliver(ctx context.Context, tx bun.Tx, pr auth.Principal, ref
 		// Days beyond the referred period were never checked for
 		// duplicate aid: check the whole delivered period now.
 		if ref.PeriodEnd.Before(p.End) {
-			subj, err := s.subject(ctx, tx, cat, ref.HouseholdID, ref.PersonID, ref.CategoryCode, ref.ItemCode)
+			forCategory := ref.CategoryCode
+			if ref.NeedID != nil {
+				if err := tx.NewSelect().Model((*Need)(nil)).Column("category_code").Where("id = ?", *ref.NeedID).Scan(ctx, &forCategory); err != nil {
+					return nil, err
+				}
+			}
+			subj, err := s.subject(ctx, tx, cat, ref.HouseholdID, ref.PersonID, forCategory, ref.ItemCode)
 			if err != nil {
 				return nil, err
 			}
@@ -546,7 +564,7 @@ func (s *Service) Referrals(ctx context.Context, f ReferralFilter, page PageArgs
 		}
 	}
 	if len(f.Statuses) > 0 {
-		q.Where("rf.status IN (?)", bun.In(f.Statuses))
+		q.Where("rf.status IN (?)", bun.List(f.Statuses))
 	}
 	if f.HouseholdID != nil {
 		q.Where("rf.household_id = ?", *f.HouseholdID)
@@ -585,7 +603,7 @@ func (s *Service) ExpireReferrals(ctx context.Context) (int, error) {
 	ctx = auth.WithPrincipal(ctx, auth.System)
 	var ids []int64
 	err := s.db.NewSelect().Model((*Referral)(nil)).Column("id").
-		Where("status IN (?) AND respond_by < ?", bun.In([]ReferralStatus{Pending, Accepted}), s.now().UTC()).
+		Where("status IN (?) AND respond_by < ?", bun.List([]ReferralStatus{Pending, Accepted}), s.now().UTC()).
 		Order("id").Scan(ctx, &ids)
 	if err != nil {
 		return 0, wrap(err, "casework: find overdue referrals")

@@ -28,7 +28,7 @@ func TestCreateReferral(t *testing.T) {
 
 		ref := f.refer(t, casework.ReferralInput{HouseholdID: h.ID, PersonID: &child.ID, ResourceID: meals.ID, CategoryCode: "BASIC_LIVING", Note: "每日午餐"})
 		today := f.today()
-		if ref.Status != casework.Pending || ref.OrganizationID != f.orgA.ID || ref.Units != 1 || ref.ItemCode != nil ||
+		if ref.Status != casework.Pending || ref.OrganizationID != f.orgA.ID || ref.Units != 1 || ref.ItemCode == nil || *ref.ItemCode != "MEAL_ASSISTANCE" ||
 			ref.PeriodStart != today || ref.PeriodEnd != today.AddDays(29) || !ref.RespondBy.Equal(fixedNow().Add(14*24*time.Hour)) ||
 			*ref.CreatedByTokenID != 3 || ref.CapacityTaken || ref.Version != 1 || *ref.PersonID != child.ID || ref.Note != "每日午餐" {
 			t.Fatalf("referral %+v", ref)

@@ -12,8 +12,10 @@ import (
 )
 
 // The watchlist (持续监测未获帮扶对象): every OPEN need of a current
-// assessment with no referral under way or delivered, coloured by how long
-// it has waited. Colours are computed from OpenedOn at query time, so the
+// assessment with no referral under way or delivered, and not covered
+// today by aid given or under way to its subject in its category or below
+// (the duplicate-aid rule, covers: aid covers a need even when it does not
+// name it), coloured by how long it has waited. Colours are computed from OpenedOn at query time, so the
 // list is never stale.
 
 // UnmetFilter narrows UnmetNeeds.
@@ -26,11 +28,23 @@ type UnmetFilter struct {
 
 // unmetQuery selects the unmet needs the caller may see.
 func (s *Service) unmetQuery(ctx context.Context, pr auth.Principal, f UnmetFilter, colours matching.Colours) (*bun.SelectQuery, error) {
+	cat, err := s.catalog.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today := s.today()
+	// Aid covers a need whether or not it names it: the duplicate-aid
+	// rule (covers) decides, as it does for matching.
+	aided := coveredToday(s.db.NewSelect().TableExpr("aid_records AS ar").ColumnExpr("1"), cat, "ar", today)
+	underWay := coveredToday(s.db.NewSelect().TableExpr("referrals AS ru").ColumnExpr("1").
+		Where("ru.status IN (?)", bun.List(openReferralStatuses)), cat, "ru", today)
 	q := s.db.NewSelect().Model((*Need)(nil)).
 		Join("JOIN households AS h ON h.id = n.household_id").
 		Where("n.status = ?", NeedOpen).
 		Where("NOT EXISTS (SELECT 1 FROM referrals AS rf WHERE rf.need_id = n.id AND rf.status IN (?))",
-			bun.In([]ReferralStatus{Pending, Accepted, InProgress, Delivered}))
+			bun.List([]ReferralStatus{Pending, Accepted, InProgress, Delivered})).
+		Where("NOT EXISTS (?)", aided).
+		Where("NOT EXISTS (?)", underWay)
 	if pr.Is(auth.CaseManager) {
 		q.Where("h.region_code LIKE ?", pr.RegionPrefix+"%")
 	}
@@ -41,19 +55,14 @@ func (s *Service) unmetQuery(ctx context.Context, pr auth.Principal, f UnmetFilt
 		q.Where("h.region_code LIKE ?", f.RegionPrefix+"%")
 	}
 	if f.CategoryCode != "" {
-		cat, err := s.catalog.Snapshot(ctx)
-		if err != nil {
-			return nil, err
-		}
 		if _, ok := cat.Category(f.CategoryCode); !ok {
 			return nil, aidhub.Invalid("categoryCode", "%q is not a service category", f.CategoryCode)
 		}
-		q.Where("n.category_code IN (?)", bun.In(cat.Subtree(f.CategoryCode)))
+		q.Where("n.category_code IN (?)", bun.List(cat.Subtree(f.CategoryCode)))
 	}
 	if f.MinWaitingDays < 0 || f.MinWaitingDays > 36600 {
 		return nil, aidhub.Invalid("minWaitingDays", "must be 0 to 36600")
 	}
-	today := s.today()
 	if f.MinWaitingDays > 0 {
 		q.Where("n.opened_on <= ?", today.AddDays(-f.MinWaitingDays))
 	}

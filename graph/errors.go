@@ -30,6 +30,14 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			if ae.Existing != nil {
 				gqlErr.Extensions["existingId"] = rowID(ae.Existing.Type, ae.Existing.ID)
 			}
+			if ae.MessageZh != "" {
+				gqlErr.Extensions["messageZh"] = ae.MessageZh
+			}
+			for k, v := range ae.Details {
+				if _, taken := gqlErr.Extensions[k]; !taken {
+					gqlErr.Extensions[k] = v
+				}
+			}
 			return gqlErr
 		}
 		if gqlErr.Err == nil {

@@ -191,14 +191,9 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 		return nil, fmt.Errorf("matcher: load aid: %w", err)
 	}
 
-	type aidKey struct {
-		household int64
-		category  string
-	}
-	aidsOf := make(map[aidKey][]int, len(aids)) // indexes into aids
+	aidsOf := make(map[int64][]int, len(aids)) // household → indexes into aids
 	for i, a := range aids {
-		k := aidKey{a.HouseholdID, a.CategoryCode}
-		aidsOf[k] = append(aidsOf[k], i)
+		aidsOf[a.HouseholdID] = append(aidsOf[a.HouseholdID], i)
 	}
 
 	out := make([]matching.Need, len(rows))
@@ -208,6 +203,7 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 			Severity: r.Severity, OpenedOn: matching.DayOf(r.OpenedOn.Time), HouseholdSize: max(size[r.HouseholdID], 1),
 		}
 		n.IncomePerCapitaFen = r.IncomeFen / int64(n.HouseholdSize)
+		n.HouseholdIncomeFen = r.IncomeFen
 		if r.ItemCode != nil {
 			n.Item = *r.ItemCode
 		}
@@ -223,15 +219,19 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 			p := casework.Person{BirthDate: subject.BirthDate}
 			n.Age, n.Female = p.Age(today), subject.Female
 		}
+		// Every aid of the subject counts, linked to the need or not, in
+		// whatever category: Catalog.Covers decides which cover this one.
 		var blocking []matching.Aid
-		for _, ai := range aidsOf[aidKey{r.HouseholdID, r.CategoryCode}] {
+		for _, ai := range aidsOf[r.HouseholdID] {
 			a := &aids[ai]
 			if n.PersonID != 0 && a.PersonID != nil && *a.PersonID != n.PersonID {
 				continue // aid to another member
 			}
-			blocking = append(blocking, matching.Aid{Start: matching.DayOf(a.PeriodStart.Time), End: matching.DayOf(a.PeriodEnd.Time)})
+			blocking = append(blocking, matching.Aid{Category: a.CategoryCode, Start: matching.DayOf(a.PeriodStart.Time), End: matching.DayOf(a.PeriodEnd.Time)})
 		}
-		n.BlockedUntil = cat.BlockedUntil(r.CategoryCode, blocking)
+		if a, until, ok := cat.BlockingAid(r.CategoryCode, blocking); ok {
+			n.BlockedUntil, n.BlockedBy = until, &a
+		}
 		out[i] = n
 	}
 	return out, nil
