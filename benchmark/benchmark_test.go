@@ -83,7 +83,7 @@ func TestBaselinesAgree(t *testing.T) {
 func TestFilter(t *testing.T) {
 	today, _ := matching.ParseDay("2026-11-29")
 	n := matching.Need{Region: "500103001", Category: "MEDICAL", Item: "MEDICAL_AID", Groups: []string{"DIBAO", "ORPHAN"}, Age: 7, IncomePerCapitaFen: 41000}
-	want := `items = "MEDICAL_AID" AND (anyGroup = true OR groups IN ["DIBAO", "ORPHAN"]) AND coverage IN ["5", "50", "500", "5001", "50010", "500103", "5001030", "50010300", "500103001"]` +
+	want := `categories = "MEDICAL" AND (anyGroup = true OR groups IN ["DIBAO", "ORPHAN"]) AND coverage IN ["5", "50", "500", "5001", "50010", "500103", "5001030", "50010300", "500103001"]` +
 		` AND ageMin <= 7 AND ageMax >= 7 AND incomeCeiling >= 41000 AND validFrom <= 9829 AND validUntil >= 9829 AND unitsLeft > 0 AND budgetLeft > 0`
 	if got := benchmark.Filter(&n, today); got != want {
 		t.Errorf("filter\n got %s\nwant %s", got, want)

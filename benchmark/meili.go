@@ -103,7 +103,7 @@ func (m *MeiliServer) Stop() {
 type meiliDoc struct {
 	ID            int64    `json:"id"`
 	Items         []string `json:"items"`
-	Categories    []string `json:"categories"` // of its items (the exact category, not its ancestors)
+	Categories    []string `json:"categories"` // of its items, and every category above those
 	Groups        []string `json:"groups"`
 	AnyGroup      bool     `json:"anyGroup"`
 	Coverage      []string `json:"coverage"`
@@ -129,7 +129,7 @@ const (
 )
 
 // meiliAttributes are the filterable attributes.
-var meiliAttributes = []string{"items", "categories", "groups", "anyGroup", "coverage", "ageMin", "ageMax",
+var meiliAttributes = []string{"categories", "groups", "anyGroup", "coverage", "ageMin", "ageMax",
 	"incomeCeiling", "validFrom", "validUntil", "unitsLeft", "budgetLeft"}
 
 // meiliRetrieve is what a hit carries back for the client-side score.
@@ -228,8 +228,10 @@ func (b *MeiliBaseline) doc(r *matching.Resource) meiliDoc {
 		d.Groups = []string{}
 	}
 	for _, it := range r.Items {
-		if c := b.sc.itemCat[it]; c != "" && !slices.Contains(d.Categories, c) {
-			d.Categories = append(d.Categories, c)
+		for _, c := range b.sc.ancestors(b.sc.itemCat[it]) {
+			if !slices.Contains(d.Categories, c) {
+				d.Categories = append(d.Categories, c)
+			}
 		}
 	}
 	for _, c := range r.Coverage {
@@ -269,13 +271,14 @@ func Blocked(n *matching.Need, today matching.Day) bool {
 }
 
 // Filter is the need's hard filters as a Meilisearch filter expression.
+// The category filter is the need's category (set it from the item when
+// the need names only an item): a resource's categories list those of its
+// items and every category above them, so the resources with an item in
+// the category or below it pass. An item the need names does not filter;
+// it only ranks (item fit).
 func Filter(n *matching.Need, today matching.Day) string {
 	var f strings.Builder
-	if n.Item != "" {
-		fmt.Fprintf(&f, "items = %s", strconv.Quote(n.Item))
-	} else {
-		fmt.Fprintf(&f, "categories = %s", strconv.Quote(n.Category))
-	}
+	fmt.Fprintf(&f, "categories = %s", strconv.Quote(n.Category))
 	if len(n.Groups) == 0 {
 		f.WriteString(" AND anyGroup = true")
 	} else {
@@ -321,19 +324,33 @@ type meiliPage struct {
 }
 
 // Best finds the best resource for one need: no query when the duplicate
-// rule blocks it, else one search (through the client's SearchRaw, decoded
-// into a struct: its generic hit maps cost more to decode than the search
-// itself on a page of a thousand hits) for every candidate (paging when there
-// are more than PageSize) scored in the client, best score first and
-// equal scores by resource ID.
+// rule blocks it (or it names an item outside its category, which the
+// engine refuses), else one search (through the client's SearchRaw,
+// decoded into a struct: its generic hit maps cost more to decode than
+// the search itself on a page of a thousand hits) for every candidate
+// (paging when there are more than PageSize) scored in the client, ranked
+// as the engine ranks a need's matches: item fit first, then score, then
+// resource ID.
 func (b *MeiliBaseline) Best(ctx context.Context, n *matching.Need, today matching.Day) (Best, bool, MeiliStats, error) {
 	var st MeiliStats
 	if Blocked(n, today) || n.Region == "" {
 		return Best{}, false, st, nil
 	}
+	if n.Item != "" {
+		cat, ok := b.sc.itemCat[n.Item]
+		if !ok || n.Category != "" && n.Category != cat {
+			return Best{}, false, st, nil
+		}
+		if n.Category == "" {
+			c := *n
+			c.Category = cat
+			n = &c
+		}
+	}
 	filter := Filter(n, today)
 	f := b.sc.need(n, today)
 	var best Best
+	bestFit := 0.0
 	found := false
 	hpp := int64(b.PageSize)
 	for page := 1; ; page++ {
@@ -355,9 +372,10 @@ func (b *MeiliBaseline) Best(ctx context.Context, n *matching.Need, today matchi
 			if h.UnitsTotal > 0 {
 				left, total = &h.UnitsLeft, &h.UnitsTotal
 			}
-			s := b.sc.score(f, b.sc.entitlement(n, h.Items), proximity(n.Region, h.Location), scarcity(left, total))
-			if !found || s > best.Score || s == best.Score && h.ID < best.ResourceID {
-				best, found = Best{ResourceID: h.ID, Score: s}, true
+			fit := b.sc.fit(n, n.Category, h.Items)
+			s := b.sc.score(f, fit, b.sc.entitlement(n, n.Category, h.Items), proximity(n.Region, h.Location), scarcity(left, total))
+			if !found || fit > bestFit || fit == bestFit && (s > best.Score || s == best.Score && h.ID < best.ResourceID) {
+				best, bestFit, found = Best{ResourceID: h.ID, Score: s}, fit, true
 			}
 		}
 		if page*b.PageSize >= res.TotalHits || len(res.Hits) == 0 {

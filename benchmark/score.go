@@ -1,6 +1,8 @@
 package benchmark
 
 import (
+	"slices"
+
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -11,16 +13,24 @@ import (
 // added in the engine's order, each product rounded on its own, so equal
 // inputs give the engine's bits.
 type scorer struct {
-	w       matching.Weights
+	pts     [7]float64 // each factor's points at value 1 (points)
 	tier    map[string]int
 	level   map[[2]string]float64 // (group, item) → entitlement value
 	itemCat map[string]string
+	parent  map[string]string // category → its parent ("" for a root)
 }
 
 func newScorer(c *catalog.Catalog, w matching.Weights) *scorer {
-	s := &scorer{w: w, tier: map[string]int{}, level: map[[2]string]float64{}, itemCat: map[string]string{}}
+	s := &scorer{pts: points(w), tier: map[string]int{}, level: map[[2]string]float64{},
+		itemCat: map[string]string{}, parent: map[string]string{}}
 	for _, g := range c.Groups {
 		s.tier[g.Code] = g.Tier
+	}
+	for _, cat := range c.Categories {
+		s.parent[cat.Code] = ""
+		if cat.ParentCode != nil {
+			s.parent[cat.Code] = *cat.ParentCode
+		}
 	}
 	for _, it := range c.Items {
 		s.itemCat[it.Code] = it.CategoryCode
@@ -40,14 +50,47 @@ func newScorer(c *catalog.Catalog, w matching.Weights) *scorer {
 	return s
 }
 
+// points are the engine's points of each factor at value 1, in factor
+// order: MaxScore × weight / the sum of the weights, the sum added in
+// factor order, so that they add up to MaxScore.
+func points(w matching.Weights) [7]float64 {
+	l := [7]float64{w.Severity, w.ItemFit, w.Entitlement, w.Distance, w.Waiting, w.Priority, w.Scarcity}
+	sum := 0.0
+	for _, v := range l {
+		sum += v
+	}
+	for i := range l {
+		l[i] = matching.MaxScore * l[i] / sum
+	}
+	return l
+}
+
+// within reports whether category a is b or lies below b in the tree.
+func (s *scorer) within(a, b string) bool {
+	for steps := 0; a != "" && steps <= len(s.parent); steps++ {
+		if a == b {
+			return true
+		}
+		a = s.parent[a]
+	}
+	return false
+}
+
+// ancestors returns category code and every category above it.
+func (s *scorer) ancestors(code string) []string {
+	var out []string
+	for steps := 0; code != "" && steps <= len(s.parent); steps++ {
+		out = append(out, code)
+		code = s.parent[code]
+	}
+	return out
+}
+
 // needFactors are the factors that depend on the need alone.
-type needFactors struct{ sev, fit, wait, prio float64 }
+type needFactors struct{ sev, wait, prio float64 }
 
 func (s *scorer) need(n *matching.Need, today matching.Day) needFactors {
-	f := needFactors{sev: float64(n.Severity) / 5, fit: 0.5}
-	if n.Item != "" {
-		f.fit = 1
-	}
+	f := needFactors{sev: float64(n.Severity) / 5}
 	wait := max(int(today-n.OpenedOn), 0)
 	f.wait = min(float64(wait)/90, 1)
 	best := 11
@@ -62,21 +105,37 @@ func (s *scorer) need(n *matching.Need, today matching.Day) needFactors {
 	return f
 }
 
-// answers reports whether an item answers the need: the item it names, or
-// any item directly in its category.
-func (s *scorer) answers(n *matching.Need, item string) bool {
-	if n.Item != "" {
-		return item == n.Item
+// Item fit, as the engine's: the item the need names, another item of the
+// need's category (or the need names none), only items below it.
+const (
+	fitExact    = 1.0
+	fitCategory = 0.6
+	fitSubtree  = 0.3
+)
+
+// fit is the item fit of a resource offering items for a need in category
+// (the need's, or its item's): fitExact when it offers the item the need
+// names, fitCategory when it offers an item directly in category, else
+// fitSubtree (it answers the need, so it offers items below category).
+func (s *scorer) fit(n *matching.Need, category string, items []string) float64 {
+	if n.Item != "" && slices.Contains(items, n.Item) {
+		return fitExact
 	}
-	return s.itemCat[item] == n.Category
+	for _, it := range items {
+		if s.itemCat[it] == category {
+			return fitCategory
+		}
+	}
+	return fitSubtree
 }
 
 // entitlement is the best plan level among the need's groups and the
-// resource's items that answer the need.
-func (s *scorer) entitlement(n *matching.Need, items []string) float64 {
+// resource's items that answer the need: those in its category or in a
+// category below it.
+func (s *scorer) entitlement(n *matching.Need, category string, items []string) float64 {
 	best := 0.0
 	for _, it := range items {
-		if !s.answers(n, it) {
+		if !s.within(s.itemCat[it], category) {
 			continue
 		}
 		for _, g := range n.Groups {
@@ -122,14 +181,14 @@ func scarcity(left, total *int64) float64 {
 	return min(max(1-float64(*left)/float64(*total), 0), 1)
 }
 
-// score adds the contributions in the engine's order.
-func (s *scorer) score(f needFactors, ent, dist, scar float64) float64 {
-	v := float64(s.w.Severity * f.sev)
-	v += float64(s.w.ItemFit * f.fit)
-	v += float64(s.w.Entitlement * ent)
-	v += float64(s.w.Distance * dist)
-	v += float64(s.w.Waiting * f.wait)
-	v += float64(s.w.Priority * f.prio)
-	v += float64(s.w.Scarcity * scar)
+// score adds the contributions (points × value) in the engine's order.
+func (s *scorer) score(f needFactors, fit, ent, dist, scar float64) float64 {
+	v := float64(s.pts[0] * f.sev)
+	v += float64(s.pts[1] * fit)
+	v += float64(s.pts[2] * ent)
+	v += float64(s.pts[3] * dist)
+	v += float64(s.pts[4] * f.wait)
+	v += float64(s.pts[5] * f.prio)
+	v += float64(s.pts[6] * scar)
 	return v
 }

@@ -33,30 +33,49 @@ type SQLResult struct {
 
 // sqlMatch is the set-based matcher: one statement that applies the
 // engine's hard filters and score to every open need in scope and keeps
-// the best resource of each (DISTINCT ON, ties by resource ID). It follows
-// the engine's documentation (package matching) and the loader in
+// the best resource of each (DISTINCT ON: item fit, then score, then
+// resource ID, as the engine ranks a need's matches). It follows the
+// engine's documentation (package matching) and the loader in
 // matcher/load.go:
 //
+//   - the category tree: cc, a recursive CTE, pairs every category with
+//     itself and with each category below it;
 //   - need side: household size (members), income per capita (monthly
 //     income / size, integer division), age on the day (the person's, or
 //     the household head's for household-level needs), the groups in force
 //     (a person's own and the head's; every member's for household-level
-//     needs) as a bitmask, the best tier, and the duplicate-aid block from
-//     aid_records and open referrals with the category's window;
+//     needs) as a bitmask, the best tier, and the duplicate-aid block
+//     (Catalog.Covers) from aid_records and open referrals: aid in the
+//     need's category or a category below it, both with a window, counts
+//     until the end of its period and at least its own category's window
+//     from its start; a need naming an item outside its category is left
+//     out, as the engine refuses it;
 //   - resource side: published, no eligibility rule (rules are expressions
 //     evaluated in Go, which SQL cannot run: such resources are left out
-//     here and in the comparison), valid today, capacity left; groups and
-//     plan levels as bitmasks;
-//   - candidates by the same keys as the engine's buckets: (item or
-//     category, coverage prefix), the need's prefixes of every length in
-//     use joined to the resources' (offer, prefix) pairs by hash;
-//   - the score adds the seven contributions in the engine's order in
-//     float8, so equal inputs give the engine's bits.
+//     here and in the comparison), valid today, capacity left; groups as
+//     a bitmask; one offer per category its items are in and per category
+//     above those, with the plan levels of the items in that category or
+//     below it as bitmasks (the entitlement factor) and the items directly
+//     in it (the item fit: the item the need names 1, another item of the
+//     category 0.6, none, only items below it, 0.3);
+//   - candidates by the same keys as the engine's buckets: (category,
+//     coverage prefix), the need's prefixes of every length in use joined
+//     to the resources' (offer, prefix) pairs by hash; an item the need
+//     names does not filter, it only ranks;
+//   - the score adds the seven contributions (the factor's points, 100 ×
+//     weight / the sum of the weights, times its value) in the engine's
+//     order in float8, so equal inputs give the engine's bits.
 //
-// Parameters, in order: today (six times), the seven weights, then the
-// scope condition's own.
+// Parameters, in order: today twice, the scope condition's own, today
+// seven times, then the seven factors' points (points, computed in Go as
+// the engine computes them).
 const sqlMatch = `
-WITH
+WITH RECURSIVE
+cc AS (
+  SELECT code AS anc, code FROM service_categories
+  UNION ALL
+  SELECT cc.anc, c.code FROM cc JOIN service_categories c ON c.parent_code = cc.code
+),
 g AS (
   SELECT code, (row_number() OVER (ORDER BY code) - 1)::int AS bit, tier FROM population_groups
 ),
@@ -83,18 +102,16 @@ r AS MATERIALIZED (
     AND (r.capacity_budget_fen IS NULL OR r.capacity_budget_fen - r.budget_taken_fen > 0)
 ),
 ro AS (
-  SELECT ri.resource_id, 'i:' || ri.item_code AS offer,
-    coalesce(pm.ent, 0) AS ent, coalesce(pm.rec, 0) AS rec, coalesce(pm.opt, 0) AS opt
-  FROM resource_items ri JOIN r ON r.id = ri.resource_id LEFT JOIN pm ON pm.item_code = ri.item_code
-  UNION ALL
-  SELECT ri.resource_id, 'c:' || si.category_code,
-    coalesce(bit_or(pm.ent), 0), coalesce(bit_or(pm.rec), 0), coalesce(bit_or(pm.opt), 0)
+  SELECT ri.resource_id, cc.anc AS offer,
+    coalesce(bit_or(pm.ent), 0) AS ent, coalesce(bit_or(pm.rec), 0) AS rec, coalesce(bit_or(pm.opt), 0) AS opt,
+    array_agg(ri.item_code) FILTER (WHERE si.category_code = cc.anc) AS direct
   FROM resource_items ri JOIN r ON r.id = ri.resource_id JOIN service_items si ON si.code = ri.item_code
+  JOIN cc ON cc.code = si.category_code
   LEFT JOIN pm ON pm.item_code = ri.item_code
-  GROUP BY ri.resource_id, si.category_code
+  GROUP BY ri.resource_id, cc.anc
 ),
 rk AS MATERIALIZED (
-  SELECT ro.offer, rc.division_prefix AS prefix, r.id AS resource_id, ro.ent, ro.rec, ro.opt,
+  SELECT ro.offer, rc.division_prefix AS prefix, r.id AS resource_id, ro.ent, ro.rec, ro.opt, ro.direct,
     r.groups, r.age_min, r.age_max, r.ceiling, r.loc, r.loc12, r.scarcity
   FROM ro JOIN r ON r.id = ro.resource_id JOIN resource_coverage rc ON rc.resource_id = ro.resource_id
 ),
@@ -137,17 +154,18 @@ aid AS (
   WHERE f.status IN ('PENDING', 'ACCEPTED', 'IN_PROGRESS')
 ),
 blk AS (
-  SELECT n0.id, max(greatest(a.period_end, a.period_start + (c.duplicate_window_days - 1))) AS until
+  SELECT n0.id, max(greatest(a.period_end, a.period_start + (ac.duplicate_window_days - 1))) AS until
   FROM n0
-  JOIN service_categories c ON c.code = n0.category_code AND c.duplicate_window_days > 0
-  JOIN aid a ON a.household_id = n0.household_id AND a.category_code = n0.category_code
+  JOIN service_categories nc ON nc.code = n0.category_code AND nc.duplicate_window_days > 0
+  JOIN aid a ON a.household_id = n0.household_id
     AND (n0.person_id IS NULL OR a.person_id IS NULL OR a.person_id = n0.person_id)
+  JOIN service_categories ac ON ac.code = a.category_code AND ac.duplicate_window_days > 0
+  JOIN cc ON cc.anc = n0.category_code AND cc.code = a.category_code
   GROUP BY n0.id
 ),
 n1 AS (
   SELECT n0.id, n0.region_code AS region, n0.severity, n0.opened_on,
-    CASE WHEN n0.item_code IS NULL THEN 'c:' || n0.category_code ELSE 'i:' || n0.item_code END AS offer,
-    n0.item_code IS NOT NULL AS named,
+    n0.category_code AS offer, n0.item_code AS item,
     CASE WHEN n0.person_id IS NULL THEN coalesce(hgm.mask, 0)
       ELSE coalesce(pp.mask, 0) | coalesce(ph.mask, 0) END AS groups,
     CASE WHEN s.birth_date IS NULL THEN 0 ELSE greatest(
@@ -156,6 +174,7 @@ n1 AS (
         THEN 1 ELSE 0 END, 0) END AS age,
     n0.monthly_income_fen / greatest(coalesce(hs.size, 1), 1) AS income
   FROM n0
+  LEFT JOIN service_items ni ON ni.code = n0.item_code
   LEFT JOIN hs ON hs.household_id = n0.household_id
   LEFT JOIN mem s ON s.id = coalesce(n0.person_id, hs.head)
   LEFT JOIN pgm pp ON pp.person_id = n0.person_id
@@ -163,11 +182,11 @@ n1 AS (
   LEFT JOIN hgm ON hgm.household_id = n0.household_id
   LEFT JOIN blk ON blk.id = n0.id
   WHERE (blk.until IS NULL OR blk.until < ?::date)
+    AND (n0.item_code IS NULL OR ni.category_code = n0.category_code)
 ),
 n AS MATERIALIZED (
-  SELECT n1.id, n1.region, n1.offer, n1.groups, n1.age, n1.income,
+  SELECT n1.id, n1.region, n1.offer, n1.item, n1.groups, n1.age, n1.income,
     n1.severity::float8 / 5 AS sev_v,
-    CASE WHEN n1.named THEN 1::float8 ELSE 0.5::float8 END AS fit_v,
     least(greatest(?::date - n1.opened_on, 0)::float8 / 90, 1::float8) AS wait_v,
     coalesce((SELECT (10 - min(g.tier))::float8 / 9 FROM g WHERE n1.groups & (1::bigint << g.bit) <> 0), 0::float8) AS prio_v
   FROM n1
@@ -178,31 +197,39 @@ nk AS (
   FROM n JOIN lens ON lens.l <= length(n.region)
 ),
 cand AS (
-  SELECT nk.id AS need_id, rk.resource_id,
-    ((((((?::float8 * nk.sev_v
-      + ?::float8 * nk.fit_v)
-      + ?::float8 * CASE WHEN nk.groups & rk.ent <> 0 THEN 1::float8 WHEN nk.groups & rk.rec <> 0 THEN 0.6::float8
-                         WHEN nk.groups & rk.opt <> 0 THEN 0.3::float8 ELSE 0::float8 END)
-      + ?::float8 * CASE
-          WHEN rk.loc = '' THEN 0.1::float8
-          WHEN least(length(nk.region), length(rk.loc)) >= 12 AND left(nk.region, 12) = rk.loc12 THEN 1::float8
-          WHEN least(length(nk.region), length(rk.loc)) >= 9 AND left(nk.region, 9) = left(rk.loc12, 9) THEN 0.75::float8
-          WHEN least(length(nk.region), length(rk.loc)) >= 6 AND left(nk.region, 6) = left(rk.loc12, 6) THEN 0.5::float8
-          WHEN least(length(nk.region), length(rk.loc)) >= 4 AND left(nk.region, 4) = left(rk.loc12, 4)
-            OR least(length(nk.region), length(rk.loc)) >= 2 AND left(nk.region, 2) = left(rk.loc12, 2)
-               AND left(nk.region, 2) IN ('11', '12', '31', '50') THEN 0.2::float8
-          ELSE 0::float8 END)
-      + ?::float8 * nk.wait_v)
-      + ?::float8 * nk.prio_v)
-      + ?::float8 * rk.scarcity) AS score
+  SELECT nk.id AS need_id, rk.resource_id, nk.region, nk.groups, nk.sev_v, nk.wait_v, nk.prio_v,
+    rk.ent, rk.rec, rk.opt, rk.loc, rk.loc12, rk.scarcity,
+    CASE WHEN rk.direct IS NULL THEN 0.3::float8
+         WHEN nk.item IS NOT NULL AND nk.item = ANY (rk.direct) THEN 1::float8
+         ELSE 0.6::float8 END AS fit
   FROM nk JOIN rk ON rk.offer = nk.offer AND rk.prefix = nk.prefix
   WHERE (rk.groups = -1 OR rk.groups & nk.groups <> 0)
     AND (rk.age_min IS NULL OR nk.age >= rk.age_min) AND (rk.age_max IS NULL OR nk.age <= rk.age_max)
     AND (rk.ceiling IS NULL OR nk.income <= rk.ceiling)
+),
+scored AS (
+  SELECT need_id, resource_id, fit,
+    ((((((?::float8 * sev_v
+      + ?::float8 * fit)
+      + ?::float8 * CASE WHEN groups & ent <> 0 THEN 1::float8 WHEN groups & rec <> 0 THEN 0.6::float8
+                         WHEN groups & opt <> 0 THEN 0.3::float8 ELSE 0::float8 END)
+      + ?::float8 * CASE
+          WHEN loc = '' THEN 0.1::float8
+          WHEN least(length(region), length(loc)) >= 12 AND left(region, 12) = loc12 THEN 1::float8
+          WHEN least(length(region), length(loc)) >= 9 AND left(region, 9) = left(loc12, 9) THEN 0.75::float8
+          WHEN least(length(region), length(loc)) >= 6 AND left(region, 6) = left(loc12, 6) THEN 0.5::float8
+          WHEN least(length(region), length(loc)) >= 4 AND left(region, 4) = left(loc12, 4)
+            OR least(length(region), length(loc)) >= 2 AND left(region, 2) = left(loc12, 2)
+               AND left(region, 2) IN ('11', '12', '31', '50') THEN 0.2::float8
+          ELSE 0::float8 END)
+      + ?::float8 * wait_v)
+      + ?::float8 * prio_v)
+      + ?::float8 * scarcity) AS score
+  FROM cand
 )
 SELECT DISTINCT ON (need_id) need_id, resource_id, score
-FROM cand
-ORDER BY need_id, score DESC, resource_id`
+FROM scored
+ORDER BY need_id, fit DESC, score DESC, resource_id`
 
 // SQLMatcher runs the set-based SQL matcher on PostgreSQL.
 type SQLMatcher struct {
@@ -234,12 +261,13 @@ func (m *SQLMatcher) Run(ctx context.Context, today string, scope SQLScope) (*SQ
 		where = "h.region_code LIKE ANY (?::text[])"
 		scopeArgs = append(scopeArgs, "{"+strings.Join(likes, ",")+"}")
 	}
-	w := m.Weights
 	// the placeholders in the order they appear in the statement
 	args := []any{today, today}
 	args = append(args, scopeArgs...)
 	args = append(args, today, today, today, today, today, today, today)
-	args = append(args, w.Severity, w.ItemFit, w.Entitlement, w.Distance, w.Waiting, w.Priority, w.Scarcity)
+	for _, p := range points(m.Weights) {
+		args = append(args, p)
+	}
 	query := fmt.Sprintf(sqlMatch, where)
 
 	conn, err := m.DB.Conn(ctx)
