@@ -396,7 +396,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	for _, n := range needs {
 		if ids := oldIDs[needKey(n)]; len(ids) > 0 {
 			if _, err := tx.NewUpdate().Model((*Referral)(nil)).Set("need_id = ?", n.ID).
-				Where("need_id IN (?) AND status IN (?)", bun.In(ids), bun.In(openReferralStatuses)).Exec(ctx); err != nil {
+				Where("need_id IN (?) AND status IN (?)", bun.List(ids), bun.List(openReferralStatuses)).Exec(ctx); err != nil {
 				return nil, nil, err
 			}
 			delete(oldIDs, needKey(n))

@@ -166,6 +166,7 @@ func TestConsent_CharitySight(t *testing.T) {
 		before := rowCounts(t, d)
 		_, err := f.svc.CreateReferral(cmCtx, casework.ReferralInput{HouseholdID: h.ID, PersonID: &ps[2].ID, ResourceID: meals.ID, CategoryCode: "BASIC_LIVING", ItemCode: ptr("MEAL_ASSISTANCE")})
 		wantCode(t, err, aidhub.ECONSENT)
+		unchanged(t, d, before)
 		// Consent to economic verification only is not enough.
 		_, err = f.svc.RecordConsent(cmCtx, casework.ConsentInput{HouseholdID: h.ID, GrantedByPersonID: ps[0].ID, Method: casework.Remote, Purposes: []casework.Purpose{casework.EconomicVerification}})
 		if err != nil {

@@ -243,7 +243,7 @@ func (s *Service) ImportBatch(ctx context.Context, rows []ImportRow, report *Imp
 		}
 		var existing []Person
 		if err := tx.NewSelect().Model(&existing).Column("id", "external_id", "resident_id_index").
-			Where("external_id IN (?) OR resident_id_index IN (?)", bun.In(exts), bun.In(indexes)).Scan(ctx); err != nil {
+			Where("external_id IN (?) OR resident_id_index IN (?)", bun.List(exts), bun.List(indexes)).Scan(ctx); err != nil {
 			return err
 		}
 		byExt, byIndex := map[string]bool{}, map[string]bool{}
@@ -405,7 +405,7 @@ func (s *Service) importHouseholds(ctx context.Context, tx bun.Tx, todo []import
 		}
 	}
 	var found []*Household
-	if err := tx.NewSelect().Model(&found).Where("external_id IN (?)", bun.In(exts)).Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(&found).Where("external_id IN (?)", bun.List(exts)).Scan(ctx); err != nil {
 		return nil, 0, err
 	}
 	for _, h := range found {
@@ -462,7 +462,7 @@ func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, ho
 	}
 	var known []twin
 	if err := tx.NewSelect().TableExpr("persons AS p").Join("JOIN households AS h ON h.id = p.household_id").
-		ColumnExpr("p.id, p.name, p.birth_date, h.region_code").Where("p.name IN (?) AND p.birth_date IN (?)", bun.In(names), bun.In(births)).
+		ColumnExpr("p.id, p.name, p.birth_date, h.region_code").Where("p.name IN (?) AND p.birth_date IN (?)", bun.List(names), bun.List(births)).
 		OrderExpr("p.id").Scan(ctx, &known); err != nil {
 		return err
 	}

@@ -112,7 +112,7 @@ func (s *Service) Organization(ctx context.Context, id int64) (*Organization, er
 // same order, nil where one does not exist (for per-request loaders).
 func (s *Service) OrganizationsByID(ctx context.Context, ids []int64) ([]*Organization, error) {
 	var rows []*Organization
-	if err := s.db.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("catalog: load organizations: %w", err)
 	}
 	byID := make(map[int64]*Organization, len(rows))

@@ -20,14 +20,21 @@ import (
 
 // Status is where a resource is in its lifecycle:
 // DRAFT → PUBLISHED ⇄ PAUSED, and any of them → CLOSED, which is final.
+// The daily expiry job moves a PUBLISHED or PAUSED resource whose validity
+// has ended to EXPIRED; extending validUntil and publishing again brings it
+// back (EXPIRED → PUBLISHED).
 type Status string
 
 const (
 	Draft     Status = "DRAFT"
 	Published Status = "PUBLISHED"
 	Paused    Status = "PAUSED"
+	Expired   Status = "EXPIRED"
 	Closed    Status = "CLOSED"
 )
+
+// allStatuses lists every status, in lifecycle order.
+var allStatuses = []Status{Draft, Published, Paused, Expired, Closed}
 
 // Limits on resource fields; beyond them a value is a typo, not a plan.
 const (
@@ -373,14 +380,15 @@ func (s *Service) UpdateResource(ctx context.Context, id int64, expectedVersion 
 	})
 }
 
-// PublishResource makes a DRAFT or PAUSED resource public. It must offer an
-// item, cover a region, have capacity left and not be expired.
+// PublishResource makes a DRAFT, PAUSED or EXPIRED resource public. It must
+// offer an item, cover a region, have capacity left and not be expired: an
+// EXPIRED resource is published again once its validUntil is extended.
 //
 // Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT (not
 // publishable), CONFLICT (wrong state or version).
 func (s *Service) PublishResource(ctx context.Context, id int64, expectedVersion *int64) (*Resource, error) {
 	return s.change(ctx, id, expectedVersion, "publishing a resource", func(r *Resource, _ *Catalog) error {
-		if err := transition(r, Published, Draft, Paused); err != nil {
+		if err := transition(r, Published, Draft, Paused, Expired); err != nil {
 			return err
 		}
 		if err := r.publishable(s.today()); err != nil {
@@ -406,7 +414,7 @@ func (s *Service) PauseResource(ctx context.Context, id int64, expectedVersion *
 // Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT (already closed).
 func (s *Service) CloseResource(ctx context.Context, id int64, expectedVersion *int64) (*Resource, error) {
 	return s.change(ctx, id, expectedVersion, "closing a resource", func(r *Resource, _ *Catalog) error {
-		if err := transition(r, Closed, Draft, Published, Paused); err != nil {
+		if err := transition(r, Closed, Draft, Published, Paused, Expired); err != nil {
 			return err
 		}
 		now := s.now().UTC()
@@ -567,7 +575,7 @@ func loadLinks(ctx context.Context, idb bun.IDB, rs []*Resource) error {
 		SELECT 0 AS kind, resource_id, item_code AS code FROM resource_items WHERE resource_id IN (?0)
 		UNION ALL SELECT 1, resource_id, group_code FROM resource_groups WHERE resource_id IN (?0)
 		UNION ALL SELECT 2, resource_id, division_prefix FROM resource_coverage WHERE resource_id IN (?0)
-	) AS links ORDER BY kind, resource_id, code`, bun.In(ids)).Scan(ctx, &rows)
+	) AS links ORDER BY kind, resource_id, code`, bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return err
 	}
@@ -666,7 +674,7 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 		}
 	}
 	for _, st := range f.Statuses {
-		if !slices.Contains([]Status{Draft, Published, Paused, Closed}, st) {
+		if !slices.Contains(allStatuses, st) {
 			return nil, aidhub.Invalid("filter.statuses", "%q is not a resource status", st)
 		}
 	}
@@ -681,7 +689,7 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 			q = q.Where("r.status = ?", Published)
 		}
 		if len(f.Statuses) > 0 {
-			q = q.Where("r.status IN (?)", bun.In(f.Statuses))
+			q = q.Where("r.status IN (?)", bun.List(f.Statuses))
 		}
 		if !f.IncludeExpired {
 			q = q.Where("NOT (r.status = ? AND r.valid_until IS NOT NULL AND r.valid_until < ?)", Published, today)
@@ -690,7 +698,7 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 			q = q.Where("r.organization_id = ?", *f.OrganizationID)
 		}
 		if items != nil {
-			q = q.Where("EXISTS (SELECT 1 FROM resource_items ri WHERE ri.resource_id = r.id AND ri.item_code IN (?))", bun.In(items))
+			q = q.Where("EXISTS (SELECT 1 FROM resource_items ri WHERE ri.resource_id = r.id AND ri.item_code IN (?))", bun.List(items))
 		}
 		if f.GroupCode != nil {
 			q = q.Where("EXISTS (SELECT 1 FROM resource_groups rg WHERE rg.resource_id = r.id AND rg.group_code = ?)", *f.GroupCode)
@@ -698,7 +706,7 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 		if f.CoversRegion != nil {
 			// Every prefix of the code is a candidate coverage entry, so
 			// the test is an IN list that uses the primary key.
-			q = q.Where("EXISTS (SELECT 1 FROM resource_coverage rc WHERE rc.resource_id = r.id AND rc.division_prefix IN (?))", bun.In(prefixes(*f.CoversRegion)))
+			q = q.Where("EXISTS (SELECT 1 FROM resource_coverage rc WHERE rc.resource_id = r.id AND rc.division_prefix IN (?))", bun.List(prefixes(*f.CoversRegion)))
 		}
 		if f.LocatedIn != nil {
 			q = q.Where("r.division_code LIKE ?", *f.LocatedIn+"%")
@@ -758,7 +766,7 @@ func (s *Service) ScanResources(ctx context.Context, afterID int64, limit int, s
 	var rows []*Resource
 	q := s.db.NewSelect().Model(&rows).Where("r.id > ?", afterID).OrderExpr("r.id").Limit(int64(limit))
 	if len(statuses) > 0 {
-		q = q.Where("r.status IN (?)", bun.In(statuses))
+		q = q.Where("r.status IN (?)", bun.List(statuses))
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("catalog: scan resources after %d: %w", afterID, err)
@@ -789,7 +797,7 @@ func (s *Service) ResourcesByID(ctx context.Context, ids []int64) ([]*Resource, 
 		return nil, nil
 	}
 	var rows []*Resource
-	if err := s.db.NewSelect().Model(&rows).Where("r.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&rows).Where("r.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("catalog: load resources: %w", err)
 	}
 	if err := loadLinks(ctx, s.db, rows); err != nil {

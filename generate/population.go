@@ -35,14 +35,6 @@ func (c *chunk) parts() []struct {
 	}
 }
 
-func (c *chunk) rows() int {
-	n := 0
-	for _, p := range c.parts() {
-		n += len(p.rows)
-	}
-	return n
-}
-
 // member is a person being drawn.
 type member struct {
 	id     int64

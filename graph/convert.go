@@ -67,12 +67,6 @@ func optInt64(o graphql.Omittable[*int]) catalog.Opt[int64] {
 	return catalog.Some(int64(*v))
 }
 
-// optValue is for fields that cannot be cleared: null leaves them as they are.
-func optValue[T any](o graphql.Omittable[*T]) *T {
-	v, _ := o.ValueOK()
-	return v
-}
-
 func optList(o graphql.Omittable[[]string]) *[]string {
 	v, set := o.ValueOK()
 	if !set {

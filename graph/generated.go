@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	Assessment() AssessmentResolver
 	Catalog() CatalogResolver
 	Consent() ConsentResolver
+	FilterFailure() FilterFailureResolver
 	GroupMembership() GroupMembershipResolver
 	Household() HouseholdResolver
 	MatchSuggestion() MatchSuggestionResolver
@@ -201,8 +202,15 @@ type ComplexityRoot struct {
 	}
 
 	FilterFailure struct {
-		Filter func(childComplexity int) int
-		Reason func(childComplexity int) int
+		Actual   func(childComplexity int) int
+		Code     func(childComplexity int) int
+		Filter   func(childComplexity int) int
+		From     func(childComplexity int) int
+		Limit    func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		ReasonZh func(childComplexity int) int
+		Unit     func(childComplexity int) int
+		Until    func(childComplexity int) int
 	}
 
 	GroupMembership struct {
@@ -256,6 +264,7 @@ type ComplexityRoot struct {
 
 	MatchFactor struct {
 		Contribution func(childComplexity int) int
+		MaxPoints    func(childComplexity int) int
 		Name         func(childComplexity int) int
 		Value        func(childComplexity int) int
 		Weight       func(childComplexity int) int
@@ -691,6 +700,15 @@ type ConsentResolver interface {
 	GrantedBy(ctx context.Context, obj *casework.Consent) (*casework.Person, error)
 
 	Active(ctx context.Context, obj *casework.Consent) (bool, error)
+}
+type FilterFailureResolver interface {
+	Code(ctx context.Context, obj *matching.Failure) (string, error)
+
+	Limit(ctx context.Context, obj *matching.Failure) (*float64, error)
+	Actual(ctx context.Context, obj *matching.Failure) (*float64, error)
+
+	From(ctx context.Context, obj *matching.Failure) (*db.Date, error)
+	Until(ctx context.Context, obj *matching.Failure) (*db.Date, error)
 }
 type GroupMembershipResolver interface {
 	Group(ctx context.Context, obj *casework.Membership) (*catalog.Group, error)
@@ -1369,18 +1387,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FacetValue.Value(childComplexity), true
 
+	case "FilterFailure.actual":
+		if e.ComplexityRoot.FilterFailure.Actual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.Actual(childComplexity), true
+	case "FilterFailure.code":
+		if e.ComplexityRoot.FilterFailure.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.Code(childComplexity), true
 	case "FilterFailure.filter":
 		if e.ComplexityRoot.FilterFailure.Filter == nil {
 			break
 		}
 
 		return e.ComplexityRoot.FilterFailure.Filter(childComplexity), true
-	case "FilterFailure.reason":
+	case "FilterFailure.from":
+		if e.ComplexityRoot.FilterFailure.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.From(childComplexity), true
+	case "FilterFailure.limit":
+		if e.ComplexityRoot.FilterFailure.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.Limit(childComplexity), true
+	case "FilterFailure.message", "FilterFailure.reason":
 		if e.ComplexityRoot.FilterFailure.Reason == nil {
 			break
 		}
 
 		return e.ComplexityRoot.FilterFailure.Reason(childComplexity), true
+	case "FilterFailure.messageZh":
+		if e.ComplexityRoot.FilterFailure.ReasonZh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.ReasonZh(childComplexity), true
+	case "FilterFailure.unit":
+		if e.ComplexityRoot.FilterFailure.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.Unit(childComplexity), true
+	case "FilterFailure.until":
+		if e.ComplexityRoot.FilterFailure.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FilterFailure.Until(childComplexity), true
 
 	case "GroupMembership.active":
 		if e.ComplexityRoot.GroupMembership.Active == nil {
@@ -1580,6 +1640,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MatchFactor.Contribution(childComplexity), true
+	case "MatchFactor.maxPoints":
+		if e.ComplexityRoot.MatchFactor.MaxPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchFactor.MaxPoints(childComplexity), true
 	case "MatchFactor.factor":
 		if e.ComplexityRoot.MatchFactor.Name == nil {
 			break
@@ -3617,13 +3683,21 @@ input OrganizationFilter {
 # ---------------------------------------------------------------- resources
 
 """
-Lifecycle of a resource: DRAFT → PUBLISHED ⇄ PAUSED; any → CLOSED, which is
-final. Only PUBLISHED resources are public.
+Lifecycle of a resource: DRAFT → PUBLISHED ⇄ PAUSED; PUBLISHED or PAUSED →
+EXPIRED when its window ends, → PUBLISHED again once extended; any → CLOSED,
+which is final. Only PUBLISHED resources are public.
 """
 enum ResourceStatus {
   DRAFT
   PUBLISHED
   PAUSED
+  """
+  The validity window has ended: a daily job (and every hub start) moves
+  PUBLISHED and PAUSED resources whose validUntil is past here, out of
+  lists, search and matching. Only an admin or the owner sees it. Extending
+  validUntil (updateResource) and publishing again makes it PUBLISHED.
+  """
+  EXPIRED
   CLOSED
 }
 
@@ -3708,7 +3782,7 @@ input ResourceFilter {
   coversRegion: DivisionCode
   "Resources located within this division."
   locatedIn: DivisionCode
-  "Also list published resources whose validity has ended."
+  "Also list resources still PUBLISHED whose validity has ended (between midnight and the daily expiry job; EXPIRED resources are listed with statuses: [EXPIRED])."
   includeExpired: Boolean = false
 }
 
@@ -4160,19 +4234,28 @@ input ReferralFilter {
 
 # ---------------------------------------------------------------- matching
 
-"One factor of a match's score: contribution = value × weight; contributions add up to the score."
+"""
+One factor of a match's score. A score is out of 100 points; each factor has
+a share of them (maxPoints = 100 × weight / the sum of the weights) and gives
+contribution = value × maxPoints. The contributions add up to the score.
+"""
 type MatchFactor {
   "severity, itemFit, entitlement, distance, waiting, priority or scarcity."
   factor: String!
-  "The factor's value, 0 to 1."
+  "The factor's value, 0 (worst) to 1 (best)."
   value: Float!
+  "The configured weight."
   weight: Float!
+  "The factor's share of the 100 points: what it gives at value 1."
+  maxPoints: Float!
+  "The points it gives this match: value × maxPoints."
   contribution: Float!
 }
 
 "A resource that passes every hard filter for a need, with its score explained."
 type Match {
   resource: Resource
+  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be."
   score: Float!
   factors: [MatchFactor!]!
 }
@@ -4180,7 +4263,13 @@ type Match {
 "The ranked matches of one need."
 type NeedMatches {
   need: Need!
-  "Best first; equal scores by resource ID. Empty for a need that is not OPEN."
+  """
+  Best first: resources offering the item the need names, then other items of
+  its category, then items of categories below it (the itemFit factor: 1, 0.6,
+  0.3); within each, by score, then resource ID. A need is met by items in its
+  category or below it (a MEDICAL need by 住院救助 of MEDICAL_INPATIENT), never
+  above or beside it. Empty for a need that is not OPEN.
+  """
   matches: [Match!]!
 }
 
@@ -4198,15 +4287,36 @@ type ResourceMatch {
   regionName: String!
   "Ten-year band, e.g. 40–49; 80+ from 80."
   ageBand: String!
+  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID."
   score: Float!
   factors: [MatchFactor!]!
 }
 
-"A hard filter a resource fails for a need."
+"""
+A hard filter a resource fails for a need, said in English and Chinese with the
+figures behind it.
+"""
 type FilterFailure {
-  "need, resource, category, group, coverage, age, income, window, capacity, rule or duplicate."
+  "need, resource, status, category, group, coverage, age, income, window, capacity, rule or duplicate."
   filter: String!
-  reason: String!
+  "The filter in capitals (CATEGORY, INCOME, DUPLICATE, …), for programs."
+  code: String!
+  "Why, in English."
+  message: String!
+  "Why, in Chinese, e.g. 人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元."
+  messageZh: String!
+  "The same as message."
+  reason: String! @deprecated(reason: "Use message.")
+  "The limit the need is measured against (the age bound, the income ceiling, the units in all), in unit."
+  limit: Float
+  "What the need (or the resource, for capacity) has, in unit."
+  actual: Float
+  "YEARS, FEN (money in fen, 1/100 yuan: income per person a month, budget) or UNITS."
+  unit: String
+  "window: the first valid day; duplicate: the start of the aid that blocks."
+  from: Date
+  "window: the last valid day; duplicate: the last day the rule blocks (inclusive); status: the last valid day of an expired resource."
+  until: Date
 }
 
 type WhyNotMatched {
@@ -4683,7 +4793,7 @@ type Mutation {
   createResource(input: CreateResourceInput!): CreateResourcePayload!
   "ADMIN or the owning CHARITY: changes a resource that is not closed."
   updateResource(input: UpdateResourceInput!): UpdateResourcePayload!
-  "ADMIN or the owning CHARITY: DRAFT or PAUSED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window."
+  "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window."
   publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
   "ADMIN or the owning CHARITY: PUBLISHED → PAUSED."
   pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
@@ -5030,8 +5140,24 @@ func (ec *executionContext) childFields_FilterFailure(ctx context.Context, field
 	switch field.Name {
 	case "filter":
 		return ec.fieldContext_FilterFailure_filter(ctx, field)
+	case "code":
+		return ec.fieldContext_FilterFailure_code(ctx, field)
+	case "message":
+		return ec.fieldContext_FilterFailure_message(ctx, field)
+	case "messageZh":
+		return ec.fieldContext_FilterFailure_messageZh(ctx, field)
 	case "reason":
 		return ec.fieldContext_FilterFailure_reason(ctx, field)
+	case "limit":
+		return ec.fieldContext_FilterFailure_limit(ctx, field)
+	case "actual":
+		return ec.fieldContext_FilterFailure_actual(ctx, field)
+	case "unit":
+		return ec.fieldContext_FilterFailure_unit(ctx, field)
+	case "from":
+		return ec.fieldContext_FilterFailure_from(ctx, field)
+	case "until":
+		return ec.fieldContext_FilterFailure_until(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FilterFailure", field.Name)
 }
@@ -5142,6 +5268,8 @@ func (ec *executionContext) childFields_MatchFactor(ctx context.Context, field g
 		return ec.fieldContext_MatchFactor_value(ctx, field)
 	case "weight":
 		return ec.fieldContext_MatchFactor_weight(ctx, field)
+	case "maxPoints":
+		return ec.fieldContext_MatchFactor_maxPoints(ctx, field)
 	case "contribution":
 		return ec.fieldContext_MatchFactor_contribution(ctx, field)
 	}
@@ -8953,6 +9081,75 @@ func (ec *executionContext) fieldContext_FilterFailure_filter(_ context.Context,
 	return graphql.NewScalarFieldContext("FilterFailure", field, false, false, "String")
 }
 
+func (ec *executionContext) _FilterFailure_code(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FilterFailure().Code(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, true, true, "String")
+}
+
+func (ec *executionContext) _FilterFailure_message(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _FilterFailure_messageZh(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_messageZh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReasonZh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_messageZh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, false, false, "String")
+}
+
 func (ec *executionContext) _FilterFailure_reason(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8974,6 +9171,121 @@ func (ec *executionContext) _FilterFailure_reason(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_FilterFailure_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FilterFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _FilterFailure_limit(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FilterFailure().Limit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, true, true, "Float")
+}
+
+func (ec *executionContext) _FilterFailure_actual(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_actual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FilterFailure().Actual(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_actual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, true, true, "Float")
+}
+
+func (ec *executionContext) _FilterFailure_unit(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _FilterFailure_from(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FilterFailure().From(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, true, true, "Date")
+}
+
+func (ec *executionContext) _FilterFailure_until(ctx context.Context, field graphql.CollectedField, obj *matching.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FilterFailure_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FilterFailure().Until(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FilterFailure_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FilterFailure", field, true, true, "Date")
 }
 
 func (ec *executionContext) _GroupMembership_group(ctx context.Context, field graphql.CollectedField, obj *casework.Membership) (ret graphql.Marshaler) {
@@ -9863,6 +10175,29 @@ func (ec *executionContext) _MatchFactor_weight(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_MatchFactor_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchFactor", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MatchFactor_maxPoints(ctx context.Context, field graphql.CollectedField, obj *matching.Factor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchFactor_maxPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchFactor_maxPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MatchFactor", field, false, false, "Float")
 }
 
@@ -21941,13 +22276,58 @@ func (ec *executionContext) _FilterFailure(ctx context.Context, sel ast.Selectio
 		case "filter":
 			out.Values[i] = ec._FilterFailure_filter(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FilterFailure_code(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._FilterFailure_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageZh":
+			out.Values[i] = ec._FilterFailure_messageZh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reason":
 			out.Values[i] = ec._FilterFailure_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "limit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FilterFailure_limit(ctx, field, obj)
+				})
+		case "actual":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FilterFailure_actual(ctx, field, obj)
+				})
+		case "unit":
+			out.Values[i] = ec._FilterFailure_unit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FilterFailure_from(ctx, field, obj)
+				})
+		case "until":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FilterFailure_until(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22322,6 +22702,11 @@ func (ec *executionContext) _MatchFactor(ctx context.Context, sel ast.SelectionS
 			}
 		case "weight":
 			out.Values[i] = ec._MatchFactor_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxPoints":
+			out.Values[i] = ec._MatchFactor_maxPoints(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26602,12 +26987,14 @@ var (
 		"DRAFT":     catalog.Draft,
 		"PUBLISHED": catalog.Published,
 		"PAUSED":    catalog.Paused,
+		"EXPIRED":   catalog.Expired,
 		"CLOSED":    catalog.Closed,
 	}
 	marshalNResourceStatus2githubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐStatus = map[catalog.Status]string{
 		catalog.Draft:     "DRAFT",
 		catalog.Published: "PUBLISHED",
 		catalog.Paused:    "PAUSED",
+		catalog.Expired:   "EXPIRED",
 		catalog.Closed:    "CLOSED",
 	}
 )
@@ -27712,6 +28099,18 @@ func (ec *executionContext) marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhu
 		return graphql.Null
 	}
 	return ec._ServiceItem(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 func TestShapeWalker(t *testing.T) {
@@ -18,7 +19,7 @@ func TestShapeWalker(t *testing.T) {
 		{`{ catalog { categories { ... on ServiceCategory { items { code } } } } }`, 4, 0},
 	}
 	for _, tt := range tests {
-		doc, errs := gqlparser.LoadQuery(schema, tt.query)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, rules.NewDefaultRules())
 		if errs != nil {
 			t.Fatalf("%s: %v", tt.query, errs)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
+	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/model"
 	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
@@ -201,3 +202,21 @@ func factorList(fs []matching.Factor) []*matching.Factor {
 	}
 	return out
 }
+
+func floatOf(v *int64) *float64 {
+	if v == nil {
+		return nil
+	}
+	f := float64(*v)
+	return &f
+}
+
+func dateOfDay(d *matching.Day) *db.Date {
+	if d == nil {
+		return nil
+	}
+	v := db.DateOf(d.Time())
+	return &v
+}
+
+func failureCode(f *matching.Failure) string { return strings.ToUpper(f.Filter) }

@@ -13,6 +13,7 @@ import (
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
 	"github.com/aidhub/aidhub/matcher"
@@ -195,6 +196,31 @@ func (r *consentResolver) GrantedBy(ctx context.Context, obj *casework.Consent) 
 // Active is the resolver for the active field.
 func (r *consentResolver) Active(ctx context.Context, obj *casework.Consent) (bool, error) {
 	return r.Casework.ConsentActive(obj), nil
+}
+
+// Code is the resolver for the code field.
+func (r *filterFailureResolver) Code(ctx context.Context, obj *matching.Failure) (string, error) {
+	return failureCode(obj), nil
+}
+
+// Limit is the resolver for the limit field.
+func (r *filterFailureResolver) Limit(ctx context.Context, obj *matching.Failure) (*float64, error) {
+	return floatOf(obj.Limit), nil
+}
+
+// Actual is the resolver for the actual field.
+func (r *filterFailureResolver) Actual(ctx context.Context, obj *matching.Failure) (*float64, error) {
+	return floatOf(obj.Actual), nil
+}
+
+// From is the resolver for the from field.
+func (r *filterFailureResolver) From(ctx context.Context, obj *matching.Failure) (*db.Date, error) {
+	return dateOfDay(obj.From), nil
+}
+
+// Until is the resolver for the until field.
+func (r *filterFailureResolver) Until(ctx context.Context, obj *matching.Failure) (*db.Date, error) {
+	return dateOfDay(obj.Until), nil
 }
 
 // Group is the resolver for the group field.
@@ -1142,6 +1168,9 @@ func (r *Resolver) Catalog() CatalogResolver { return &catalogResolver{r} }
 // Consent returns ConsentResolver implementation.
 func (r *Resolver) Consent() ConsentResolver { return &consentResolver{r} }
 
+// FilterFailure returns FilterFailureResolver implementation.
+func (r *Resolver) FilterFailure() FilterFailureResolver { return &filterFailureResolver{r} }
+
 // GroupMembership returns GroupMembershipResolver implementation.
 func (r *Resolver) GroupMembership() GroupMembershipResolver { return &groupMembershipResolver{r} }
 
@@ -1206,6 +1235,7 @@ type (
 	assessmentResolver       struct{ *Resolver }
 	catalogResolver          struct{ *Resolver }
 	consentResolver          struct{ *Resolver }
+	filterFailureResolver    struct{ *Resolver }
 	groupMembershipResolver  struct{ *Resolver }
 	householdResolver        struct{ *Resolver }
 	matchSuggestionResolver  struct{ *Resolver }

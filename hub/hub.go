@@ -118,10 +118,12 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	// first and give it the syncer last.
 	worker := &search.Worker{}
 	expirer := &casework.ExpireWorker{}
+	resourceExpirer := &catalog.ExpireWorker{}
 	rematchResource, rematchHousehold, reload := &matcher.ResourceWorker{}, &matcher.HouseholdWorker{}, &matcher.ReloadWorker{}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, worker)
 	river.AddWorker(workers, expirer)
+	river.AddWorker(workers, resourceExpirer)
 	river.AddWorker(workers, rematchResource)
 	river.AddWorker(workers, rematchHousehold)
 	river.AddWorker(workers, reload)
@@ -139,7 +141,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 			matcher.Queue:      {MaxWorkers: 1}, // the engine serialises changes anyway
 			river.QueueDefault: {MaxWorkers: 1},
 		},
-		Periodic: []*river.PeriodicJob{casework.ExpiryJob(15 * time.Minute)},
+		Periodic: []*river.PeriodicJob{casework.ExpiryJob(15 * time.Minute), catalog.ExpiryJob()},
 		Logs:     cfg.Logs,
 	})
 	if err != nil {
@@ -152,6 +154,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		catalog.WithOutbox(outboxes{search.Outbox{Jobs: h.Jobs}, rematch}),
 		catalog.WithAudit(h.Audit),
 		catalog.WithRuleCheck(matching.CheckRule))
+	resourceExpirer.Service = h.Catalog
 	h.Tokens = auth.NewTokens(d, dir, now)
 	keys := cfg.Keys
 	if keys == nil {

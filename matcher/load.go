@@ -146,7 +146,7 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 	}
 	var members []member
 	if err := idb.NewSelect().TableExpr("persons").ColumnExpr("id, household_id, relation, birth_date, female").
-		Where("household_id IN (?)", bun.In(households)).Scan(ctx, &members); err != nil {
+		Where("household_id IN (?)", bun.List(households)).Scan(ctx, &members); err != nil {
 		return nil, fmt.Errorf("matcher: load members: %w", err)
 	}
 	size := map[int64]int{}
@@ -165,7 +165,7 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 	}
 	if err := idb.NewSelect().TableExpr("group_memberships AS gm").Join("JOIN persons AS p ON p.id = gm.person_id").
 		ColumnExpr("gm.person_id, gm.group_code").
-		Where("p.household_id IN (?)", bun.In(households)).
+		Where("p.household_id IN (?)", bun.List(households)).
 		Where("gm.since <= ? AND (gm.until IS NULL OR gm.until >= ?)", today, today).Scan(ctx, &memberships); err != nil {
 		return nil, fmt.Errorf("matcher: load groups: %w", err)
 	}
@@ -184,9 +184,9 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 		PeriodEnd    db.Date
 	}
 	if err := idb.NewSelect().TableExpr("aid_records").ColumnExpr("household_id, person_id, category_code, period_start, period_end").
-		Where("household_id IN (?)", bun.In(households)).
+		Where("household_id IN (?)", bun.List(households)).
 		UnionAll(idb.NewSelect().TableExpr("referrals").ColumnExpr("household_id, person_id, category_code, period_start, period_end").
-			Where("household_id IN (?) AND status IN (?)", bun.In(households), bun.In([]casework.ReferralStatus{casework.Pending, casework.Accepted, casework.InProgress}))).
+			Where("household_id IN (?) AND status IN (?)", bun.List(households), bun.List([]casework.ReferralStatus{casework.Pending, casework.Accepted, casework.InProgress}))).
 		Scan(ctx, &aids); err != nil {
 		return nil, fmt.Errorf("matcher: load aid: %w", err)
 	}

@@ -46,19 +46,6 @@ func (l *Level) UnmarshalText(b []byte) error {
 	return err
 }
 
-// value is the entitlement factor of a level.
-func (l Level) value() float64 {
-	switch l {
-	case Entitled:
-		return 1
-	case Recommended:
-		return 0.6
-	case Optional:
-		return 0.3
-	}
-	return 0
-}
-
 // planMasks are, for Optional, Recommended and Entitled (index level−1),
 // the masks of the groups whose plans include something at that level.
 type planMasks [3]uint64

@@ -173,11 +173,10 @@ var genRules = []string{
 // coverage), a quarter district-wide, a few city-wide.
 func genResources(spec *catalogSpec, villages []string, n int, today matching.Day, rng *rand.Rand) []matching.Resource {
 	streets, districts := map[string][]string{}, map[string][]string{}
-	var streetList, districtList []string
+	var districtList []string
 	for _, v := range villages {
 		s, d := v[:9], v[:6]
 		if _, ok := streets[s]; !ok {
-			streetList = append(streetList, s)
 			districts[d] = append(districts[d], s)
 			if len(districts[d]) == 1 {
 				districtList = append(districtList, d)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	bbolt "go.etcd.io/bbolt"
 	"html"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Bleve is the embedded index, kept under the data folder. The live index
@@ -103,7 +103,7 @@ func (b *Bleve) index() (bleve.Index, error) {
 	// Bleve holds a file lock on an open index; without a timeout a second
 	// process (reindex while serve runs) would wait forever.
 	opened, err := bleve.OpenUsing(filepath.Join(b.dir, target), map[string]any{"bolt_timeout": "2s"})
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("search: the Bleve index in %s is in use by another aidhub process (stop `aidhub serve` first)", b.dir)
 	}
 	if err != nil {

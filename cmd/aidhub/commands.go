@@ -28,6 +28,11 @@ import (
 // open opens the configured hub: database (migrated, default catalog
 // seeded), search index and job queue. Workers run only after Start.
 func (a *app) open(ctx context.Context, dataDir string) (*hub.Hub, error) {
+	return a.openAt(ctx, dataDir, nil)
+}
+
+// openAt is open with the hub's clock (nil: the real one).
+func (a *app) openAt(ctx context.Context, dataDir string, now func() time.Time) (*hub.Hub, error) {
 	return hub.Open(ctx, hub.Config{
 		DatabaseURL: a.getenv("AIDHUB_DATABASE_URL"),
 		DataDir:     dataDir,
@@ -38,6 +43,7 @@ func (a *app) open(ctx context.Context, dataDir string) (*hub.Hub, error) {
 		},
 		Secret: a.getenv("AIDHUB_SECRET"),
 		Logs:   a.stderr,
+		Now:    now,
 	})
 }
 
@@ -73,6 +79,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	dataDir := fs.String("data", "data", "folder for the SQLite database and other local state")
 	withDemo := fs.Bool("demo", false, "load demo organizations and resources into an empty store")
 	pprofAddr := fs.String("pprof", "", "also serve the runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
+	today := fs.String("today", "", "development only: run as if the date in China were this day, YYYY-MM-DD (also AIDHUB_TODAY)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -91,6 +98,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return errUsage{fmt.Sprintf("AIDHUB_ENV must be production or development, not %q", env)}
 	}
 	production := env == "production"
+	now, day, err := a.clock(*today, production)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -102,7 +113,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	defer ln.Close()
 
 	log := a.logger()
-	h, err := a.open(ctx, *dataDir)
+	if day != "" {
+		log.Warn().Str("today", day).Msg("the clock is set to another day (--today or AIDHUB_TODAY): validity, waiting days and duplicate-aid windows follow it; development only")
+	}
+	h, err := a.openAt(ctx, *dataDir, now)
 	if err != nil {
 		return err
 	}
@@ -144,6 +158,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stdout, " (GraphiQL at %s/)", url)
 	}
 	fmt.Fprintf(a.stdout, "\nDatabase: %s %s; search: %s\n", h.DB.Engine, h.DB.Where, h.Index.Name())
+	if day != "" {
+		fmt.Fprintf(a.stdout, "Today is %s in China for this hub (--today or AIDHUB_TODAY; development only)\n", h.Catalog.Today())
+	}
 	tokenCmd := "go run ./cmd/aidhub token create --role ADMIN"
 	if h.DB.Engine == db.SQLite {
 		tokenCmd += " --data " + *dataDir

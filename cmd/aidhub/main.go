@@ -1,6 +1,6 @@
 // Command aidhub runs the aidhub social-assistance hub and its chores.
 //
-//	aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR]
+//	aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR] [--today YYYY-MM-DD]
 //	aidhub migrate up|down|status|unlock [--data DIR]
 //	aidhub seed demo [--data DIR]
 //	aidhub token create --role ROLE [--org ID] [--region CODE] [--label TEXT] [--data DIR]
@@ -9,7 +9,8 @@
 // AIDHUB_DATABASE_URL=postgres://… selects PostgreSQL instead of SQLite in
 // the data folder; AIDHUB_MEILI_URL (+ AIDHUB_MEILI_KEY) selects Meilisearch
 // instead of the Bleve index in the data folder; AIDHUB_ENV=production turns
-// off introspection and GraphiQL.
+// off introspection and GraphiQL; AIDHUB_TODAY (or serve --today) runs a
+// development hub as if it were another day.
 package main
 
 import (
@@ -43,7 +44,7 @@ type app struct {
 const usage = `aidhub — a GraphQL hub for social assistance
 
 Usage:
-  aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR]
+  aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR] [--today YYYY-MM-DD]
   aidhub migrate up|down|status|unlock [--data DIR]
   aidhub seed demo [--data DIR]
   aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR [--org ID] [--region CODE] [--label TEXT] [--data DIR]
@@ -61,6 +62,8 @@ Environment:
   AIDHUB_SECRET        master key for personal data, 32+ random bytes (default: key file --data/secret.key, made on first run)
   AIDHUB_ENV           production turns off introspection and GraphiQL
   AIDHUB_LOG_LEVEL     debug, info (default), warn or error
+  AIDHUB_TODAY         YYYY-MM-DD: serve as if the date in China were that day (--today wins);
+                       development only, refused with AIDHUB_ENV=production
 `
 
 // errUsage marks errors that are the caller's words, answered with exit 2.

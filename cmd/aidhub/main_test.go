@@ -170,6 +170,12 @@ func TestBadConfiguration(t *testing.T) {
 		{name: "stray token argument", args: []string{"token", "create", "--role", "ADMIN", "stray", "--data", "DATA"}, code: 2, want: []string{"stray"}},
 		{name: "seed without demo", args: []string{"seed", "everything"}, code: 2, want: []string{"seed demo"}},
 		{name: "AIDHUB_ENV staging", env: env{"AIDHUB_ENV": "staging"}, args: []string{"serve", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"AIDHUB_ENV", "staging"}},
+		{name: "--today in production", env: env{"AIDHUB_ENV": "production"}, args: []string{"serve", "--today", "2026-12-01", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"--today", "development", "production"}},
+		{name: "AIDHUB_TODAY in production", env: env{"AIDHUB_ENV": "production", "AIDHUB_TODAY": "2026-12-01"}, args: []string{"serve", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"AIDHUB_TODAY", "development", "production"}},
+		{name: "--today not a date", args: []string{"serve", "--today", "2026-02-30", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"--today", "2026-02-30", "YYYY-MM-DD"}},
+		{name: "--today out of range", args: []string{"serve", "--today", "1999-12-31", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"--today", "2000 to 2100"}},
+		{name: "AIDHUB_TODAY not a date", env: env{"AIDHUB_TODAY": "tomorrow"}, args: []string{"serve", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"AIDHUB_TODAY", "tomorrow", "YYYY-MM-DD"}},
+		{name: "bad --today beside a good AIDHUB_TODAY", env: env{"AIDHUB_TODAY": "2026-12-01"}, args: []string{"serve", "--today", "12/01", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"--today", "12/01"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -395,7 +395,7 @@ type ResourceFilter struct {
 	CoversRegion *string `json:"coversRegion,omitempty"`
 	// Resources located within this division.
 	LocatedIn *string `json:"locatedIn,omitempty"`
-	// Also list published resources whose validity has ended.
+	// Also list resources still PUBLISHED whose validity has ended (between midnight and the daily expiry job; EXPIRED resources are listed with statuses: [EXPIRED]).
 	IncludeExpired *bool `json:"includeExpired,omitempty"`
 }
 
