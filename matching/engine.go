@@ -169,7 +169,8 @@ func b2u(b bool) uint8 {
 	return u
 }
 
-// resKey is the bucket of resources offering category code
+// resKey is the bucket of resources offering code (a category, or
+// categories + item)
 // with a coverage prefix of l digits and value v.
 func resKey(code uint32, l uint8, v uint64) uint64 {
 	return uint64(code)<<44 | uint64(l)<<40 | v
@@ -386,7 +387,7 @@ func (e *Engine) rule(sc *scratch, x *res, v *needView) (bool, error) {
 	return evalRule(&sc.vm, x.rule, &sc.env)
 }
 
-// lookup appends to bs the buckets of resources offering category code with a
+// lookup appends to bs the buckets of resources offering code with a
 // coverage prefix of reg.
 func (e *Engine) lookup(code uint32, reg *region, bs []*bucket) []*bucket {
 	for l := uint8(1); l <= reg.n; l++ {
@@ -400,11 +401,18 @@ func (e *Engine) lookup(code uint32, reg *region, bs []*bucket) []*bucket {
 	return bs
 }
 
+// Passes of candidates over a need's buckets.
+const (
+	passAll   = iota // the category's buckets; item fit per entry
+	passExact        // the named item's buckets: every entry is an exact fit
+	passRest         // the category's buckets after passExact: exact fits were seen
+)
+
 // candidates offers top every resource of the buckets bs (from lookup)
 // that passes the hard filters for v. The caller has checked the
 // duplicate rule; the buckets guarantee category and coverage. It returns
 // how many entries it looked at.
-func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, top *topK) int {
+func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, top *topK, pass uint8) int {
 	seen := 0
 	reg := v.reg
 	age, groups, income := uint8(v.age), v.groups|anyGroup, v.income
@@ -422,7 +430,12 @@ func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, t
 			c := &cold[i]
 			ent := entitlement(v.groups, &c.lv)
 			dist := proximity(reg, c.locN, c.loc12)
-			ft := v.fit(c.direct, c.wide, c.items, e.res[c.slot])
+			ft := fitExact
+			if pass != passExact {
+				if ft = v.fit(c.direct, c.wide, c.items, e.res[c.slot]); ft == fitExact && pass == passRest {
+					continue
+				}
+			}
 			cd := cand{score: e.score(v, ft, ent, dist, c.scarcity), id: c.id, fit: ft, ent: ent, dist: dist, scar: c.scarcity}
 			if !top.takes(&cd) {
 				continue
@@ -443,8 +456,9 @@ func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, t
 // Match returns up to limit resources that pass every hard filter for the
 // need today, best first: item fit descending (the item the need names,
 // then other items of its category, then sub-categories), then score
-// descending, ties by resource ID ascending. An invalid need (unknown category or item, severity outside
-// 1–5, …) matches nothing; WhyNot says why.
+// descending, ties by resource ID ascending. An invalid need (unknown
+// category or item, severity outside 1–5, …) matches nothing; WhyNot says
+// why.
 func (e *Engine) Match(n *Need, today Day, limit int) []Match {
 	if limit <= 0 || n == nil {
 		return nil
@@ -462,7 +476,12 @@ func (e *Engine) Match(n *Need, today Day, limit int) []Match {
 	sc.top.reset(limit, true)
 	var arr [maxDigits]*bucket
 	e.mu.RLock()
-	e.candidates(sc, v, today, e.lookup(v.offer, v.reg, arr[:0]), &sc.top)
+	if v.item >= 0 {
+		e.candidates(sc, v, today, e.lookup(v.itemOffer, v.reg, arr[:0]), &sc.top, passExact)
+		e.candidates(sc, v, today, e.lookup(v.offer, v.reg, arr[:0]), &sc.top, passRest)
+	} else {
+		e.candidates(sc, v, today, e.lookup(v.offer, v.reg, arr[:0]), &sc.top, passAll)
+	}
 	e.mu.RUnlock()
 	cs := sc.top.sorted()
 	if len(cs) == 0 {

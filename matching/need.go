@@ -63,7 +63,8 @@ type needView struct {
 	blocked Day
 	wait    int
 
-	itemBit uint64 // 1 << the item's place in its category (0: none, or 64 on)
+	itemBit   uint64 // 1 << the item's place in its category (0: none, or 64 on)
+	itemOffer uint32 // the offer code of the item, when it names one
 
 	sevV, waitV, prioV float64
 
@@ -124,9 +125,12 @@ const maxHouseholdSize = 1000
 // prepare fills the offer code and the resource-independent factors.
 func (c *Catalog) prepare(v *needView, today Day) {
 	v.offer = uint32(v.cat)
-	v.itemBit = 0
-	if v.item >= 0 && c.itemPos[v.item] < 64 {
-		v.itemBit = 1 << c.itemPos[v.item]
+	v.itemBit, v.itemOffer = 0, 0
+	if v.item >= 0 {
+		v.itemOffer = uint32(len(c.catCodes)) + uint32(v.item)
+		if c.itemPos[v.item] < 64 {
+			v.itemBit = 1 << c.itemPos[v.item]
+		}
 	}
 	v.sevV = float64(v.sev) / 5
 	v.wait = max(int(today-v.opened), 0)

@@ -444,8 +444,12 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 		}
 	}
 	v := &sc.nv
+	nCat := uint32(len(c.catCodes))
 	for oi := range x.offers {
 		o := &x.offers[oi]
+		if o.code >= nCat {
+			continue // an item: its category's offer finds the needs
+		}
 		cat := uint16(o.code)
 		for _, sn := range scans {
 			for _, g := range groupKeys {

@@ -52,7 +52,7 @@ func (r *Resource) clone() Resource {
 
 // offer is a category a resource answers: one its items are in, or any
 // category above those in the tree (an item of MEDICAL_INPATIENT answers
-// a need for MEDICAL). lv are the plan masks of the items answering it
+// a need for MEDICAL); or (code = categories + item) an item it offers. lv are the plan masks of the items answering it
 // (index Level−1); direct tells whether some item is in the category
 // itself, and items has the bit itemPos of each such item (positions from
 // 64 on set wide instead, and the item list decides).
@@ -133,6 +133,15 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 				}
 			}
 		}
+	}
+	// One offer per item too, with its category's plan masks (the
+	// entitlement is over every item answering the need, whichever bucket
+	// finds the resource): a need naming the item finds the resources
+	// that offer it exactly without walking the rest of its category.
+	nCat := uint32(len(c.catCodes))
+	for _, i := range x.items {
+		cat, _ := x.offerFor(uint32(c.itemCat[i]))
+		x.offers = append(x.offers, offer{code: nCat + uint32(i), lv: cat.lv, items: cat.items, direct: true, wide: cat.wide})
 	}
 	for _, g := range r.Groups {
 		i, ok := c.groupIdx[g]
@@ -232,7 +241,8 @@ func (x *res) covers(reg *region) bool {
 	return false
 }
 
-// offerFor returns the resource's offer answering category code, if any.
+// offerFor returns the resource's offer answering code (a category, or
+// categories + item), if any.
 func (x *res) offerFor(code uint32) (*offer, bool) {
 	for i := range x.offers {
 		if x.offers[i].code == code {

@@ -74,7 +74,7 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 				reg int32
 				bs  []*bucket
 			}
-			cache := make([]cached, len(e.cat.catCodes))
+			cache := make([]cached, len(e.cat.catCodes)+len(e.cat.itemCodes))
 			for k := range cache {
 				cache[k].reg = -1
 			}
@@ -107,11 +107,24 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 					} else {
 						e.cat.prepare(v, today)
 						sc.top.reset(1, true)
-						oc := &cache[v.offer]
-						if oc.reg != int32(r) {
-							oc.reg, oc.bs = int32(r), e.lookup(v.offer, v.reg, oc.bs[:0])
+						look := func(code uint32) []*bucket {
+							oc := &cache[code]
+							if oc.reg != int32(r) {
+								oc.reg, oc.bs = int32(r), e.lookup(code, v.reg, oc.bs[:0])
+							}
+							return oc.bs
 						}
-						candidates += int64(e.candidates(sc, v, today, oc.bs, &sc.top))
+						// Only the best is kept, and an exact item fit
+						// beats any other: the rest of the category is
+						// walked only when no resource offers the item.
+						if v.item >= 0 {
+							candidates += int64(e.candidates(sc, v, today, look(v.itemOffer), &sc.top, passExact))
+						}
+						if v.item < 0 {
+							candidates += int64(e.candidates(sc, v, today, look(v.offer), &sc.top, passAll))
+						} else if len(sc.top.h) == 0 {
+							candidates += int64(e.candidates(sc, v, today, look(v.offer), &sc.top, passRest))
+						}
 						if len(sc.top.h) > 0 {
 							l.matched[d][colour]++
 							if fn != nil {
