@@ -35,3 +35,18 @@ func (s *Service) OpenNeedIDs(ctx context.Context, workers int, chunk int64) ([]
 	}
 	return ids, err
 }
+
+// NoteResource and NoteHousehold note a change in ctx's Changes, as the
+// Outbox does.
+func NoteResource(ctx context.Context, id int64)  { changesFrom(ctx).noteResource(id) }
+func NoteHousehold(ctx context.Context, id int64) { changesFrom(ctx).noteHousehold(id) }
+
+// Take returns and forgets what c noted.
+func (c *Changes) Take() (resources, households []int64) { return c.take() }
+
+// Loaded tells whether the engine has been loaded.
+func (s *Service) Loaded() bool { return s.loaded() }
+
+// OnLoadRead makes every load call f once it has read the store, before
+// it swaps in what it built.
+func (s *Service) OnLoadRead(f func()) { s.loadRead = f }

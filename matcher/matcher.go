@@ -1,8 +1,9 @@
 // Package matcher keeps the pure matching engine fed from the store and
 // answers the matching questions of the API: the best resources for a
 // need, the best needs for a resource, why a resource does not match, the
-// referral of a match, re-matching when resources or needs change (through
-// durable jobs), suggestions for case managers, and the full sweep.
+// referral of a match, re-matching when resources or needs change (at
+// once in the request that changed them, and through durable jobs),
+// suggestions for case managers, and the full sweep.
 package matcher
 
 import (
@@ -58,6 +59,17 @@ type Service struct {
 	mu      sync.Mutex // guards engine; the engine locks itself for matching
 	engine  *matching.Engine
 
+	// syncing serializes rereading one resource or household into the
+	// engine (requests and jobs; see sync.go) with each other and with a
+	// load's swap, so a later reread is never overwritten by an earlier
+	// one. Not held while a load reads: a mutation does not wait a minute
+	// for a reload. Instead missed, non-nil while a load runs, notes what
+	// was synced meanwhile, and the load replays it into what it built.
+	syncing sync.Mutex
+	missed  *Changes
+	// loadRead, when set (tests), runs once a load has read the store.
+	loadRead func()
+
 	// published holds the resources the engine matches on, as the catalog
 	// had them when the engine last read them: a match list shows them
 	// without reading the store (see MatchedResources).
@@ -97,17 +109,6 @@ func (s *Service) Engine(ctx context.Context) (*matching.Engine, error) {
 	return s.current(), nil
 }
 
-// loadedEngine is Engine for a caller that holds s.loading.
-func (s *Service) loadedEngine(ctx context.Context) (*matching.Engine, error) {
-	if e := s.current(); e != nil {
-		return e, nil
-	}
-	if err := s.load(ctx); err != nil {
-		return nil, err
-	}
-	return s.current(), nil
-}
-
 // current is the engine in use, nil before the first load.
 func (s *Service) current() *matching.Engine {
 	s.mu.Lock()
@@ -128,6 +129,14 @@ func (s *Service) Reload(ctx context.Context) error {
 func (s *Service) today() db.Date { return s.casework.Today() }
 
 func (s *Service) load(ctx context.Context) error {
+	s.syncing.Lock()
+	s.missed = &Changes{}
+	s.syncing.Unlock()
+	defer func() { // also when the load fails: the old engine has the syncs
+		s.syncing.Lock()
+		s.missed = nil
+		s.syncing.Unlock()
+	}()
 	engine, rows, err := s.loadEngine(ctx)
 	if err != nil {
 		return err
@@ -148,16 +157,26 @@ func (s *Service) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.loadRead != nil {
+		s.loadRead()
+	}
+	s.syncing.Lock()
+	defer s.syncing.Unlock()
+	// Engine and index change together: a reader holding idx sees a pair
+	// over one catalog.
 	s.idx.Lock()
 	s.index, s.slots = index, slots
+	s.mu.Lock()
+	s.engine = engine
+	s.mu.Unlock()
 	s.idx.Unlock()
 	s.published.Clear()
 	for _, r := range rows {
 		s.published.Store(r.ID, r)
 	}
-	s.mu.Lock()
-	s.engine = engine
-	s.mu.Unlock()
+	if err := s.replayMissed(ctx, engine, s.missed); err != nil {
+		return fmt.Errorf("matcher: load: replay changes made while loading: %w", err)
+	}
 	return nil
 }
 
@@ -167,7 +186,7 @@ func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64)
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := loadNeeds(ctx, s.db, cat, s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.id IN (?)", bun.In(ids)) }, func(ns []matching.Need) error {
+	err := loadNeeds(ctx, s.db, cat, s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.id IN (?)", bun.List(ids)) }, func(ns []matching.Need) error {
 		for _, n := range ns {
 			out[n.ID] = n
 		}
@@ -177,8 +196,8 @@ func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64)
 }
 
 // describe gives the engine's view of open needs: from the in-memory
-// index, which the re-matching jobs keep in step with the store, or from
-// the store for needs it does not hold (yet).
+// index, which Sync and the re-matching jobs keep in step with the store,
+// or from the store for needs it does not hold (yet).
 func (s *Service) describe(ctx context.Context, cat *matching.Catalog, needs []*casework.Need) (map[int64]matching.Need, error) {
 	out := map[int64]matching.Need{}
 	var missing []int64
@@ -362,8 +381,8 @@ func (s *Service) matchesIndexed(ctx context.Context, pr auth.Principal, needID 
 // store is read only for those the engine does not hold (nil where the
 // caller may not see one). Reading the same top resources from the store
 // for every match list was most of a `matches` request's cost. The copies
-// follow the store as the engine does, through the re-matching job of
-// every resource change; they are shared and must not be modified.
+// follow the store as the engine does (Sync and the re-matching jobs);
+// they are shared and must not be modified.
 func (s *Service) MatchedResources(ctx context.Context, ids []int64) ([]*catalog.Resource, error) {
 	out := make([]*catalog.Resource, len(ids))
 	var missing []int64
@@ -419,8 +438,17 @@ func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, [
 	if err != nil {
 		return false, nil, nil, err
 	}
-	if _, err := s.catalog.Resource(ctx, resourceID); err != nil {
+	r, err := s.catalog.LoadResource(ctx, nil, resourceID)
+	if err != nil {
 		return false, nil, nil, err
+	}
+	// A resource once published was public: say it is paused, expired or
+	// closed rather than that it does not exist. A draft stays private.
+	if r.Status != catalog.Published && !catalog.Visible(ctx, r) && r.PublishedAt == nil {
+		return false, nil, nil, aidhub.Errorf(aidhub.ENOTFOUND, "no resource with this ID")
+	}
+	if r.Status != catalog.Published {
+		return false, []matching.Failure{statusFailure(r)}, nil, nil
 	}
 	engine, err := s.Engine(ctx)
 	if err != nil {
@@ -432,7 +460,8 @@ func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, [
 	}
 	m, ok := described[n.ID]
 	if !ok {
-		return false, []matching.Failure{{Filter: matching.FilterNeed, Reason: fmt.Sprintf("the need is %s, not OPEN", n.Status)}}, nil, nil
+		return false, []matching.Failure{{Filter: matching.FilterNeed, Reason: fmt.Sprintf("the need is %s, not OPEN", n.Status),
+			ReasonZh: fmt.Sprintf("该需求状态为 %s，不是待帮扶（OPEN）", n.Status)}}, nil, nil
 	}
 	today := matching.DayOf(s.today().Time)
 	matched, failures := engine.WhyNot(&m, resourceID, today)
@@ -445,6 +474,30 @@ func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, [
 		}
 	}
 	return true, nil, nil, nil
+}
+
+// statusFailure says why a resource that is not published matches nothing.
+func statusFailure(r *catalog.Resource) matching.Failure {
+	f := matching.Failure{Filter: matching.FilterStatus}
+	switch r.Status {
+	case catalog.Paused:
+		f.Reason, f.ReasonZh = "the resource is paused by its organization", "暂停中：该资源已被发布机构暂停"
+	case catalog.Expired:
+		f.Reason, f.ReasonZh = "the resource has expired", "已过期"
+		if r.ValidUntil != nil {
+			until := matching.DayOf(r.ValidUntil.Time)
+			f.Until = &until
+			f.Reason += " (valid until " + until.String() + ")"
+			f.ReasonZh += " " + until.String()
+		}
+	case catalog.Closed:
+		f.Reason, f.ReasonZh = "the resource is closed for good", "已关闭"
+	case catalog.Draft:
+		f.Reason, f.ReasonZh = "the resource is a draft, not yet published", "草稿，尚未发布"
+	default:
+		f.Reason, f.ReasonZh = "the resource is "+string(r.Status), "资源状态为 "+string(r.Status)
+	}
+	return f
 }
 
 // ResourceMatch is an open need a resource matches, for its charity.

@@ -175,9 +175,12 @@ func TestMatching(t *testing.T) {
 				sum := 0.0
 				for _, fa := range m.Factors {
 					sum += fa.Contribution
-					if math.Abs(fa.Contribution-fa.Value*fa.Weight) > 1e-9 {
-						t.Errorf("factor %s: %v × %v ≠ %v", fa.Name, fa.Value, fa.Weight, fa.Contribution)
+					if math.Abs(fa.Contribution-fa.Value*fa.MaxPoints) > 1e-9 {
+						t.Errorf("factor %s: %v × %v ≠ %v", fa.Name, fa.Value, fa.MaxPoints, fa.Contribution)
 					}
+				}
+				if m.Score < 0 || m.Score > 100 {
+					t.Errorf("resource %d: score %v outside 0–100", m.ResourceID, m.Score)
 				}
 				if math.Abs(sum-m.Score) > 1e-9 {
 					t.Errorf("resource %d: contributions add to %v, score %v", m.ResourceID, sum, m.Score)

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -139,18 +140,26 @@ type Outbox struct {
 	Jobs *jobs.Client
 }
 
-// ResourceChanged implements catalog.Outbox.
+// ResourceChanged implements catalog.Outbox. It also notes the resource
+// in the request's Changes, when there are any.
 func (o Outbox) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
 	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, ResourceArgs{ResourceID: resourceID}, nil); err != nil {
 		return fmt.Errorf("matcher: queue re-match of resource %d: %w", resourceID, err)
 	}
+	if c := changesFrom(ctx); c != nil {
+		c.noteResource(resourceID)
+	}
 	return nil
 }
 
-// NeedsChanged implements casework.NeedsOutbox.
+// NeedsChanged implements casework.NeedsOutbox. It also notes the
+// household in the request's Changes, when there are any.
 func (o Outbox) NeedsChanged(ctx context.Context, tx bun.Tx, householdID int64) error {
 	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, HouseholdArgs{HouseholdID: householdID}, nil); err != nil {
 		return fmt.Errorf("matcher: queue re-match of household %d: %w", householdID, err)
+	}
+	if c := changesFrom(ctx); c != nil {
+		c.noteHousehold(householdID)
 	}
 	return nil
 }
@@ -159,38 +168,29 @@ func (o Outbox) NeedsChanged(ctx context.Context, tx bun.Tx, householdID int64) 
 const suggestPerResource = 50
 
 // RematchResource brings one resource in the engine in line with the
-// store and suggests the needs it now matches best.
+// store (as the request that changed it may have done already, see Sync)
+// and suggests the needs it now matches best.
 func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
-	// Held throughout, so a reload in progress cannot miss this change.
-	s.loading.Lock()
-	defer s.loading.Unlock()
-	engine, err := s.loadedEngine(ctx)
-	if err != nil {
+	if _, err := s.Engine(ctx); err != nil {
 		return err
 	}
-	r, err := s.catalog.LoadResource(ctx, nil, resourceID)
-	if err != nil {
-		return err
-	}
-	if r.Status != catalog.Published {
-		engine.Remove(resourceID)
-		s.published.Delete(resourceID)
-		return nil
-	}
-	if err := engine.Upsert(engineResource(r)); err != nil {
-		// Most likely the catalog changed under the engine (a new item):
-		// reload everything once, which includes this resource.
-		if err := s.load(ctx); err != nil {
+	published, err := s.syncResource(ctx, resourceID)
+	if errors.Is(err, errCatalogBehind) {
+		// Reload everything once, which reads the new catalog.
+		if err := s.Reload(ctx); err != nil {
 			return err
 		}
-		engine = s.current()
-		if _, ok := engine.Resource(resourceID); !ok {
-			return fmt.Errorf("matcher: resource %d cannot be matched", resourceID)
+		if published, err = s.syncResource(ctx, resourceID); errors.Is(err, errCatalogBehind) {
+			return fmt.Errorf("matcher: resource %d cannot be matched: %w", resourceID, err)
 		}
 	}
-	s.published.Store(resourceID, r)
-	s.idx.RLock()
-	matches := engine.MatchResource(resourceID, s.index, matching.DayOf(s.today().Time), suggestPerResource)
+	if err != nil || !published {
+		return err
+	}
+	today := matching.DayOf(s.today().Time)
+	s.idx.RLock() // the engine and the index swap together under idx
+	engine := s.current()
+	matches := engine.MatchResource(resourceID, s.index, today, suggestPerResource)
 	needs := make([]matching.Need, len(matches))
 	for i, m := range matches {
 		needs[i] = s.index.Population().Need(m.Index)
@@ -203,31 +203,18 @@ func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
 	return nil
 }
 
-// RematchHousehold re-reads a household's open needs into the index and
+// RematchHousehold re-reads a household's open needs into the index (as
+// the request that changed them may have done already, see Sync) and
 // suggests each one's best match.
 func (s *Service) RematchHousehold(ctx context.Context, householdID int64) error {
-	s.loading.Lock() // as in RematchResource
-	defer s.loading.Unlock()
-	engine, err := s.loadedEngine(ctx)
+	if _, err := s.Engine(ctx); err != nil {
+		return err
+	}
+	fresh, err := s.syncHousehold(ctx, householdID)
 	if err != nil {
 		return err
 	}
-	var fresh []matching.Need
-	err = loadNeeds(ctx, s.db, engine.Catalog(), s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.household_id = ?", householdID) },
-		func(ns []matching.Need) error { fresh = append(fresh, ns...); return nil })
-	if err != nil {
-		return err
-	}
-	s.idx.Lock()
-	for _, slot := range s.slots.removeHousehold(householdID) {
-		s.index.Remove(slot)
-	}
-	for i := range fresh {
-		if slot, err := s.index.Add(&fresh[i]); err == nil {
-			s.slots.add(fresh[i].ID, householdID, slot)
-		}
-	}
-	s.idx.Unlock()
+	engine := s.current()
 	today := matching.DayOf(s.today().Time)
 	for i := range fresh {
 		if best := engine.Match(&fresh[i], today, 1); len(best) == 1 {

@@ -132,7 +132,7 @@ func (s *Service) Warm(ctx context.Context) error {
 
 // Snapshot returns the matcher's engine and need index, loading them on
 // first use, for benchmarks that time what the hub runs on. The caller
-// must not change the index: the matcher's re-matching jobs own it.
+// must not change the index: the matcher owns it (Sync, re-matching jobs).
 func (s *Service) Snapshot(ctx context.Context) (*matching.Engine, *matching.NeedIndex, error) {
 	engine, err := s.Engine(ctx)
 	if err != nil {

@@ -135,6 +135,9 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 	srv.Use(graph.ShapeLimits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases})
 	srv.AroundFields(graph.Authorize)
+	if deps.Matcher != nil {
+		srv.AroundRootFields(readYourWrites(deps.Matcher))
+	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)
 		if info := infoFrom(ctx); info != nil && oc.Operation != nil {
@@ -166,6 +169,27 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 		defer cancel()
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// readYourWrites applies what each mutation field changed to this
+// process's matcher once its resolver has returned (its transaction is
+// over) and before the next field runs or the response is written, so the
+// caller's next matching query sees its own writes. The re-matching jobs
+// queued with the change still make suggestions and update the other
+// processes.
+func readYourWrites(m *matcher.Service) graphql.RootFieldMiddleware {
+	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+			return next(ctx)
+		}
+		ctx, changes := matcher.WithChanges(ctx)
+		out := next(ctx)
+		// The write is committed whether or not the caller still waits.
+		if err := m.Sync(context.WithoutCancel(ctx), changes); err != nil {
+			requestLog(ctx).Warn().Err(err).Msg("matcher: applying the mutation's changes failed; its re-matching jobs will")
+		}
+		return out
+	}
 }
 
 // authenticate puts the caller's principal into the request context. No
