@@ -392,7 +392,7 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 	}
 	for _, r := range recs {
 		if until, ok := blocks(r.PersonID, r.CategoryCode, r.PeriodStart, r.PeriodEnd); ok {
-			return s.duplicateError(pr, subj, r.CategoryCode, r.ProviderOrgID, r.ProviderName, r.PeriodStart, r.PeriodEnd, until)
+			return s.duplicateError(pr, cat, subj, r.CategoryCode, r.ProviderOrgID, r.ProviderName, r.PeriodStart, r.PeriodEnd, until)
 		}
 	}
 	var refs []*Referral
@@ -406,7 +406,7 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 			if err := tx.NewSelect().Model(&org).Where("id = ?", r.OrganizationID).Scan(ctx); err != nil {
 				return err
 			}
-			return s.duplicateError(pr, subj, r.CategoryCode, &r.OrganizationID, org.Name+" (referral "+string(r.Status)+")", r.PeriodStart, r.PeriodEnd, until)
+			return s.duplicateError(pr, cat, subj, r.CategoryCode, &r.OrganizationID, org.Name+" (referral "+string(r.Status)+")", r.PeriodStart, r.PeriodEnd, until)
 		}
 	}
 	return nil
@@ -414,15 +414,15 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 
 // duplicateError says which aid blocks and until when, in English and
 // Chinese, with the figures in the error's details.
-func (s *Service) duplicateError(pr auth.Principal, subj aidSubject, aidCategory string, orgID *int64, provider string, start, end, until db.Date) error {
+func (s *Service) duplicateError(pr auth.Principal, cat *catalog.Catalog, subj aidSubject, aidCategory string, orgID *int64, provider string, start, end, until db.Date) error {
 	providerZh := provider
 	if pr.Is(auth.Charity) && (orgID == nil || *orgID != pr.OrganizationID) {
 		provider, providerZh = "another provider", "其他机构"
 	}
 	e := aidhub.Errorf(aidhub.EDUPLICATEAID, "already aided in category %s by %s (aid in %s for %s to %s); the duplicate-aid rule blocks aid in %s until %s inclusive",
 		subj.category, provider, aidCategory, start, end, subj.category, until)
-	e.MessageZh = fmt.Sprintf("已由%s在 %s 类别给予帮扶（%s，%s 至 %s），按防止重复帮扶规则，%s（含）前不能在 %s 类别再次帮扶",
-		providerZh, subj.category, aidCategory, start, end, until, subj.category)
+	e.MessageZh = fmt.Sprintf("已由%s在“%s”类别给予帮扶（%s，%s 至 %s），按防止重复帮扶规则，%s（含）前不能在“%s”类别再次帮扶",
+		providerZh, nameZh(cat, subj.category), nameZh(cat, aidCategory), start, end, until, nameZh(cat, subj.category))
 	if pr.Is(auth.CaseManager) {
 		e.Message += "; a case manager may override with a reason"
 		e.MessageZh += "；个案管理员可填写理由后覆盖"
@@ -432,6 +432,14 @@ func (s *Service) duplicateError(pr auth.Principal, subj aidSubject, aidCategory
 		"periodStart": start.String(), "periodEnd": end.String(), "blockedUntil": until.String(),
 	}
 	return e
+}
+
+// nameZh is a category's Chinese name, or its code.
+func nameZh(cat *catalog.Catalog, code string) string {
+	if c, ok := cat.Category(code); ok && c.NameZh != "" {
+		return c.NameZh
+	}
+	return code
 }
 
 // AidFilter narrows AidHistory.

@@ -16,18 +16,18 @@ import (
 func engineCatalog(c *catalog.Catalog) (*matching.Catalog, error) {
 	groups := make([]matching.Group, len(c.Groups))
 	for i, g := range c.Groups {
-		groups[i] = matching.Group{Code: g.Code, Tier: g.Tier}
+		groups[i] = matching.Group{Code: g.Code, Tier: g.Tier, Name: g.NameEn, NameZh: g.NameZh}
 	}
 	cats := make([]matching.Category, len(c.Categories))
 	for i, k := range c.Categories {
-		cats[i] = matching.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays}
+		cats[i] = matching.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays, Name: k.NameEn, NameZh: k.NameZh}
 		if k.ParentCode != nil {
 			cats[i].Parent = *k.ParentCode
 		}
 	}
 	items := make([]matching.Item, len(c.Items))
 	for i, it := range c.Items {
-		items[i] = matching.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel}
+		items[i] = matching.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel, Name: it.NameEn, NameZh: it.NameZh}
 	}
 	plans := make([]matching.PlanEntry, len(c.Plans))
 	for i, p := range c.Plans {

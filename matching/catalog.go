@@ -54,6 +54,9 @@ type planMasks [3]uint64
 type Group struct {
 	Code string `json:"code"`
 	Tier int    `json:"tier"`
+	// Names say the code in reasons (the code when empty).
+	Name   string `json:"name,omitempty"`
+	NameZh string `json:"nameZh,omitempty"`
 }
 
 // Category is a node of the service-category tree. WindowDays is how long
@@ -63,6 +66,8 @@ type Category struct {
 	Code       string `json:"code"`
 	Parent     string `json:"parent,omitempty"`
 	WindowDays int    `json:"windowDays"`
+	Name       string `json:"name,omitempty"`
+	NameZh     string `json:"nameZh,omitempty"`
 }
 
 // Item is a service item under a category; HouseholdLevel items go to a
@@ -71,6 +76,8 @@ type Item struct {
 	Code           string `json:"code"`
 	Category       string `json:"category"`
 	HouseholdLevel bool   `json:"householdLevel,omitempty"`
+	Name           string `json:"name,omitempty"`
+	NameZh         string `json:"nameZh,omitempty"`
 }
 
 // PlanEntry is one line of a group's differentiated plan.
@@ -106,6 +113,36 @@ type Catalog struct {
 	// planMask[item][level−1] is the mask of groups whose plan has the
 	// item at that level.
 	planMask []planMasks
+
+	names map[string][2]string // kind:code → English and Chinese name, for reasons
+}
+
+// Kinds of code for name.
+const (
+	kindGroup    = "g:"
+	kindCategory = "c:"
+	kindItem     = "i:"
+)
+
+// name says a group, category or item code (of kind) in a reason: its
+// name in the language (zh: Chinese), or the code when it has none.
+func (c *Catalog) name(kind, code string, zh bool) string {
+	n := c.names[kind+code]
+	if zh && n[1] != "" {
+		return n[1]
+	}
+	if !zh && n[0] != "" {
+		return n[0]
+	}
+	return code
+}
+
+func (c *Catalog) nameList(kind string, codes []string, zh bool) []string {
+	out := make([]string, len(codes))
+	for i, code := range codes {
+		out[i] = c.name(kind, code, zh)
+	}
+	return out
 }
 
 // NewCatalog checks the parts and interns their codes: codes unique and
@@ -121,6 +158,7 @@ func NewCatalog(groups []Group, categories []Category, items []Item, plans []Pla
 	}
 	c := &Catalog{
 		groupIdx: make(map[string]uint8, len(groups)),
+		names:    map[string][2]string{},
 		catIdx:   make(map[string]uint16, len(categories)),
 		itemIdx:  make(map[string]uint16, len(items)),
 	}
@@ -134,6 +172,7 @@ func NewCatalog(groups []Group, categories []Category, items []Item, plans []Pla
 		if g.Tier < 1 || g.Tier > 10 {
 			return nil, fmt.Errorf("matching: group %s has tier %d; tiers are 1 (first served) to 10", g.Code, g.Tier)
 		}
+		c.names[kindGroup+g.Code] = [2]string{g.Name, g.NameZh}
 		c.groupIdx[g.Code] = uint8(len(c.groupCodes))
 		c.groupCodes = append(c.groupCodes, g.Code)
 		c.groupTier = append(c.groupTier, g.Tier)
@@ -148,6 +187,7 @@ func NewCatalog(groups []Group, categories []Category, items []Item, plans []Pla
 		if cat.WindowDays < 0 {
 			return nil, fmt.Errorf("matching: category %s has a duplicate-aid window of %d days; want 0 (no rule) or more", cat.Code, cat.WindowDays)
 		}
+		c.names[kindCategory+cat.Code] = [2]string{cat.Name, cat.NameZh}
 		c.catIdx[cat.Code] = uint16(len(c.catCodes))
 		c.catCodes = append(c.catCodes, cat.Code)
 		c.catWindow = append(c.catWindow, cat.WindowDays)
@@ -185,6 +225,7 @@ func NewCatalog(groups []Group, categories []Category, items []Item, plans []Pla
 		if !ok {
 			return nil, fmt.Errorf("matching: item %s is in unknown category %q", it.Code, it.Category)
 		}
+		c.names[kindItem+it.Code] = [2]string{it.Name, it.NameZh}
 		c.itemIdx[it.Code] = uint16(len(c.itemCodes))
 		c.itemCodes = append(c.itemCodes, it.Code)
 		c.itemCat = append(c.itemCat, ci)

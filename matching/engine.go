@@ -535,14 +535,18 @@ func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failu
 	if _, ok := x.offerFor(v.offer); !ok {
 		cat := c.catCodes[v.cat]
 		add(Failure{Filter: FilterCategory,
-			Reason:   fmt.Sprintf("it offers no item in category %s or below it (it offers %s)", cat, orNone(x.src.Items, "none")),
-			ReasonZh: fmt.Sprintf("它不提供 %s 类别（含下级类别）的服务项目（它提供：%s）", cat, orNone(x.src.Items, "无"))})
+			Reason: fmt.Sprintf("it offers no item in category %s or below it (it offers %s)",
+				c.name(kindCategory, cat, false), orNone(c.nameList(kindItem, x.src.Items, false), "none")),
+			ReasonZh: fmt.Sprintf("它不提供“%s”类别（含下级类别）的服务项目（它提供：%s）",
+				c.name(kindCategory, cat, true), orNoneZh(c.nameList(kindItem, x.src.Items, true)))})
 	}
 	if !groupsOK(x.groups, v.groups) {
-		for_ := strings.Join(c.groupList(x.groups), ", ")
+		forEn, forZh := c.groupList(x.groups), c.groupList(x.groups)
 		add(Failure{Filter: FilterGroup,
-			Reason:   fmt.Sprintf("it is for %s; the need's groups are %s", for_, orNone(c.groupList(v.groups), "none")),
-			ReasonZh: fmt.Sprintf("仅面向 %s；该需求对象的人群类别为 %s", for_, orNone(c.groupList(v.groups), "无"))})
+			Reason: fmt.Sprintf("it is for %s; the need's groups are %s",
+				strings.Join(c.nameList(kindGroup, forEn, false), ", "), orNone(c.nameList(kindGroup, c.groupList(v.groups), false), "none")),
+			ReasonZh: fmt.Sprintf("仅面向%s；该需求对象的人群类别为%s",
+				strings.Join(c.nameList(kindGroup, forZh, true), "、"), orNoneZh(c.nameList(kindGroup, c.groupList(v.groups), true)))})
 	}
 	if !x.covers(v.reg) {
 		where, whereZh := v.regionCode, v.regionCode
@@ -617,27 +621,28 @@ func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failu
 		}
 	}
 	if v.isBlocked(today) {
-		add(duplicateFailure(c.catCodes[v.cat], v.hh, v.blocked, v.blockedBy))
+		add(c.duplicateFailure(c.catCodes[v.cat], v.hh, v.blocked, v.blockedBy))
 	}
 	return len(fs) == 0, fs
 }
 
 // duplicateFailure says until when the duplicate-aid rule blocks a need in
 // category, and which aid (when known) blocks it.
-func duplicateFailure(category string, household bool, until Day, by *Aid) Failure {
+func (c *Catalog) duplicateFailure(category string, household bool, until Day, by *Aid) Failure {
 	subj, subjZh := "person", "该对象"
 	if household {
 		subj, subjZh = "household", "该家庭"
 	}
+	en, zh := c.name(kindCategory, category, false), c.name(kindCategory, category, true)
 	f := Failure{Filter: FilterDuplicate, Until: ptr(until),
-		Reason:   fmt.Sprintf("the %s was already aided in category %s; the duplicate-aid rule blocks it until %s inclusive", subj, category, until),
-		ReasonZh: fmt.Sprintf("%s已在 %s 类别获得帮扶，按防止重复帮扶规则，%s（含）前不再匹配", subjZh, category, until)}
+		Reason:   fmt.Sprintf("the %s was already aided in category %s; the duplicate-aid rule blocks it until %s inclusive", subj, en, until),
+		ReasonZh: fmt.Sprintf("%s已在“%s”类别获得帮扶，按防止重复帮扶规则，%s（含）前不再匹配", subjZh, zh, until)}
 	if by != nil {
 		f.From = ptr(by.Start)
 		f.Reason = fmt.Sprintf("the %s was already aided in category %s (aid in %s from %s to %s); the duplicate-aid rule blocks it until %s inclusive",
-			subj, category, by.Category, by.Start, by.End, until)
-		f.ReasonZh = fmt.Sprintf("%s已在 %s 类别获得帮扶（%s，%s 至 %s），按防止重复帮扶规则，%s（含）前不再匹配",
-			subjZh, category, by.Category, by.Start, by.End, until)
+			subj, en, c.name(kindCategory, by.Category, false), by.Start, by.End, until)
+		f.ReasonZh = fmt.Sprintf("%s已在“%s”类别获得帮扶（%s，%s 至 %s），按防止重复帮扶规则，%s（含）前不再匹配",
+			subjZh, zh, c.name(kindCategory, by.Category, true), by.Start, by.End, until)
 	}
 	return f
 }
@@ -683,6 +688,14 @@ func whoZh(v *needView) string {
 		return "家庭申请人"
 	}
 	return "本人"
+}
+
+// orNoneZh lists names the Chinese way, or says 无.
+func orNoneZh(s []string) string {
+	if len(s) == 0 {
+		return "无"
+	}
+	return strings.Join(s, "、")
 }
 
 func orNone(s []string, none string) string {
