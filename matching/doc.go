@@ -60,16 +60,22 @@
 // Need → resources: every resource is listed in buckets keyed by
 // (category, coverage prefix), once for each category its items are in and
 // each category above those, with a mask of the items it offers directly
-// in the category for the item fit. A need looks up one bucket per prefix
-// length in use (at most 12; 2, 6, 9 and 12 in practice), so its cost
-// follows the resources that answer its category and cover its region, not the whole catalogue of resources. Coverage
+// in the category for the item fit, and in buckets keyed by (item,
+// coverage prefix) for each item it offers. A need looks up one bucket per
+// prefix length in use (at most 12; 2, 6, 9 and 12 in practice): a need
+// naming an item first those of the item (every entry an exact fit), then
+// those of its category skipping exact fits; the sweep, which keeps the
+// best only, needs the category's buckets only when no resource offers the
+// item. So a need's cost follows the resources that answer its category
+// and cover its region, not the whole catalogue of resources. Coverage
 // prefixes of a resource that lie inside another of its prefixes are
-// dropped, so a resource is seen at most once per need. A bucket holds a
+// dropped, so a resource is listed once in the buckets a need looks up
+// for one code (its exact fits a second time, skipped). A bucket holds a
 // copy of what the filters read (32 bytes: groups, income ceiling,
 // validity, age range, with capacity folded into validity) apart from what
 // only the score of a passing resource reads (64 bytes: ID, plan masks,
-// the items offered directly,
-// location, scarcity), so a need never touches the resources themselves;
+// the items offered directly, location, scarcity), so a need never touches
+// the resources themselves;
 // the group filter is one AND on the copied mask (a resource for any
 // group carries every bit), which narrows by group without listing a
 // resource once per group.

@@ -1,0 +1,51 @@
+package casework
+
+import (
+	"testing"
+
+	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/matching"
+)
+
+// TestCovers_AgreesWithTheEngine: the ledger's duplicate-aid rule and the
+// engine's are one rule written twice (the engine's works on interned
+// codes): for every pair of categories of the seeded catalog, and a
+// one-day aid, both say the same.
+func TestCovers_AgreesWithTheEngine(t *testing.T) {
+	d, err := catalog.LoadDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.NewCatalog(d.Groups, d.Categories, d.Items, d.Plans)
+	var cats []matching.Category
+	for _, c := range d.Categories {
+		mc := matching.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
+		if c.ParentCode != nil {
+			mc.Parent = *c.ParentCode
+		}
+		cats = append(cats, mc)
+	}
+	engine, err := matching.NewCatalog(nil, cats, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := matching.ParseDay("2026-11-01")
+	covered := 0
+	for _, need := range d.Categories {
+		for _, aid := range d.Categories {
+			w, ok := covers(cat, need.Code, aid.Code)
+			until := engine.Covers(need.Code, matching.Aid{Category: aid.Code, Start: start, End: start})
+			want := matching.Day(0)
+			if ok {
+				want = start.AddDays(w - 1)
+				covered++
+			}
+			if until != want {
+				t.Errorf("aid in %s for a need in %s: casework says %v (window %d), the engine until %s", aid.Code, need.Code, ok, w, until)
+			}
+		}
+	}
+	if covered < len(d.Categories) {
+		t.Errorf("only %d pairs cover: the test proves little", covered)
+	}
+}
