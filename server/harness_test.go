@@ -182,6 +182,17 @@ func (h *hub) do(caller, query string, vars map[string]any) response {
 	return h.send(req)
 }
 
+// must posts a GraphQL request as the named caller and fails t on any
+// error; it returns the data.
+func (h *hub) must(t *testing.T, caller, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	r := h.do(caller, query, vars)
+	if len(r.Errors) > 0 {
+		t.Fatalf("%s: %s", caller, r.Raw)
+	}
+	return r.Data
+}
+
 func (h *hub) send(req *http.Request) response {
 	h.t.Helper()
 	resp, err := http.DefaultClient.Do(req)

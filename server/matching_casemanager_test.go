@@ -20,11 +20,7 @@ func TestMatching_DecidesAsACaseManager(t *testing.T) {
 		h := newHubWithIndex(t, d, server.Config{}, searchtest.Bleve(t))
 		must := func(caller, q string, vars map[string]any) map[string]any {
 			t.Helper()
-			r := h.do(caller, q, vars)
-			if len(r.Errors) > 0 {
-				t.Fatalf("%s: %s", caller, r.Raw)
-			}
-			return r.Data
+			return h.must(t, caller, q, vars)
 		}
 		publish := func(title, items, extra string) string {
 			t.Helper()

@@ -81,11 +81,7 @@ func TestMatchingGraphQL(t *testing.T) {
 		h := newHubWithIndex(t, d, server.Config{}, searchtest.Bleve(t))
 		must := func(caller, q string, vars map[string]any) map[string]any {
 			t.Helper()
-			r := h.do(caller, q, vars)
-			if len(r.Errors) > 0 {
-				t.Fatalf("%s: %s", caller, r.Raw)
-			}
-			return r.Data
+			return h.must(t, caller, q, vars)
 		}
 		wantCode := func(code, caller, q string, vars map[string]any) {
 			t.Helper()

@@ -23,14 +23,7 @@ const rounds = 30
 func TestReadYourWrites(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		h := newHubWithIndex(t, d, server.Config{}, searchtest.Bleve(t))
-		must := func(t *testing.T, caller, q string, vars map[string]any) map[string]any {
-			t.Helper()
-			r := h.do(caller, q, vars)
-			if len(r.Errors) > 0 {
-				t.Fatalf("%s: %s", caller, r.Raw)
-			}
-			return r.Data
-		}
+		must := h.must
 		resource := func(t *testing.T, title, item string, units int) string {
 			t.Helper()
 			data := must(t, "charityA", `mutation($t: String!, $i: String!, $u: Int!) { createResource(input: {title: $t, itemCodes: [$i], coverage: ["500103"], capacityUnits: $u}) { resource { id } } }`,
