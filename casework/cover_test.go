@@ -2,6 +2,7 @@ package casework_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -138,5 +139,23 @@ func TestCreateReferral_CategoryTree(t *testing.T) {
 		_, err = f.svc.CreateReferral(cmCtx, casework.ReferralInput{HouseholdID: h.ID, PersonID: &head.ID, ResourceID: waiver.ID,
 			CategoryCode: "EDUCATION_GRANTS", ItemCode: ptr("SCHOOL_GRANT")})
 		wantInvalid(t, err, "resourceId")
+	})
+}
+
+// TestCreateReferral_CapacityInBothLanguages: CAPACITY_EXHAUSTED says what
+// is left and what was asked, in English and Chinese, with the figures.
+func TestCreateReferral_CapacityInBothLanguages(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		h, ps := f.sharedFamily(t)
+		one := f.publish(t, f.orgA, resourcePatch(1, "MEAL_ASSISTANCE"))
+		_, err := f.svc.CreateReferral(cmCtx, casework.ReferralInput{HouseholdID: h.ID, PersonID: &ps[2].ID, ResourceID: one.ID, CategoryCode: "BASIC_LIVING", Units: 2})
+		wantCode(t, err, aidhub.ECAPACITY)
+		var ae *aidhub.Error
+		if !errors.As(err, &ae) || ae.MessageZh != fmt.Sprintf("资源 %d 仅剩 1 个名额，此转介需要 2 个", one.ID) ||
+			ae.Details["unitsLeft"] != int64(1) || ae.Details["unitsRequested"] != int64(2) {
+			t.Fatalf("capacity error %+v", ae)
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub/matching"
 )
 
 // ReferralStatus is where a referral is in its closed loop:
@@ -190,7 +192,9 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			return err
 		}
 		if !ok {
-			return aidhub.Errorf(aidhub.ECONSENT, "the household has no active consent to share its data with charities: record consent first")
+			e := aidhub.Errorf(aidhub.ECONSENT, "the household has no active consent to share its data with charities: record consent first")
+			e.MessageZh = "该家庭尚未授权（或授权已失效）向慈善组织共享信息：请先登记授权"
+			return e
 		}
 		r, err := s.catalog.LoadResource(ctx, tx, ref.ResourceID)
 		if err != nil && aidhub.ErrorCode(err) != aidhub.ENOTFOUND {
@@ -273,10 +277,16 @@ func (s *Service) checkReferable(r *catalog.Resource, ref *Referral, cat *catalo
 		return aidhub.Invalid("amountFen", "is required: resource %d counts its budget", r.ID)
 	}
 	if left := r.UnitsLeft(); left != nil && *left < ref.Units {
-		return aidhub.Errorf(aidhub.ECAPACITY, "resource %d has %d units left", r.ID, *left)
+		e := aidhub.Errorf(aidhub.ECAPACITY, "resource %d has %d units left; the referral asks for %d", r.ID, *left, ref.Units)
+		e.MessageZh = fmt.Sprintf("资源 %d 仅剩 %d 个名额，此转介需要 %d 个", r.ID, *left, ref.Units)
+		e.Details = map[string]any{"unitsLeft": *left, "unitsRequested": ref.Units}
+		return e
 	}
 	if left := r.BudgetLeftFen(); left != nil && *left < ref.AmountFen {
-		return aidhub.Errorf(aidhub.ECAPACITY, "resource %d has %d fen left", r.ID, *left)
+		e := aidhub.Errorf(aidhub.ECAPACITY, "resource %d has %s yuan left; the referral asks for %s", r.ID, matching.Yuan(*left), matching.Yuan(ref.AmountFen))
+		e.MessageZh = fmt.Sprintf("资源 %d 预算仅剩 %s 元，此转介需要 %s 元", r.ID, matching.Yuan(*left), matching.Yuan(ref.AmountFen))
+		e.Details = map[string]any{"budgetLeftFen": *left, "budgetRequestedFen": ref.AmountFen}
+		return e
 	}
 	return nil
 }

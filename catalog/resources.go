@@ -845,7 +845,16 @@ func (s *Service) TakeCapacity(ctx context.Context, tx bun.Tx, resourceID, units
 	if r.Status != Published {
 		return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is %s; only a published resource takes referrals", r.ID, r.Status)
 	}
-	return aidhub.Errorf(aidhub.ECAPACITY, "resource %d has no capacity left for this referral", r.ID)
+	e := aidhub.Errorf(aidhub.ECAPACITY, "resource %d has no capacity left for this referral", r.ID)
+	e.MessageZh = fmt.Sprintf("资源 %d 名额或预算已不足，无法接收此转介", r.ID)
+	e.Details = map[string]any{"unitsRequested": units, "budgetRequestedFen": fen}
+	if left := r.UnitsLeft(); left != nil {
+		e.Details["unitsLeft"] = *left
+	}
+	if left := r.BudgetLeftFen(); left != nil {
+		e.Details["budgetLeftFen"] = *left
+	}
+	return e
 }
 
 // ReturnCapacity gives back what TakeCapacity took, in any status: units

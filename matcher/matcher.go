@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -611,30 +612,24 @@ func (s *Service) ReferMatch(ctx context.Context, in casework.ReferralInput) (*c
 	if !matched {
 		// The duplicate rule is casework's: a case manager may override it
 		// there with a reason. Every other failure stops the referral.
-		var reasons []string
+		var reasons, reasonsZh, filters []string
 		for _, f := range failures {
 			if f.Filter == matching.FilterDuplicate && in.OverrideReason != "" {
 				continue
 			}
 			reasons = append(reasons, f.Filter+": "+f.Reason)
+			reasonsZh = append(reasonsZh, f.ReasonZh)
+			filters = append(filters, strings.ToUpper(f.Filter))
 		}
 		if len(reasons) > 0 {
 			sort.Strings(reasons)
-			return nil, aidhub.Errorf(aidhub.ECONFLICT, "the resource does not match this need: %s", joinReasons(reasons))
+			e := aidhub.Errorf(aidhub.ECONFLICT, "the resource does not match this need: %s", strings.Join(reasons, "; "))
+			e.MessageZh = "该资源与此需求不匹配：" + strings.Join(reasonsZh, "；")
+			e.Details = map[string]any{"failures": filters}
+			return nil, e
 		}
 	}
 	return s.casework.CreateReferral(ctx, in)
-}
-
-func joinReasons(rs []string) string {
-	out := ""
-	for i, r := range rs {
-		if i > 0 {
-			out += "; "
-		}
-		out += r
-	}
-	return out
 }
 
 // BestMatches returns the best match now of each of the given open needs

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -91,6 +92,14 @@ func TestMatching_DecidesAsACaseManager(t *testing.T) {
 				get(f, "messageZh") != "人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元" ||
 				!strings.Contains(get(f, "message").(string), "801 yuan per person a month (2,403 yuan ÷ 3 people)") {
 				t.Errorf("income failure %v", f)
+			}
+		})
+
+		t.Run("referring what does not match says why in both languages", func(t *testing.T) {
+			r := h.do("caseManager", `mutation($n: ID!, $r: ID!) { referMatch(input: {needId: $n, resourceId: $r}) { referral { id } } }`, map[string]any{"n": medicalNeed, "r": capped})
+			if r.code() != "CONFLICT" || len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Extensions["messageZh"].(string), "人均 801 元/月") ||
+				fmt.Sprint(r.Errors[0].Extensions["failures"]) != "[INCOME]" {
+				t.Errorf("referMatch: %s", r.Raw)
 			}
 		})
 
