@@ -282,18 +282,26 @@ type aidSubject struct {
 	householdID int64
 	personID    *int64 // nil: the household as a whole
 	category    string
-	window      int // days; 0: the category has no duplicate rule
+	window      int // days of category; 0: it has no duplicate rule
 	root        string
+	// own is the window of the aid's own category (its item's): how long
+	// the new aid counts from its start, as any aid does in covers.
+	own int
 }
 
 // subject checks the person and decides whether the aid goes to the
 // household as a whole (household-level items, or no person named).
 func (s *Service) subject(ctx context.Context, idb bun.IDB, cat *catalog.Catalog, householdID int64, personID *int64, category string, item *string) (aidSubject, error) {
 	c, _ := cat.Category(category)
-	subj := aidSubject{householdID: householdID, personID: personID, category: category, window: c.DuplicateWindowDays, root: cat.Root(category)}
+	subj := aidSubject{householdID: householdID, personID: personID, category: category, window: c.DuplicateWindowDays, root: cat.Root(category), own: c.DuplicateWindowDays}
 	if item != nil {
-		if it, ok := cat.Item(*item); ok && it.HouseholdLevel {
-			subj.personID = nil
+		if it, ok := cat.Item(*item); ok {
+			if it.HouseholdLevel {
+				subj.personID = nil
+			}
+			if ic, ok := cat.Category(it.CategoryCode); ok {
+				subj.own = ic.DuplicateWindowDays
+			}
 		}
 	}
 	if subj.personID != nil {
@@ -367,10 +375,10 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 	if err := s.lockSubject(ctx, tx, subj); err != nil {
 		return err
 	}
-	if subj.window == 0 || override {
+	if subj.window == 0 || subj.own == 0 || override {
 		return nil
 	}
-	end := coverEnd(p, subj.window)
+	end := coverEnd(p, subj.own)
 	under := cat.Subtree(subj.category)
 	sameSubject := func(person *int64) bool {
 		return subj.personID == nil || person == nil || *person == *subj.personID
@@ -469,7 +477,12 @@ func (s *Service) AidHistory(ctx context.Context, f AidFilter, page PageArgs) (*
 		q.Where("(person_id = ? OR person_id IS NULL)", *f.PersonID)
 	}
 	if f.CategoryCode != "" {
-		q.Where("category_code = ?", f.CategoryCode)
+		// The category and those below it, as aid covers needs (covers).
+		cat, err := s.catalog.Snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		q.Where("category_code IN (?)", bun.List(cat.Subtree(f.CategoryCode)))
 	}
 	if pr.Is(auth.Charity) {
 		q.Where("provider_org_id = ?", pr.OrganizationID)

@@ -437,3 +437,48 @@ func TestRegisterSameResidentID_Concurrent(t *testing.T) {
 		}
 	})
 }
+
+func TestRecordAid_RaceAcrossTheTree(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		// Aid in a category and in its parent, racing for one person: the
+		// lock is per category tree, so the outcome is one a single writer
+		// could give: at most one of each, and inpatient aid (which covers
+		// MEDICAL) never before a MEDICAL one.
+		f := newFixture(t, d)
+		ctx := within(t, cmCtx, time.Minute)
+		for round := range 3 {
+			h, ps := f.sharedFamily(t)
+			errs := race(8, func(i int) error {
+				category := "MEDICAL"
+				if i%2 == 1 {
+					category = "MEDICAL_INPATIENT"
+				}
+				_, err := f.svc.RecordAid(ctx, gov(t, h, ps[0], category, "2026-11-20", "2026-11-20"))
+				return err
+			})
+			for _, err := range errs {
+				if err != nil && aidhub.ErrorCode(err) != aidhub.EDUPLICATEAID {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			var rows []struct {
+				ID           int64
+				CategoryCode string
+			}
+			if err := d.NewSelect().TableExpr("aid_records").ColumnExpr("id, category_code").Where("household_id = ?", h.ID).OrderExpr("id").Scan(ctx, &rows); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			for _, r := range rows {
+				seen[r.CategoryCode]++
+				if r.CategoryCode == "MEDICAL" && seen["MEDICAL_INPATIENT"] > 0 {
+					t.Fatalf("round %d: MEDICAL aid recorded after inpatient aid that covers it: %v", round, rows)
+				}
+			}
+			if len(rows) == 0 || seen["MEDICAL"] > 1 || seen["MEDICAL_INPATIENT"] > 1 {
+				t.Fatalf("round %d: %v", round, rows)
+			}
+		}
+	})
+}

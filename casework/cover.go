@@ -36,15 +36,16 @@ func covers(cat *catalog.Catalog, needCat, aidCat string) (window int, ok bool) 
 
 // coveredToday adds to q (over a table with household_id, person_id,
 // category_code, period_start and period_end: the ledger, or referrals
-// under way) the condition that the row covers today the need of alias n
-// (with household_id, person_id, category_code), by covers: the same
-// subject (the person, or anyone of the household when either side is
-// the household as a whole), and per aid category, the categories it
-// meets and the first start day whose window still reaches today.
+// under way) the condition that the row covers the need of alias n (with
+// household_id, person_id, category_code) today or later, by covers: the
+// same subject (the person, or anyone of the household when either side
+// is the household as a whole), and per aid category, the categories it
+// meets and the first start day whose window still reaches today. Aid
+// that starts later counts already, as in matching (Need.BlockedUntil):
+// the need is being taken care of.
 func coveredToday(q *bun.SelectQuery, cat *catalog.Catalog, alias string, today db.Date) *bun.SelectQuery {
-	q.Where(alias+".household_id = n.household_id").
-		Where("(n.person_id IS NULL OR "+alias+".person_id IS NULL OR "+alias+".person_id = n.person_id)").
-		Where(alias+".period_start <= ?", today)
+	q.Where(alias + ".household_id = n.household_id").
+		Where("(n.person_id IS NULL OR " + alias + ".person_id IS NULL OR " + alias + ".person_id = n.person_id)")
 	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 		any := false
 		for _, a := range cat.Categories {

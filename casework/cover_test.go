@@ -3,11 +3,13 @@ package casework_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
+	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
 	"github.com/aidhub/aidhub/matching"
@@ -135,6 +137,18 @@ func TestCreateReferral_CategoryTree(t *testing.T) {
 		if *ref2.ItemCode != "TUITION_WAIVER" {
 			t.Fatalf("referral item %v", *ref2.ItemCode)
 		}
+		// A caller may name an item below the need's category.
+		both := f.publish(t, f.orgA, resourcePatch(10, "INPATIENT_AID", "CRITICAL_ILLNESS_AID"))
+		_, more, err := f.svc.CreateAssessment(cmCtx, casework.AssessmentInput{HouseholdID: h.ID, Needs: []casework.NeedInput{
+			{PersonID: &ps[1].ID, CategoryCode: "MEDICAL", Severity: 4},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref3 := f.refer(t, casework.ReferralInput{NeedID: &more[0].ID, ResourceID: both.ID, ItemCode: ptr("INPATIENT_AID")})
+		if *ref3.ItemCode != "INPATIENT_AID" || ref3.CategoryCode != "MEDICAL_INPATIENT" {
+			t.Fatalf("referral with a named sub-category item: %s %s", ref3.CategoryCode, *ref3.ItemCode)
+		}
 		// Naming an item the resource does not offer is refused.
 		_, err = f.svc.CreateReferral(cmCtx, casework.ReferralInput{HouseholdID: h.ID, PersonID: &head.ID, ResourceID: waiver.ID,
 			CategoryCode: "EDUCATION_GRANTS", ItemCode: ptr("SCHOOL_GRANT")})
@@ -156,6 +170,132 @@ func TestCreateReferral_CapacityInBothLanguages(t *testing.T) {
 		if !errors.As(err, &ae) || ae.MessageZh != fmt.Sprintf("资源 %d 仅剩 1 个名额，此转介需要 2 个", one.ID) ||
 			ae.Details["unitsLeft"] != int64(1) || ae.Details["unitsRequested"] != int64(2) {
 			t.Fatalf("capacity error %+v", ae)
+		}
+	})
+}
+
+// TestWatchlist_AgreesWithTheEngine: on a random ledger (persons and the
+// household as a whole, categories across the tree, periods past, current
+// and future), the watchlist leaves out exactly the needs the engine's
+// duplicate rule blocks today (matching.Catalog.BlockedUntil over the same
+// subject's aid), linked or not.
+func TestWatchlist_AgreesWithTheEngine(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		defaults, err := catalog.LoadDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cats []matching.Category
+		for _, c := range defaults.Categories {
+			mc := matching.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
+			if c.ParentCode != nil {
+				mc.Parent = *c.ParentCode
+			}
+			cats = append(cats, mc)
+		}
+		engine, err := matching.NewCatalog(nil, cats, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(10, 11))
+		codes := []string{"MEDICAL", "MEDICAL_INPATIENT", "MEDICAL_OUTPATIENT", "BASIC_LIVING", "EDUCATION", "EDUCATION_GRANTS", "PSYCHOLOGICAL"}
+		today := f.today()
+		type aid struct {
+			household  int64
+			person     *int64
+			category   string
+			start, end db.Date
+		}
+		var ledger []aid
+		var needs []*casework.Need
+		for range 10 {
+			h, ps := f.sharedFamily(t)
+			var in []casework.NeedInput
+			for range 5 {
+				n := casework.NeedInput{CategoryCode: codes[rng.IntN(len(codes))], Severity: 1 + rng.IntN(5)}
+				if rng.IntN(4) > 0 {
+					n.PersonID = &ps[rng.IntN(len(ps))].ID
+				}
+				in = append(in, n)
+			}
+			_, got, err := f.svc.CreateAssessment(cmCtx, casework.AssessmentInput{HouseholdID: h.ID, Needs: in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			needs = append(needs, got...)
+			for range 6 {
+				a := aid{household: h.ID, category: codes[rng.IntN(len(codes))]}
+				if rng.IntN(4) > 0 {
+					a.person = &ps[rng.IntN(len(ps))].ID
+				}
+				a.start = today.AddDays(rng.IntN(160) - 100) // some not begun yet
+				a.end = a.start.AddDays(rng.IntN(60))
+				in := gov(t, h, nil, a.category, a.start.String(), a.end.String())
+				in.PersonID, in.OverrideReason = a.person, "随机账本：故意重复记录"
+				rec, err := f.svc.RecordAid(cmCtx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.person = rec.PersonID // nil for a household-level item
+				ledger = append(ledger, a)
+			}
+		}
+		var want []int64
+		covered := 0
+		for _, n := range needs {
+			var aids []matching.Aid
+			for _, a := range ledger {
+				if a.household != n.HouseholdID {
+					continue
+				}
+				if n.PersonID != nil && a.person != nil && *a.person != *n.PersonID {
+					continue
+				}
+				aids = append(aids, matching.Aid{Category: a.category, Start: matching.DayOf(a.start.Time), End: matching.DayOf(a.end.Time)})
+			}
+			if engine.BlockedUntil(n.CategoryCode, aids) >= matching.DayOf(today.Time) {
+				covered++
+				continue
+			}
+			want = append(want, n.ID)
+		}
+		got := unmetIDs(t, f)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("watchlist %v\nthe engine's rule leaves %v", got, want)
+		}
+		if covered < 5 || len(want) < 5 {
+			t.Fatalf("%d needs covered, %d not: the random ledger proves little", covered, len(want))
+		}
+	})
+}
+
+// TestDuplicateAid_NewAidCountsForItsOwnWindow: inpatient aid starts in 60
+// days; an outpatient subsidy today for a MEDICAL need counts for its own
+// category's 30 days, not the need's 90, so the two do not meet.
+func TestDuplicateAid_NewAidCountsForItsOwnWindow(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		h, ps := f.sharedFamily(t)
+		child := ps[2]
+		_, needs, err := f.svc.CreateAssessment(cmCtx, casework.AssessmentInput{HouseholdID: h.ID, Needs: []casework.NeedInput{
+			{PersonID: &child.ID, CategoryCode: "MEDICAL", Severity: 3},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := f.today()
+		in := gov(t, h, child, "MEDICAL_INPATIENT", today.AddDays(60).String(), today.AddDays(60).String())
+		if _, err := f.svc.RecordAid(cmCtx, in); err != nil {
+			t.Fatal(err)
+		}
+		in = gov(t, h, child, "MEDICAL_OUTPATIENT", today.String(), today.String())
+		in.NeedID = &needs[0].ID
+		if _, err := f.svc.RecordAid(cmCtx, in); err != nil {
+			t.Fatalf("outpatient aid for 30 days against inpatient aid in 60: %v", err)
 		}
 	})
 }

@@ -184,7 +184,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			}
 			return err
 		}
-		if err := checkCategoryItem(cat, "", &ref.CategoryCode, ref.ItemCode); err != nil {
+		if err := checkReferralItem(cat, &ref.CategoryCode, ref.ItemCode); err != nil {
 			return err
 		}
 		ok, err := s.sharingConsent(ctx, tx, h.ID)
@@ -235,6 +235,30 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 		return nil, wrap(err, "casework: create referral")
 	}
 	return ref, nil
+}
+
+// checkReferralItem checks a referral's category and item: the item, when
+// named, may be in the category or below it (a MEDICAL need may be referred
+// for INPATIENT_AID, as matching meets it); the category defaults to the
+// item's.
+func checkReferralItem(cat *catalog.Catalog, category *string, item *string) error {
+	if item == nil {
+		return checkCategoryItem(cat, "", category, nil)
+	}
+	it, ok := cat.Item(*item)
+	if !ok {
+		return aidhub.Invalid("itemCode", "%q is not a service item", catalog.Clip(*item))
+	}
+	if *category == "" {
+		*category = it.CategoryCode
+	}
+	if _, ok := cat.Category(*category); !ok {
+		return aidhub.Invalid("categoryCode", "%q is not a service category", catalog.Clip(*category))
+	}
+	if !slices.Contains(cat.Subtree(*category), it.CategoryCode) {
+		return aidhub.Invalid("itemCode", "%q belongs to category %s, which is not %s nor below it", *item, it.CategoryCode, catalog.Clip(*category))
+	}
+	return nil
 }
 
 // ErrNeedNotFound is the answer for a need that does not exist or that the caller may not see.

@@ -3504,7 +3504,12 @@ households in Chongqing, alongside the layered assistance catalog
 
 Errors carry ` + "`" + `extensions.code` + "`" + `: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN,
 NOT_FOUND, CONFLICT, DUPLICATE_AID, CAPACITY_EXHAUSTED, CONSENT_REQUIRED, or
-INTERNAL (details are logged, never shown).
+INTERNAL (details are logged, never shown). The errors of casework and matching
+also carry ` + "`" + `extensions.messageZh` + "`" + ` (the message in Chinese) and their figures:
+DUPLICATE_AID ` + "`" + `category` + "`" + `, ` + "`" + `aidCategory` + "`" + `, ` + "`" + `provider` + "`" + `, ` + "`" + `periodStart` + "`" + `, ` + "`" + `periodEnd` + "`" + `,
+` + "`" + `blockedUntil` + "`" + `; CAPACITY_EXHAUSTED ` + "`" + `unitsLeft` + "`" + `, ` + "`" + `unitsRequested` + "`" + `,
+` + "`" + `budgetLeftFen` + "`" + `, ` + "`" + `budgetRequestedFen` + "`" + `; a refused referMatch (CONFLICT)
+` + "`" + `failures` + "`" + `, the codes of the filters it fails.
 """
 schema {
   query: Query
@@ -3591,7 +3596,12 @@ type ServiceCategory implements Node {
   parent: ServiceCategory
   children: [ServiceCategory!]!
   items: [ServiceItem!]!
-  "Days within which a second aid in this category to the same person or household counts as duplicate aid; 0: never."
+  """
+  Days one aid in this category counts for from its start (at least; longer
+  when its period is longer): within them, further aid to the same person or
+  household for a need in this category or above it is duplicate aid. 0: the
+  category has no duplicate-aid rule.
+  """
   duplicateWindowDays: Int!
   sort: Int!
 }
@@ -3877,7 +3887,7 @@ type Query {
   household(id: ID!): Household
   "Households the caller may see, by ID. DONOR: FORBIDDEN."
   households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
-  "Aid a household (or one member, with household-level aid) received, newest first. A CHARITY sees only its own aid."
+  "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid."
   aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection!
   "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region."
   referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection!
@@ -3886,7 +3896,13 @@ type Query {
   matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]!
   "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100."
   matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]!
-  "CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need, and every filter it fails."
+  """
+  CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need,
+  and every filter it fails. A resource once published that is now paused,
+  expired or closed answers with its status (filter ` + "`" + `status` + "`" + `: 暂停中, 已过期
+  with the date, 已关闭) instead of NOT_FOUND; a draft stays NOT_FOUND to a
+  case manager.
+  """
   whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched!
   "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first."
   unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection!
@@ -4163,8 +4179,9 @@ enum DeclineReason {
 "A referral of a person or household to a charity resource."
 type Referral implements Node {
   id: ID!
-  "Null when the caller may no longer see the household (consent revoked)."
+  "Null with CONSENT_REQUIRED for the charity once the household's consent has ended."
   household: Household
+  "Null for a household referral; null with CONSENT_REQUIRED for the charity once the household's consent has ended."
   person: Person
   need: Need
   resource: Resource
@@ -4267,7 +4284,7 @@ type NeedMatches {
   Best first: resources offering the item the need names, then other items of
   its category, then items of categories below it (the itemFit factor: 1, 0.6,
   0.3); within each, by score, then resource ID. A need is met by items in its
-  category or below it (a MEDICAL need by 住院救助 of MEDICAL_INPATIENT), never
+  category or below it (a MEDICAL need by 大病医疗救助, an item of MEDICAL_INPATIENT), never
   above or beside it. Empty for a need that is not OPEN.
   """
   matches: [Match!]!
@@ -4837,7 +4854,7 @@ type Mutation {
   classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload!
   "CASE_MANAGER (in region) or ADMIN: records a needs assessment, superseding the current one."
   createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload!
-  "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when the same person (or household) already has aid in the category for an overlapping period."
+  "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when aid to the same person (or household) already covers the need's category (the aid's own, without needId) for an overlapping period: aid in that category or below it, within its category's window."
   recordAid(input: RecordAidInput!): RecordAidPayload!
   "CASE_MANAGER (in region) or ADMIN: refers to a published resource. CONSENT_REQUIRED without sharing consent; DUPLICATE_AID; CAPACITY_EXHAUSTED."
   createReferral(input: CreateReferralInput!): CreateReferralPayload!

@@ -163,6 +163,14 @@ func (s *Service) load(ctx context.Context) error {
 	}
 	s.syncing.Lock()
 	defer s.syncing.Unlock()
+	// The published copies first (a match list of the old engine that
+	// misses one reads it from the store), then what was synced meanwhile
+	// into the new engine and index, so they go live with it.
+	s.published.Clear()
+	for _, r := range rows {
+		s.published.Store(r.ID, r)
+	}
+	replayErr := s.replayMissed(ctx, engine, index, slots, s.missed)
 	// Engine and index change together: a reader holding idx sees a pair
 	// over one catalog.
 	s.idx.Lock()
@@ -171,12 +179,8 @@ func (s *Service) load(ctx context.Context) error {
 	s.engine = engine
 	s.mu.Unlock()
 	s.idx.Unlock()
-	s.published.Clear()
-	for _, r := range rows {
-		s.published.Store(r.ID, r)
-	}
-	if err := s.replayMissed(ctx, engine, s.missed); err != nil {
-		return fmt.Errorf("matcher: load: replay changes made while loading: %w", err)
+	if replayErr != nil {
+		return fmt.Errorf("matcher: load: replay changes made while loading: %w", replayErr)
 	}
 	return nil
 }

@@ -150,34 +150,40 @@ func (s *Service) syncHousehold(ctx context.Context, householdID int64) ([]match
 	if engine == nil {
 		return nil, nil
 	}
-	return s.applyHousehold(ctx, engine, householdID)
+	s.idx.RLock()
+	index, slots := s.index, s.slots
+	s.idx.RUnlock()
+	return s.applyHousehold(ctx, engine, index, slots, householdID)
 }
 
-// applyHousehold is syncHousehold for a caller that holds s.syncing.
-func (s *Service) applyHousehold(ctx context.Context, engine *matching.Engine, householdID int64) ([]matching.Need, error) {
+// applyHousehold is syncHousehold for a caller that holds s.syncing, into
+// index and slots: the live ones (changed under s.idx), or those a load
+// is building.
+func (s *Service) applyHousehold(ctx context.Context, engine *matching.Engine, index *matching.NeedIndex, slots *needSlots, householdID int64) ([]matching.Need, error) {
 	var fresh []matching.Need
 	err := loadNeeds(ctx, s.db, engine.Catalog(), s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.household_id = ?", householdID) },
 		func(ns []matching.Need) error { fresh = append(fresh, ns...); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("matcher: sync household %d: %w", householdID, err)
 	}
-	s.idx.Lock()
+	s.idx.Lock() // also for an index not live yet: cheap, and always right
 	defer s.idx.Unlock()
-	for _, slot := range s.slots.removeHousehold(householdID) {
-		s.index.Remove(slot)
+	for _, slot := range slots.removeHousehold(householdID) {
+		index.Remove(slot)
 	}
 	for i := range fresh {
-		if slot, err := s.index.Add(&fresh[i]); err == nil {
-			s.slots.add(fresh[i].ID, householdID, slot)
+		if slot, err := index.Add(&fresh[i]); err == nil {
+			slots.add(fresh[i].ID, householdID, slot)
 		}
 	}
 	return fresh, nil
 }
 
-// replayMissed applies to a freshly loaded engine what was synced into
-// the old one while the load read the store, which it may have read
-// before those changes. The caller holds s.syncing.
-func (s *Service) replayMissed(ctx context.Context, engine *matching.Engine, missed *Changes) error {
+// replayMissed applies to a freshly loaded engine and need index, before
+// they go live, what was synced into the old ones while the load read the
+// store, which it may have read before those changes. The caller holds
+// s.syncing.
+func (s *Service) replayMissed(ctx context.Context, engine *matching.Engine, index *matching.NeedIndex, slots *needSlots, missed *Changes) error {
 	resources, households := missed.take()
 	var errs []error
 	for _, id := range resources {
@@ -186,7 +192,7 @@ func (s *Service) replayMissed(ctx context.Context, engine *matching.Engine, mis
 		}
 	}
 	for _, id := range households {
-		if _, err := s.applyHousehold(ctx, engine, id); err != nil {
+		if _, err := s.applyHousehold(ctx, engine, index, slots, id); err != nil {
 			errs = append(errs, err)
 		}
 	}

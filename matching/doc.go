@@ -24,7 +24,7 @@
 //   - rule: the resource's expression (RuleEnv) is true; an evaluation
 //     error fails it with the error as the reason;
 //   - duplicate: no aid to the need's subject covers its category today
-//     (Need.BlockedUntil < today). Catalog.Covers is the rule: aid in a
+//     or later (Need.BlockedUntil < today). Catalog.Covers is the rule: aid in a
 //     category covers needs in it and above it, for its period and at
 //     least its own category's window, whether or not it names the need.
 //

@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"context"
+	"encoding/base64"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,6 +113,16 @@ func TestMatching_DecidesAsACaseManager(t *testing.T) {
 			if get(w, "matched") != false || len(fs) != 1 || get(fs[0], "code") != "STATUS" || !strings.HasPrefix(get(fs[0], "messageZh").(string), "暂停中") {
 				t.Errorf("paused: %v", w)
 			}
+			// An expired one (as the daily job leaves it) says until when.
+			expired := publish("过期助学金", `"SCHOOL_GRANT"`, ", validUntil: \"2026-12-31\"")
+			rid, _ := strconv.ParseInt(strings.TrimPrefix(decodeID(t, expired), "Resource:"), 10, 64)
+			if _, err := d.NewUpdate().TableExpr("resources").Set("status = ?", "EXPIRED").Set("valid_until = ?", "2026-11-27").Where("id = ?", rid).Exec(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			w = get(must("caseManager", whyQ, map[string]any{"n": schoolNeed, "r": expired}), "whyNotMatched")
+			if fs := get(w, "failures").([]any); len(fs) != 1 || get(fs[0], "code") != "STATUS" || get(fs[0], "messageZh") != "已过期 2026-11-27" || get(fs[0], "until") != "2026-11-27" {
+				t.Errorf("expired: %v", w)
+			}
 			draft := get(must("charityA", `mutation { createResource(input: {title: "草稿助学", itemCodes: ["SCHOOL_GRANT"], coverage: ["500103"], capacityUnits: 1}) { resource { id } } }`, nil),
 				"createResource", "resource", "id").(string)
 			if r := h.do("caseManager", whyQ, map[string]any{"n": schoolNeed, "r": draft}); r.code() != "NOT_FOUND" {
@@ -144,4 +157,14 @@ func TestMatching_DecidesAsACaseManager(t *testing.T) {
 			}
 		})
 	})
+}
+
+// decodeID reads a global ID ("Type:key" in base64).
+func decodeID(t *testing.T, id string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		t.Fatalf("global ID %q: %v", id, err)
+	}
+	return string(b)
 }
