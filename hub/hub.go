@@ -68,6 +68,9 @@ type Hub struct {
 	Index    search.Index
 	Syncer   *search.Syncer
 	Jobs     *jobs.Client
+	// runner starts and stops Jobs so that jobs a dead process left
+	// running are retried at once; nil when Offline.
+	runner *jobs.Runner
 }
 
 // Open opens the database, applies migrations, seeds the default catalog
@@ -147,6 +150,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if !cfg.Offline {
+		h.runner = jobs.NewRunner(d, h.Jobs, cfg.Logs)
+	}
 	dir := regions.Chongqing()
 	h.Audit = audit.New(d, now)
 	rematch := matcher.Outbox{Jobs: h.Jobs}
@@ -180,9 +186,14 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	return h, nil
 }
 
-// Start runs the background workers until Close.
+// Start runs the background workers until Close, first retrying the jobs
+// a dead process left running (see jobs.Runner).
 func (h *Hub) Start(ctx context.Context) error {
-	if err := h.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+	start := h.Jobs.Start
+	if h.runner != nil {
+		start = h.runner.Start
+	}
+	if err := start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("hub: start jobs: %w", err)
 	}
 	return nil
@@ -193,7 +204,11 @@ func (h *Hub) Close() error {
 	var errs []error
 	if h.Jobs != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := h.Jobs.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		stop := h.Jobs.Stop
+		if h.runner != nil {
+			stop = h.runner.Stop
+		}
+		if err := stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			errs = append(errs, err)
 		}
 		cancel()

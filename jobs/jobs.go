@@ -32,8 +32,9 @@ func driver(d *db.DB) riverdriver.Driver[*sql.Tx] {
 	return riversqlite.New(d.DB.DB)
 }
 
-// Migrate brings River's own tables up to date. River keeps its own
-// migration history (river_migration); the hub's SQL never touches it.
+// Migrate brings River's own tables up to date, and on PostgreSQL the
+// clients' leases (see Runner). River keeps its own migration history
+// (river_migration); the hub's SQL never touches it.
 func Migrate(ctx context.Context, d *db.DB, logs io.Writer) error {
 	m, err := rivermigrate.New(driver(d), &rivermigrate.Config{Logger: logger(logs)})
 	if err != nil {
@@ -42,7 +43,7 @@ func Migrate(ctx context.Context, d *db.DB, logs io.Writer) error {
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("jobs: migrate River tables: %w", err)
 	}
-	return nil
+	return migrateLease(ctx, d)
 }
 
 func logger(w io.Writer) *slog.Logger {
@@ -82,6 +83,8 @@ func NewClient(d *db.DB, cfg Config) (*Client, error) {
 		rc.FetchPollInterval = 100 * time.Millisecond
 		rc.FetchCooldown = 20 * time.Millisecond
 		rc.JobTimeout = 2 * time.Minute
+		// The backstop for a job hung inside a live process; the jobs of
+		// a dead one are retried at once by Runner.
 		rc.RescueStuckJobsAfter = 5 * time.Minute
 		rc.PeriodicJobs = cfg.Periodic
 	}
