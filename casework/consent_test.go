@@ -120,6 +120,10 @@ type sight struct {
 	listed []int64
 	total  int
 	aid    bool
+	// consentRequired: Household and AidHistory said CONSENT_REQUIRED
+	// (a charity the household was referred to, once consent has ended)
+	// rather than NOT_FOUND.
+	consentRequired bool
 }
 
 func look(t *testing.T, f *fixture, ctx context.Context, h *casework.Household) sight {
@@ -130,6 +134,8 @@ func look(t *testing.T, f *fixture, ctx context.Context, h *casework.Household) 
 	case "":
 		s.found = true
 	case aidhub.ENOTFOUND:
+	case aidhub.ECONSENT:
+		s.consentRequired = true
 	default:
 		t.Fatalf("Household: %v", err)
 	}
@@ -139,6 +145,13 @@ func look(t *testing.T, f *fixture, ctx context.Context, h *casework.Household) 
 	case "":
 		s.aid = true
 	case aidhub.ENOTFOUND:
+		if s.consentRequired {
+			t.Fatalf("AidHistory NOT_FOUND where Household said CONSENT_REQUIRED")
+		}
+	case aidhub.ECONSENT:
+		if !s.consentRequired {
+			t.Fatalf("AidHistory CONSENT_REQUIRED where Household did not")
+		}
 	default:
 		t.Fatalf("AidHistory: %v", err)
 	}
@@ -218,12 +231,17 @@ func TestConsent_CharitySight(t *testing.T) {
 		}
 		// The household still had an older consent without sharing; the
 		// sharing consent of the first call went with c.
+		// It is told why: CONSENT_REQUIRED, not NOT_FOUND.
 		s = look(t, f, f.charityA(), h)
-		if s.found || !slices.Equal(s.listed, []int64{h2.ID}) || s.total != 1 || s.aid {
+		if s.found || !s.consentRequired || !slices.Equal(s.listed, []int64{h2.ID}) || s.total != 1 || s.aid {
 			t.Fatalf("after revocation the charity sees %+v", s)
 		}
-		_, err = f.svc.RecordAid(f.charityA(), casework.AidInput{HouseholdID: h.ID, PersonID: &ps[2].ID, CategoryCode: "BASIC_LIVING", Units: 1, Period: period(t, "2026-11-28", "2026-11-28")})
+		_, err = f.svc.Person(f.charityA(), ps[2].ID)
+		wantCode(t, err, aidhub.ECONSENT)
+		_, err = f.svc.Person(f.charityA(), ps[1].ID) // never referred to it
 		wantCode(t, err, aidhub.ENOTFOUND)
+		_, err = f.svc.RecordAid(f.charityA(), casework.AidInput{HouseholdID: h.ID, PersonID: &ps[2].ID, CategoryCode: "BASIC_LIVING", Units: 1, Period: period(t, "2026-11-28", "2026-11-28")})
+		wantCode(t, err, aidhub.ECONSENT)
 		before = rowCounts(t, d)
 		_, err = f.svc.CreateReferral(cmCtx, casework.ReferralInput{HouseholdID: h.ID, PersonID: &ps[0].ID, ResourceID: meals.ID, CategoryCode: "BASIC_LIVING", ItemCode: ptr("MEAL_ASSISTANCE")})
 		wantCode(t, err, aidhub.ECONSENT)
@@ -239,7 +257,7 @@ func TestConsent_CharitySight(t *testing.T) {
 			t.Fatalf("with a fresh consent the charity sees %+v", s)
 		}
 		f.clock.set(exp)
-		if s := look(t, f, f.charityA(), h); s.found || s.total != 1 {
+		if s := look(t, f, f.charityA(), h); s.found || !s.consentRequired || s.total != 1 {
 			t.Fatalf("after expiry the charity sees %+v", s)
 		}
 		_, err = f.svc.CreateReferral(cmCtx, casework.ReferralInput{HouseholdID: h.ID, PersonID: &ps[0].ID, ResourceID: meals.ID, CategoryCode: "BASIC_LIVING", ItemCode: ptr("MEAL_ASSISTANCE")})

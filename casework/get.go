@@ -45,15 +45,23 @@ func (s *Service) Person(ctx context.Context, id int64) (*Person, error) {
 	}
 	if auth.FromContext(ctx).Is(auth.Charity) {
 		h, err := s.Household(ctx, p.HouseholdID)
-		if err != nil {
+		noConsent := aidhub.ErrorCode(err) == aidhub.ECONSENT
+		if err != nil && !noConsent {
 			return nil, errPersonNotFound
 		}
-		visible, err := s.Persons(ctx, h)
-		if err != nil {
-			return nil, err
+		if noConsent {
+			// Which persons were referred to it does not depend on consent.
+			h = &Household{ID: p.HouseholdID}
+		}
+		visible, err2 := s.Persons(ctx, h)
+		if err2 != nil {
+			return nil, err2
 		}
 		if !slices.ContainsFunc(visible, func(v *Person) bool { return v.ID == id }) {
 			return nil, errPersonNotFound
+		}
+		if noConsent {
+			return nil, err // CONSENT_REQUIRED: a person referred to it
 		}
 		return p, nil
 	}
@@ -111,6 +119,9 @@ func (s *Service) AidRecord(ctx context.Context, id int64) (*AidRecord, error) {
 			return nil, notFound
 		}
 		if _, err := s.Household(ctx, r.HouseholdID); err != nil {
+			if aidhub.ErrorCode(err) == aidhub.ECONSENT {
+				return nil, err // its own aid: it knows the household
+			}
 			return nil, notFound
 		}
 		return r, nil

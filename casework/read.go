@@ -16,7 +16,10 @@ import (
 
 // canSee reports whether p may see household h at all: ADMIN, a
 // CASE_MANAGER in region, or a CHARITY the household was referred to while
-// it consents to sharing. Donors see no household.
+// it consents to sharing. Donors see no household. A charity the household
+// was referred to that no longer consents gets CONSENT_REQUIRED (it knows
+// the household through its referral, so this reveals nothing); any other
+// caller gets false.
 func (s *Service) canSee(ctx context.Context, idb bun.IDB, p auth.Principal, h *Household) (bool, error) {
 	switch {
 	case inRegion(p, h.RegionCode):
@@ -27,9 +30,21 @@ func (s *Service) canSee(ctx context.Context, idb bun.IDB, p auth.Principal, h *
 		if err != nil || n == 0 {
 			return false, err
 		}
-		return s.sharingConsent(ctx, idb, h.ID)
+		ok, err := s.sharingConsent(ctx, idb, h.ID)
+		if err == nil && !ok {
+			err = errNoSharingConsent()
+		}
+		return ok, err
 	}
 	return false, nil
+}
+
+// errNoSharingConsent is what a charity gets for a household referred to
+// it once the household's consent to share has been revoked or has expired.
+func errNoSharingConsent() *aidhub.Error {
+	e := aidhub.Errorf(aidhub.ECONSENT, "the household no longer consents to sharing its data with charities; its referrals stay, its data is not shown")
+	e.MessageZh = "该家庭已撤回（或授权已失效）向慈善组织共享信息的授权：转介记录保留，但不再显示其信息"
+	return e
 }
 
 // Household returns a household the caller may see.

@@ -222,7 +222,7 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 	}
 	if r.EligibilityRule != "" && s.checkRule != nil {
 		if err := s.checkRule(r.EligibilityRule); err != nil {
-			return aidhub.Invalid("eligibilityRule", "%s", err)
+			return ruleInvalid(err)
 		}
 	}
 	if r.DivisionCode != nil {
@@ -879,3 +879,17 @@ func (s *Service) ReturnCapacity(ctx context.Context, tx bun.Tx, resourceID, uni
 
 // Visible reports whether the caller in ctx may see r.
 func Visible(ctx context.Context, r *Resource) bool { return visible(auth.FromContext(ctx), r) }
+
+// ruleInvalid is the BAD_USER_INPUT of a rule the check refused: its one
+// sentence, and the line and column (from 1) as extensions when the check
+// knows them.
+func ruleInvalid(err error) *aidhub.Error {
+	e := aidhub.Invalid("eligibilityRule", "%s", err)
+	var at interface{ Position() (line, column int) }
+	if errors.As(err, &at) {
+		if line, col := at.Position(); line > 0 {
+			e.Details = map[string]any{"line": line, "column": col}
+		}
+	}
+	return e
+}

@@ -142,7 +142,9 @@ func (r *Resolver) transitionReferral(ctx context.Context, in model.TransitionRe
 }
 
 // optional calls get for a non-nil ID and turns NOT_FOUND into null: a
-// field pointing at something the caller may not see is simply empty.
+// field pointing at something the caller may not see is simply empty. Any
+// other error stays: CONSENT_REQUIRED, when a charity reads a household
+// referred to it that no longer consents, is null with that error.
 func optional[T any](ctx context.Context, id *int64, get func(context.Context, int64) (*T, error)) (*T, error) {
 	if id == nil {
 		return nil, nil

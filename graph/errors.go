@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/aidhub/aidhub"
 )
@@ -17,11 +21,18 @@ import (
 // ErrorPresenter shows *aidhub.Error with its code and message, passes the
 // request errors gqlgen itself raises (parse, validation, limits) with a
 // code, and turns everything else into "internal error", logged in full.
-func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
+// In production it also strips every "Did you mean …?" from the messages
+// (ValidationRules makes none; this is the net under it), so that errors
+// reveal no name of the schema that the request did not already hold.
+func ErrorPresenter(log zerolog.Logger, production bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if production {
+			gqlErr.Message = StripSuggestions(gqlErr.Message)
+		}
 		var ae *aidhub.Error
 		if errors.As(err, &ae) {
+			ae = withInputPath(ctx, gqlErr.Path, ae) // inputpath.go
 			gqlErr.Message = aidhub.ErrorMessage(ae)
 			gqlErr.Extensions = map[string]any{"code": ae.Code}
 			if ae.Field != "" {
@@ -66,6 +77,40 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			Locations:  gqlErr.Locations,
 			Extensions: map[string]any{"code": aidhub.EINTERNAL},
 		}
+	}
+}
+
+// suggestion matches gqlparser's hints: ` Did you mean "filter" or "first"?`,
+// ` Did you mean the enum value "PUBLISHED"?`, ` Did you mean to use an
+// inline fragment on "Resource"?`, ` Did you mean "viewer { ... }"?`.
+var suggestion = regexp.MustCompile(`\s*Did you mean\b[^?]*\?`)
+
+// StripSuggestions removes every "Did you mean …?" from msg.
+func StripSuggestions(msg string) string {
+	return suggestion.ReplaceAllString(msg, "")
+}
+
+// ValidationRules returns the validation rules of a hub: gqlparser's
+// defaults, and in production the variants of every rule that would
+// suggest a name of the schema (fields, arguments, input fields, enum
+// values, types) that suggest none, so no "Did you mean" is even computed.
+func ValidationRules(production bool) func() *rules.Rules {
+	if !production {
+		return rules.NewDefaultRules
+	}
+	return func() *rules.Rules {
+		r := rules.NewDefaultRules()
+		for _, rule := range []core.Rule{
+			rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
+			rules.KnownArgumentNamesRuleWithoutSuggestions,
+			rules.KnownTypeNamesRuleWithoutSuggestions,
+			rules.ScalarLeafsRuleWithoutSuggestions,
+			rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+		} {
+			r.RemoveRule(strings.TrimSuffix(rule.Name, "WithoutSuggestions"))
+			r.AddRule(rule.Name, rule.RuleFunc)
+		}
+		return r
 	}
 }
 

@@ -9,11 +9,15 @@ package matching
 // for a language charities write by hand.
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -56,22 +60,79 @@ func compileRule(src string) (*vm.Program, error) {
 	if len(src) > MaxRuleLength {
 		return nil, fmt.Errorf("rule is %d characters long; at most %d", len(src), MaxRuleLength)
 	}
+	// The guard walks the parsed rule before the type checker sees it: a
+	// checker's time can grow exponentially with the rule (see loopGuard),
+	// and a patch would run only after a first check.
 	guard := &loopGuard{}
-	p, err := expr.Compile(src, expr.Env(RuleEnv{}), expr.AsBool(), expr.MaxNodes(500), expr.Patch(guard))
-	if err != nil {
-		return nil, fmt.Errorf("rule does not compile: %v", err)
+	if tree, err := parser.Parse(src); err == nil {
+		ast.Walk(&tree.Node, guard)
+		if guard.found != "" {
+			return nil, fmt.Errorf("rule uses %s; rules compare the need's fields and may not loop (use `in` for groups)", guard.found)
+		}
 	}
-	if guard.found != "" {
-		return nil, fmt.Errorf("rule uses %s; rules compare the need's fields and may not loop (use `in` for groups)", guard.found)
+	p, err := expr.Compile(src, expr.Env(RuleEnv{}), expr.AsBool(), expr.MaxNodes(500))
+	if err != nil {
+		return nil, newRuleError(err)
 	}
 	return p, nil
 }
 
+// RuleError is a rule that does not compile: one sentence, and where in
+// the rule when the compiler knows (Line and Column count from 1; 0 when
+// unknown), instead of the compiler's multi-line output with its snippet.
+type RuleError struct {
+	Message      string
+	Line, Column int
+}
+
+func (e *RuleError) Error() string {
+	if e.Line == 0 {
+		return "rule does not compile: " + e.Message
+	}
+	return fmt.Sprintf("rule does not compile: %s (line %d, column %d)", e.Message, e.Line, e.Column)
+}
+
+// Position reports where the rule fails, 0, 0 when unknown.
+func (e *RuleError) Position() (line, column int) { return e.Line, e.Column }
+
+func newRuleError(err error) *RuleError {
+	re := &RuleError{Message: err.Error()}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		re.Message = fe.Message
+		if fe.Snippet != "" { // bound to the source: Line and Column are known
+			re.Line, re.Column = fe.Line, fe.Column+1
+		}
+	}
+	// One line, of a readable length, whatever the compiler said.
+	if i := strings.IndexByte(re.Message, '\n'); i >= 0 {
+		re.Message = re.Message[:i]
+	}
+	re.Message = strings.TrimSpace(re.Message)
+	if r := []rune(re.Message); len(r) > 200 {
+		re.Message = string(r[:200]) + "…"
+	}
+	return re
+}
+
 // loopGuard refuses what can make a rule's running time grow beyond its
 // length: predicates over lists (all, any, filter, map, …), ranges and
-// string repetition. A rule runs for every candidate of every need; one
-// that loops would stall matching for everyone.
-type loopGuard struct{ found string }
+// string repetition, and what can build a value exponentially larger than
+// the rule: variables (let a1 = a0 + a0; let a2 = a1 + a1; …) and the
+// functions whose result can be many times their argument (join, replace,
+// split, splitAfter, toJSON, toBase64), nested. A rule runs for every
+// candidate of every need; one that loops would stall matching for
+// everyone. It also bounds the calls of functions with several forms
+// (trim, trimPrefix, trimSuffix, sort): expr checks the arguments of such a
+// call once per form it tries, so checking takes exponential time in how
+// deep they nest.
+type loopGuard struct {
+	found      string
+	overloaded int
+}
+
+// maxOverloadedCalls bounds a rule's calls of functions with several forms.
+const maxOverloadedCalls = 3
 
 func (g *loopGuard) Visit(node *ast.Node) {
 	if g.found != "" {
@@ -80,6 +141,8 @@ func (g *loopGuard) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.PredicateNode:
 		g.found = "a predicate ({…})"
+	case *ast.VariableDeclaratorNode:
+		g.found = "a variable (let)"
 	case *ast.BinaryNode:
 		if n.Operator == ".." {
 			g.found = "a range (..)"
@@ -87,12 +150,22 @@ func (g *loopGuard) Visit(node *ast.Node) {
 	case *ast.BuiltinNode:
 		switch n.Name {
 		case "all", "any", "none", "one", "filter", "map", "count", "sum", "find", "findIndex", "findLast",
-			"findLastIndex", "groupBy", "sortBy", "reduce", "repeat":
+			"findLastIndex", "groupBy", "sortBy", "reduce", "repeat",
+			"join", "replace", "split", "splitAfter", "toJSON", "toBase64":
 			g.found = n.Name + "()"
+		default:
+			if i, ok := builtin.Index[n.Name]; ok && len(builtin.Builtins[i].Types) > 1 {
+				if g.overloaded++; g.overloaded > maxOverloadedCalls {
+					g.found = fmt.Sprintf("more than %d calls of trim(), trimPrefix(), trimSuffix() and sort()", maxOverloadedCalls)
+				}
+			}
 		}
 	case *ast.CallNode:
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "repeat" {
-			g.found = "repeat()"
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+			switch id.Value {
+			case "repeat", "join", "replace", "split", "splitAfter", "toJSON", "toBase64":
+				g.found = id.Value + "()"
+			}
 		}
 	}
 }

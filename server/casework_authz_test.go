@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -350,26 +351,56 @@ func TestCaseworkFieldAccess(t *testing.T) {
 			}
 		}
 
-		// Consent revoked: charityA sees the household no more; its
+		// Consent revoked: charityA sees the household no more, and is told
+		// why (CONSENT_REQUIRED, as the README promises) wherever it reads
+		// the household, one of the persons referred to it or its own aid:
+		// it knows them through its referral, so this reveals nothing. Its
 		// referral stays, without the household's data.
 		c.must(t, "caseManager", qRevoke, in(map[string]any{"consentId": f.consent, "reason": "户主撤回授权"}))
-		if data := c.must(t, "charityA", qDeliver, vars); get(data, "household") != nil {
-			t.Fatalf("charityA sees after revocation: %v", data)
+		consentRequired := func(r response, path string) {
+			t.Helper()
+			for _, e := range r.Errors {
+				var at []string
+				for _, p := range e.Path {
+					at = append(at, fmt.Sprint(p))
+				}
+				if e.Extensions["code"] == "CONSENT_REQUIRED" && strings.Join(at, ".") == path &&
+					e.Extensions["messageZh"] != nil && !strings.Contains(e.Message, "\n") {
+					return
+				}
+			}
+			t.Fatalf("no CONSENT_REQUIRED at %s: %s", path, r.Raw)
 		}
+		r := c.wantCode(t, "CONSENT_REQUIRED", "charityA", qDeliver, vars)
+		if r.Data == nil || get(r.Data, "household") != nil {
+			t.Fatalf("charityA sees after revocation: %s", r.Raw)
+		}
+		consentRequired(r, "household")
 		for _, id := range []string{f.household, f.child, f.aidByCharity} {
-			c.wantCode(t, hidden, "charityA", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
+			r := c.wantCode(t, "CONSENT_REQUIRED", "charityA", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
+			if get(r.Data, "node") != nil {
+				t.Fatalf("node %s after revocation: %s", id, r.Raw)
+			}
 		}
+		// The head was not referred to charityA: still nothing to tell.
+		c.wantCode(t, hidden, "charityA", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": f.head})
+		// charityB has no referral: NOT_FOUND as before, consent or not.
+		c.wantCode(t, hidden, "charityB", `query($id: ID!) { node(id: $id) { id } }`, vars)
 		data = c.must(t, "charityA", `{ households { totalCount edges { node { id } } } }`, nil)
 		if num(get(data, "households", "totalCount")) != 0 || len(list(get(data, "households", "edges"))) != 0 {
 			t.Fatalf("charityA lists households after revocation: %v", data)
 		}
-		data = c.must(t, "charityA", `{ referrals { totalCount edges { node { id status household { id } person { id residentId } } } } }`, nil)
-		edges := list(get(data, "referrals", "edges"))
+		r = c.wantCode(t, "CONSENT_REQUIRED", "charityA", `{ referrals { totalCount edges { node { id status household { id } person { id residentId } } } } }`, nil)
+		edges := list(get(r.Data, "referrals", "edges"))
 		if len(edges) != 1 || get(edges[0], "node", "id") != f.referral || get(edges[0], "node", "household") != nil || get(edges[0], "node", "person") != nil {
-			t.Fatalf("charityA's referrals after revocation: %v", data)
+			t.Fatalf("charityA's referrals after revocation: %s", r.Raw)
 		}
-		c.wantCode(t, hidden, "charityA", `query($id: ID!) { aidHistory(householdId: $id) { totalCount } }`, vars)
-		c.wantCode(t, hidden, "charityA", qRecordAid, in(map[string]any{"householdId": f.household, "personId": f.child, "categoryCode": "LEGAL",
+		consentRequired(r, "referrals.edges.0.node.household")
+		consentRequired(r, "referrals.edges.0.node.person")
+		r = c.wantCode(t, "CONSENT_REQUIRED", "charityA", `query($id: ID!) { node(id: $id) { ... on AidRecord { id household { id } } } }`, map[string]any{"id": f.aidByCharity})
+		consentRequired(r, "node")
+		c.wantCode(t, "CONSENT_REQUIRED", "charityA", `query($id: ID!) { aidHistory(householdId: $id) { totalCount } }`, vars)
+		c.wantCode(t, "CONSENT_REQUIRED", "charityA", qRecordAid, in(map[string]any{"householdId": f.household, "personId": f.child, "categoryCode": "LEGAL",
 			"providerKind": "CHARITY", "providerName": "x", "units": 1, "periodStart": "2026-11-05", "periodEnd": "2026-11-06"}))
 		// The case manager still sees all, but can refer no more.
 		if data := c.must(t, "caseManager", `query($id: ID!) { household(id: $id) { sharingConsented persons { id } } }`, vars); get(data, "household", "sharingConsented") != false {

@@ -157,6 +157,7 @@ type gqlError struct {
 type response struct {
 	Status      int
 	ContentType string
+	Header      http.Header
 	Data        map[string]any
 	Errors      []gqlError
 	Raw         string
@@ -201,7 +202,7 @@ func (h *hub) send(req *http.Request) response {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Raw: string(raw)}
+	out := response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Header: resp.Header, Raw: string(raw)}
 	var parsed struct {
 		Data   map[string]any `json:"data"`
 		Errors []gqlError     `json:"errors"`

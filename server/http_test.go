@@ -139,27 +139,27 @@ func TestHTTP(t *testing.T) {
 		}
 		return h.send(req)
 	}
-	t.Run("graphql-response+json by default", func(t *testing.T) {
+	t.Run("application/json without Accept", func(t *testing.T) {
 		resp := post(`{"query":"{ viewer { role } }"}`)
-		if resp.Status != 200 || !strings.HasPrefix(resp.ContentType, "application/graphql-response+json") || get(resp.Data, "viewer", "role") != "ANONYMOUS" {
+		if resp.Status != 200 || !strings.HasPrefix(resp.ContentType, "application/json") || get(resp.Data, "viewer", "role") != "ANONYMOUS" {
 			t.Fatalf("%d %s %s", resp.Status, resp.ContentType, resp.Raw)
 		}
 	})
-	t.Run("application/json when asked", func(t *testing.T) {
-		resp := post(`{"query":"{ viewer { role } }"}`, "Accept", "application/json")
-		if resp.Status != 200 || !strings.HasPrefix(resp.ContentType, "application/json") {
+	t.Run("graphql-response+json when asked", func(t *testing.T) {
+		resp := post(`{"query":"{ viewer { role } }"}`, "Accept", "application/graphql-response+json")
+		if resp.Status != 200 || !strings.HasPrefix(resp.ContentType, "application/graphql-response+json") {
 			t.Fatalf("%d %s", resp.Status, resp.ContentType)
 		}
 	})
-	t.Run("syntax error is 400", func(t *testing.T) {
-		resp := post(`{"query":"{ viewer { role "}`)
-		if resp.Status != 400 || resp.code() != "GRAPHQL_PARSE_FAILED" {
+	t.Run("syntax error is 400 with graphql-response+json", func(t *testing.T) {
+		resp := post(`{"query":"{ viewer { role "}`, "Accept", "application/graphql-response+json")
+		if resp.Status != 400 || resp.code() != "GRAPHQL_PARSE_FAILED" || strings.Contains(resp.Raw, `"data"`) {
 			t.Fatalf("%d %s", resp.Status, resp.Raw)
 		}
 	})
-	t.Run("unknown field is 400", func(t *testing.T) {
-		resp := post(`{"query":"{ secrets }"}`)
-		if resp.Status != 400 || resp.code() != "GRAPHQL_VALIDATION_FAILED" {
+	t.Run("unknown field is 400 with graphql-response+json", func(t *testing.T) {
+		resp := post(`{"query":"{ secrets }"}`, "Accept", "application/graphql-response+json")
+		if resp.Status != 400 || resp.code() != "GRAPHQL_VALIDATION_FAILED" || strings.Contains(resp.Raw, `"data"`) {
 			t.Fatalf("%d %s", resp.Status, resp.Raw)
 		}
 	})
@@ -181,8 +181,8 @@ func TestHTTP(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/graphql?query="+url.QueryEscape(q), nil)
 		req.Header.Set("Authorization", "Bearer "+h.tokens["admin"])
 		resp := h.send(req)
-		if resp.Status < 400 || len(resp.Errors) == 0 {
-			t.Fatalf("%d %s", resp.Status, resp.Raw)
+		if resp.Status != http.StatusMethodNotAllowed || resp.code() != "METHOD_NOT_ALLOWED" || resp.Header.Get("Allow") != "POST" {
+			t.Fatalf("%d %v %s", resp.Status, resp.Header, resp.Raw)
 		}
 		if h.fingerprint() != before {
 			t.Fatal("a mutation over GET wrote")
@@ -214,7 +214,7 @@ func TestHTTP(t *testing.T) {
 	})
 	t.Run("depth limit", func(t *testing.T) {
 		q := "{ catalog { categories { children { children { children { children { children { children { children { children { children { children { code } } } } } } } } } } } } }"
-		resp := post(fmt.Sprintf(`{"query":%q}`, q))
+		resp := post(fmt.Sprintf(`{"query":%q}`, q), "Accept", "application/graphql-response+json")
 		if resp.Status != 400 || resp.code() != "DEPTH_LIMIT_EXCEEDED" {
 			t.Fatalf("%d %s", resp.Status, resp.Raw)
 		}
@@ -232,19 +232,19 @@ func TestHTTP(t *testing.T) {
 			fmt.Fprintf(&b, " a%d: viewer { role }", i)
 		}
 		b.WriteString(" }")
-		if resp := post(fmt.Sprintf(`{"query":%q}`, b.String())); resp.Status != 400 || resp.code() != "ALIAS_LIMIT_EXCEEDED" {
+		if resp := post(fmt.Sprintf(`{"query":%q}`, b.String()), "Accept", "application/graphql-response+json"); resp.Status != 400 || resp.code() != "ALIAS_LIMIT_EXCEEDED" {
 			t.Fatalf("%d %s", resp.Status, resp.Raw)
 		}
 	})
 	t.Run("complexity limit", func(t *testing.T) {
 		q := "{ organizations(first: 100) { edges { node { resources(first: 100) { edges { node { title items { code } eligibleGroups { code } } } } } } } }"
-		if resp := post(fmt.Sprintf(`{"query":%q}`, q)); resp.code() != "COMPLEXITY_LIMIT_EXCEEDED" {
+		if resp := post(fmt.Sprintf(`{"query":%q}`, q), "Accept", "application/graphql-response+json"); resp.Status != 400 || resp.code() != "COMPLEXITY_LIMIT_EXCEEDED" {
 			t.Fatalf("%d %s", resp.Status, resp.Raw)
 		}
 	})
 	t.Run("token limit", func(t *testing.T) {
 		q := "{ viewer { role " + strings.Repeat("__typename ", 12000) + "} }"
-		if resp := post(fmt.Sprintf(`{"query":%q}`, q)); resp.Status != 400 || len(resp.Errors) == 0 {
+		if resp := post(fmt.Sprintf(`{"query":%q}`, q), "Accept", "application/graphql-response+json"); resp.Status != 400 || len(resp.Errors) == 0 {
 			t.Fatalf("%d %s", resp.Status, resp.Raw[:min(len(resp.Raw), 300)])
 		}
 	})

@@ -31,11 +31,21 @@ import (
 
 // Limits bound what one request may ask for.
 type Limits struct {
-	MaxBodyBytes   int64
-	MaxComplexity  int
-	MaxTokens      int
-	MaxDepth       int
-	MaxAliases     int
+	MaxBodyBytes  int64
+	MaxComplexity int
+	MaxTokens     int
+	MaxDepth      int
+	MaxAliases    int
+	// MaxSelections bounds the fields of an operation once its fragments
+	// are expanded (a fragment fan-out); MaxListLength any list in a body
+	// (counted before it is decoded) and the lists of arguments for which
+	// graph.ListMaxima names no smaller maximum.
+	MaxSelections int
+	MaxListLength int
+	// MaxValidated bounds the work of validating a document: selections
+	// walked (each fragment again for every operation and fragment that
+	// reaches it) plus pairs of fields of one response name compared.
+	MaxValidated   int
 	RequestTimeout time.Duration
 }
 
@@ -46,6 +56,9 @@ var DefaultLimits = Limits{
 	MaxTokens:      10000,
 	MaxDepth:       12,
 	MaxAliases:     30,
+	MaxSelections:  5000,
+	MaxListLength:  100,
+	MaxValidated:   10000,
 	RequestTimeout: 30 * time.Second,
 }
 
@@ -75,7 +88,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	gql := newGraphQL(cfg, deps)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(deps.Tokens, withLoaders(deps.Catalog, limitBody(cfg.Limits.MaxBodyBytes, gql))))
+	mux.Handle("/graphql", authenticate(deps.Tokens, withLoaders(deps.Catalog, limitBody(cfg.Limits.MaxBodyBytes, screenBody(cfg.Limits.MaxListLength, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -121,19 +134,23 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 			return auth.WithPrincipal(ctx, p), nil, nil
 		},
 	})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{UseGrapQLResponseJsonByDefault: true})
+	srv.AddTransport(httpTransport{}) // GET, POST and the rest: transport.go
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	srv.SetDisableSuggestion(cfg.Production)
+	srv.SetValidationRulesFn(graph.ValidationRules(cfg.Production))
 	if !cfg.Production {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// The shape and list limits cost what the document weighs and run first:
+	// the complexity walk costs what the operation expands to.
+	srv.Use(&graph.ShapeLimits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases, MaxSelections: cfg.Limits.MaxSelections,
+		MaxValidated: cfg.Limits.MaxValidated, MaxTokens: cfg.Limits.MaxTokens})
+	srv.Use(graph.NewListLimits(cfg.Limits.MaxListLength))
+	srv.Use(graph.PageRanges{}) // `first` out of range is BAD_USER_INPUT, not a cost
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
-	srv.Use(graph.ShapeLimits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases})
 	srv.AroundFields(graph.Authorize)
 	if deps.Matcher != nil {
 		srv.AroundRootFields(readYourWrites(deps.Matcher))
@@ -157,7 +174,7 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 		}
 		return resp
 	})
-	srv.SetErrorPresenter(graph.ErrorPresenter(deps.Log))
+	srv.SetErrorPresenter(graph.ErrorPresenter(deps.Log, cfg.Production))
 	srv.SetRecoverFunc(graph.Recover(deps.Log))
 	timeout := cfg.Limits.RequestTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -248,9 +265,9 @@ func writeGraphQLError(w http.ResponseWriter, r *http.Request, status int, err e
 	if info := infoFrom(r.Context()); info != nil {
 		info.addCode(code)
 	}
-	ct := "application/graphql-response+json"
-	if strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "graphql-response") {
-		ct = "application/json"
+	ct, ok := negotiate(r.Header.Get("Accept"))
+	if !ok {
+		ct = mediaJSON
 	}
 	w.Header().Set("Content-Type", ct)
 	if status == http.StatusUnauthorized {

@@ -92,7 +92,7 @@ func UnmarshalFen(v any) (int64, error) {
 		}
 		n = i
 	default:
-		return 0, aidhub.Errorf(aidhub.EBADINPUT, "a Fen amount is a whole number of fen, got %T", v)
+		return 0, aidhub.Errorf(aidhub.EBADINPUT, "a Fen amount is a whole number of fen, got %s", jsonKind(v))
 	}
 	if n > maxSafeInteger || n < -maxSafeInteger {
 		return 0, aidhub.Errorf(aidhub.EBADINPUT, "%d fen is out of range", n)
@@ -129,10 +129,29 @@ func MarshalColour(c matching.Colour) graphql.Marshaler { return graphql.Marshal
 // UnmarshalColour reads a WatchColour enum value.
 func UnmarshalColour(v any) (matching.Colour, error) {
 	s, ok := v.(string)
-	if !ok {
-		return 0, fmt.Errorf("a WatchColour is one of GREEN, BLUE, YELLOW, ORANGE, RED")
-	}
 	var c matching.Colour
-	err := c.UnmarshalText([]byte(s))
-	return c, err
+	if !ok || c.UnmarshalText([]byte(s)) != nil {
+		return 0, aidhub.Errorf(aidhub.EBADINPUT, "a WatchColour is one of GREEN, BLUE, YELLOW, ORANGE, RED")
+	}
+	return c, nil
+}
+
+// jsonKind names the kind of a decoded JSON value as a client knows it,
+// never as a Go type.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	case int, int32, int64, float64, json.Number:
+		return "a number"
+	}
+	return "another kind of value"
 }
