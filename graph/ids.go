@@ -20,8 +20,11 @@ func rowID(typ string, id int64) string { return globalID(typ, strconv.FormatInt
 // parseGlobalID splits an ID into type and key; ok is false for anything
 // that is not one of ours.
 func parseGlobalID(id string) (typ, key string, ok bool) {
+	if len(id) > 200 {
+		return "", "", false
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || len(id) > 200 {
+	if err != nil {
 		return "", "", false
 	}
 	typ, key, ok = strings.Cut(string(raw), ":")
