@@ -12,23 +12,7 @@ import (
 // codes): for every pair of categories of the seeded catalog, and a
 // one-day aid, both say the same.
 func TestCovers_AgreesWithTheEngine(t *testing.T) {
-	d, err := catalog.LoadDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := catalog.NewCatalog(d.Groups, d.Categories, d.Items, d.Plans)
-	var cats []matching.Category
-	for _, c := range d.Categories {
-		mc := matching.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
-		if c.ParentCode != nil {
-			mc.Parent = *c.ParentCode
-		}
-		cats = append(cats, mc)
-	}
-	engine, err := matching.NewCatalog(nil, cats, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cat, engine := seededTrees(t)
 	start, _ := matching.ParseDay("2026-11-01")
 	covered := 0
 	for _, need := range d.Categories {
@@ -48,4 +32,34 @@ func TestCovers_AgreesWithTheEngine(t *testing.T) {
 	if covered < len(d.Categories) {
 		t.Errorf("only %d pairs cover: the test proves little", covered)
 	}
+}
+
+// seededTrees returns the seeded catalog, as casework and as the engine
+// see its category tree, for tests that hold the two rules side by side.
+func seededTrees(t testing.TB) (*catalog.Defaults, *catalog.Catalog, *matching.Catalog) {
+	t.Helper()
+	d, err := catalog.LoadDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cats []matching.Category
+	for _, c := range d.Categories {
+		mc := matching.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
+		if c.ParentCode != nil {
+			mc.Parent = *c.ParentCode
+		}
+		cats = append(cats, mc)
+	}
+	engine, err := matching.NewCatalog(nil, cats, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, catalog.NewCatalog(d.Groups, d.Categories, d.Items, d.Plans), engine
+}
+
+// SeededEngineTree is the engine's view of the seeded category tree, for
+// the external tests.
+func SeededEngineTree(t testing.TB) *matching.Catalog {
+	_, _, engine := seededTrees(t)
+	return engine
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
-	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
 	"github.com/aidhub/aidhub/matching"
@@ -183,22 +182,7 @@ func TestWatchlist_AgreesWithTheEngine(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
-		defaults, err := catalog.LoadDefaults()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cats []matching.Category
-		for _, c := range defaults.Categories {
-			mc := matching.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
-			if c.ParentCode != nil {
-				mc.Parent = *c.ParentCode
-			}
-			cats = append(cats, mc)
-		}
-		engine, err := matching.NewCatalog(nil, cats, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		engine := casework.SeededEngineTree(t)
 		rng := rand.New(rand.NewPCG(10, 11))
 		codes := []string{"MEDICAL", "MEDICAL_INPATIENT", "MEDICAL_OUTPATIENT", "BASIC_LIVING", "EDUCATION", "EDUCATION_GRANTS", "PSYCHOLOGICAL"}
 		today := f.today()

@@ -182,14 +182,37 @@ func overlapPairs(set ast.SelectionSet, n, max int) int {
 	return n
 }
 
+// frag is a selection set as the validation counts see it: the selections
+// it holds and the fragments it spreads.
+type frag struct {
+	size    int
+	spreads []string
+}
+
+// reached adds to total the size of root and of every fragment it reaches,
+// each once, as gqlparser's validator walks them; it stops past max.
+func reached(root *frag, frags map[string]*frag, total, max int) int {
+	seen := map[string]bool{}
+	stack := root.spreads
+	total = capAdd(total, root.size)
+	for len(stack) > 0 && total <= max {
+		name := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		f := frags[name]
+		if f == nil || seen[name] {
+			continue
+		}
+		seen[name] = true
+		total = capAdd(total, f.size)
+		stack = append(stack, f.spreads...)
+	}
+	return total
+}
+
 // validationWalk counts the selections gqlparser's validator visits in doc:
 // each operation and each fragment definition is walked with every
 // fragment it reaches, each of those once. It stops counting past max.
 func validationWalk(doc *ast.QueryDocument, max int) int {
-	type frag struct {
-		size    int
-		spreads []string
-	}
 	frags := make(map[string]*frag, len(doc.Fragments))
 	var measure func(set ast.SelectionSet, f *frag)
 	measure = func(set ast.SelectionSet, f *frag) {
@@ -213,22 +236,7 @@ func validationWalk(doc *ast.QueryDocument, max int) int {
 		}
 	}
 	total := 0
-	walk := func(root *frag) {
-		seen := map[string]bool{}
-		stack := root.spreads
-		total += root.size
-		for len(stack) > 0 && total <= max {
-			name := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			f := frags[name]
-			if f == nil || seen[name] {
-				continue
-			}
-			seen[name] = true
-			total += f.size
-			stack = append(stack, f.spreads...)
-		}
-	}
+	walk := func(root *frag) { total = reached(root, frags, total, max) }
 	for _, op := range doc.Operations {
 		root := &frag{}
 		measure(op.SelectionSet, root)

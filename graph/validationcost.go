@@ -18,10 +18,6 @@ import (
 func lexedWork(query string, max, maxTokens int) (work int, ok bool) {
 	r := tokenReader{lex: lexer.New(&ast.Source{Input: query}), maxTokens: maxTokens}
 	r.next()
-	type frag struct {
-		size    int
-		spreads []string
-	}
 	frags := map[string]*frag{}
 	var roots []*frag
 	for r.ok && r.tok.Kind != lexer.EOF {
@@ -72,21 +68,7 @@ func lexedWork(query string, max, maxTokens int) (work int, ok bool) {
 		return 0, false
 	}
 	for _, root := range roots {
-		seen := map[string]bool{}
-		stack := root.spreads
-		work = capAdd(work, root.size)
-		for len(stack) > 0 && work <= max {
-			name := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			f := frags[name]
-			if f == nil || seen[name] {
-				continue
-			}
-			seen[name] = true
-			work = capAdd(work, f.size)
-			stack = append(stack, f.spreads...)
-		}
-		if work > max {
+		if work = reached(root, frags, work, max); work > max {
 			break
 		}
 	}
