@@ -143,24 +143,62 @@ func (p *ResourcePatch) apply(r *Resource) {
 	p.Lng.apply(&r.Lng)
 }
 
-// validate checks and normalizes every field of r against the catalog.
+// validate checks and normalizes every field of r against the catalog. The
+// steps run in a fixed order, so the first bad field reported stays the same.
 func (s *Service) validate(r *Resource, cat *Catalog) error {
+	if err := cleanDescription(r); err != nil {
+		return err
+	}
+	if err := s.checkCodes(r, cat); err != nil {
+		return err
+	}
+	if err := checkAgeRange(r); err != nil {
+		return err
+	}
+	if err := checkAmounts(r); err != nil {
+		return err
+	}
+	if err := checkCapacityCoversTaken(r); err != nil {
+		return err
+	}
+	if err := checkValidityWindow(r); err != nil {
+		return err
+	}
+	if err := cleanContact(r); err != nil {
+		return err
+	}
+	if err := s.checkEligibilityRule(r); err != nil {
+		return err
+	}
+	return s.checkPlace(r)
+}
+
+// cleanDescription normalizes the title and the description.
+func cleanDescription(r *Resource) error {
 	var err error
 	if r.Title, err = cleanText("title", r.Title, true, 200); err != nil {
 		return err
 	}
-	if r.Description, err = cleanText("description", r.Description, false, 5000); err != nil {
-		return err
-	}
+	r.Description, err = cleanText("description", r.Description, false, 5000)
+	return err
+}
+
+// checkCodes normalizes the item, group and coverage codes, each against
+// what the catalog or the region list knows.
+func (s *Service) checkCodes(r *Resource, cat *Catalog) error {
+	var err error
 	if r.ItemCodes, err = codeList("itemCodes", r.ItemCodes, func(c string) bool { _, ok := cat.Item(c); return ok }, "service item"); err != nil {
 		return err
 	}
 	if r.GroupCodes, err = codeList("groupCodes", r.GroupCodes, func(c string) bool { _, ok := cat.Group(c); return ok }, "population group"); err != nil {
 		return err
 	}
-	if r.Coverage, err = codeList("coverage", r.Coverage, func(c string) bool { return s.regions.Check(c) == "" }, "Chongqing division code"); err != nil {
-		return err
-	}
+	r.Coverage, err = codeList("coverage", r.Coverage, func(c string) bool { return s.regions.Check(c) == "" }, "Chongqing division code")
+	return err
+}
+
+// checkAgeRange refuses ages outside 0..MaxAge and an inverted range.
+func checkAgeRange(r *Resource) error {
 	for _, f := range []struct {
 		name string
 		v    *int
@@ -172,6 +210,11 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 	if r.AgeMin != nil && r.AgeMax != nil && *r.AgeMin > *r.AgeMax {
 		return aidhub.Invalid("ageMax", "the age range is inverted: ageMin %d is above ageMax %d", *r.AgeMin, *r.AgeMax)
 	}
+	return nil
+}
+
+// checkAmounts refuses a non-positive or oversized income ceiling or capacity.
+func checkAmounts(r *Resource) error {
 	for _, f := range []struct {
 		name string
 		v    *int64
@@ -185,6 +228,12 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 			return aidhub.Invalid(f.name, "must be 1 to %d, got %d", f.max, *f.v)
 		}
 	}
+	return nil
+}
+
+// checkCapacityCoversTaken keeps units and budget already promised to
+// households: a capacity may not drop below them nor be removed.
+func checkCapacityCoversTaken(r *Resource) error {
 	if r.CapacityUnits != nil && *r.CapacityUnits < r.UnitsTaken {
 		return aidhub.Invalid("capacityUnits", "%d units are already taken; capacity cannot go below that", r.UnitsTaken)
 	}
@@ -197,6 +246,12 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 	if r.CapacityBudgetFen == nil && r.BudgetTakenFen > 0 {
 		return aidhub.Invalid("capacityBudgetFen", "%d fen are already committed; the budget cannot be removed", r.BudgetTakenFen)
 	}
+	return nil
+}
+
+// checkValidityWindow refuses dates outside 2000–2100 and a window that ends
+// before it starts.
+func checkValidityWindow(r *Resource) error {
 	for _, f := range []struct {
 		name string
 		v    *db.Date
@@ -208,15 +263,26 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 	if r.ValidFrom != nil && r.ValidUntil != nil && r.ValidUntil.Before(*r.ValidFrom) {
 		return aidhub.Invalid("validUntil", "the validity window ends (%s) before it starts (%s)", r.ValidUntil, r.ValidFrom)
 	}
+	return nil
+}
+
+// cleanContact normalizes the address, the contact name and the phone.
+func cleanContact(r *Resource) error {
+	var err error
 	if r.Address, err = cleanText("address", r.Address, false, 300); err != nil {
 		return err
 	}
 	if r.ContactName, err = cleanText("contactName", r.ContactName, false, 50); err != nil {
 		return err
 	}
-	if r.ContactPhone, err = checkPhone("contactPhone", r.ContactPhone); err != nil {
-		return err
-	}
+	r.ContactPhone, err = checkPhone("contactPhone", r.ContactPhone)
+	return err
+}
+
+// checkEligibilityRule normalizes the rule text and, when the service was
+// given a rule checker, refuses a rule that does not compile.
+func (s *Service) checkEligibilityRule(r *Resource) error {
+	var err error
 	if r.EligibilityRule, err = cleanText("eligibilityRule", r.EligibilityRule, false, 500); err != nil {
 		return err
 	}
@@ -225,6 +291,12 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 			return ruleInvalid(err)
 		}
 	}
+	return nil
+}
+
+// checkPlace refuses an unknown division code and a half or out-of-range
+// coordinate pair.
+func (s *Service) checkPlace(r *Resource) error {
 	if r.DivisionCode != nil {
 		if reason := s.regions.Check(*r.DivisionCode); reason != "" {
 			return aidhub.Invalid("divisionCode", "%s", reason)
