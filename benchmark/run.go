@@ -85,6 +85,51 @@ var ErrMismatch = errors.New("benchmark: the matchers disagree on some needs")
 
 // Run runs the benchmark on the hub's store. The hub's clock sets the day.
 func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
+	o = o.withDefaults()
+	r := &runner{h: h, o: o, p: printer(o.Out), sum: &Summary{Compared: map[string]int{}}, today: h.Matcher.Today()}
+	persons, err := r.describeStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	// 1. The engine, loaded from the store as the hub loads it.
+	engine, ix, perPerson, err := r.loadEngine(ctx, persons)
+	if err != nil {
+		return nil, err
+	}
+	if r.sum.EngineNsPerNeed, err = r.sweep(engine, "sweep", o.Runs); err != nil {
+		return nil, err
+	}
+	resources, err := r.sweepPlain(ctx, engine)
+	if err != nil {
+		return nil, err
+	}
+	sample, sampleIDs, engineSample := r.drawSample()
+
+	// 2. The SQL matcher.
+	sqlSample, err := r.sqlBaseline(ctx, engine, sample, sampleIDs, engineSample)
+	if err != nil {
+		return nil, err
+	}
+
+	// 3. One Meilisearch query per need.
+	r.p("\n## Meilisearch, one query per need (resources without a rule)")
+	if o.MeiliBin == "" && o.MeiliURL == "" {
+		r.p("skipped: no Meilisearch given")
+	} else if err := runMeili(ctx, h, o, r.p, r.sum, resources, r.pop, sample, r.today, engineSample, sqlSample, r.report); err != nil {
+		return nil, err
+	}
+
+	// 4. Publishing one resource: re-matching it against every open need.
+	r.p("\n## publish re-match: one resource against every open need (fifty best)")
+	if err := rematch(ctx, h, o, r.p, r.sum, engine, ix, resources, r.today); err != nil {
+		return nil, err
+	}
+	return r.summarize(perPerson)
+}
+
+// withDefaults fills in the options left at their zero value.
+func (o Options) withDefaults() Options {
 	if o.Runs < 1 {
 		o.Runs = 1
 	}
@@ -97,17 +142,37 @@ func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
 	if o.MeiliIndex == "" {
 		o.MeiliIndex = "bench_match"
 	}
-	out := o.Out
+	return o
+}
+
+// printer writes one report line to out, or nowhere when out is nil.
+func printer(out io.Writer) func(string, ...any) {
 	if out == nil {
 		out = io.Discard
 	}
-	p := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
-	sum := &Summary{Compared: map[string]int{}}
-	today := h.Matcher.Today()
+	return func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+}
 
+// runner holds what the steps of one run share: the population loaded
+// once, and the engine's best match for each of its needs, which every
+// baseline is compared with.
+type runner struct {
+	h      *hub.Hub
+	o      Options
+	p      func(string, ...any)
+	sum    *Summary
+	today  matching.Day
+	pop    *matching.Population
+	best   []int64   // by population index; 0: no match
+	scores []float64 // by population index
+}
+
+// describeStore prints the machine and the store's size, and returns the
+// number of persons, which the engine's memory is measured against.
+func (r *runner) describeStore(ctx context.Context) (persons int, err error) {
 	host, _ := os.Hostname()
-	p("bench match: %s, day %s; %s %s/%s on %s, %d CPUs, GOMAXPROCS %d; load average %s",
-		h.DB.Where, today, runtime.Version(), runtime.GOOS, runtime.GOARCH, host, runtime.NumCPU(), runtime.GOMAXPROCS(0), LoadAverage())
+	r.p("bench match: %s, day %s; %s %s/%s on %s, %d CPUs, GOMAXPROCS %d; load average %s",
+		r.h.DB.Where, r.today, runtime.Version(), runtime.GOOS, runtime.GOARCH, host, runtime.NumCPU(), runtime.GOMAXPROCS(0), LoadAverage())
 	counts := map[string]string{
 		"persons": "SELECT count(*) FROM persons", "households": "SELECT count(*) FROM households",
 		"open needs":          "SELECT count(*) FROM needs WHERE status = 'OPEN'",
@@ -117,81 +182,89 @@ func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
 	n := map[string]int{}
 	for _, k := range []string{"persons", "households", "open needs", "published resources", "with a rule"} {
 		var v int
-		if err := h.DB.NewRaw(counts[k]).Scan(ctx, &v); err != nil {
-			return nil, err
+		if err := r.h.DB.NewRaw(counts[k]).Scan(ctx, &v); err != nil {
+			return 0, err
 		}
 		n[k] = v
 	}
-	p("store: %d persons in %d households, %d open needs, %d published resources (%d with an eligibility rule)",
+	r.p("store: %d persons in %d households, %d open needs, %d published resources (%d with an eligibility rule)",
 		n["persons"], n["households"], n["open needs"], n["published resources"], n["with a rule"])
+	return n["persons"], nil
+}
 
-	// 1. The engine, loaded from the store as the hub loads it.
-	p("\n## engine")
+// loadEngine loads the engine, the population and the need index as the
+// hub does, timing each and measuring the heap they take.
+func (r *runner) loadEngine(ctx context.Context, persons int) (*matching.Engine, *matching.NeedIndex, float64, error) {
+	r.p("\n## engine")
 	heap0 := heapAfterGC()
 	t := time.Now()
-	engine, err := h.Matcher.LoadEngine(ctx)
+	engine, err := r.h.Matcher.LoadEngine(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	loadRes := time.Since(t)
 	t = time.Now()
-	pop, err := h.Matcher.LoadPopulation(ctx, engine.Catalog(), nil)
+	pop, err := r.h.Matcher.LoadPopulation(ctx, engine.Catalog(), nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	loadNeeds := time.Since(t)
 	t = time.Now()
 	ix := matching.NewNeedIndex(pop)
 	indexTime := time.Since(t)
 	heap1 := heapAfterGC()
-	sum.OpenNeeds = pop.Open()
-	p("load: %d resources read and indexed in %s; %d open needs of %d people (subject rows) read in %s; need index built in %s",
+	r.pop = pop
+	r.best = make([]int64, pop.Len())
+	r.scores = make([]float64, pop.Len())
+	r.sum.OpenNeeds = pop.Open()
+	r.p("load: %d resources read and indexed in %s; %d open needs of %d people (subject rows) read in %s; need index built in %s",
 		engine.Len(), round(loadRes), pop.Open(), pop.Persons(), round(loadNeeds), round(indexTime))
 	mem := float64(heap1 - heap0)
-	perPerson := mem / float64(max(n["persons"], 1))
-	p("engine memory (engine with its resources, population, need index; live heap after GC): %.1f MiB = %.0f bytes per person (%d persons), %.0f per open need",
-		mem/(1<<20), perPerson, n["persons"], mem/float64(max(pop.Open(), 1)))
+	perPerson := mem / float64(max(persons, 1))
+	r.p("engine memory (engine with its resources, population, need index; live heap after GC): %.1f MiB = %.0f bytes per person (%d persons), %.0f per open need",
+		mem/(1<<20), perPerson, persons, mem/float64(max(pop.Open(), 1)))
+	return engine, ix, perPerson, nil
+}
 
-	best := make([]int64, pop.Len())
-	scores := make([]float64, pop.Len())
-	sweep := func(e *matching.Engine, label string, runs int) (float64, error) {
-		slowest := 0.0
-		for run := 1; run <= runs; run++ {
-			cpu0, t0 := cpuTime(), time.Now()
-			st, err := e.Sweep(pop, today, o.Workers, func(i int, m *matching.Match, _ matching.Colour) {
-				if m != nil {
-					best[i], scores[i] = m.ResourceID, m.Score
-				} else {
-					best[i], scores[i] = 0, 0
-				}
-			})
-			if err != nil {
-				return 0, err
+// sweep matches every open need with e, runs times, keeping the last
+// run's best matches, and returns the slowest run's ns per need.
+func (r *runner) sweep(e *matching.Engine, label string, runs int) (float64, error) {
+	slowest := 0.0
+	for run := 1; run <= runs; run++ {
+		cpu0, t0 := cpuTime(), time.Now()
+		st, err := e.Sweep(r.pop, r.today, r.o.Workers, func(i int, m *matching.Match, _ matching.Colour) {
+			if m != nil {
+				r.best[i], r.scores[i] = m.ResourceID, m.Score
+			} else {
+				r.best[i], r.scores[i] = 0, 0
 			}
-			wall, cpu := time.Since(t0), cpuTime()-cpu0
-			per := float64(wall.Nanoseconds()) / float64(max(st.Needs, 1))
-			slowest = max(slowest, per)
-			p("%s %d: %d open needs (%d blocked by the duplicate rule), %d matched (%.1f %%); %s wall, %s CPU (%d workers); %.0f ns/need wall, %.0f ns/need CPU; %.1f index entries/need; load average %s",
-				label, run, st.Needs, st.Blocked, st.Matched, 100*float64(st.Matched)/float64(max(st.Needs, 1)),
-				round(wall), round(cpu), o.Workers, per, float64(cpu.Nanoseconds())/float64(max(st.Needs, 1)),
-				float64(st.Candidates)/float64(max(st.Needs, 1)), LoadAverage())
+		})
+		if err != nil {
+			return 0, err
 		}
-		return slowest, nil
+		wall, cpu := time.Since(t0), cpuTime()-cpu0
+		per := float64(wall.Nanoseconds()) / float64(max(st.Needs, 1))
+		slowest = max(slowest, per)
+		r.p("%s %d: %d open needs (%d blocked by the duplicate rule), %d matched (%.1f %%); %s wall, %s CPU (%d workers); %.0f ns/need wall, %.0f ns/need CPU; %.1f index entries/need; load average %s",
+			label, run, st.Needs, st.Blocked, st.Matched, 100*float64(st.Matched)/float64(max(st.Needs, 1)),
+			round(wall), round(cpu), r.o.Workers, per, float64(cpu.Nanoseconds())/float64(max(st.Needs, 1)),
+			float64(st.Candidates)/float64(max(st.Needs, 1)), LoadAverage())
 	}
-	if sum.EngineNsPerNeed, err = sweep(engine, "sweep", o.Runs); err != nil {
-		return nil, err
-	}
+	return slowest, nil
+}
 
-	// The engine on the resources without a rule: what the baselines
-	// match against, and the answers they are compared with.
-	resources, err := h.Matcher.LoadResources(ctx)
+// sweepPlain sweeps once more on the resources without a rule: what the
+// baselines match against, and the answers they are compared with. It
+// returns every resource, which the later steps index.
+func (r *runner) sweepPlain(ctx context.Context, engine *matching.Engine) ([]matching.Resource, error) {
+	resources, err := r.h.Matcher.LoadResources(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var plain []matching.Resource
-	for _, r := range resources {
-		if strings.TrimSpace(r.Rule) == "" {
-			plain = append(plain, r)
+	for _, res := range resources {
+		if strings.TrimSpace(res.Rule) == "" {
+			plain = append(plain, res)
 		}
 	}
 	engine2, err := matching.NewEngine(engine.Catalog(), engine.Weights(), engine.Colours())
@@ -201,127 +274,143 @@ func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
 	if err := engine2.SetResources(plain); err != nil {
 		return nil, err
 	}
-	if sum.PlainNsPerNeed, err = sweep(engine2, fmt.Sprintf("sweep without rule resources (%d resources)", len(plain)), 1); err != nil {
+	if r.sum.PlainNsPerNeed, err = r.sweep(engine2, fmt.Sprintf("sweep without rule resources (%d resources)", len(plain)), 1); err != nil {
 		return nil, err
 	}
-	engineAns := func(i int) Answer {
-		if best[i] == 0 {
-			return Answer{}
-		}
-		return Answer{Best: Best{ResourceID: best[i], Score: scores[i]}, Found: true}
-	}
+	return resources, nil
+}
 
-	// The sample: the open needs in the prefixes.
-	var sample []int // population indexes, in need-ID order
+// engineAnswer is the last sweep's answer for the need at population index i.
+func (r *runner) engineAnswer(i int) Answer {
+	if r.best[i] == 0 {
+		return Answer{}
+	}
+	return Answer{Best: Best{ResourceID: r.best[i], Score: r.scores[i]}, Found: true}
+}
+
+// drawSample picks the open needs in the prefixes, in need-ID order, and
+// returns their population indexes, their IDs and the engine's answers.
+func (r *runner) drawSample() (sample []int, ids []int64, engineAnswers map[int64]Answer) {
+	pop := r.pop
 	for i := range pop.Len() {
 		if pop.Closed(i) {
 			continue
 		}
-		if len(o.Prefixes) == 0 || hasAnyPrefix(pop.Need(i).Region, o.Prefixes) {
+		if len(r.o.Prefixes) == 0 || hasAnyPrefix(pop.Need(i).Region, r.o.Prefixes) {
 			sample = append(sample, i)
 		}
 	}
 	slices.SortFunc(sample, func(a, b int) int { return cmp.Compare(pop.ID(a), pop.ID(b)) })
-	sum.SampleNeeds = len(sample)
-	sampleIDs := make([]int64, len(sample))
-	engineSample := make(map[int64]Answer, len(sample))
+	r.sum.SampleNeeds = len(sample)
+	ids = make([]int64, len(sample))
+	engineAnswers = make(map[int64]Answer, len(sample))
 	for k, i := range sample {
-		sampleIDs[k] = pop.ID(i)
-		if a := engineAns(i); a.Found {
-			engineSample[pop.ID(i)] = a
+		ids[k] = pop.ID(i)
+		if a := r.engineAnswer(i); a.Found {
+			engineAnswers[pop.ID(i)] = a
 		}
 	}
 	scope := "every open need"
-	if len(o.Prefixes) > 0 {
-		scope = "the open needs of regions " + strings.Join(o.Prefixes, ", ")
+	if len(r.o.Prefixes) > 0 {
+		scope = "the open needs of regions " + strings.Join(r.o.Prefixes, ", ")
 	}
-	p("sample: %s, %d needs (%.1f %% of the open needs)", scope, len(sample), 100*float64(len(sample))/float64(max(pop.Open(), 1)))
+	r.p("sample: %s, %d needs (%.1f %% of the open needs)", scope, len(sample), 100*float64(len(sample))/float64(max(pop.Open(), 1)))
+	return sample, ids, engineAnswers
+}
 
-	report := func(what string, mm []Mismatch, compared int) {
-		sum.Compared[what] += compared
-		sum.Mismatches = append(sum.Mismatches, mm...)
-		if len(mm) == 0 {
-			p("check %s: the same top match (resource, score within %g) on all %d needs", what, ScoreTolerance, compared)
-			return
-		}
-		p("check %s: %d of %d needs DIFFER:", what, len(mm), compared)
-		for _, m := range mm[:min(len(mm), 20)] {
-			p("  %s", m)
-		}
+// report records one comparison and prints its outcome, with the first
+// twenty mismatches.
+func (r *runner) report(what string, mm []Mismatch, compared int) {
+	r.sum.Compared[what] += compared
+	r.sum.Mismatches = append(r.sum.Mismatches, mm...)
+	if len(mm) == 0 {
+		r.p("check %s: the same top match (resource, score within %g) on all %d needs", what, ScoreTolerance, compared)
+		return
 	}
+	r.p("check %s: %d of %d needs DIFFER:", what, len(mm), compared)
+	for _, m := range mm[:min(len(mm), 20)] {
+		r.p("  %s", m)
+	}
+}
 
-	// 2. The SQL matcher.
+// sqlBaseline times the SQL matcher on the sample, and on every open need
+// when asked, and compares its answers with the engine's. It returns the
+// first run's answers on the sample; nil when the store is not PostgreSQL.
+func (r *runner) sqlBaseline(ctx context.Context, engine *matching.Engine, sample []int, sampleIDs []int64, engineSample map[int64]Answer) (map[int64]Answer, error) {
 	var sqlSample map[int64]Answer
-	p("\n## SQL matcher (PostgreSQL, one statement, resources without a rule)")
-	if !h.DB.IsPostgres() {
-		p("skipped: it is written for PostgreSQL and the store is %s", h.DB.Engine)
-	} else {
-		sm := &SQLMatcher{DB: h.DB, Weights: engine.Weights(), WorkMem: o.WorkMem, JIT: o.JIT}
-		p("settings: work_mem %s, jit %v (session only)", orDefault(o.WorkMem, "server default"), o.JIT)
-		for run := 1; run <= o.Runs; run++ {
-			res, err := sm.Run(ctx, today.String(), SQLScope{Prefixes: o.Prefixes})
-			if err != nil {
-				return nil, err
-			}
-			per := float64(res.Elapsed.Nanoseconds()) / float64(max(len(sample), 1))
-			sum.SQLNsPerNeed = max(sum.SQLNsPerNeed, per)
-			p("sql %d: %d needs, %d matched, in %s: %.1f µs/need; %.0f× the engine's sweep per need (%.0f× on the same resources); load average %s",
-				run, len(sample), len(res.Best), round(res.Elapsed), per/1e3, per/sum.EngineNsPerNeed, per/sum.PlainNsPerNeed, LoadAverage())
-			if run == 1 {
-				sqlSample = answers(res.Best)
-				report("engine = sql", Compare(sampleIDs, []string{"engine", "sql"}, engineSample, sqlSample), len(sampleIDs))
-			}
+	r.p("\n## SQL matcher (PostgreSQL, one statement, resources without a rule)")
+	if !r.h.DB.IsPostgres() {
+		r.p("skipped: it is written for PostgreSQL and the store is %s", r.h.DB.Engine)
+		return nil, nil
+	}
+	o, sum := r.o, r.sum
+	sm := &SQLMatcher{DB: r.h.DB, Weights: engine.Weights(), WorkMem: o.WorkMem, JIT: o.JIT}
+	r.p("settings: work_mem %s, jit %v (session only)", orDefault(o.WorkMem, "server default"), o.JIT)
+	for run := 1; run <= o.Runs; run++ {
+		res, err := sm.Run(ctx, r.today.String(), SQLScope{Prefixes: o.Prefixes})
+		if err != nil {
+			return nil, err
 		}
-		if o.SQLFull {
-			res, err := sm.Run(ctx, today.String(), SQLScope{})
-			if err != nil {
-				return nil, err
-			}
-			per := float64(res.Elapsed.Nanoseconds()) / float64(max(pop.Open(), 1))
-			p("sql, every open need: %d needs, %d matched, in %s: %.1f µs/need; %.0f× the engine's sweep per need (%.0f× on the same resources); load average %s",
-				pop.Open(), len(res.Best), round(res.Elapsed), per/1e3, per/sum.EngineNsPerNeed, per/sum.PlainNsPerNeed, LoadAverage())
-			var ids []int64
-			all := map[int64]Answer{}
-			for i := range pop.Len() {
-				if !pop.Closed(i) {
-					ids = append(ids, pop.ID(i))
-					if a := engineAns(i); a.Found {
-						all[pop.ID(i)] = a
-					}
-				}
-			}
-			report("engine = sql, every open need", Compare(ids, []string{"engine", "sql"}, all, answers(res.Best)), len(ids))
+		per := float64(res.Elapsed.Nanoseconds()) / float64(max(len(sample), 1))
+		sum.SQLNsPerNeed = max(sum.SQLNsPerNeed, per)
+		r.p("sql %d: %d needs, %d matched, in %s: %.1f µs/need; %.0f× the engine's sweep per need (%.0f× on the same resources); load average %s",
+			run, len(sample), len(res.Best), round(res.Elapsed), per/1e3, per/sum.EngineNsPerNeed, per/sum.PlainNsPerNeed, LoadAverage())
+		if run == 1 {
+			sqlSample = answers(res.Best)
+			r.report("engine = sql", Compare(sampleIDs, []string{"engine", "sql"}, engineSample, sqlSample), len(sampleIDs))
 		}
 	}
-
-	// 3. One Meilisearch query per need.
-	p("\n## Meilisearch, one query per need (resources without a rule)")
-	if o.MeiliBin == "" && o.MeiliURL == "" {
-		p("skipped: no Meilisearch given")
-	} else if err := runMeili(ctx, h, o, p, sum, resources, pop, sample, today, engineSample, sqlSample, report); err != nil {
-		return nil, err
+	if o.SQLFull {
+		if err := r.sqlEveryNeed(ctx, sm); err != nil {
+			return nil, err
+		}
 	}
+	return sqlSample, nil
+}
 
-	// 4. Publishing one resource: re-matching it against every open need.
-	p("\n## publish re-match: one resource against every open need (fifty best)")
-	if err := rematch(ctx, h, o, p, sum, engine, ix, resources, today); err != nil {
-		return nil, err
+// sqlEveryNeed runs the SQL matcher once over every open need and compares
+// it with the engine there too.
+func (r *runner) sqlEveryNeed(ctx context.Context, sm *SQLMatcher) error {
+	pop, sum := r.pop, r.sum
+	res, err := sm.Run(ctx, r.today.String(), SQLScope{})
+	if err != nil {
+		return err
 	}
+	per := float64(res.Elapsed.Nanoseconds()) / float64(max(pop.Open(), 1))
+	r.p("sql, every open need: %d needs, %d matched, in %s: %.1f µs/need; %.0f× the engine's sweep per need (%.0f× on the same resources); load average %s",
+		pop.Open(), len(res.Best), round(res.Elapsed), per/1e3, per/sum.EngineNsPerNeed, per/sum.PlainNsPerNeed, LoadAverage())
+	var ids []int64
+	all := map[int64]Answer{}
+	for i := range pop.Len() {
+		if !pop.Closed(i) {
+			ids = append(ids, pop.ID(i))
+			if a := r.engineAnswer(i); a.Found {
+				all[pop.ID(i)] = a
+			}
+		}
+	}
+	r.report("engine = sql, every open need", Compare(ids, []string{"engine", "sql"}, all, answers(res.Best)), len(ids))
+	return nil
+}
 
-	p("\n## summary (day %s, load average %s)", today, LoadAverage())
-	p("engine sweep: %.0f ns/need (slowest run); %.0f bytes per person", sum.EngineNsPerNeed, perPerson)
+// summarize prints the summary against the targets and fails the run with
+// ErrMismatch when any comparison disagreed.
+func (r *runner) summarize(perPerson float64) (*Summary, error) {
+	sum := r.sum
+	r.p("\n## summary (day %s, load average %s)", r.today, LoadAverage())
+	r.p("engine sweep: %.0f ns/need (slowest run); %.0f bytes per person", sum.EngineNsPerNeed, perPerson)
 	if sum.SQLNsPerNeed > 0 {
-		p("SQL matcher: %.1f µs/need, %.0f× the engine (target ≥ 20×)", sum.SQLNsPerNeed/1e3, sum.SQLNsPerNeed/sum.EngineNsPerNeed)
+		r.p("SQL matcher: %.1f µs/need, %.0f× the engine (target ≥ 20×)", sum.SQLNsPerNeed/1e3, sum.SQLNsPerNeed/sum.EngineNsPerNeed)
 	}
 	if sum.MeiliNsPerNeed > 0 {
-		p("Meilisearch: %.1f µs/need, %.0f× the engine (target ≥ 100×)", sum.MeiliNsPerNeed/1e3, sum.MeiliNsPerNeed/sum.EngineNsPerNeed)
+		r.p("Meilisearch: %.1f µs/need, %.0f× the engine (target ≥ 100×)", sum.MeiliNsPerNeed/1e3, sum.MeiliNsPerNeed/sum.EngineNsPerNeed)
 	}
-	p("publish re-match: at most %s (target ≤ 200 ms)", round(sum.RematchMax))
+	r.p("publish re-match: at most %s (target ≤ 200 ms)", round(sum.RematchMax))
 	checks := 0
 	for _, c := range sum.Compared {
 		checks += c
 	}
-	p("agreement: %d comparisons, %d mismatches", checks, len(sum.Mismatches))
+	r.p("agreement: %d comparisons, %d mismatches", checks, len(sum.Mismatches))
 	if len(sum.Mismatches) > 0 {
 		return sum, fmt.Errorf("%w: %d mismatches (listed above)", ErrMismatch, len(sum.Mismatches))
 	}
