@@ -295,13 +295,9 @@ func (s *Service) CreateAssessment(ctx context.Context, in AssessmentInput) (*As
 }
 
 func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Principal, cat *catalog.Catalog, in AssessmentInput) (*Assessment, []*Need, error) {
-	today := s.today()
-	on := today
-	if in.AssessedOn != nil {
-		on = *in.AssessedOn
-		if today.Before(on) {
-			return nil, nil, aidhub.Invalid("assessedOn", "is in the future")
-		}
+	on, err := assessedOn(in, s.today())
+	if err != nil {
+		return nil, nil, err
 	}
 	notes, err := cleanText("notes", in.Notes, false, 2000)
 	if err != nil {
@@ -313,101 +309,29 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	if _, err := s.householdForWork(ctx, tx, pr, in.HouseholdID); err != nil {
 		return nil, nil, err
 	}
-	needs := make([]*Need, len(in.Needs))
-	for i, n := range in.Needs {
-		f := fmt.Sprintf("needs[%d].", i)
-		need := &Need{HouseholdID: in.HouseholdID, PersonID: n.PersonID, CategoryCode: n.CategoryCode, ItemCode: n.ItemCode, Severity: n.Severity, OpenedOn: on, Status: NeedOpen}
-		if err := checkCategoryItem(cat, f, &need.CategoryCode, need.ItemCode); err != nil {
-			return nil, nil, err
-		}
-		if n.Severity < 1 || n.Severity > 5 {
-			return nil, nil, aidhub.Invalid(f+"severity", "must be 1 (mild) to 5 (urgent), got %d", n.Severity)
-		}
-		if need.Notes, err = cleanText(f+"notes", n.Notes, false, 1000); err != nil {
-			return nil, nil, err
-		}
-		if n.PersonID != nil {
-			if err := s.checkMember(ctx, tx, in.HouseholdID, *n.PersonID, f+"personId"); err != nil {
-				return nil, nil, err
-			}
-		}
-		needs[i] = need
+	needs, err := s.assessedNeeds(ctx, tx, cat, in, on)
+	if err != nil {
+		return nil, nil, err
 	}
-	var app *Application
-	if in.ApplicationID != nil {
-		app = new(Application)
-		err := tx.NewSelect().Model(app).Where("id = ? AND household_id = ?", *in.ApplicationID, in.HouseholdID).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, aidhub.Invalid("applicationId", "is not an application of this household")
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if app.Status != Submitted {
-			return nil, nil, aidhub.Errorf(aidhub.ECONFLICT, "the application is %s already", app.Status)
-		}
+	app, err := applicationToClassify(ctx, tx, in)
+	if err != nil {
+		return nil, nil, err
 	}
 
 	now := s.now().UTC()
 	a := &Assessment{HouseholdID: in.HouseholdID, ApplicationID: in.ApplicationID, AssessedOn: on, AssessorTokenID: tokenOf(pr), AssessorRole: string(pr.Role), Notes: notes, CreatedAt: now}
-	var prev []*Assessment
-	if err := tx.NewSelect().Model(&prev).Where("household_id = ? AND superseded_at IS NULL", in.HouseholdID).Scan(ctx); err != nil {
+	carried, oldIDs, err := supersedeCurrentAssessment(ctx, tx, a, now)
+	if err != nil {
 		return nil, nil, err
 	}
-	// Needs still open under the old assessment carry their opened date
-	// into the new one when the same person has the same category again.
-	carried := map[string]db.Date{}
-	oldIDs := map[string][]int64{}
-	if len(prev) == 1 {
-		a.SupersedesID = &prev[0].ID
-		var old []*Need
-		if err := tx.NewSelect().Model(&old).Where("assessment_id = ? AND status = ?", prev[0].ID, NeedOpen).Scan(ctx); err != nil {
-			return nil, nil, err
-		}
-		for _, n := range old {
-			carried[needKey(n)] = n.OpenedOn
-			oldIDs[needKey(n)] = append(oldIDs[needKey(n)], n.ID)
-		}
-		if _, err := tx.NewUpdate().Model((*Assessment)(nil)).Set("superseded_at = ?", now).Where("id = ? AND superseded_at IS NULL", prev[0].ID).Exec(ctx); err != nil {
-			return nil, nil, err
-		}
-		if _, err := tx.NewUpdate().Model((*Need)(nil)).Set("status = ?", NeedSuperseded).Set("closed_at = ?", now).
-			Where("assessment_id = ? AND status = ?", prev[0].ID, NeedOpen).Exec(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
-	if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
-		if db.IsUniqueViolation(err) {
-			return nil, nil, aidhub.Errorf(aidhub.ECONFLICT, "another assessment of this household was recorded at the same moment: reload and try again")
-		}
+	if err := insertAssessment(ctx, tx, a, needs, carried); err != nil {
 		return nil, nil, err
 	}
-	for _, n := range needs {
-		n.AssessmentID = a.ID
-		if d, ok := carried[needKey(n)]; ok && d.Before(n.OpenedOn) {
-			n.OpenedOn = d
-		}
-	}
-	if _, err := tx.NewInsert().Model(&needs).Exec(ctx); err != nil {
+	if err := moveOpenReferrals(ctx, tx, needs, oldIDs); err != nil {
 		return nil, nil, err
-	}
-	// Referrals under way for a superseded need now serve its successor,
-	// so delivering them meets it and the watchlist knows help is coming.
-	for _, n := range needs {
-		if ids := oldIDs[needKey(n)]; len(ids) > 0 {
-			if _, err := tx.NewUpdate().Model((*Referral)(nil)).Set("need_id = ?", n.ID).
-				Where("need_id IN (?) AND status IN (?)", bun.List(ids), bun.List(openReferralStatuses)).Exec(ctx); err != nil {
-				return nil, nil, err
-			}
-			delete(oldIDs, needKey(n))
-		}
 	}
 	if app != nil {
-		app.Status, app.AssessmentID, app.UpdatedAt = Classified, &a.ID, now
-		if _, err := tx.NewUpdate().Model(app).Column("status", "assessment_id", "updated_at").WherePK().Exec(ctx); err != nil {
-			return nil, nil, err
-		}
-		if err := s.applicationEvent(ctx, tx, pr, app, fmt.Sprintf("classified into %d needs", len(needs))); err != nil {
+		if err := s.classifyApplication(ctx, tx, pr, app, a, len(needs), now); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -421,6 +345,144 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	return a, needs, s.audit.Append(ctx, tx, "createAssessment", "Assessment", a.ID, audit.Summary{
 		"householdId": a.HouseholdID, "supersedes": a.SupersedesID, "needs": len(needs), "categories": cats,
 	})
+}
+
+// assessedOn is the day the assessment is dated: today unless given, and
+// never in the future.
+func assessedOn(in AssessmentInput, today db.Date) (db.Date, error) {
+	if in.AssessedOn == nil {
+		return today, nil
+	}
+	if today.Before(*in.AssessedOn) {
+		return db.Date{}, aidhub.Invalid("assessedOn", "is in the future")
+	}
+	return *in.AssessedOn, nil
+}
+
+// assessedNeeds checks each listed need, in order, and builds it open on
+// the assessment's day.
+func (s *Service) assessedNeeds(ctx context.Context, tx bun.Tx, cat *catalog.Catalog, in AssessmentInput, on db.Date) ([]*Need, error) {
+	needs := make([]*Need, len(in.Needs))
+	for i, n := range in.Needs {
+		f := fmt.Sprintf("needs[%d].", i)
+		need := &Need{HouseholdID: in.HouseholdID, PersonID: n.PersonID, CategoryCode: n.CategoryCode, ItemCode: n.ItemCode, Severity: n.Severity, OpenedOn: on, Status: NeedOpen}
+		if err := checkCategoryItem(cat, f, &need.CategoryCode, need.ItemCode); err != nil {
+			return nil, err
+		}
+		if n.Severity < 1 || n.Severity > 5 {
+			return nil, aidhub.Invalid(f+"severity", "must be 1 (mild) to 5 (urgent), got %d", n.Severity)
+		}
+		var err error
+		if need.Notes, err = cleanText(f+"notes", n.Notes, false, 1000); err != nil {
+			return nil, err
+		}
+		if n.PersonID != nil {
+			if err := s.checkMember(ctx, tx, in.HouseholdID, *n.PersonID, f+"personId"); err != nil {
+				return nil, err
+			}
+		}
+		needs[i] = need
+	}
+	return needs, nil
+}
+
+// applicationToClassify returns the household's submitted application the
+// assessment answers, or nil when it names none.
+func applicationToClassify(ctx context.Context, tx bun.Tx, in AssessmentInput) (*Application, error) {
+	if in.ApplicationID == nil {
+		return nil, nil
+	}
+	app := new(Application)
+	err := tx.NewSelect().Model(app).Where("id = ? AND household_id = ?", *in.ApplicationID, in.HouseholdID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, aidhub.Invalid("applicationId", "is not an application of this household")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if app.Status != Submitted {
+		return nil, aidhub.Errorf(aidhub.ECONFLICT, "the application is %s already", app.Status)
+	}
+	return app, nil
+}
+
+// supersedeCurrentAssessment retires the household's current assessment,
+// if any, and its open needs, and points a at it. Needs still open under
+// the old assessment carry their opened date into the new one when the
+// same person has the same category again: carried holds those dates and
+// oldIDs the old needs, by needKey.
+func supersedeCurrentAssessment(ctx context.Context, tx bun.Tx, a *Assessment, now time.Time) (carried map[string]db.Date, oldIDs map[string][]int64, err error) {
+	var prev []*Assessment
+	if err := tx.NewSelect().Model(&prev).Where("household_id = ? AND superseded_at IS NULL", a.HouseholdID).Scan(ctx); err != nil {
+		return nil, nil, err
+	}
+	carried = map[string]db.Date{}
+	oldIDs = map[string][]int64{}
+	if len(prev) != 1 {
+		return carried, oldIDs, nil
+	}
+	a.SupersedesID = &prev[0].ID
+	var old []*Need
+	if err := tx.NewSelect().Model(&old).Where("assessment_id = ? AND status = ?", prev[0].ID, NeedOpen).Scan(ctx); err != nil {
+		return nil, nil, err
+	}
+	for _, n := range old {
+		carried[needKey(n)] = n.OpenedOn
+		oldIDs[needKey(n)] = append(oldIDs[needKey(n)], n.ID)
+	}
+	if _, err := tx.NewUpdate().Model((*Assessment)(nil)).Set("superseded_at = ?", now).Where("id = ? AND superseded_at IS NULL", prev[0].ID).Exec(ctx); err != nil {
+		return nil, nil, err
+	}
+	if _, err := tx.NewUpdate().Model((*Need)(nil)).Set("status = ?", NeedSuperseded).Set("closed_at = ?", now).
+		Where("assessment_id = ? AND status = ?", prev[0].ID, NeedOpen).Exec(ctx); err != nil {
+		return nil, nil, err
+	}
+	return carried, oldIDs, nil
+}
+
+// insertAssessment stores a and its needs, each need keeping the earlier
+// opened date carried from the assessment it supersedes.
+func insertAssessment(ctx context.Context, tx bun.Tx, a *Assessment, needs []*Need, carried map[string]db.Date) error {
+	if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return aidhub.Errorf(aidhub.ECONFLICT, "another assessment of this household was recorded at the same moment: reload and try again")
+		}
+		return err
+	}
+	for _, n := range needs {
+		n.AssessmentID = a.ID
+		if d, ok := carried[needKey(n)]; ok && d.Before(n.OpenedOn) {
+			n.OpenedOn = d
+		}
+	}
+	_, err := tx.NewInsert().Model(&needs).Exec(ctx)
+	return err
+}
+
+// moveOpenReferrals makes referrals under way for a superseded need serve
+// its successor, so delivering them meets it and the watchlist knows help
+// is coming.
+func moveOpenReferrals(ctx context.Context, tx bun.Tx, needs []*Need, oldIDs map[string][]int64) error {
+	for _, n := range needs {
+		if ids := oldIDs[needKey(n)]; len(ids) > 0 {
+			if _, err := tx.NewUpdate().Model((*Referral)(nil)).Set("need_id = ?", n.ID).
+				Where("need_id IN (?) AND status IN (?)", bun.List(ids), bun.List(openReferralStatuses)).Exec(ctx); err != nil {
+				return err
+			}
+			delete(oldIDs, needKey(n))
+		}
+	}
+	return nil
+}
+
+// classifyApplication marks app classified by a and records
+// the event.
+func (s *Service) classifyApplication(ctx context.Context, tx bun.Tx, pr auth.Principal, app *Application, a *Assessment, needs int, now time.Time) error {
+	app.Status, app.AssessmentID, app.UpdatedAt = Classified, &a.ID, now
+	if _, err := tx.NewUpdate().Model(app).Column("status", "assessment_id", "updated_at").WherePK().Exec(ctx); err != nil {
+		return err
+	}
+	return s.applicationEvent(ctx, tx, pr, app, fmt.Sprintf("classified into %d needs", needs))
 }
 
 func needKey(n *Need) string {

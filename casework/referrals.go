@@ -122,25 +122,17 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 	if err != nil {
 		return nil, err
 	}
-	if in.Units < 0 || in.Units > 1_000_000 {
-		return nil, aidhub.Invalid("units", "must be 0 to 1,000,000, got %d", in.Units)
-	}
-	if in.AmountFen < 0 || in.AmountFen > maxAidFen {
-		return nil, aidhub.Invalid("amountFen", "must be 0 to %d, got %d", maxAidFen, in.AmountFen)
-	}
-	today := s.today()
-	period := Period{today, today.AddDays(29)}
-	if in.Period != nil {
-		period = *in.Period
-	}
-	if err := period.validate("period"); err != nil {
+	if err := checkReferralQuantity(in); err != nil {
 		return nil, err
 	}
-	if in.RespondWithin == 0 {
-		in.RespondWithin = 14
+	today := s.today()
+	period, err := referralPeriod(in.Period, today)
+	if err != nil {
+		return nil, err
 	}
-	if in.RespondWithin < 1 || in.RespondWithin > 90 {
-		return nil, aidhub.Invalid("respondWithinDays", "must be 1 to 90, got %d", in.RespondWithin)
+	respondWithin, err := respondWithinDays(in.RespondWithin)
+	if err != nil {
+		return nil, err
 	}
 	cat, err := s.catalog.Snapshot(ctx)
 	if err != nil {
@@ -151,57 +143,23 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 		HouseholdID: in.HouseholdID, PersonID: in.PersonID, NeedID: in.NeedID, ResourceID: in.ResourceID,
 		CategoryCode: in.CategoryCode, ItemCode: in.ItemCode, Units: in.Units, AmountFen: in.AmountFen,
 		PeriodStart: period.Start, PeriodEnd: period.End, Status: Pending, Note: note, OverrideReason: override,
-		RespondBy: now.Add(time.Duration(in.RespondWithin) * 24 * time.Hour), CreatedByTokenID: tokenOf(pr),
+		RespondBy: now.Add(time.Duration(respondWithin) * 24 * time.Hour), CreatedByTokenID: tokenOf(pr),
 		CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if ref.NeedID != nil {
-			n := new(Need)
-			err := tx.NewSelect().Model(n).Where("id = ?", *ref.NeedID).Scan(ctx)
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNeedNotFound
-			}
-			if err != nil {
-				return err
-			}
-			// Scope before status, so a need outside the region does not
-			// reveal that it exists or where it is.
-			if _, err := s.householdForWork(ctx, tx, pr, n.HouseholdID); err != nil {
-				return ErrNeedNotFound
-			}
-			if n.Status != NeedOpen {
-				return aidhub.Errorf(aidhub.ECONFLICT, "the need is %s, not OPEN", n.Status)
-			}
-			ref.HouseholdID, ref.PersonID, ref.CategoryCode = n.HouseholdID, n.PersonID, n.CategoryCode
-			if ref.ItemCode == nil {
-				ref.ItemCode = n.ItemCode
-			}
-		}
-		h, err := s.householdForWork(ctx, tx, pr, ref.HouseholdID)
+		h, err := s.referredHousehold(ctx, tx, pr, ref)
 		if err != nil {
-			if ref.NeedID != nil {
-				return ErrNeedNotFound
-			}
 			return err
 		}
 		if err := checkReferralItem(cat, &ref.CategoryCode, ref.ItemCode); err != nil {
 			return err
 		}
-		ok, err := s.sharingConsent(ctx, tx, h.ID)
+		if err := s.requireSharingConsent(ctx, tx, h.ID); err != nil {
+			return err
+		}
+		r, err := s.referredResource(ctx, tx, ref.ResourceID)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			e := aidhub.Errorf(aidhub.ECONSENT, "the household has no active consent to share its data with charities: record consent first")
-			e.MessageZh = "该家庭尚未授权（或授权已失效）向慈善组织共享信息：请先登记授权"
-			return e
-		}
-		r, err := s.catalog.LoadResource(ctx, tx, ref.ResourceID)
-		if err != nil && aidhub.ErrorCode(err) != aidhub.ENOTFOUND {
-			return err
-		}
-		if err != nil || !catalog.Visible(ctx, r) {
-			return aidhub.Errorf(aidhub.ENOTFOUND, "no resource with this ID")
 		}
 		forCategory := ref.CategoryCode
 		if err := s.checkReferable(r, ref, cat, today, in.ItemCode != nil); err != nil {
@@ -216,25 +174,141 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 		if err := s.checkDuplicate(ctx, tx, pr, cat, subj, period, override != "", 0); err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(ref).Exec(ctx); err != nil {
-			return err
-		}
-		if err := s.referralEvent(ctx, tx, pr, ref, nil, ""); err != nil {
-			return err
-		}
-		if err := s.needsChanged(ctx, tx, ref.HouseholdID); err != nil {
-			return err
-		}
-		return s.audit.Append(ctx, tx, "createReferral", "Referral", ref.ID, audit.Summary{
-			"householdId": ref.HouseholdID, "personId": ref.PersonID, "needId": ref.NeedID, "resourceId": ref.ResourceID,
-			"organizationId": ref.OrganizationID, "category": ref.CategoryCode, "units": ref.Units, "amountFen": ref.AmountFen,
-			"override": override != "",
-		})
+		return s.insertReferral(ctx, tx, pr, ref)
 	})
 	if err != nil {
 		return nil, wrap(err, "casework: create referral")
 	}
 	return ref, nil
+}
+
+// checkReferralQuantity bounds the units and the amount referred; above
+// them a value is a typo.
+func checkReferralQuantity(in ReferralInput) error {
+	if in.Units < 0 || in.Units > 1_000_000 {
+		return aidhub.Invalid("units", "must be 0 to 1,000,000, got %d", in.Units)
+	}
+	if in.AmountFen < 0 || in.AmountFen > maxAidFen {
+		return aidhub.Invalid("amountFen", "must be 0 to %d, got %d", maxAidFen, in.AmountFen)
+	}
+	return nil
+}
+
+// referralPeriod is the period given, or today for 30 days.
+func referralPeriod(given *Period, today db.Date) (Period, error) {
+	period := Period{today, today.AddDays(29)}
+	if given != nil {
+		period = *given
+	}
+	if err := period.validate("period"); err != nil {
+		return Period{}, err
+	}
+	return period, nil
+}
+
+// respondWithinDays is the days the organization has to answer: 14 unless
+// given, at most 90.
+func respondWithinDays(given int) (int, error) {
+	if given == 0 {
+		given = 14
+	}
+	if given < 1 || given > 90 {
+		return 0, aidhub.Invalid("respondWithinDays", "must be 1 to 90, got %d", given)
+	}
+	return given, nil
+}
+
+// referredHousehold returns the household referred, which the caseworker
+// must be allowed to work on. A referral for a need takes the need's
+// household, person and category (and item, unless named); such a need
+// that cannot be worked on is NOT_FOUND, never FORBIDDEN, so it does not
+// reveal that it exists.
+func (s *Service) referredHousehold(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *Referral) (*Household, error) {
+	if ref.NeedID != nil {
+		if err := s.takeNeed(ctx, tx, pr, ref); err != nil {
+			return nil, err
+		}
+	}
+	h, err := s.householdForWork(ctx, tx, pr, ref.HouseholdID)
+	if err != nil {
+		if ref.NeedID != nil {
+			return nil, ErrNeedNotFound
+		}
+		return nil, err
+	}
+	return h, nil
+}
+
+// takeNeed copies the open need the referral serves into it.
+func (s *Service) takeNeed(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *Referral) error {
+	n := new(Need)
+	err := tx.NewSelect().Model(n).Where("id = ?", *ref.NeedID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNeedNotFound
+	}
+	if err != nil {
+		return err
+	}
+	// Scope before status, so a need outside the region does not
+	// reveal that it exists or where it is.
+	if _, err := s.householdForWork(ctx, tx, pr, n.HouseholdID); err != nil {
+		return ErrNeedNotFound
+	}
+	if n.Status != NeedOpen {
+		return aidhub.Errorf(aidhub.ECONFLICT, "the need is %s, not OPEN", n.Status)
+	}
+	ref.HouseholdID, ref.PersonID, ref.CategoryCode = n.HouseholdID, n.PersonID, n.CategoryCode
+	if ref.ItemCode == nil {
+		ref.ItemCode = n.ItemCode
+	}
+	return nil
+}
+
+// requireSharingConsent refuses a referral, which shares the household's
+// data with a charity, unless the household consented to that.
+func (s *Service) requireSharingConsent(ctx context.Context, tx bun.Tx, householdID int64) error {
+	ok, err := s.sharingConsent(ctx, tx, householdID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		e := aidhub.Errorf(aidhub.ECONSENT, "the household has no active consent to share its data with charities: record consent first")
+		e.MessageZh = "该家庭尚未授权（或授权已失效）向慈善组织共享信息：请先登记授权"
+		return e
+	}
+	return nil
+}
+
+// referredResource loads the resource referred to; one the caller may not
+// see is NOT_FOUND, as if it did not exist.
+func (s *Service) referredResource(ctx context.Context, tx bun.Tx, id int64) (*catalog.Resource, error) {
+	r, err := s.catalog.LoadResource(ctx, tx, id)
+	if err != nil && aidhub.ErrorCode(err) != aidhub.ENOTFOUND {
+		return nil, err
+	}
+	if err != nil || !catalog.Visible(ctx, r) {
+		return nil, aidhub.Errorf(aidhub.ENOTFOUND, "no resource with this ID")
+	}
+	return r, nil
+}
+
+// insertReferral stores the new referral with its first event, refreshes
+// the household's needs and audits it.
+func (s *Service) insertReferral(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *Referral) error {
+	if _, err := tx.NewInsert().Model(ref).Exec(ctx); err != nil {
+		return err
+	}
+	if err := s.referralEvent(ctx, tx, pr, ref, nil, ""); err != nil {
+		return err
+	}
+	if err := s.needsChanged(ctx, tx, ref.HouseholdID); err != nil {
+		return err
+	}
+	return s.audit.Append(ctx, tx, "createReferral", "Referral", ref.ID, audit.Summary{
+		"householdId": ref.HouseholdID, "personId": ref.PersonID, "needId": ref.NeedID, "resourceId": ref.ResourceID,
+		"organizationId": ref.OrganizationID, "category": ref.CategoryCode, "units": ref.Units, "amountFen": ref.AmountFen,
+		"override": ref.OverrideReason != "",
+	})
 }
 
 // checkReferralItem checks a referral's category and item: the item, when
