@@ -83,13 +83,7 @@ func (a *app) bench(ctx context.Context, args []string) error {
 					_ = bar.Finish()
 				}
 				phase = p
-				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(a.stderr),
-					progressbar.OptionSetDescription("generate: "+p),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetVisibility(!*quiet),
-					progressbar.OptionClearOnFinish(),
-				)
+				bar = newProgress(a.stderr, "generate: "+p, int64(total), false, *quiet)
 			}
 			_ = bar.Set(done)
 		},

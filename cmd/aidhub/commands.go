@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
@@ -365,13 +364,7 @@ func (a *app) reindex(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reindex: count resources: %w", err)
 	}
-	bar := progressbar.NewOptions64(int64(total),
-		progressbar.OptionSetWriter(a.stderr),
-		progressbar.OptionSetDescription("reindex "+h.Index.Name()),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetVisibility(!*quiet),
-		progressbar.OptionClearOnFinish(),
-	)
+	bar := newProgress(a.stderr, "reindex "+h.Index.Name(), int64(total), false, *quiet)
 	n, err := h.Reindex(ctx, func(n int) { _ = bar.Set(n) })
 	_ = bar.Finish()
 	if err != nil {

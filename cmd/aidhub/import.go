@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/hub"
@@ -61,13 +59,7 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("import households: %w", err)
 	}
-	bar := progressbar.NewOptions64(info.Size(),
-		progressbar.OptionSetWriter(a.stderr),
-		progressbar.OptionSetDescription("import households"),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionSetVisibility(!*quiet),
-		progressbar.OptionClearOnFinish(),
-	)
+	bar := newProgress(a.stderr, "import households", info.Size(), true, *quiet)
 	reader, err := casework.NewImportReader(io.TeeReader(f, bar), *format)
 	if err != nil {
 		return err

@@ -42,13 +42,7 @@ func (a *app) sweep(ctx context.Context, args []string) error {
 				_ = bar.Finish()
 			}
 			phase = p
-			bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(a.stderr),
-				progressbar.OptionSetDescription("sweep: "+p),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetVisibility(!*quiet),
-				progressbar.OptionClearOnFinish(),
-			)
+			bar = newProgress(a.stderr, "sweep: "+p, int64(total), false, *quiet)
 		}
 		_ = bar.Set(done)
 	})
