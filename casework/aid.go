@@ -93,22 +93,7 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 	if err := pr.Require("recording aid", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
 		return nil, err
 	}
-	if in.Source == "" {
-		in.Source = SourceDirect
-	}
-	if in.Source != SourceDirect && in.Source != SourceImport {
-		return nil, aidhub.Invalid("source", "must be DIRECT or IMPORT; REFERRAL aid is recorded by delivering the referral")
-	}
-	if in.AmountFen < 0 || in.AmountFen > maxAidFen {
-		return nil, aidhub.Invalid("amountFen", "must be 0 to %d, got %d", maxAidFen, in.AmountFen)
-	}
-	if in.Units < 0 || in.Units > 1_000_000 {
-		return nil, aidhub.Invalid("units", "must be 0 to 1,000,000, got %d", in.Units)
-	}
-	if in.AmountFen == 0 && in.Units == 0 {
-		return nil, aidhub.Invalid("amountFen", "give an amount or a number of units")
-	}
-	if err := in.Period.validate("period"); err != nil {
+	if err := in.checkGiven(); err != nil {
 		return nil, err
 	}
 	override, err := s.checkOverride(pr, in.OverrideReason)
@@ -184,6 +169,27 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 		return nil, wrap(err, "casework: record aid")
 	}
 	return rec, nil
+}
+
+// checkGiven checks the source (DIRECT unless given), the amount or
+// units and the period of an aid, before anything is read from the store.
+func (in *AidInput) checkGiven() error {
+	if in.Source == "" {
+		in.Source = SourceDirect
+	}
+	if in.Source != SourceDirect && in.Source != SourceImport {
+		return aidhub.Invalid("source", "must be DIRECT or IMPORT; REFERRAL aid is recorded by delivering the referral")
+	}
+	if in.AmountFen < 0 || in.AmountFen > maxAidFen {
+		return aidhub.Invalid("amountFen", "must be 0 to %d, got %d", maxAidFen, in.AmountFen)
+	}
+	if in.Units < 0 || in.Units > 1_000_000 {
+		return aidhub.Invalid("units", "must be 0 to 1,000,000, got %d", in.Units)
+	}
+	if in.AmountFen == 0 && in.Units == 0 {
+		return aidhub.Invalid("amountFen", "give an amount or a number of units")
+	}
+	return in.Period.validate("period")
 }
 
 // charityMayRecord lets a charity record aid only for whom it may see:

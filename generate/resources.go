@@ -155,7 +155,8 @@ func newResourceGen(w *world, r *rand.Rand, orgs []*org, firstID int64) *resourc
 }
 
 // next draws one resource and returns its rows: the resource, its items,
-// groups and coverage.
+// groups and coverage. The steps draw from g.r in a fixed order, so a seed
+// gives the same resources.
 func (g *resourceGen) next() (resource []any, items, groups, coverage [][]any) {
 	w, r := g.w, g.r
 	id := g.nextID
@@ -163,20 +164,62 @@ func (g *resourceGen) next() (resource []any, items, groups, coverage [][]any) {
 	o := g.owners[g.ownerW.pick(r)]
 	cat := w.categories[g.catPick.pick(r)]
 	rs := &res{id: id, org: o.id, category: cat, ageMin: -1, ageMax: -1}
+	rs.items = g.drawItems(cat)
+	groupCodes := g.drawGroups(rs.items)
+	v := g.drawCoverage(rs, o)
+	location := v.code // a village inside the coverage
+	g.drawAgeRange(rs)
+	if r.IntN(10) < 3 {
+		rs.ceiling = []int64{dibaoLineFen, dibaoLineFen * 6 / 5, dibaoLineFen * 3 / 2, 2 * dibaoLineFen}[r.IntN(4)]
+	}
+	budget, budgetTaken := g.drawCapacity(rs)
+	from, until := g.drawValidity(rs)
+	rule := ""
+	if r.Float64() < ruleShare {
+		rule = eligibilityRules[r.IntN(len(eligibilityRules))]
+	}
+	title, desc := g.describe(rs, o, groupCodes)
+	address := strings.TrimPrefix(w.dir.FullName(location[:9]), "重庆市") + v.name + "便民服务点"
+	contact := g.names.family(r) + []string{"老师", "女士", "先生"}[r.IntN(3)]
+	created, published := g.drawTimes(rs)
 
-	// items: 1–3 of the category
-	its := w.catItems[cat]
-	for k := min(pickW(r, []float64{55, 30, 15})+1, len(its)); len(rs.items) < k; {
+	resource = []any{id, o.id, title, desc, "PUBLISHED", optInt(rs.ageMin), optInt(rs.ageMax), optInt64(rs.ceiling),
+		rs.units, rs.taken, budget, budgetTaken, from, until, address, location,
+		contact, phone(r), rule, int64(1), created, published, published}
+	for _, it := range rs.items {
+		items = append(items, []any{id, it})
+	}
+	for _, gc := range groupCodes {
+		groups = append(groups, []any{id, gc})
+	}
+	for _, c := range rs.coverage {
+		coverage = append(coverage, []any{id, c})
+	}
+	g.index(rs)
+	return resource, items, groups, coverage
+}
+
+// drawItems draws 1–3 items of the category, sorted.
+func (g *resourceGen) drawItems(cat string) []string {
+	r := g.r
+	var items []string
+	its := g.w.catItems[cat]
+	for k := min(pickW(r, []float64{55, 30, 15})+1, len(its)); len(items) < k; {
 		it := its[r.IntN(len(its))].Code
-		if !slices.Contains(rs.items, it) {
-			rs.items = append(rs.items, it)
+		if !slices.Contains(items, it) {
+			items = append(items, it)
 		}
 	}
-	slices.Sort(rs.items)
+	slices.Sort(items)
+	return items
+}
 
-	// eligible groups: 0–3, preferring those whose plan lists the items
+// drawGroups draws 0–3 eligible groups, sorted, preferring those whose
+// plan lists the items and, among them, the larger groups.
+func (g *resourceGen) drawGroups(items []string) []string {
+	w, r := g.w, g.r
 	var cands []string
-	for _, it := range rs.items {
+	for _, it := range items {
 		for _, gc := range w.groupsOfItem[it] {
 			if !slices.Contains(cands, gc) {
 				cands = append(cands, gc)
@@ -198,16 +241,20 @@ func (g *resourceGen) next() (resource []any, items, groups, coverage [][]any) {
 		groupCodes = append(groupCodes, cands[pickW(r, gw)])
 	}
 	slices.Sort(groupCodes)
+	return groupCodes
+}
 
-	// coverage: a district, a street or the whole city
+// drawCoverage sets the coverage, a district, a street or the whole city,
+// mostly near the owner, and returns a village inside it where the
+// resource is.
+func (g *resourceGen) drawCoverage(rs *res, owner *org) village {
+	w, r := g.w, g.r
 	d := w.districtPick.pick(r)
-	if o.division != "50" && r.IntN(5) != 0 {
-		d = w.districtOf[o.division]
+	if owner.division != "50" && r.IntN(5) != 0 {
+		d = w.districtOf[owner.division]
 	}
-	var location string // a village inside the coverage
 	vs := w.villagesOf[d]
 	v := w.villages[vs[r.IntN(len(vs))]]
-	location = v.code
 	switch x := r.Float64(); {
 	case x < 0.6:
 		rs.coverage = []string{w.districts[d]}
@@ -227,51 +274,62 @@ func (g *resourceGen) next() (resource []any, items, groups, coverage [][]any) {
 		rs.coverage = []string{"50"}
 	}
 	slices.Sort(rs.coverage)
+	return v
+}
 
-	// age range (25%) by what is offered
-	if r.IntN(4) == 0 {
-		switch w.catRoot[cat] {
-		case "CARE":
-			if cat == "CHILD_CARE" {
-				rs.ageMax = []int{14, 16, 17}[r.IntN(3)]
-			} else {
-				rs.ageMin = []int{60, 65, 70, 80}[r.IntN(4)]
-			}
-		case "EDUCATION":
-			rs.ageMin, rs.ageMax = 6, []int{17, 22}[r.IntN(2)]
-		case "EMPLOYMENT":
-			rs.ageMin, rs.ageMax = []int{16, 18}[r.IntN(2)], []int{55, 60}[r.IntN(2)]
+// drawAgeRange limits a quarter of the resources to the ages that what
+// they offer suits.
+func (g *resourceGen) drawAgeRange(rs *res) {
+	r := g.r
+	if r.IntN(4) != 0 {
+		return
+	}
+	switch g.w.catRoot[rs.category] {
+	case "CARE":
+		if rs.category == "CHILD_CARE" {
+			rs.ageMax = []int{14, 16, 17}[r.IntN(3)]
+		} else {
+			rs.ageMin = []int{60, 65, 70, 80}[r.IntN(4)]
+		}
+	case "EDUCATION":
+		rs.ageMin, rs.ageMax = 6, []int{17, 22}[r.IntN(2)]
+	case "EMPLOYMENT":
+		rs.ageMin, rs.ageMax = []int{16, 18}[r.IntN(2)], []int{55, 60}[r.IntN(2)]
+	default:
+		switch r.IntN(3) {
+		case 0:
+			rs.ageMin = 60
+		case 1:
+			rs.ageMax = 17
 		default:
-			switch r.IntN(3) {
-			case 0:
-				rs.ageMin = 60
-			case 1:
-				rs.ageMax = 17
-			default:
-				rs.ageMin, rs.ageMax = 18, 59
-			}
+			rs.ageMin, rs.ageMax = 18, 59
 		}
 	}
-	if r.IntN(10) < 3 {
-		rs.ceiling = []int64{dibaoLineFen, dibaoLineFen * 6 / 5, dibaoLineFen * 3 / 2, 2 * dibaoLineFen}[r.IntN(4)]
-	}
+}
 
-	// capacity: 10–1,000 units (log-uniform), some taken
+// drawCapacity draws 10–1,000 units (log-uniform), some taken, and for one
+// resource in five a budget; it returns the budget columns (nil: none).
+func (g *resourceGen) drawCapacity(rs *res) (budget, budgetTaken any) {
+	r := g.r
 	rs.units = int64(10 * math.Pow(100, r.Float64()))
 	if r.IntN(100) < 3 {
 		rs.taken = rs.units
 	} else {
 		rs.taken = int64(float64(rs.units) * 0.8 * r.Float64())
 	}
-	var budget, budgetTaken any = nil, int64(0)
+	budget, budgetTaken = nil, int64(0)
 	if r.IntN(5) == 0 {
 		b := int64(math.Round(1e5*math.Pow(500, r.Float64())/100)) * 100
 		budget, budgetTaken = b, int64(float64(b)*0.7*r.Float64())/100*100
 		rs.budget = true
 	}
+	return budget, budgetTaken
+}
 
-	// validity around today
-	var from, until any
+// drawValidity draws a validity window around today, some ended, some not
+// started, some open-ended; it returns the window's columns (nil: open).
+func (g *resourceGen) drawValidity(rs *res) (from, until any) {
+	w, r := g.w, g.r
 	switch x := r.IntN(100); {
 	case x < 8: // ended
 		rs.validFrom, rs.until = w.day(between(r, 200, 500)), w.day(between(r, 1, 60))
@@ -286,20 +344,20 @@ func (g *resourceGen) next() (resource []any, items, groups, coverage [][]any) {
 	if !rs.until.IsZero() {
 		until = rs.until
 	}
+	return from, until
+}
 
-	rule := ""
-	if r.Float64() < ruleShare {
-		rule = eligibilityRules[r.IntN(len(eligibilityRules))]
-	}
-
-	// words
+// describe writes the title and the description from the place, the
+// items and the groups.
+func (g *resourceGen) describe(rs *res, owner *org, groupCodes []string) (title, desc string) {
+	w, r := g.w, g.r
 	place := "全市"
 	if rs.coverage[0] != "50" {
 		place = w.dir.FullName(rs.coverage[0])
 		place = strings.TrimPrefix(place, "重庆市")
 	}
 	first, _ := w.cat.Item(rs.items[0])
-	title := place + first.NameZh + resourceSuffix[r.IntN(len(resourceSuffix))]
+	title = place + first.NameZh + resourceSuffix[r.IntN(len(resourceSuffix))]
 	var itemNames, groupNames []string
 	for _, it := range rs.items {
 		x, _ := w.cat.Item(it)
@@ -313,32 +371,21 @@ func (g *resourceGen) next() (resource []any, items, groups, coverage [][]any) {
 	if len(groupNames) > 0 {
 		who = strings.Join(groupNames, "、")
 	}
-	desc := fmt.Sprintf("由%s提供，面向%s，内容包括%s。", o.name, who, strings.Join(itemNames, "、"))
-	address := strings.TrimPrefix(w.dir.FullName(location[:9]), "重庆市") + v.name + "便民服务点"
-	contact := g.names.family(r) + []string{"老师", "女士", "先生"}[r.IntN(3)]
+	desc = fmt.Sprintf("由%s提供，面向%s，内容包括%s。", owner.name, who, strings.Join(itemNames, "、"))
+	return title, desc
+}
 
-	var created time.Time
+// drawTimes draws when the resource was created, in office hours and not
+// before its validity starts, and published the same day.
+func (g *resourceGen) drawTimes(rs *res) (created, published time.Time) {
+	w, r := g.w, g.r
 	if days := int(w.today.Sub(rs.validFrom).Hours() / 24); days > 0 {
 		created = w.at(days+between(r, 0, 30), officeSecs(r))
 	} else {
 		created = w.at(between(r, 1, 30), officeSecs(r))
 	}
-	published := created.Add(time.Duration(between(r, 600, 6*3600)) * time.Second) // the same day
-
-	resource = []any{id, o.id, title, desc, "PUBLISHED", optInt(rs.ageMin), optInt(rs.ageMax), optInt64(rs.ceiling),
-		rs.units, rs.taken, budget, budgetTaken, from, until, address, location,
-		contact, phone(r), rule, int64(1), created, published, published}
-	for _, it := range rs.items {
-		items = append(items, []any{id, it})
-	}
-	for _, gc := range groupCodes {
-		groups = append(groups, []any{id, gc})
-	}
-	for _, c := range rs.coverage {
-		coverage = append(coverage, []any{id, c})
-	}
-	g.index(rs)
-	return resource, items, groups, coverage
+	published = created.Add(time.Duration(between(r, 600, 6*3600)) * time.Second) // the same day
+	return created, published
 }
 
 // index files a resource under its category and those above it, by the
