@@ -2,6 +2,7 @@ package matching
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -103,10 +104,40 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 		from: minDay, until: maxDay, capacity: true,
 	}
 	x.src = r.clone()
-	for _, code := range r.Items {
+	if err := c.compileOffers(x, r.Items); err != nil {
+		return nil, fail("%v", err)
+	}
+	if err := c.compileGroups(x, r.Groups); err != nil {
+		return nil, fail("%v", err)
+	}
+	if err := x.compileCoverage(r.Coverage); err != nil {
+		return nil, fail("%v", err)
+	}
+	if err := x.compileAges(r); err != nil {
+		return nil, fail("%v", err)
+	}
+	if err := x.compileWindow(r); err != nil {
+		return nil, fail("%v", err)
+	}
+	x.compileCapacity(r)
+	loc, err := parseRegion(r.Region)
+	if err != nil {
+		return nil, fail("region: %v", err)
+	}
+	x.locN, x.loc12 = loc.n, loc.value()*pow10[maxDigits-loc.n]
+	if x.rule, err = compileRule(r.Rule); err != nil {
+		return nil, fail("%v", err)
+	}
+	return x, nil
+}
+
+// compileOffers indexes the items offered, and the offers by category and
+// every category above it, with the plan masks the entitlement needs.
+func (c *Catalog) compileOffers(x *res, items []string) error {
+	for _, code := range items {
 		i, ok := c.itemIdx[code]
 		if !ok {
-			return nil, fail("offers unknown item %q", code)
+			return fmt.Errorf("offers unknown item %q", code)
 		}
 		if !slices.Contains(x.items, i) {
 			x.items = append(x.items, i)
@@ -143,25 +174,35 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 		cat, _ := x.offerFor(uint32(c.itemCat[i]))
 		x.offers = append(x.offers, offer{code: nCat + uint32(i), lv: cat.lv, items: cat.items, direct: true, wide: cat.wide})
 	}
-	for _, g := range r.Groups {
+	return nil
+}
+
+// compileGroups sets the bit of each eligible group.
+func (c *Catalog) compileGroups(x *res, groups []string) error {
+	for _, g := range groups {
 		i, ok := c.groupIdx[g]
 		if !ok {
-			return nil, fail("is for unknown group %q", g)
+			return fmt.Errorf("is for unknown group %q", g)
 		}
 		x.groups |= 1 << i
 	}
-	for _, code := range r.Coverage {
+	return nil
+}
+
+// compileCoverage parses the coverage and keeps only the outermost
+// prefixes: then at most one covers a region, which lets the indexes list
+// a resource once per region.
+func (x *res) compileCoverage(coverage []string) error {
+	for _, code := range coverage {
 		reg, err := parseRegion(strings.TrimSpace(code))
 		if err != nil {
-			return nil, fail("coverage: %v", err)
+			return fmt.Errorf("coverage: %v", err)
 		}
 		if reg.n == 0 {
-			return nil, fail("coverage: empty division code")
+			return errors.New("coverage: empty division code")
 		}
 		x.cover = append(x.cover, reg)
 	}
-	// Keep only the outermost prefixes: then at most one covers a region,
-	// which lets the indexes list a resource once per region.
 	x.cover = slices.DeleteFunc(x.cover, func(a region) bool {
 		for _, b := range x.cover {
 			if b.n < a.n && a.has(&b) {
@@ -177,21 +218,33 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 		return cmp.Compare(a.value(), b.value())
 	})
 	x.cover = slices.CompactFunc(x.cover, func(a, b region) bool { return a.n == b.n && a.value() == b.value() })
+	return nil
+}
+
+// compileAges sets the age range, refusing ages outside 0–maxAge and an
+// inverted range.
+func (x *res) compileAges(r *Resource) error {
 	if r.AgeMin != nil {
 		if *r.AgeMin < 0 || *r.AgeMin > maxAge {
-			return nil, fail("ageMin %d is outside 0–%d", *r.AgeMin, maxAge)
+			return fmt.Errorf("ageMin %d is outside 0–%d", *r.AgeMin, maxAge)
 		}
 		x.ageMin = int32(*r.AgeMin)
 	}
 	if r.AgeMax != nil {
 		if *r.AgeMax < 0 || *r.AgeMax > maxAge {
-			return nil, fail("ageMax %d is outside 0–%d", *r.AgeMax, maxAge)
+			return fmt.Errorf("ageMax %d is outside 0–%d", *r.AgeMax, maxAge)
 		}
 		x.ageMax = int32(*r.AgeMax)
 	}
 	if x.ageMin > x.ageMax {
-		return nil, fail("ageMin %d is above ageMax %d", x.ageMin, x.ageMax)
+		return fmt.Errorf("ageMin %d is above ageMax %d", x.ageMin, x.ageMax)
 	}
+	return nil
+}
+
+// compileWindow sets the income ceiling and the validity window, refusing
+// a window that ends before it starts.
+func (x *res) compileWindow(r *Resource) error {
 	if r.IncomeCeilingFen != nil {
 		x.income = *r.IncomeCeilingFen
 	}
@@ -202,8 +255,14 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 		x.until = *r.ValidUntil
 	}
 	if x.from > x.until {
-		return nil, fail("validFrom %s is after validUntil %s", x.from, x.until)
+		return fmt.Errorf("validFrom %s is after validUntil %s", x.from, x.until)
 	}
+	return nil
+}
+
+// compileCapacity decides whether anything is left to give, and how
+// scarce the units are.
+func (x *res) compileCapacity(r *Resource) {
 	if r.UnitsLeft != nil {
 		x.capacity = *r.UnitsLeft > 0
 		if r.UnitsTotal != nil && *r.UnitsTotal > 0 {
@@ -213,15 +272,6 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 	if r.BudgetLeftFen != nil && *r.BudgetLeftFen <= 0 {
 		x.capacity = false
 	}
-	loc, err := parseRegion(r.Region)
-	if err != nil {
-		return nil, fail("region: %v", err)
-	}
-	x.locN, x.loc12 = loc.n, loc.value()*pow10[maxDigits-loc.n]
-	if x.rule, err = compileRule(r.Rule); err != nil {
-		return nil, fail("%v", err)
-	}
-	return x, nil
 }
 
 const maxAge = 150
