@@ -146,7 +146,7 @@ func (p *ResourcePatch) apply(r *Resource) {
 // validate checks and normalizes every field of r against the catalog. The
 // steps run in a fixed order, so the first bad field reported stays the same.
 func (s *Service) validate(r *Resource, cat *Catalog) error {
-	if err := cleanDescription(r); err != nil {
+	if err := cleanTitleAndDescription(r); err != nil {
 		return err
 	}
 	if err := s.checkCodes(r, cat); err != nil {
@@ -173,8 +173,8 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 	return s.checkPlace(r)
 }
 
-// cleanDescription normalizes the title and the description.
-func cleanDescription(r *Resource) error {
+// cleanTitleAndDescription normalizes the title and the description.
+func cleanTitleAndDescription(r *Resource) error {
 	var err error
 	if r.Title, err = cleanText("title", r.Title, true, 200); err != nil {
 		return err
