@@ -327,7 +327,7 @@ func TestTakeCapacity_RacesResourceEdit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.cat.TakeCapacity(ctx, tx, r.ID, 5, 0); err != nil {
+		if err := f.cat.TakeCapacity(ctx, db.UnitOf(tx), r.ID, 5, 0); err != nil {
 			t.Fatal(err)
 		}
 		edit := make(chan error, 1)

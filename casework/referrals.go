@@ -196,7 +196,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 			e.MessageZh = "该家庭尚未授权（或授权已失效）向慈善组织共享信息：请先登记授权"
 			return e
 		}
-		r, err := s.catalog.LoadResource(ctx, tx, ref.ResourceID)
+		r, err := s.catalog.LoadResourceIn(ctx, db.UnitOf(tx), ref.ResourceID)
 		if err != nil && aidhub.ErrorCode(err) != aidhub.ENOTFOUND {
 			return err
 		}
@@ -225,7 +225,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 		if err := s.needsChanged(ctx, tx, ref.HouseholdID); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, "createReferral", "Referral", ref.ID, audit.Summary{
+		return s.audit.Append(ctx, db.UnitOf(tx), "createReferral", "Referral", ref.ID, audit.Summary{
 			"householdId": ref.HouseholdID, "personId": ref.PersonID, "needId": ref.NeedID, "resourceId": ref.ResourceID,
 			"organizationId": ref.OrganizationID, "category": ref.CategoryCode, "units": ref.Units, "amountFen": ref.AmountFen,
 			"override": override != "",
@@ -434,13 +434,13 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *R
 	now := s.now().UTC()
 	switch t.To {
 	case Accepted:
-		if err := s.catalog.TakeCapacity(ctx, tx, ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
+		if err := s.catalog.TakeCapacity(ctx, db.UnitOf(tx), ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
 			return err
 		}
 		ref.CapacityTaken = true
 	case Declined, Cancelled, Expired:
 		if ref.CapacityTaken {
-			if err := s.catalog.ReturnCapacity(ctx, tx, ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
+			if err := s.catalog.ReturnCapacity(ctx, db.UnitOf(tx), ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
 				return err
 			}
 			ref.CapacityTaken = false
@@ -478,7 +478,7 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *R
 		}
 		summary["aidRecordId"] = rec.ID
 	}
-	return s.audit.Append(ctx, tx, "transitionReferral", "Referral", ref.ID, summary)
+	return s.audit.Append(ctx, db.UnitOf(tx), "transitionReferral", "Referral", ref.ID, summary)
 }
 
 // deliver writes the ledger line of a delivered referral and meets its need.

@@ -33,10 +33,10 @@ type Service struct {
 }
 
 // Outbox hears of every change to a resource inside the change's own
-// transaction, so what must follow the change (the search index, re-matching)
-// is committed with it or not at all.
+// transaction (u), so what must follow the change (the search index,
+// re-matching) is committed with it or not at all.
 type Outbox interface {
-	ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error
+	ResourceChanged(ctx context.Context, u db.Unit, resourceID int64) error
 }
 
 // Option configures a Service.
@@ -67,7 +67,7 @@ func WithAudit(l *audit.Log) Option { return func(s *Service) { s.audit = l } }
 // keyed by code, which the summary carries.
 func (s *Service) record(ctx context.Context, tx bun.Tx, action, subjectType string, summary audit.Summary) error {
 	if o, ok := s.outbox.(CatalogOutbox); ok {
-		if err := o.CatalogChanged(ctx, tx); err != nil {
+		if err := o.CatalogChanged(ctx, db.UnitOf(tx)); err != nil {
 			return err
 		}
 	}
@@ -78,14 +78,14 @@ func (s *Service) record(ctx context.Context, tx bun.Tx, action, subjectType str
 // categories, items, plans), in their transaction: what depends on the
 // catalog (the matching engine) reloads.
 type CatalogOutbox interface {
-	CatalogChanged(ctx context.Context, tx bun.Tx) error
+	CatalogChanged(ctx context.Context, u db.Unit) error
 }
 
 func (s *Service) recordID(ctx context.Context, tx bun.Tx, action, subjectType string, id int64, summary audit.Summary) error {
 	if s.audit == nil {
 		return nil
 	}
-	return s.audit.Append(ctx, tx, action, subjectType, id, summary)
+	return s.audit.Append(ctx, db.UnitOf(tx), action, subjectType, id, summary)
 }
 
 // changed tells the outbox, inside tx, that a resource changed.
@@ -93,7 +93,7 @@ func (s *Service) changed(ctx context.Context, tx bun.Tx, id int64) error {
 	if s.outbox == nil {
 		return nil
 	}
-	return s.outbox.ResourceChanged(ctx, tx, id)
+	return s.outbox.ResourceChanged(ctx, db.UnitOf(tx), id)
 }
 
 // Regions returns the division directory the service validates against.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/uptrace/bun"
 
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
@@ -178,7 +177,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		return fail(err)
 	}
 	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher
-	h.Syncer = search.NewSyncer(h.Catalog, h.Index)
+	h.Syncer = search.NewSyncer(d, h.Catalog, h.Index)
 	worker.Syncer = h.Syncer
 	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {
 		return fail(err)
@@ -287,10 +286,10 @@ func dataDir(cfg Config) string {
 type outboxes []catalog.Outbox
 
 // CatalogChanged passes catalog edits to the outboxes that want them.
-func (o outboxes) CatalogChanged(ctx context.Context, tx bun.Tx) error {
+func (o outboxes) CatalogChanged(ctx context.Context, u db.Unit) error {
 	for _, x := range o {
 		if c, ok := x.(catalog.CatalogOutbox); ok {
-			if err := c.CatalogChanged(ctx, tx); err != nil {
+			if err := c.CatalogChanged(ctx, u); err != nil {
 				return err
 			}
 		}
@@ -298,9 +297,9 @@ func (o outboxes) CatalogChanged(ctx context.Context, tx bun.Tx) error {
 	return nil
 }
 
-func (o outboxes) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
+func (o outboxes) ResourceChanged(ctx context.Context, u db.Unit, resourceID int64) error {
 	for _, x := range o {
-		if err := x.ResourceChanged(ctx, tx, resourceID); err != nil {
+		if err := x.ResourceChanged(ctx, u, resourceID); err != nil {
 			return err
 		}
 	}

@@ -442,7 +442,7 @@ func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, [
 	if err != nil {
 		return false, nil, nil, err
 	}
-	r, err := s.catalog.LoadResource(ctx, nil, resourceID)
+	r, err := s.catalog.LoadResource(ctx, resourceID)
 	if err != nil {
 		return false, nil, nil, err
 	}

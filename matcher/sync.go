@@ -117,7 +117,7 @@ func (s *Service) syncResource(ctx context.Context, resourceID int64) (published
 
 // applyResource is syncResource for a caller that holds s.syncing.
 func (s *Service) applyResource(ctx context.Context, engine *matching.Engine, resourceID int64) (bool, error) {
-	r, err := s.catalog.LoadResource(ctx, nil, resourceID)
+	r, err := s.catalog.LoadResource(ctx, resourceID)
 	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
 		r, err = &catalog.Resource{ID: resourceID}, nil // gone: removed below like any unpublished one
 	}
