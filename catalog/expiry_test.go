@@ -41,7 +41,7 @@ func TestService_ExpireResources(t *testing.T) {
 		clock := func() time.Time { return now }
 		outbox := &recordingOutbox{}
 		log := audit.New(d, clock)
-		svc := catalog.NewService(d, regions.Chongqing(), clock, catalog.WithOutbox(outbox), catalog.WithAudit(log))
+		svc := catalog.NewService(d, regions.Chongqing(), log, clock, catalog.WithOutbox(outbox))
 		idx := searchtest.Bleve(t)
 		syncer := search.NewSyncer(d, svc, idx)
 		indexed := func() []int64 {

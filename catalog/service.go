@@ -45,10 +45,11 @@ type Option func(*Service)
 // WithOutbox sends resource changes to o.
 func WithOutbox(o Outbox) Option { return func(s *Service) { s.outbox = o } }
 
-// NewService returns a service over d. now is the clock (time.Now in
-// production, fixed in tests).
-func NewService(d *db.DB, dir *regions.Directory, now func() time.Time, opts ...Option) *Service {
-	s := &Service{db: d, regions: dir, now: now}
+// NewService returns a service over d that appends every change to log,
+// in the change's transaction. now is the clock (time.Now in production,
+// fixed in tests).
+func NewService(d *db.DB, dir *regions.Directory, log *audit.Log, now func() time.Time, opts ...Option) *Service {
+	s := &Service{db: d, regions: dir, audit: log, now: now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -60,11 +61,8 @@ func WithRuleCheck(check func(rule string) error) Option {
 	return func(s *Service) { s.checkRule = check }
 }
 
-// WithAudit appends every change to the audit log, in its transaction.
-func WithAudit(l *audit.Log) Option { return func(s *Service) { s.audit = l } }
-
-// record appends to the audit log when there is one. Catalog entries are
-// keyed by code, which the summary carries.
+// record appends to the audit log, after telling the outbox of a catalog
+// edit. Catalog entries are keyed by code, which the summary carries.
 func (s *Service) record(ctx context.Context, tx bun.Tx, action, subjectType string, summary audit.Summary) error {
 	if o, ok := s.outbox.(CatalogOutbox); ok {
 		if err := o.CatalogChanged(ctx, db.UnitOf(tx)); err != nil {
@@ -82,9 +80,6 @@ type CatalogOutbox interface {
 }
 
 func (s *Service) recordID(ctx context.Context, tx bun.Tx, action, subjectType string, id int64, summary audit.Summary) error {
-	if s.audit == nil {
-		return nil
-	}
 	return s.audit.Append(ctx, db.UnitOf(tx), action, subjectType, id, summary)
 }
 

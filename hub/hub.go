@@ -155,9 +155,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	dir := regions.Chongqing()
 	h.Audit = audit.New(d, now)
 	rematch := matcher.Outbox{Jobs: h.Jobs}
-	h.Catalog = catalog.NewService(d, dir, now,
+	h.Catalog = catalog.NewService(d, dir, h.Audit, now,
 		catalog.WithOutbox(outboxes{search.Outbox{Jobs: h.Jobs}, rematch}),
-		catalog.WithAudit(h.Audit),
 		catalog.WithRuleCheck(matching.CheckRule))
 	resourceExpirer.Service = h.Catalog
 	h.Tokens = auth.NewTokens(d, dir, now)
@@ -240,8 +239,8 @@ func (h *Hub) Reindex(ctx context.Context, progress func(n int)) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	var ids []int64
-	if err := h.DB.NewSelect().TableExpr("resources").Column("id").Where("updated_at >= ?", start).Scan(ctx, &ids); err != nil {
+	ids, err := h.Catalog.ResourcesChangedSince(ctx, start)
+	if err != nil {
 		return n, fmt.Errorf("hub: resources changed during reindex: %w", err)
 	}
 	for _, id := range ids {
