@@ -57,12 +57,15 @@ func (s *Service) needsChanged(ctx context.Context, tx bun.Tx, householdID int64
 }
 
 // NewService returns the casework service. The catalog service gives the
-// catalog (windows, household-level items) and the resources referred to.
+// catalog (windows, household-level items) and the resources referred to;
+// the service registers with it as a referrer, so the catalog keeps the
+// codes casework names.
 func NewService(d *db.DB, dir *regions.Directory, keys *secret.Keys, cat *catalog.Service, log *audit.Log, now func() time.Time, opts ...Option) *Service {
 	s := &Service{db: d, regions: dir, keys: keys, catalog: cat, audit: log, now: now}
 	for _, o := range opts {
 		o(s)
 	}
+	cat.ReferredBy(s)
 	return s
 }
 

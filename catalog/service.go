@@ -27,6 +27,8 @@ type Service struct {
 	now     func() time.Time
 	outbox  Outbox
 	audit   *audit.Log
+	// referrers own the data that names catalog codes (see ReferredBy).
+	referrers []Referrer
 	// checkRule compiles a resource's eligibility rule (matching's
 	// language); without it rules are stored unchecked.
 	checkRule func(string) error
@@ -286,7 +288,9 @@ func (s *Service) DeleteGroup(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "resource_groups", "group_code", code, "resources are offered to population group %s"); err != nil {
 			return err
 		}
-		if err := refuseIfUsed(ctx, tx, "group_memberships", "group_code", code, "persons are members of population group %s"); err != nil {
+		if err := s.refuseIfReferred(ctx, tx, GroupKind, code, func(code, _ string) string {
+			return "persons are members of population group " + code
+		}); err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("group_code = ?", code).Exec(ctx); err != nil {
@@ -415,10 +419,10 @@ func (s *Service) DeleteCategory(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "service_items", "category_code", code, "service category %s has items; move or delete them first"); err != nil {
 			return err
 		}
-		for _, table := range []string{"needs", "referrals", "aid_records"} {
-			if err := refuseIfUsed(ctx, tx, table, "category_code", code, "casework refers to service category %s in "+table); err != nil {
-				return err
-			}
+		if err := s.refuseIfReferred(ctx, tx, CategoryKind, code, func(code, table string) string {
+			return "casework refers to service category " + code + " in " + table
+		}); err != nil {
+			return err
 		}
 		if _, err := tx.NewDelete().Model((*Category)(nil)).Where("code = ?", code).Exec(ctx); err != nil {
 			return err
@@ -528,10 +532,10 @@ func (s *Service) DeleteItem(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "resource_items", "item_code", code, "resources offer service item %s"); err != nil {
 			return err
 		}
-		for _, table := range []string{"needs", "referrals", "aid_records"} {
-			if err := refuseIfUsed(ctx, tx, table, "item_code", code, "casework refers to service item %s in "+table); err != nil {
-				return err
-			}
+		if err := s.refuseIfReferred(ctx, tx, ItemKind, code, func(code, table string) string {
+			return "casework refers to service item " + code + " in " + table
+		}); err != nil {
+			return err
 		}
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("item_code = ?", code).Exec(ctx); err != nil {
 			return err
