@@ -53,8 +53,10 @@ type Log struct {
 // New returns the log over d.
 func New(d *db.DB, now func() time.Time) *Log { return &Log{db: d, now: now} }
 
-// Append writes one entry for the principal in ctx within tx.
-func (l *Log) Append(ctx context.Context, tx bun.Tx, action, subjectType string, subjectID int64, summary Summary) error {
+// Append writes one entry for the principal in ctx within u, the
+// transaction of the change it records.
+func (l *Log) Append(ctx context.Context, u db.Unit, action, subjectType string, subjectID int64, summary Summary) error {
+	tx := u.Tx()
 	p := auth.FromContext(ctx)
 	text, err := json.Marshal(summary)
 	if err != nil {

@@ -31,7 +31,7 @@ func now() time.Time {
 func appendIn(t testing.TB, d *db.DB, log *audit.Log, ctx context.Context, action string, id int64, s audit.Summary) {
 	t.Helper()
 	if err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return log.Append(ctx, tx, action, "Thing", id, s)
+		return log.Append(ctx, db.UnitOf(tx), action, "Thing", id, s)
 	}); err != nil {
 		t.Fatalf("append: %v", err)
 	}
@@ -76,7 +76,7 @@ func TestLog_AppendAndVerify(t *testing.T) {
 		// A rolled-back transaction leaves no entry.
 		boom := errors.New("boom")
 		if err := d.Tx(as(cm), func(ctx context.Context, tx bun.Tx) error {
-			if err := log.Append(ctx, tx, "lost", "Thing", 9, nil); err != nil {
+			if err := log.Append(ctx, db.UnitOf(tx), "lost", "Thing", 9, nil); err != nil {
 				return err
 			}
 			return boom
@@ -173,7 +173,7 @@ func TestLog_VerifyLongChain(t *testing.T) {
 		const n = 1005
 		if err := d.Tx(as(cm), func(ctx context.Context, tx bun.Tx) error {
 			for i := range n {
-				if err := log.Append(ctx, tx, "step", "Thing", int64(i+1), audit.Summary{"i": i}); err != nil {
+				if err := log.Append(ctx, db.UnitOf(tx), "step", "Thing", int64(i+1), audit.Summary{"i": i}); err != nil {
 					return err
 				}
 			}
@@ -207,7 +207,7 @@ func TestLog_ConcurrentAppend(t *testing.T) {
 				defer wg.Done()
 				for i := range each {
 					err := d.Tx(as(cm), func(ctx context.Context, tx bun.Tx) error {
-						return log.Append(ctx, tx, "race", "Thing", int64(w*100+i), audit.Summary{"w": w, "i": i})
+						return log.Append(ctx, db.UnitOf(tx), "race", "Thing", int64(w*100+i), audit.Summary{"w": w, "i": i})
 					})
 					if err != nil {
 						errs <- err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -19,7 +20,7 @@ func TestTokens(t *testing.T) {
 		ctx := context.Background()
 		now := func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) }
 		tokens := auth.NewTokens(d, regions.Chongqing(), now)
-		svc := catalog.NewService(d, regions.Chongqing(), now)
+		svc := catalog.NewService(d, regions.Chongqing(), audit.New(d, now), now)
 		org, err := svc.CreateOrganization(auth.WithPrincipal(ctx, auth.System), catalog.NewOrganization{Name: "慈善会", Kind: catalog.KindCharity, DivisionCode: "500103"})
 		if err != nil {
 			t.Fatal(err)

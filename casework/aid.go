@@ -158,7 +158,7 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 		if err := s.needsChanged(ctx, tx, h.ID); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, "recordAid", "AidRecord", rec.ID, audit.Summary{
+		return s.audit.Append(ctx, db.UnitOf(tx), "recordAid", "AidRecord", rec.ID, audit.Summary{
 			"householdId": h.ID, "personId": rec.PersonID, "category": rec.CategoryCode, "item": rec.ItemCode,
 			"providerKind": rec.ProviderKind, "providerOrgId": rec.ProviderOrgID, "amountFen": rec.AmountFen,
 			"units": rec.Units, "period": []string{rec.PeriodStart.String(), rec.PeriodEnd.String()},

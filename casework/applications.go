@@ -139,7 +139,7 @@ func (s *Service) SubmitApplication(ctx context.Context, in ApplicationInput) (*
 		if err := s.applicationEvent(ctx, tx, pr, a, ""); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, "submitApplication", "Application", a.ID, audit.Summary{
+		return s.audit.Append(ctx, db.UnitOf(tx), "submitApplication", "Application", a.ID, audit.Summary{
 			"householdId": a.HouseholdID, "channel": a.Channel, "categories": codes,
 		})
 	})
@@ -342,7 +342,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	if err := s.needsChanged(ctx, tx, a.HouseholdID); err != nil {
 		return nil, nil, err
 	}
-	return a, needs, s.audit.Append(ctx, tx, "createAssessment", "Assessment", a.ID, audit.Summary{
+	return a, needs, s.audit.Append(ctx, db.UnitOf(tx), "createAssessment", "Assessment", a.ID, audit.Summary{
 		"householdId": a.HouseholdID, "supersedes": a.SupersedesID, "needs": len(needs), "categories": cats,
 	})
 }

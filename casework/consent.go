@@ -14,6 +14,7 @@ import (
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
 )
 
 // Purpose is what a household consents to (电子授权).
@@ -143,7 +144,7 @@ func (s *Service) RecordConsent(ctx context.Context, in ConsentInput) (*Consent,
 		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, "recordConsent", "Consent", c.ID, audit.Summary{
+		return s.audit.Append(ctx, db.UnitOf(tx), "recordConsent", "Consent", c.ID, audit.Summary{
 			"householdId": c.HouseholdID, "purposes": texts, "method": c.Method,
 		})
 	})
@@ -194,7 +195,7 @@ func (s *Service) RevokeConsent(ctx context.Context, consentID int64, reason str
 		if _, err := tx.NewUpdate().Model(c).Column("revoked_at", "revoke_reason").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, "revokeConsent", "Consent", c.ID, audit.Summary{"householdId": c.HouseholdID})
+		return s.audit.Append(ctx, db.UnitOf(tx), "revokeConsent", "Consent", c.ID, audit.Summary{"householdId": c.HouseholdID})
 	})
 	if err != nil {
 		return nil, wrap(err, "casework: revoke consent %d", consentID)

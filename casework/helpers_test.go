@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
@@ -208,11 +210,11 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{d: d, clock: &clock{t: fixedNow()}, keys: keys}
-	f.cat = catalog.NewService(d, dir, f.clock.now)
+	f.log = audit.New(d, f.clock.now)
+	f.cat = catalog.NewService(d, dir, f.log, f.clock.now)
 	if _, err := f.cat.SeedDefaults(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.log = audit.New(d, f.clock.now)
 	f.svc = casework.NewService(d, dir, keys, f.cat, f.log, f.clock.now)
 	for _, o := range []struct {
 		dst  **catalog.Organization
@@ -382,6 +384,7 @@ func rowCounts(t testing.TB, d *db.DB) map[string]int {
 	for _, table := range caseworkTables {
 		out[table] = countRows(t, d, table)
 	}
+	out["audit_log"] = len(auditEntries(t, d)) // casework's entries only
 	return out
 }
 
@@ -396,11 +399,15 @@ func unchanged(t testing.TB, d *db.DB, before map[string]int) {
 	}
 }
 
-// auditEntries lists the audit log in order.
+// catalogSubjects are the subjects of the catalog's audit entries, which
+// the fixture's organizations and resources write to the same log.
+var catalogSubjects = []string{"Organization", "PlanEntry", "PopulationGroup", "Resource", "ServiceCategory", "ServiceItem"}
+
+// auditEntries lists casework's entries of the audit log in order.
 func auditEntries(t testing.TB, d *db.DB) []audit.Entry {
 	t.Helper()
 	var out []audit.Entry
-	if err := d.NewSelect().Model(&out).Order("id").Scan(context.Background()); err != nil {
+	if err := d.NewSelect().Model(&out).Where("subject_type NOT IN (?)", bun.List(catalogSubjects)).Order("id").Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return out

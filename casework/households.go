@@ -340,7 +340,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, in HouseholdInput) (*Ho
 			}
 			persons = append(persons, p)
 		}
-		return s.audit.Append(ctx, tx, "registerHousehold", "Household", h.ID, audit.Summary{
+		return s.audit.Append(ctx, db.UnitOf(tx), "registerHousehold", "Household", h.ID, audit.Summary{
 			"regionCode": h.RegionCode, "persons": len(persons),
 		})
 	})
@@ -379,7 +379,7 @@ func (s *Service) AddPerson(ctx context.Context, householdID int64, in PersonInp
 		if p, err = s.insertPerson(ctx, tx, h, pp); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, "addPerson", "Person", p.ID, audit.Summary{"householdId": h.ID, "relation": p.Relation, "groups": len(pp.groups)})
+		return s.audit.Append(ctx, db.UnitOf(tx), "addPerson", "Person", p.ID, audit.Summary{"householdId": h.ID, "relation": p.Relation, "groups": len(pp.groups)})
 	})
 	if err != nil {
 		return nil, wrap(err, "casework: add person to household %d", householdID)

@@ -297,7 +297,7 @@ func (s *Service) ImportBatch(ctx context.Context, rows []ImportRow, report *Imp
 			}
 		}
 		created = len(persons)
-		return s.audit.Append(ctx, tx, "importHouseholds", "Household", 0, audit.Summary{
+		return s.audit.Append(ctx, db.UnitOf(tx), "importHouseholds", "Household", 0, audit.Summary{
 			"households": createdHouseholds, "persons": created, "present": present,
 		})
 	})

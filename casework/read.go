@@ -11,6 +11,7 @@ import (
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/residentid"
 )
 
@@ -229,7 +230,7 @@ func (s *Service) RevealResidentID(ctx context.Context, personID int64, reason s
 		}
 		// The reason is the caseworker's own words and may name people;
 		// the audit keeps only its length.
-		return s.audit.Append(ctx, tx, "revealResidentId", "Person", p.ID, audit.Summary{"householdId": p.HouseholdID, "reasonLength": len([]rune(reason))})
+		return s.audit.Append(ctx, db.UnitOf(tx), "revealResidentId", "Person", p.ID, audit.Summary{"householdId": p.HouseholdID, "reasonLength": len([]rune(reason))})
 	})
 	if err != nil {
 		return "", wrap(err, "casework: reveal resident ID of person %d", personID)

@@ -282,7 +282,7 @@ func (s *Service) requireSharingConsent(ctx context.Context, tx bun.Tx, househol
 // referredResource loads the resource referred to; one the caller may not
 // see is NOT_FOUND, as if it did not exist.
 func (s *Service) referredResource(ctx context.Context, tx bun.Tx, id int64) (*catalog.Resource, error) {
-	r, err := s.catalog.LoadResource(ctx, tx, id)
+	r, err := s.catalog.LoadResourceIn(ctx, db.UnitOf(tx), id)
 	if err != nil && aidhub.ErrorCode(err) != aidhub.ENOTFOUND {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (s *Service) insertReferral(ctx context.Context, tx bun.Tx, pr auth.Princip
 	if err := s.needsChanged(ctx, tx, ref.HouseholdID); err != nil {
 		return err
 	}
-	return s.audit.Append(ctx, tx, "createReferral", "Referral", ref.ID, audit.Summary{
+	return s.audit.Append(ctx, db.UnitOf(tx), "createReferral", "Referral", ref.ID, audit.Summary{
 		"householdId": ref.HouseholdID, "personId": ref.PersonID, "needId": ref.NeedID, "resourceId": ref.ResourceID,
 		"organizationId": ref.OrganizationID, "category": ref.CategoryCode, "units": ref.Units, "amountFen": ref.AmountFen,
 		"override": ref.OverrideReason != "",
@@ -508,13 +508,13 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *R
 	now := s.now().UTC()
 	switch t.To {
 	case Accepted:
-		if err := s.catalog.TakeCapacity(ctx, tx, ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
+		if err := s.catalog.TakeCapacity(ctx, db.UnitOf(tx), ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
 			return err
 		}
 		ref.CapacityTaken = true
 	case Declined, Cancelled, Expired:
 		if ref.CapacityTaken {
-			if err := s.catalog.ReturnCapacity(ctx, tx, ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
+			if err := s.catalog.ReturnCapacity(ctx, db.UnitOf(tx), ref.ResourceID, ref.Units, ref.AmountFen); err != nil {
 				return err
 			}
 			ref.CapacityTaken = false
@@ -552,7 +552,7 @@ func (s *Service) move(ctx context.Context, tx bun.Tx, pr auth.Principal, ref *R
 		}
 		summary["aidRecordId"] = rec.ID
 	}
-	return s.audit.Append(ctx, tx, "transitionReferral", "Referral", ref.ID, summary)
+	return s.audit.Append(ctx, db.UnitOf(tx), "transitionReferral", "Referral", ref.ID, summary)
 }
 
 // deliver writes the ledger line of a delivered referral and meets its need.

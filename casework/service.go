@@ -35,11 +35,11 @@ type Service struct {
 	needs   NeedsOutbox
 }
 
-// NeedsOutbox hears, inside the change's transaction, that a household's
-// open needs or the aid that blocks them changed, so re-matching follows
-// the change or does not happen at all.
+// NeedsOutbox hears, inside the change's transaction (u), that a
+// household's open needs or the aid that blocks them changed, so
+// re-matching follows the change or does not happen at all.
 type NeedsOutbox interface {
-	NeedsChanged(ctx context.Context, tx bun.Tx, householdID int64) error
+	NeedsChanged(ctx context.Context, u db.Unit, householdID int64) error
 }
 
 // Option configures a Service.
@@ -53,16 +53,19 @@ func (s *Service) needsChanged(ctx context.Context, tx bun.Tx, householdID int64
 	if s.needs == nil {
 		return nil
 	}
-	return s.needs.NeedsChanged(ctx, tx, householdID)
+	return s.needs.NeedsChanged(ctx, db.UnitOf(tx), householdID)
 }
 
 // NewService returns the casework service. The catalog service gives the
-// catalog (windows, household-level items) and the resources referred to.
+// catalog (windows, household-level items) and the resources referred to;
+// the service registers with it as a referrer, so the catalog keeps the
+// codes casework names.
 func NewService(d *db.DB, dir *regions.Directory, keys *secret.Keys, cat *catalog.Service, log *audit.Log, now func() time.Time, opts ...Option) *Service {
 	s := &Service{db: d, regions: dir, keys: keys, catalog: cat, audit: log, now: now}
 	for _, o := range opts {
 		o(s)
 	}
+	cat.ReferredBy(s)
 	return s
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
@@ -21,7 +22,7 @@ func TestService_SeedDefaults(t *testing.T) {
 	}
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		svc := catalog.NewService(d, regions.Chongqing(), fixedNow)
+		svc := catalog.NewService(d, regions.Chongqing(), audit.New(d, fixedNow), fixedNow)
 		counts := func() [4]int {
 			return [4]int{countRows(t, d, "population_groups"), countRows(t, d, "service_categories"),
 				countRows(t, d, "service_items"), countRows(t, d, "plan_entries")}
@@ -190,7 +191,8 @@ func TestService_SeedDefaults(t *testing.T) {
 
 		t.Run("LeavesAnEditedCatalogAlone", func(t *testing.T) {
 			// Another database whose administrators created a group first.
-			other := catalog.NewService(dbForSeed(t, d), regions.Chongqing(), fixedNow)
+			otherDB := dbForSeed(t, d)
+			other := catalog.NewService(otherDB, regions.Chongqing(), audit.New(otherDB, fixedNow), fixedNow)
 			if _, err := other.CreateGroup(adminCtx, catalog.Group{Code: "LOCAL_GROUP", NameZh: "本地群体", NameEn: "Local group", Tier: 3}); err != nil {
 				t.Fatal(err)
 			}

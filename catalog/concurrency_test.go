@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
@@ -71,7 +72,7 @@ func TestService_SeedDefaults_Concurrent(t *testing.T) {
 		seeded := make([]bool, replicas)
 		var fns []func() error
 		for i := range replicas {
-			svc := catalog.NewService(d, regions.Chongqing(), fixedNow)
+			svc := catalog.NewService(d, regions.Chongqing(), audit.New(d, fixedNow), fixedNow)
 			fns = append(fns, func() error {
 				var err error
 				seeded[i], err = svc.SeedDefaults(context.Background())

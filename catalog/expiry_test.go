@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/catalog"
@@ -22,7 +20,7 @@ import (
 // recordingOutbox remembers the resources it heard of.
 type recordingOutbox struct{ ids []int64 }
 
-func (o *recordingOutbox) ResourceChanged(_ context.Context, _ bun.Tx, id int64) error {
+func (o *recordingOutbox) ResourceChanged(_ context.Context, _ db.Unit, id int64) error {
 	o.ids = append(o.ids, id)
 	return nil
 }
@@ -43,9 +41,9 @@ func TestService_ExpireResources(t *testing.T) {
 		clock := func() time.Time { return now }
 		outbox := &recordingOutbox{}
 		log := audit.New(d, clock)
-		svc := catalog.NewService(d, regions.Chongqing(), clock, catalog.WithOutbox(outbox), catalog.WithAudit(log))
+		svc := catalog.NewService(d, regions.Chongqing(), log, clock, catalog.WithOutbox(outbox))
 		idx := searchtest.Bleve(t)
-		syncer := search.NewSyncer(svc, idx)
+		syncer := search.NewSyncer(d, svc, idx)
 		indexed := func() []int64 {
 			t.Helper()
 			raw, err := idx.Raw(ctx)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -74,7 +75,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
-	svc := catalog.NewService(d, regions.Chongqing(), fixedNow)
+	svc := catalog.NewService(d, regions.Chongqing(), audit.New(d, fixedNow), fixedNow)
 	if seeded, err := svc.SeedDefaults(context.Background()); err != nil || !seeded {
 		t.Fatalf("SeedDefaults = %v, %v", seeded, err)
 	}
@@ -91,7 +92,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 
 // withClock returns a service over the same database with another clock.
 func (f *fixture) withClock(now time.Time) *catalog.Service {
-	return catalog.NewService(f.d, regions.Chongqing(), clockAt(now))
+	return catalog.NewService(f.d, regions.Chongqing(), audit.New(f.d, clockAt(now)), clockAt(now))
 }
 
 func (f *fixture) charityA() context.Context { return charityCtx(f.orgA.ID) }

@@ -851,16 +851,18 @@ func (s *Service) ScanResources(ctx context.Context, afterID int64, limit int, s
 
 // LoadResource returns one resource whatever its status, for the hub's own
 // jobs; it checks no principal. Errors: NOT_FOUND.
-func (s *Service) LoadResource(ctx context.Context, idb bun.IDB, id int64) (*Resource, error) {
-	if idb == nil {
-		idb = s.db
-	}
-	r, err := loadResource(ctx, idb, id)
+func (s *Service) LoadResource(ctx context.Context, id int64) (*Resource, error) {
+	r, err := loadResource(ctx, s.db, id)
 	return r, wrap(err, "catalog: load resource %d", id)
 }
 
-// DB returns the service's database, for adapters that share its transactions.
-func (s *Service) DB() *db.DB { return s.db }
+// LoadResourceIn is LoadResource inside u, the transaction of a change
+// another package is making that depends on the resource (a referral to
+// it), so the change sees the resource as the transaction does.
+func (s *Service) LoadResourceIn(ctx context.Context, u db.Unit, id int64) (*Resource, error) {
+	r, err := loadResource(ctx, u.Tx(), id)
+	return r, wrap(err, "catalog: load resource %d", id)
+}
 
 // ResourcesByID returns the resources with the given IDs in the same order,
 // nil where one does not exist or the caller may not see it.
@@ -890,12 +892,13 @@ func (s *Service) ResourcesByID(ctx context.Context, ids []int64) ([]*Resource, 
 }
 
 // TakeCapacity takes units and budget from a published resource inside
-// the caller's transaction. The check and the take are one UPDATE, so
+// u, the transaction of the caller's change. The check and the take are one UPDATE, so
 // concurrent takers can never overdraw: CAPACITY_EXHAUSTED when what is
 // left is not enough, CONFLICT when the resource is not published. Units
 // count only against a resource that has a capacity in units, and money
 // only against one with a budget: taken always means counted.
-func (s *Service) TakeCapacity(ctx context.Context, tx bun.Tx, resourceID, units, fen int64) error {
+func (s *Service) TakeCapacity(ctx context.Context, u db.Unit, resourceID, units, fen int64) error {
+	tx := u.Tx()
 	res, err := tx.NewUpdate().Model((*Resource)(nil)).
 		Set("units_taken = units_taken + CASE WHEN capacity_units IS NULL THEN 0 ELSE ? END", units).
 		Set("budget_taken_fen = budget_taken_fen + CASE WHEN capacity_budget_fen IS NULL THEN 0 ELSE ? END", fen).
@@ -929,11 +932,12 @@ func (s *Service) TakeCapacity(ctx context.Context, tx bun.Tx, resourceID, units
 	return e
 }
 
-// ReturnCapacity gives back what TakeCapacity took, in any status: units
-// to a resource with a capacity in units, money to one with a budget. A
-// capacity set after the take (nothing was counted then) is not driven
-// below zero, so a cancellation or expiry never fails on it.
-func (s *Service) ReturnCapacity(ctx context.Context, tx bun.Tx, resourceID, units, fen int64) error {
+// ReturnCapacity gives back what TakeCapacity took, inside u, in any
+// status: units to a resource with a capacity in units, money to one with
+// a budget. A capacity set after the take (nothing was counted then) is
+// not driven below zero, so a cancellation or expiry never fails on it.
+func (s *Service) ReturnCapacity(ctx context.Context, u db.Unit, resourceID, units, fen int64) error {
+	tx := u.Tx()
 	res, err := tx.NewUpdate().Model((*Resource)(nil)).
 		Set("units_taken = CASE WHEN capacity_units IS NULL THEN units_taken WHEN units_taken < ? THEN 0 ELSE units_taken - ? END", units, units).
 		Set("budget_taken_fen = CASE WHEN capacity_budget_fen IS NULL THEN budget_taken_fen WHEN budget_taken_fen < ? THEN 0 ELSE budget_taken_fen - ? END", fen, fen).

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/regions"
 )
@@ -53,7 +54,7 @@ func FuzzEligibilityRule(f *testing.F) {
 	}
 	cat := NewCatalog(d.Groups, d.Categories, d.Items, d.Plans)
 	now := func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
-	s := NewService(nil, regions.Chongqing(), now, WithRuleCheck(matching.CheckRule))
+	s := NewService(nil, regions.Chongqing(), audit.New(nil, now), now, WithRuleCheck(matching.CheckRule)) // validation only: nothing is written
 	f.Fuzz(func(t *testing.T, rule string) {
 		if len(rule) > 1<<16 {
 			t.Skip("larger than any request body's field")

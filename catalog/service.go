@@ -27,16 +27,18 @@ type Service struct {
 	now     func() time.Time
 	outbox  Outbox
 	audit   *audit.Log
+	// referrers own the data that names catalog codes (see ReferredBy).
+	referrers []Referrer
 	// checkRule compiles a resource's eligibility rule (matching's
 	// language); without it rules are stored unchecked.
 	checkRule func(string) error
 }
 
 // Outbox hears of every change to a resource inside the change's own
-// transaction, so what must follow the change (the search index, re-matching)
-// is committed with it or not at all.
+// transaction (u), so what must follow the change (the search index,
+// re-matching) is committed with it or not at all.
 type Outbox interface {
-	ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error
+	ResourceChanged(ctx context.Context, u db.Unit, resourceID int64) error
 }
 
 // Option configures a Service.
@@ -45,10 +47,11 @@ type Option func(*Service)
 // WithOutbox sends resource changes to o.
 func WithOutbox(o Outbox) Option { return func(s *Service) { s.outbox = o } }
 
-// NewService returns a service over d. now is the clock (time.Now in
-// production, fixed in tests).
-func NewService(d *db.DB, dir *regions.Directory, now func() time.Time, opts ...Option) *Service {
-	s := &Service{db: d, regions: dir, now: now}
+// NewService returns a service over d that appends every change to log,
+// in the change's transaction. now is the clock (time.Now in production,
+// fixed in tests).
+func NewService(d *db.DB, dir *regions.Directory, log *audit.Log, now func() time.Time, opts ...Option) *Service {
+	s := &Service{db: d, regions: dir, audit: log, now: now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -60,14 +63,11 @@ func WithRuleCheck(check func(rule string) error) Option {
 	return func(s *Service) { s.checkRule = check }
 }
 
-// WithAudit appends every change to the audit log, in its transaction.
-func WithAudit(l *audit.Log) Option { return func(s *Service) { s.audit = l } }
-
-// record appends to the audit log when there is one. Catalog entries are
-// keyed by code, which the summary carries.
+// record appends to the audit log, after telling the outbox of a catalog
+// edit. Catalog entries are keyed by code, which the summary carries.
 func (s *Service) record(ctx context.Context, tx bun.Tx, action, subjectType string, summary audit.Summary) error {
 	if o, ok := s.outbox.(CatalogOutbox); ok {
-		if err := o.CatalogChanged(ctx, tx); err != nil {
+		if err := o.CatalogChanged(ctx, db.UnitOf(tx)); err != nil {
 			return err
 		}
 	}
@@ -78,14 +78,11 @@ func (s *Service) record(ctx context.Context, tx bun.Tx, action, subjectType str
 // categories, items, plans), in their transaction: what depends on the
 // catalog (the matching engine) reloads.
 type CatalogOutbox interface {
-	CatalogChanged(ctx context.Context, tx bun.Tx) error
+	CatalogChanged(ctx context.Context, u db.Unit) error
 }
 
 func (s *Service) recordID(ctx context.Context, tx bun.Tx, action, subjectType string, id int64, summary audit.Summary) error {
-	if s.audit == nil {
-		return nil
-	}
-	return s.audit.Append(ctx, tx, action, subjectType, id, summary)
+	return s.audit.Append(ctx, db.UnitOf(tx), action, subjectType, id, summary)
 }
 
 // changed tells the outbox, inside tx, that a resource changed.
@@ -93,7 +90,7 @@ func (s *Service) changed(ctx context.Context, tx bun.Tx, id int64) error {
 	if s.outbox == nil {
 		return nil
 	}
-	return s.outbox.ResourceChanged(ctx, tx, id)
+	return s.outbox.ResourceChanged(ctx, db.UnitOf(tx), id)
 }
 
 // Regions returns the division directory the service validates against.
@@ -291,7 +288,9 @@ func (s *Service) DeleteGroup(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "resource_groups", "group_code", code, "resources are offered to population group %s"); err != nil {
 			return err
 		}
-		if err := refuseIfUsed(ctx, tx, "group_memberships", "group_code", code, "persons are members of population group %s"); err != nil {
+		if err := s.refuseIfReferred(ctx, tx, GroupKind, code, func(code, _ string) string {
+			return "persons are members of population group " + code
+		}); err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("group_code = ?", code).Exec(ctx); err != nil {
@@ -420,10 +419,10 @@ func (s *Service) DeleteCategory(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "service_items", "category_code", code, "service category %s has items; move or delete them first"); err != nil {
 			return err
 		}
-		for _, table := range []string{"needs", "referrals", "aid_records"} {
-			if err := refuseIfUsed(ctx, tx, table, "category_code", code, "casework refers to service category %s in "+table); err != nil {
-				return err
-			}
+		if err := s.refuseIfReferred(ctx, tx, CategoryKind, code, func(code, table string) string {
+			return "casework refers to service category " + code + " in " + table
+		}); err != nil {
+			return err
 		}
 		if _, err := tx.NewDelete().Model((*Category)(nil)).Where("code = ?", code).Exec(ctx); err != nil {
 			return err
@@ -533,10 +532,10 @@ func (s *Service) DeleteItem(ctx context.Context, code string) error {
 		if err := refuseIfUsed(ctx, tx, "resource_items", "item_code", code, "resources offer service item %s"); err != nil {
 			return err
 		}
-		for _, table := range []string{"needs", "referrals", "aid_records"} {
-			if err := refuseIfUsed(ctx, tx, table, "item_code", code, "casework refers to service item %s in "+table); err != nil {
-				return err
-			}
+		if err := s.refuseIfReferred(ctx, tx, ItemKind, code, func(code, table string) string {
+			return "casework refers to service item " + code + " in " + table
+		}); err != nil {
+			return err
 		}
 		if _, err := tx.NewDelete().Model((*PlanEntry)(nil)).Where("item_code = ?", code).Exec(ctx); err != nil {
 			return err

@@ -24,7 +24,7 @@ func TestLoadCasework(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		now := func() time.Time { return time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC) }
-		svc := catalog.NewService(d, regions.Chongqing(), now)
+		svc := catalog.NewService(d, regions.Chongqing(), audit.New(d, now), now)
 		if _, err := svc.SeedDefaults(ctx); err != nil {
 			t.Fatal(err)
 		}

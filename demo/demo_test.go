@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -17,7 +18,8 @@ import (
 func TestLoad(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		svc := catalog.NewService(d, regions.Chongqing(), func() time.Time { return time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC) })
+		now := func() time.Time { return time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC) }
+		svc := catalog.NewService(d, regions.Chongqing(), audit.New(d, now), now)
 		if _, err := svc.SeedDefaults(ctx); err != nil {
 			t.Fatal(err)
 		}

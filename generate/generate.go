@@ -145,7 +145,7 @@ func Run(ctx context.Context, d *db.DB, keys *secret.Keys, cat *catalog.Catalog,
 	}
 	rep.Analyze = time.Since(start)
 	err = d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return audit.New(d, time.Now).Append(auth.WithPrincipal(ctx, auth.System), tx, "generatePopulation", "Store", 0, audit.Summary{
+		return audit.New(d, time.Now).Append(auth.WithPrincipal(ctx, auth.System), db.UnitOf(tx), "generatePopulation", "Store", 0, audit.Summary{
 			"seed": rep.Seed, "today": rep.Today.String(), "households": rep.Households, "persons": rep.Persons,
 			"needs": rep.Needs, "organizations": rep.Organizations, "resources": rep.Resources,
 		})

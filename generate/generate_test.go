@@ -56,7 +56,7 @@ func newStore(t *testing.T, d *db.DB) *store {
 	dir := regions.Chongqing()
 	s := &store{d: d, keys: testKeys(t)}
 	log := audit.New(d, fixedNow)
-	s.catalog = catalog.NewService(d, dir, fixedNow, catalog.WithAudit(log), catalog.WithRuleCheck(matching.CheckRule))
+	s.catalog = catalog.NewService(d, dir, log, fixedNow, catalog.WithRuleCheck(matching.CheckRule))
 	if _, err := s.catalog.SeedDefaults(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -21,7 +22,7 @@ func fixedNow() time.Time { return time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)
 func testWorld(t testing.TB) *world {
 	t.Helper()
 	d := dbtest.SQLite(t)
-	svc := catalog.NewService(d, regions.Chongqing(), fixedNow)
+	svc := catalog.NewService(d, regions.Chongqing(), audit.New(d, fixedNow), fixedNow)
 	if _, err := svc.SeedDefaults(context.Background()); err != nil {
 		t.Fatal(err)
 	}

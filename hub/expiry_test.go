@@ -66,7 +66,7 @@ func TestExpiry_RunsAtStart(t *testing.T) {
 		defer stop(h)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			got, err := h.Catalog.LoadResource(ctx, nil, r.ID)
+			got, err := h.Catalog.LoadResource(ctx, r.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/uptrace/bun"
 
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
@@ -156,9 +155,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	dir := regions.Chongqing()
 	h.Audit = audit.New(d, now)
 	rematch := matcher.Outbox{Jobs: h.Jobs}
-	h.Catalog = catalog.NewService(d, dir, now,
+	h.Catalog = catalog.NewService(d, dir, h.Audit, now,
 		catalog.WithOutbox(outboxes{search.Outbox{Jobs: h.Jobs}, rematch}),
-		catalog.WithAudit(h.Audit),
 		catalog.WithRuleCheck(matching.CheckRule))
 	resourceExpirer.Service = h.Catalog
 	h.Tokens = auth.NewTokens(d, dir, now)
@@ -178,7 +176,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		return fail(err)
 	}
 	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher
-	h.Syncer = search.NewSyncer(h.Catalog, h.Index)
+	h.Syncer = search.NewSyncer(d, h.Catalog, h.Index)
 	worker.Syncer = h.Syncer
 	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {
 		return fail(err)
@@ -241,8 +239,8 @@ func (h *Hub) Reindex(ctx context.Context, progress func(n int)) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	var ids []int64
-	if err := h.DB.NewSelect().TableExpr("resources").Column("id").Where("updated_at >= ?", start).Scan(ctx, &ids); err != nil {
+	ids, err := h.Catalog.ResourcesChangedSince(ctx, start)
+	if err != nil {
 		return n, fmt.Errorf("hub: resources changed during reindex: %w", err)
 	}
 	for _, id := range ids {
@@ -287,10 +285,10 @@ func dataDir(cfg Config) string {
 type outboxes []catalog.Outbox
 
 // CatalogChanged passes catalog edits to the outboxes that want them.
-func (o outboxes) CatalogChanged(ctx context.Context, tx bun.Tx) error {
+func (o outboxes) CatalogChanged(ctx context.Context, u db.Unit) error {
 	for _, x := range o {
 		if c, ok := x.(catalog.CatalogOutbox); ok {
-			if err := c.CatalogChanged(ctx, tx); err != nil {
+			if err := c.CatalogChanged(ctx, u); err != nil {
 				return err
 			}
 		}
@@ -298,9 +296,9 @@ func (o outboxes) CatalogChanged(ctx context.Context, tx bun.Tx) error {
 	return nil
 }
 
-func (o outboxes) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
+func (o outboxes) ResourceChanged(ctx context.Context, u db.Unit, resourceID int64) error {
 	for _, x := range o {
-		if err := x.ResourceChanged(ctx, tx, resourceID); err != nil {
+		if err := x.ResourceChanged(ctx, u, resourceID); err != nil {
 			return err
 		}
 	}

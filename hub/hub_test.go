@@ -298,7 +298,7 @@ func TestOutbox_MeilisearchKilledAndRestarted(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, hit := range res.Hits {
-			r, err := h.Catalog.LoadResource(context.Background(), nil, hit.ID)
+			r, err := h.Catalog.LoadResource(context.Background(), hit.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -28,11 +28,7 @@ func (s *Service) OpenNeedIDs(ctx context.Context, workers int, chunk int64) ([]
 		}
 		return nil
 	}
-	if workers == 0 {
-		err = loadNeeds(ctx, s.db, cat, s.today(), 0, nil, collect)
-	} else {
-		err = loadAllNeeds(ctx, s.db, cat, s.today(), workers, chunk, collect)
-	}
+	err = s.loadAllNeeds(ctx, cat, workers, chunk, collect)
 	return ids, err
 }
 

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
@@ -145,7 +143,7 @@ func (s *Service) load(ctx context.Context) error {
 	cat := engine.Catalog()
 	index := matching.NewNeedIndex(matching.NewPopulation(cat))
 	slots := newNeedSlots()
-	err = loadAllNeeds(ctx, s.db, cat, s.today(), loadWorkers, needChunk, func(needs []matching.Need) error {
+	err = s.loadAllNeeds(ctx, cat, loadWorkers, needChunk, func(needs []matching.Need) error {
 		for i := range needs {
 			slot, err := index.Add(&needs[i])
 			if err != nil {
@@ -191,13 +189,14 @@ func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64)
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := loadNeeds(ctx, s.db, cat, s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.id IN (?)", bun.List(ids)) }, func(ns []matching.Need) error {
-		for _, n := range ns {
-			out[n.ID] = n
-		}
-		return nil
-	})
-	return out, err
+	open, err := s.casework.OpenNeedsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range engineNeeds(cat, open) {
+		out[n.ID] = n
+	}
+	return out, nil
 }
 
 // describe gives the engine's view of open needs: from the in-memory
@@ -443,7 +442,7 @@ func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, [
 	if err != nil {
 		return false, nil, nil, err
 	}
-	r, err := s.catalog.LoadResource(ctx, nil, resourceID)
+	r, err := s.catalog.LoadResource(ctx, resourceID)
 	if err != nil {
 		return false, nil, nil, err
 	}

@@ -77,11 +77,12 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	}
 	dir := regions.Chongqing()
 	f := &fixture{d: d}
-	f.cat = catalog.NewService(d, dir, fixedNow, catalog.WithRuleCheck(matching.CheckRule))
+	log := audit.New(d, fixedNow)
+	f.cat = catalog.NewService(d, dir, log, fixedNow, catalog.WithRuleCheck(matching.CheckRule))
 	if _, err := f.cat.SeedDefaults(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.cw = casework.NewService(d, dir, keys, f.cat, audit.New(d, fixedNow), fixedNow)
+	f.cw = casework.NewService(d, dir, keys, f.cat, log, fixedNow)
 	if f.m, err = matcher.New(d, f.cat, f.cw, matcher.DefaultConfig(), fixedNow); err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"sync"
 
 	"github.com/riverqueue/river"
-	"github.com/uptrace/bun"
 
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/jobs"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -126,8 +126,8 @@ func (w *ReloadWorker) Work(ctx context.Context, _ *river.Job[ReloadArgs]) error
 }
 
 // CatalogChanged implements catalog.CatalogOutbox.
-func (o Outbox) CatalogChanged(ctx context.Context, tx bun.Tx) error {
-	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, ReloadArgs{}, nil); err != nil {
+func (o Outbox) CatalogChanged(ctx context.Context, u db.Unit) error {
+	if _, err := o.Jobs.InsertTx(ctx, u.Tx().Tx, ReloadArgs{}, nil); err != nil {
 		return fmt.Errorf("matcher: queue reload: %w", err)
 	}
 	return nil
@@ -142,8 +142,8 @@ type Outbox struct {
 
 // ResourceChanged implements catalog.Outbox. It also notes the resource
 // in the request's Changes, when there are any.
-func (o Outbox) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
-	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, ResourceArgs{ResourceID: resourceID}, nil); err != nil {
+func (o Outbox) ResourceChanged(ctx context.Context, u db.Unit, resourceID int64) error {
+	if _, err := o.Jobs.InsertTx(ctx, u.Tx().Tx, ResourceArgs{ResourceID: resourceID}, nil); err != nil {
 		return fmt.Errorf("matcher: queue re-match of resource %d: %w", resourceID, err)
 	}
 	if c := changesFrom(ctx); c != nil {
@@ -154,8 +154,8 @@ func (o Outbox) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64
 
 // NeedsChanged implements casework.NeedsOutbox. It also notes the
 // household in the request's Changes, when there are any.
-func (o Outbox) NeedsChanged(ctx context.Context, tx bun.Tx, householdID int64) error {
-	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, HouseholdArgs{HouseholdID: householdID}, nil); err != nil {
+func (o Outbox) NeedsChanged(ctx context.Context, u db.Unit, householdID int64) error {
+	if _, err := o.Jobs.InsertTx(ctx, u.Tx().Tx, HouseholdArgs{HouseholdID: householdID}, nil); err != nil {
 		return fmt.Errorf("matcher: queue re-match of household %d: %w", householdID, err)
 	}
 	if c := changesFrom(ctx); c != nil {

@@ -94,15 +94,14 @@ func (s *Service) loadEngine(ctx context.Context) (*matching.Engine, []*catalog.
 // cat (needs the catalog does not know are left out). progress, when not
 // nil, hears how many needs of about total were read.
 func (s *Service) LoadPopulation(ctx context.Context, cat *matching.Catalog, progress func(done, total int)) (*matching.Population, error) {
-	n, err := s.db.NewSelect().TableExpr("needs").Where("status = 'OPEN'").Count(ctx)
+	total, err := s.casework.CountOpenNeeds(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("matcher: count open needs: %w", err)
+		return nil, err
 	}
-	total := int(n)
 	pop := matching.NewPopulation(cat)
 	pop.Grow(total, total)
 	loaded := 0
-	err = loadAllNeeds(ctx, s.db, cat, s.today(), loadWorkers, needChunk, func(ns []matching.Need) error {
+	err = s.loadAllNeeds(ctx, cat, loadWorkers, needChunk, func(ns []matching.Need) error {
 		for i := range ns {
 			_, _ = pop.AddNeed(&ns[i]) // a need the catalog no longer knows is skipped
 		}

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/uptrace/bun"
-
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matching"
@@ -119,7 +117,7 @@ func (s *Service) syncResource(ctx context.Context, resourceID int64) (published
 
 // applyResource is syncResource for a caller that holds s.syncing.
 func (s *Service) applyResource(ctx context.Context, engine *matching.Engine, resourceID int64) (bool, error) {
-	r, err := s.catalog.LoadResource(ctx, nil, resourceID)
+	r, err := s.catalog.LoadResource(ctx, resourceID)
 	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
 		r, err = &catalog.Resource{ID: resourceID}, nil // gone: removed below like any unpublished one
 	}
@@ -160,12 +158,11 @@ func (s *Service) syncHousehold(ctx context.Context, householdID int64) ([]match
 // index and slots: the live ones (changed under s.idx), or those a load
 // is building.
 func (s *Service) applyHousehold(ctx context.Context, engine *matching.Engine, index *matching.NeedIndex, slots *needSlots, householdID int64) ([]matching.Need, error) {
-	var fresh []matching.Need
-	err := loadNeeds(ctx, s.db, engine.Catalog(), s.today(), 0, func(q *bun.SelectQuery) { q.Where("n.household_id = ?", householdID) },
-		func(ns []matching.Need) error { fresh = append(fresh, ns...); return nil })
+	open, err := s.casework.HouseholdOpenNeeds(ctx, householdID)
 	if err != nil {
 		return nil, fmt.Errorf("matcher: sync household %d: %w", householdID, err)
 	}
+	fresh := engineNeeds(engine.Catalog(), open)
 	s.idx.Lock() // also for an index not live yet: cheap, and always right
 	defer s.idx.Unlock()
 	for _, slot := range slots.removeHousehold(householdID) {

@@ -32,11 +32,11 @@ func TestChanges(t *testing.T) {
 			t.Helper()
 			err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 				for _, id := range []int64{7, 3, 7} {
-					if err := out.ResourceChanged(ctx, tx, id); err != nil {
+					if err := out.ResourceChanged(ctx, db.UnitOf(tx), id); err != nil {
 						return err
 					}
 				}
-				if err := out.NeedsChanged(ctx, tx, 5); err != nil {
+				if err := out.NeedsChanged(ctx, db.UnitOf(tx), 5); err != nil {
 					return err
 				}
 				if fail {

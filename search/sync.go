@@ -12,6 +12,7 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
+	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/jobs"
 )
 
@@ -39,8 +40,8 @@ type Outbox struct {
 }
 
 // ResourceChanged implements catalog.Outbox.
-func (o Outbox) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64) error {
-	if _, err := o.Jobs.InsertTx(ctx, tx.Tx, SyncArgs{ResourceID: resourceID}, nil); err != nil {
+func (o Outbox) ResourceChanged(ctx context.Context, u db.Unit, resourceID int64) error {
+	if _, err := o.Jobs.InsertTx(ctx, u.Tx().Tx, SyncArgs{ResourceID: resourceID}, nil); err != nil {
 		return fmt.Errorf("search: queue sync of resource %d: %w", resourceID, err)
 	}
 	return nil
@@ -48,15 +49,17 @@ func (o Outbox) ResourceChanged(ctx context.Context, tx bun.Tx, resourceID int64
 
 // Syncer writes the database's view of resources into the index.
 type Syncer struct {
+	db      *db.DB // for the advisory locks of deliveries only: the catalog reads
 	catalog *catalog.Service
 	index   Index
 	stripes [64]sync.Mutex
 	seed    maphash.Seed
 }
 
-// NewSyncer returns a syncer from svc's database into idx.
-func NewSyncer(svc *catalog.Service, idx Index) *Syncer {
-	return &Syncer{catalog: svc, index: idx, seed: maphash.MakeSeed()}
+// NewSyncer returns a syncer from svc's resources into idx; d is the
+// hub's database, on which deliveries lock each other out.
+func NewSyncer(d *db.DB, svc *catalog.Service, idx Index) *Syncer {
+	return &Syncer{db: d, catalog: svc, index: idx, seed: maphash.MakeSeed()}
 }
 
 // Sync brings one resource's index entry in line with the database: the
@@ -65,28 +68,29 @@ func NewSyncer(svc *catalog.Service, idx Index) *Syncer {
 // Two deliveries for one resource must not interleave (the slower could
 // write what it read before the faster): on PostgreSQL a transaction-scoped
 // advisory lock serializes them across every hub process; on SQLite, whose
-// file has one hub process, an in-process lock does.
+// file has one hub process, an in-process lock does. The catalog reads
+// the resource after the lock is taken, on a connection of its own: at
+// read committed it sees what the lock's transaction would.
 func (s *Syncer) Sync(ctx context.Context, resourceID int64) error {
-	d := s.catalog.DB()
-	if !d.IsPostgres() {
+	if !s.db.IsPostgres() {
 		mu := &s.stripes[maphash.Comparable(s.seed, resourceID)%uint64(len(s.stripes))]
 		mu.Lock()
 		defer mu.Unlock()
-		return s.sync(ctx, d.DB, resourceID)
+		return s.sync(ctx, resourceID)
 	}
-	return d.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+	return s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, ?)", advisoryClass, resourceID); err != nil {
 			return fmt.Errorf("search: lock resource %d: %w", resourceID, err)
 		}
-		return s.sync(ctx, tx, resourceID)
+		return s.sync(ctx, resourceID)
 	})
 }
 
 // advisoryClass keeps these advisory locks apart from any others.
 const advisoryClass = 7411
 
-func (s *Syncer) sync(ctx context.Context, idb bun.IDB, id int64) error {
-	r, err := s.catalog.LoadResource(ctx, idb, id)
+func (s *Syncer) sync(ctx context.Context, id int64) error {
+	r, err := s.catalog.LoadResource(ctx, id)
 	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
 		return s.index.Delete(ctx, []int64{id})
 	} else if err != nil {

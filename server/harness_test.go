@@ -75,7 +75,7 @@ func (s *syncBuffer) String() string {
 func newHub(t *testing.T, d *db.DB, cfg server.Config) *hub {
 	t.Helper()
 	dir := regions.Chongqing()
-	svc := catalog.NewService(d, dir, fixedNow, catalog.WithAudit(audit.New(d, fixedNow)))
+	svc := catalog.NewService(d, dir, audit.New(d, fixedNow), fixedNow)
 	if _, err := svc.SeedDefaults(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -213,7 +214,7 @@ func (a *app) migrate(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := catalog.NewService(d, regions.Chongqing(), time.Now).SeedDefaults(ctx); err != nil {
+		if _, err := catalog.NewService(d, regions.Chongqing(), audit.New(d, time.Now), time.Now).SeedDefaults(ctx); err != nil {
 			return err
 		}
 		report(a, "applied", names)
@@ -360,9 +361,9 @@ func (a *app) reindex(ctx context.Context, args []string) error {
 	if err := h.Index.Health(ctx); err != nil {
 		return fmt.Errorf("reindex: %s is not reachable: %v", h.Index.Name(), err)
 	}
-	total, err := h.DB.NewSelect().TableExpr("resources").Where("status = ?", catalog.Published).Count(ctx)
+	total, err := h.Catalog.CountPublished(ctx)
 	if err != nil {
-		return fmt.Errorf("reindex: count resources: %w", err)
+		return fmt.Errorf("reindex: %w", err)
 	}
 	bar := newProgress(a.stderr, "reindex "+h.Index.Name(), int64(total), false, *quiet)
 	n, err := h.Reindex(ctx, func(n int) { _ = bar.Set(n) })
