@@ -132,7 +132,7 @@ func (r *resourceMatchResolver) Factors(ctx context.Context, obj *matcher.Resour
 
 // MatchSuggested is the resolver for the matchSuggested field.
 func (r *subscriptionResolver) MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matcher.Suggestion, error) {
-	return r.matchSuggested(ctx, regionPrefix)
+	return r.Matcher.FollowSuggestions(ctx, deref(regionPrefix))
 }
 
 // FilterFailure returns FilterFailureResolver implementation.
