@@ -27,24 +27,11 @@ func (r *mutationResolver) CreateOrganization(ctx context.Context, input model.C
 
 // CreateResource is the resolver for the createResource field.
 func (r *mutationResolver) CreateResource(ctx context.Context, input model.CreateResourceInput) (*model.CreateResourcePayload, error) {
-	var orgID int64
-	if input.OrganizationID != nil {
-		id, err := decodeRowID("organizationId", typeOrganization, *input.OrganizationID)
-		if err != nil {
-			return nil, err
-		}
-		orgID = id
+	orgID, err := optRowID("organizationId", typeOrganization, input.OrganizationID)
+	if err != nil {
+		return nil, err
 	}
-	res, err := r.CatalogService.CreateResource(ctx, orgID, catalog.ResourcePatch{
-		Title: &input.Title, Description: input.Description,
-		ItemCodes: listPtr(input.ItemCodes), GroupCodes: listPtr(input.GroupCodes), Coverage: listPtr(input.Coverage),
-		AgeMin: ptrOpt(input.AgeMin), AgeMax: ptrOpt(input.AgeMax),
-		IncomeCeilingFen: ptrOpt(input.IncomeCeilingFen),
-		CapacityUnits:    int64Opt(input.CapacityUnits), CapacityBudgetFen: ptrOpt(input.CapacityBudgetFen),
-		ValidFrom: ptrOpt(input.ValidFrom), ValidUntil: ptrOpt(input.ValidUntil),
-		Address: input.Address, DivisionCode: ptrOpt(input.DivisionCode), Lat: ptrOpt(input.Lat), Lng: ptrOpt(input.Lng),
-		ContactName: input.ContactName, ContactPhone: input.ContactPhone, EligibilityRule: input.EligibilityRule,
-	})
+	res, err := r.CatalogService.CreateResource(ctx, deref(orgID), newResourcePatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -57,17 +44,7 @@ func (r *mutationResolver) UpdateResource(ctx context.Context, input model.Updat
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.CatalogService.UpdateResource(ctx, id, versionPtr(input.ExpectedVersion), catalog.ResourcePatch{
-		Title: optString(input.Title), Description: optString(input.Description),
-		ItemCodes: optList(input.ItemCodes), GroupCodes: optList(input.GroupCodes), Coverage: optList(input.Coverage),
-		AgeMin: opt(input.AgeMin), AgeMax: opt(input.AgeMax),
-		IncomeCeilingFen: opt(input.IncomeCeilingFen),
-		CapacityUnits:    optInt64(input.CapacityUnits), CapacityBudgetFen: opt(input.CapacityBudgetFen),
-		ValidFrom: opt(input.ValidFrom), ValidUntil: opt(input.ValidUntil),
-		Address: optString(input.Address), DivisionCode: opt(input.DivisionCode), Lat: opt(input.Lat), Lng: opt(input.Lng),
-		ContactName: optString(input.ContactName), ContactPhone: optString(input.ContactPhone),
-		EligibilityRule: optString(input.EligibilityRule),
-	})
+	res, err := r.CatalogService.UpdateResource(ctx, id, versionPtr(input.ExpectedVersion), resourcePatch(input))
 	if err != nil {
 		return nil, err
 	}
@@ -118,22 +95,11 @@ func (r *queryResolver) Organizations(ctx context.Context, filter *model.Organiz
 	if err != nil {
 		return nil, err
 	}
-	var f catalog.OrganizationFilter
-	if filter != nil {
-		f = catalog.OrganizationFilter{Kind: filter.Kind, LocatedIn: filter.LocatedIn}
-	}
-	p, err := r.CatalogService.ListOrganizations(ctx, f, args)
+	p, err := r.CatalogService.ListOrganizations(ctx, organizationFilter(filter), args)
 	if err != nil {
 		return nil, err
 	}
-	c := &model.OrganizationConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After)}
-	for _, o := range p.Items {
-		c.Edges = append(c.Edges, &model.OrganizationEdge{Cursor: encodeCursor(o.ID), Node: o})
-	}
-	if c.Edges == nil {
-		c.Edges = []*model.OrganizationEdge{}
-	}
-	return c, nil
+	return organizationConnection(p, args.After), nil
 }
 
 // Resources is the resolver for the resources field.
@@ -142,20 +108,9 @@ func (r *queryResolver) Resources(ctx context.Context, filter *model.ResourceFil
 	if err != nil {
 		return nil, err
 	}
-	var f catalog.ResourceFilter
-	if filter != nil {
-		f = catalog.ResourceFilter{
-			Statuses: filter.Statuses, CategoryCode: filter.CategoryCode, ItemCode: filter.ItemCode,
-			GroupCode: filter.GroupCode, CoversRegion: filter.CoversRegion, LocatedIn: filter.LocatedIn,
-			IncludeExpired: deref(filter.IncludeExpired),
-		}
-		if filter.OrganizationID != nil {
-			id, err := decodeRowID("filter.organizationId", typeOrganization, *filter.OrganizationID)
-			if err != nil {
-				return nil, err
-			}
-			f.OrganizationID = &id
-		}
+	f, err := resourceFilter(filter)
+	if err != nil {
+		return nil, err
 	}
 	p, err := r.CatalogService.ListResources(ctx, f, args)
 	if err != nil {
