@@ -11,29 +11,6 @@ import (
 	"github.com/aidhub/aidhub/graph/model"
 )
 
-const (
-	typeHousehold   = "Household"
-	typePerson      = "Person"
-	typeConsent     = "Consent"
-	typeApplication = "Application"
-	typeAssessment  = "Assessment"
-	typeNeed        = "Need"
-	typeAidRecord   = "AidRecord"
-	typeReferral    = "Referral"
-)
-
-// optRowID decodes an optional global ID.
-func optRowID(field, typ string, id *string) (*int64, error) {
-	if id == nil {
-		return nil, nil
-	}
-	n, err := decodeRowID(field, typ, *id)
-	if err != nil {
-		return nil, err
-	}
-	return &n, nil
-}
-
 func personInput(in *model.PersonInput) casework.PersonInput {
 	p := casework.PersonInput{ExternalID: in.ExternalID, Name: in.Name, ResidentID: in.ResidentID, Relation: in.Relation}
 	for _, g := range in.Groups {
@@ -139,45 +116,6 @@ func (r *Resolver) transitionReferral(ctx context.Context, in model.TransitionRe
 		t.DeliveredUnits = &u
 	}
 	return r.Casework.TransitionReferral(ctx, t)
-}
-
-// optional calls get for a non-nil ID and turns NOT_FOUND into null: a
-// field pointing at something the caller may not see is simply empty. Any
-// other error stays: CONSENT_REQUIRED, when a charity reads a household
-// referred to it that no longer consents, is null with that error.
-func optional[T any](ctx context.Context, id *int64, get func(context.Context, int64) (*T, error)) (*T, error) {
-	if id == nil {
-		return nil, nil
-	}
-	v, err := get(ctx, *id)
-	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
-		return nil, nil
-	}
-	return v, err
-}
-
-func (r *Resolver) category(ctx context.Context, code string) (*catalog.Category, error) {
-	cat, err := r.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, ok := cat.Category(code)
-	if !ok {
-		return nil, fmt.Errorf("graph: category %s missing from the catalog", code)
-	}
-	return c, nil
-}
-
-func (r *Resolver) item(ctx context.Context, code *string) (*catalog.Item, error) {
-	if code == nil {
-		return nil, nil
-	}
-	cat, err := r.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	it, _ := cat.Item(*code)
-	return it, nil
 }
 
 func (r *Resolver) households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error) {

@@ -11,10 +11,6 @@ import (
 	"github.com/aidhub/aidhub/graph/model"
 )
 
-func (r *Resolver) snapshot(ctx context.Context) (*catalog.Catalog, error) {
-	return loadersFor(ctx).catalog()
-}
-
 func pageArgs(first *int, after *string) (catalog.PageArgs, error) {
 	a := catalog.PageArgs{}
 	if first != nil {
@@ -35,15 +31,6 @@ func pageInfo(ids []int64, hasNext bool, after int64) *model.PageInfo {
 		pi.StartCursor, pi.EndCursor = &start, &end
 	}
 	return pi
-}
-
-func resourceConnection(p *catalog.Page[*catalog.Resource], after int64) *model.ResourceConnection {
-	c := &model.ResourceConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, after)}
-	c.Edges = make([]*model.ResourceEdge, len(p.Items))
-	for i, res := range p.Items {
-		c.Edges[i] = &model.ResourceEdge{Cursor: encodeCursor(res.ID), Node: res}
-	}
-	return c
 }
 
 // opt turns a GraphQL omittable field into a domain patch field.
@@ -126,4 +113,19 @@ func versionPtr(v *int) *int64 {
 	}
 	n := int64(*v)
 	return &n
+}
+
+// optional calls get for a non-nil ID and turns NOT_FOUND into null: a
+// field pointing at something the caller may not see is simply empty. Any
+// other error stays: CONSENT_REQUIRED, when a charity reads a household
+// referred to it that no longer consents, is null with that error.
+func optional[T any](ctx context.Context, id *int64, get func(context.Context, int64) (*T, error)) (*T, error) {
+	if id == nil {
+		return nil, nil
+	}
+	v, err := get(ctx, *id)
+	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+		return nil, nil
+	}
+	return v, err
 }

@@ -733,23 +733,6 @@ type MatchSuggestionResolver interface {
 	Resource(ctx context.Context, obj *matcher.Suggestion) (*catalog.Resource, error)
 }
 type MutationResolver interface {
-	CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*model.CreateOrganizationPayload, error)
-	CreateResource(ctx context.Context, input model.CreateResourceInput) (*model.CreateResourcePayload, error)
-	UpdateResource(ctx context.Context, input model.UpdateResourceInput) (*model.UpdateResourcePayload, error)
-	PublishResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
-	PauseResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
-	CloseResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
-	CreatePopulationGroup(ctx context.Context, input model.CreatePopulationGroupInput) (*model.PopulationGroupPayload, error)
-	UpdatePopulationGroup(ctx context.Context, input model.UpdatePopulationGroupInput) (*model.PopulationGroupPayload, error)
-	DeletePopulationGroup(ctx context.Context, input model.DeleteCatalogEntryInput) (*model.DeleteCatalogEntryPayload, error)
-	CreateServiceCategory(ctx context.Context, input model.CreateServiceCategoryInput) (*model.ServiceCategoryPayload, error)
-	UpdateServiceCategory(ctx context.Context, input model.UpdateServiceCategoryInput) (*model.ServiceCategoryPayload, error)
-	DeleteServiceCategory(ctx context.Context, input model.DeleteCatalogEntryInput) (*model.DeleteCatalogEntryPayload, error)
-	CreateServiceItem(ctx context.Context, input model.CreateServiceItemInput) (*model.ServiceItemPayload, error)
-	UpdateServiceItem(ctx context.Context, input model.UpdateServiceItemInput) (*model.ServiceItemPayload, error)
-	DeleteServiceItem(ctx context.Context, input model.DeleteCatalogEntryInput) (*model.DeleteCatalogEntryPayload, error)
-	SetPlanEntry(ctx context.Context, input model.SetPlanEntryInput) (*model.SetPlanEntryPayload, error)
-	RemovePlanEntry(ctx context.Context, input model.RemovePlanEntryInput) (*model.RemovePlanEntryPayload, error)
 	RegisterHousehold(ctx context.Context, input model.RegisterHouseholdInput) (*model.RegisterHouseholdPayload, error)
 	AddPerson(ctx context.Context, input model.AddPersonInput) (*model.AddPersonPayload, error)
 	RecordConsent(ctx context.Context, input model.RecordConsentInput) (*model.RecordConsentPayload, error)
@@ -761,7 +744,24 @@ type MutationResolver interface {
 	CreateReferral(ctx context.Context, input model.CreateReferralInput) (*model.CreateReferralPayload, error)
 	TransitionReferral(ctx context.Context, input model.TransitionReferralInput) (*model.TransitionReferralPayload, error)
 	RevealResidentID(ctx context.Context, input model.RevealResidentIDInput) (*model.RevealResidentIDPayload, error)
+	CreatePopulationGroup(ctx context.Context, input model.CreatePopulationGroupInput) (*model.PopulationGroupPayload, error)
+	UpdatePopulationGroup(ctx context.Context, input model.UpdatePopulationGroupInput) (*model.PopulationGroupPayload, error)
+	DeletePopulationGroup(ctx context.Context, input model.DeleteCatalogEntryInput) (*model.DeleteCatalogEntryPayload, error)
+	CreateServiceCategory(ctx context.Context, input model.CreateServiceCategoryInput) (*model.ServiceCategoryPayload, error)
+	UpdateServiceCategory(ctx context.Context, input model.UpdateServiceCategoryInput) (*model.ServiceCategoryPayload, error)
+	DeleteServiceCategory(ctx context.Context, input model.DeleteCatalogEntryInput) (*model.DeleteCatalogEntryPayload, error)
+	CreateServiceItem(ctx context.Context, input model.CreateServiceItemInput) (*model.ServiceItemPayload, error)
+	UpdateServiceItem(ctx context.Context, input model.UpdateServiceItemInput) (*model.ServiceItemPayload, error)
+	DeleteServiceItem(ctx context.Context, input model.DeleteCatalogEntryInput) (*model.DeleteCatalogEntryPayload, error)
+	SetPlanEntry(ctx context.Context, input model.SetPlanEntryInput) (*model.SetPlanEntryPayload, error)
+	RemovePlanEntry(ctx context.Context, input model.RemovePlanEntryInput) (*model.RemovePlanEntryPayload, error)
 	ReferMatch(ctx context.Context, input model.ReferMatchInput) (*model.CreateReferralPayload, error)
+	CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*model.CreateOrganizationPayload, error)
+	CreateResource(ctx context.Context, input model.CreateResourceInput) (*model.CreateResourcePayload, error)
+	UpdateResource(ctx context.Context, input model.UpdateResourceInput) (*model.UpdateResourcePayload, error)
+	PublishResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
+	PauseResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
+	CloseResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
 }
 type NeedResolver interface {
 	ID(ctx context.Context, obj *casework.Need) (string, error)
@@ -805,20 +805,20 @@ type PopulationGroupResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (gqltypes.Node, error)
 	Viewer(ctx context.Context) (*auth.Principal, error)
-	Catalog(ctx context.Context) (*catalog.Catalog, error)
-	Organizations(ctx context.Context, filter *model.OrganizationFilter, first *int, after *string) (*model.OrganizationConnection, error)
-	Resources(ctx context.Context, filter *model.ResourceFilter, first *int, after *string) (*model.ResourceConnection, error)
-	Resource(ctx context.Context, id string) (*catalog.Resource, error)
-	SearchResources(ctx context.Context, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) (*model.SearchResultConnection, error)
 	Household(ctx context.Context, id string) (*casework.Household, error)
 	Households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error)
 	AidHistory(ctx context.Context, householdID string, personID *string, categoryCode *string, first *int, after *string) (*model.AidRecordConnection, error)
 	Referrals(ctx context.Context, filter *model.ReferralFilter, first *int, after *string) (*model.ReferralConnection, error)
+	Catalog(ctx context.Context) (*catalog.Catalog, error)
 	Matches(ctx context.Context, needID *string, assessmentID *string, first *int) ([]*matcher.NeedMatches, error)
 	MatchesForResource(ctx context.Context, resourceID string, first *int) ([]*matcher.ResourceMatch, error)
 	WhyNotMatched(ctx context.Context, needID string, resourceID string) (*model.WhyNotMatched, error)
 	UnmetNeeds(ctx context.Context, filter *model.UnmetNeedFilter, first *int, after *string) (*model.UnmetNeedConnection, error)
 	WatchlistCounts(ctx context.Context, regionPrefix *string) ([]*model.WatchlistCount, error)
+	Organizations(ctx context.Context, filter *model.OrganizationFilter, first *int, after *string) (*model.OrganizationConnection, error)
+	Resources(ctx context.Context, filter *model.ResourceFilter, first *int, after *string) (*model.ResourceConnection, error)
+	Resource(ctx context.Context, id string) (*catalog.Resource, error)
+	SearchResources(ctx context.Context, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) (*model.SearchResultConnection, error)
 }
 type ReferralResolver interface {
 	ID(ctx context.Context, obj *casework.Referral) (string, error)
@@ -3571,346 +3571,31 @@ type Viewer {
   regionPrefix: DivisionCode
 }
 
-# ---------------------------------------------------------------- catalog
+# ---------------------------------------------------------------- roots
 
-"A population group (低保, 特困, …) with its priority tier."
-type PopulationGroup implements Node {
-  id: ID!
-  code: String!
-  nameZh: String!
-  nameEn: String!
-  "1 is served first."
-  tier: Int!
-  description: String!
-  sort: Int!
-  "The group's differentiated service plan (差异化服务方案)."
-  plan: [PlanEntry!]!
-}
-
-"A node in the tree of service categories."
-type ServiceCategory implements Node {
-  id: ID!
-  code: String!
-  nameZh: String!
-  nameEn: String!
-  parent: ServiceCategory
-  children: [ServiceCategory!]!
-  items: [ServiceItem!]!
-  """
-  Days one aid in this category counts for from its start (at least; longer
-  when its period is longer): within them, further aid to the same person or
-  household for a need in this category or above it is duplicate aid. 0: the
-  category has no duplicate-aid rule.
-  """
-  duplicateWindowDays: Int!
-  sort: Int!
-}
-
-"A concrete service or benefit under a category."
-type ServiceItem implements Node {
-  id: ID!
-  code: String!
-  nameZh: String!
-  nameEn: String!
-  category: ServiceCategory!
-  "Unit of measure, e.g. 元, 次, 份."
-  unit: String!
-  "Given to a household as a whole rather than to one person."
-  householdLevel: Boolean!
-  sort: Int!
-}
-
-"How strongly a group's plan includes an item."
-enum PlanLevel {
-  "The group has a right to it (应享尽享)."
-  ENTITLED
-  "Should be offered."
-  RECOMMENDED
-  "May be offered."
-  OPTIONAL
-}
-
-"One line of a group's differentiated service plan."
-type PlanEntry {
-  group: PopulationGroup!
-  item: ServiceItem!
-  level: PlanLevel!
-}
-
-"The layered, classified assistance catalog."
-type Catalog {
-  groups: [PopulationGroup!]!
-  "Top-level service categories; walk ` + "`" + `children` + "`" + ` for the tree."
-  categories: [ServiceCategory!]!
-  "Every category, flat, in display order."
-  allCategories: [ServiceCategory!]!
-  items: [ServiceItem!]!
-  "The plan of one group."
-  plan(groupCode: String!): [PlanEntry!]!
-}
-
-# ---------------------------------------------------------------- organizations
-
-enum OrganizationKind {
-  CHARITY
-  GOVERNMENT
-  SOCIAL_ORGANIZATION
-}
-
-"An organization that gives aid and publishes resources."
-type Organization implements Node {
-  id: ID!
-  name: String!
-  kind: OrganizationKind!
-  divisionCode: DivisionCode!
-  "Full name of the division, e.g. 重庆市渝中区."
-  divisionName: String!
-  description: String!
-  contactPhone: String!
-  website: String!
-  createdAt: DateTime!
-  "The organization's resources the caller may see."
-  resources(first: Int = 20, after: String): ResourceConnection!
-}
-
-type OrganizationEdge {
-  cursor: String!
-  node: Organization!
-}
-
-type OrganizationConnection {
-  edges: [OrganizationEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-input OrganizationFilter {
-  kind: OrganizationKind
-  "Organizations located within this division."
-  locatedIn: DivisionCode
-}
-
-# ---------------------------------------------------------------- resources
-
-"""
-Lifecycle of a resource: DRAFT → PUBLISHED ⇄ PAUSED; PUBLISHED or PAUSED →
-EXPIRED when its window ends, → PUBLISHED again once extended; any → CLOSED,
-which is final. Only PUBLISHED resources are public.
-"""
-enum ResourceStatus {
-  DRAFT
-  PUBLISHED
-  PAUSED
-  """
-  The validity window has ended: a daily job (and every hub start) moves
-  PUBLISHED and PAUSED resources whose validUntil is past here, out of
-  lists, search and matching. Only an admin or the owner sees it. Extending
-  validUntil (updateResource) and publishing again makes it PUBLISHED.
-  """
-  EXPIRED
-  CLOSED
-}
-
-"How much a resource can still give."
-type Capacity {
-  units: Int
-  unitsTaken: Int!
-  unitsLeft: Int
-  budgetFen: Fen
-  budgetTakenFen: Fen!
-  budgetLeftFen: Fen
-}
-
-"A place, when the resource has one."
-type Location {
-  address: String!
-  divisionCode: DivisionCode
-  divisionName: String
-  lat: Float
-  lng: Float
-}
-
-"A charity resource (慈善资源)."
-type Resource implements Node {
-  id: ID!
-  organization: Organization!
-  title: String!
-  description: String!
-  status: ResourceStatus!
-  items: [ServiceItem!]!
-  eligibleGroups: [PopulationGroup!]!
-  "Division-code prefixes the resource serves."
-  coverage: [DivisionCode!]!
-  ageMin: Int
-  ageMax: Int
-  "Monthly income ceiling per household member, in fen."
-  incomeCeilingFen: Fen
-  capacity: Capacity!
-  validFrom: Date
-  validUntil: Date
-  "True when the validity window has ended."
-  expired: Boolean!
-  location: Location!
-  contactName: String!
-  contactPhone: String!
-  """
-  An optional eligibility rule over the person matched, beyond the fields
-  above, e.g. ` + "`" + `age >= 60 && "DISABILITY" in groups` + "`" + `. Names: age, female,
-  incomePerCapitaFen, householdSize, severity, groups, region.
-  """
-  eligibilityRule: String!
-  "Increases with every change; pass it back as ` + "`" + `expectedVersion` + "`" + ` to avoid overwriting someone else's change."
-  version: Int!
-  createdAt: DateTime!
-  updatedAt: DateTime!
-  publishedAt: DateTime
-}
-
-type ResourceEdge {
-  cursor: String!
-  node: Resource!
-}
-
-type ResourceConnection {
-  edges: [ResourceEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-"""
-Narrows ` + "`" + `resources` + "`" + `. Callers other than an administrator or the owning
-charity see published resources only, whatever the filter.
-"""
-input ResourceFilter {
-  organizationId: ID
-  statuses: [ResourceStatus!]
-  "The category or any category below it."
-  categoryCode: String
-  itemCode: String
-  groupCode: String
-  "Resources whose coverage includes this division (e.g. a household's village code)."
-  coversRegion: DivisionCode
-  "Resources located within this division."
-  locatedIn: DivisionCode
-  "Also list resources still PUBLISHED whose validity has ended (between midnight and the daily expiry job; EXPIRED resources are listed with statuses: [EXPIRED])."
-  includeExpired: Boolean = false
-}
-
-# ---------------------------------------------------------------- search
-
-"Narrows a search. All given conditions must hold; the values of one condition are alternatives."
-input SearchFilter {
-  "Category codes; a category matches its sub-categories' items too."
-  categoryCodes: [String!]
-  itemCodes: [String!]
-  groupCodes: [String!]
-  organizationIds: [ID!]
-  "Resources whose coverage includes this division (e.g. a household's village code)."
-  coversRegion: DivisionCode
-  "Resources located within this division."
-  locatedIn: DivisionCode
-}
-
-"A circle on the map."
-input NearInput {
-  lat: Float!
-  lng: Float!
-  "More than 0, at most 500,000."
-  radiusMeters: Float!
-}
-
-enum SearchSort {
-  "Text relevance, then resource ID."
-  RELEVANCE
-  "Nearest first (needs ` + "`" + `near` + "`" + `); with a text query, relevance still ranks first."
-  DISTANCE
-}
-
-"One search result."
-type SearchHit {
-  cursor: String!
-  node: Resource!
-  "The title with the matched text in <em>…</em>; everything else HTML-escaped."
-  highlight: String!
-  "Distance from ` + "`" + `near` + "`" + `, when given."
-  distanceMeters: Float
-}
-
-"A facet value and how many matching resources have it."
-type FacetValue {
-  "A category or group code, a district code, or an Organization ID."
-  value: String!
-  "Its Chinese name."
-  label: String!
-  count: Int!
-}
-
-"The distribution of one field over all matches."
-type Facet {
-  field: String!
-  values: [FacetValue!]!
-}
-
-"A page of search results with totals over all matches."
-type SearchResultConnection {
-  edges: [SearchHit!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-  facets: [Facet!]!
-}
-
-# ---------------------------------------------------------------- queries
+# Each domain adds its operations with ` + "`" + `extend type Query` + "`" + `, ` + "`" + `extend type
+# Mutation` + "`" + ` and ` + "`" + `extend type Subscription` + "`" + ` in schema/<domain>.graphqls.
 
 type Query {
   "Fetches any object by its global ID, if the caller may see it."
   node(id: ID!): Node
   "Who is calling."
   viewer: Viewer!
-  "The whole assistance catalog."
-  catalog: Catalog!
-  "Organizations, public."
-  organizations(filter: OrganizationFilter, first: Int = 20, after: String): OrganizationConnection!
-  "Resources the caller may see: published ones, plus a charity's own and all for an administrator. ` + "`" + `first` + "`" + ` is 1–100."
-  resources(filter: ResourceFilter, first: Int = 20, after: String): ResourceConnection!
-  "One resource, if the caller may see it."
-  resource(id: ID!): Resource
-  """
-  Searches published, unexpired resources with capacity left: Chinese full
-  text over titles, descriptions, items, categories, groups, organizations
-  and addresses; filters; a map circle. ` + "`" + `facets` + "`" + ` names any of category,
-  group, district, organization. ` + "`" + `first` + "`" + ` is 1–100; ` + "`" + `query` + "`" + ` at most 100
-  characters. Anyone may search.
-  """
-  searchResources(query: String, filter: SearchFilter, near: NearInput, sort: SearchSort = RELEVANCE, facets: [String!], first: Int = 20, after: String): SearchResultConnection!
-
-  "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds."
-  household(id: ID!): Household
-  "Households the caller may see, by ID. DONOR: FORBIDDEN."
-  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
-  "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid."
-  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection!
-  "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region."
-  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection!
-
-  "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100."
-  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]!
-  "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100."
-  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]!
-  """
-  CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need,
-  and every filter it fails. A resource once published that is now paused,
-  expired or closed answers with its status (filter ` + "`" + `status` + "`" + `: 暂停中, 已过期
-  with the date, 已关闭) instead of NOT_FOUND; a draft stays NOT_FOUND to a
-  case manager.
-  """
-  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched!
-  "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first."
-  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection!
-  "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour."
-  watchlistCounts(regionPrefix: String): [WatchlistCount!]!
 }
 
-# ---------------------------------------------------------------- casework
+type Mutation
+
+type Subscription
+
+directive @goField(
+  forceResolver: Boolean
+  name: String
+  omittable: Boolean
+  type: String
+) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
+`, BuiltIn: false},
+	{Name: "../schema/casework.graphqls", Input: `# casework: households, consent, applications, assessments, aid and referrals.
+# The root types, scalars, Node and PageInfo are in ../schema.graphqls.
 
 "A person's place in the household."
 enum Relation {
@@ -4249,360 +3934,15 @@ input ReferralFilter {
   regionPrefix: String
 }
 
-# ---------------------------------------------------------------- matching
-
-"""
-One factor of a match's score. A score is out of 100 points; each factor has
-a share of them (maxPoints = 100 × weight / the sum of the weights) and gives
-contribution = value × maxPoints. The contributions add up to the score.
-"""
-type MatchFactor {
-  "severity, itemFit, entitlement, distance, waiting, priority or scarcity."
-  factor: String!
-  "The factor's value, 0 (worst) to 1 (best)."
-  value: Float!
-  "The configured weight."
-  weight: Float!
-  "The factor's share of the 100 points: what it gives at value 1."
-  maxPoints: Float!
-  "The points it gives this match: value × maxPoints."
-  contribution: Float!
-}
-
-"A resource that passes every hard filter for a need, with its score explained."
-type Match {
-  resource: Resource
-  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be."
-  score: Float!
-  factors: [MatchFactor!]!
-}
-
-"The ranked matches of one need."
-type NeedMatches {
-  need: Need!
-  """
-  Best first: resources offering the item the need names, then other items of
-  its category, then items of categories below it (the itemFit factor: 1, 0.6,
-  0.3); within each, by score, then resource ID. A need is met by items in its
-  category or below it (a MEDICAL need by 大病医疗救助, an item of MEDICAL_INPATIENT), never
-  above or beside it. Empty for a need that is not OPEN.
-  """
-  matches: [Match!]!
-}
-
-"""
-An open need a resource matches, as its charity may see it: what is needed,
-how urgently, how long it has waited and where — never who.
-"""
-type ResourceMatch {
-  category: ServiceCategory!
-  item: ServiceItem
-  severity: Int!
-  waitingDays: Int!
-  "The household's street (9 digits), not its village: coarse enough not to single anyone out."
-  regionCode: DivisionCode!
-  regionName: String!
-  "Ten-year band, e.g. 40–49; 80+ from 80."
-  ageBand: String!
-  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID."
-  score: Float!
-  factors: [MatchFactor!]!
-}
-
-"""
-A hard filter a resource fails for a need, said in English and Chinese with the
-figures behind it.
-"""
-type FilterFailure {
-  "need, resource, status, category, group, coverage, age, income, window, capacity, rule or duplicate."
-  filter: String!
-  "The filter in capitals (CATEGORY, INCOME, DUPLICATE, …), for programs."
-  code: String!
-  "Why, in English."
-  message: String!
-  "Why, in Chinese, e.g. 人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元."
-  messageZh: String!
-  "The same as message."
-  reason: String! @deprecated(reason: "Use message.")
-  "The limit the need is measured against (the age bound, the income ceiling, the units in all), in unit."
-  limit: Float
-  "What the need (or the resource, for capacity) has, in unit."
-  actual: Float
-  "YEARS, FEN (money in fen, 1/100 yuan: income per person a month, budget) or UNITS."
-  unit: String
-  "window: the first valid day; duplicate: the start of the aid that blocks."
-  from: Date
-  "window: the last valid day; duplicate: the last day the rule blocks (inclusive); status: the last valid day of an expired resource."
-  until: Date
-}
-
-type WhyNotMatched {
-  matched: Boolean!
-  "Every filter the resource fails, in a fixed order; empty when it matches."
-  failures: [FilterFailure!]!
-  "The match, when it matches."
-  match: Match
-}
-
-"Watchlist colour by waiting time: GREEN < 7 days, BLUE < 14, YELLOW < 30, ORANGE < 60, RED from 60 (thresholds are configuration)."
-enum WatchColour {
-  GREEN
-  BLUE
-  YELLOW
-  ORANGE
-  RED
-}
-
-"An open need with no aid delivered or under way (持续监测未获帮扶对象)."
-type UnmetNeed {
-  need: Need!
-  household: Household
-  waitingDays: Int!
-  colour: WatchColour!
-  "Its best match now, if any."
-  bestMatch: Match
-}
-
-type UnmetNeedEdge {
-  cursor: String!
-  node: UnmetNeed!
-}
-
-type UnmetNeedConnection {
-  edges: [UnmetNeedEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-input UnmetNeedFilter {
-  regionPrefix: String
-  "A category and its sub-categories."
-  categoryCode: String
-  colour: WatchColour
-  minWaitingDays: Int
-}
-
-"Unmet needs of one district by colour."
-type WatchlistCount {
-  districtCode: DivisionCode!
-  districtName: String!
-  green: Int!
-  blue: Int!
-  yellow: Int!
-  orange: Int!
-  red: Int!
-  total: Int!
-}
-
-"An open need that has a new or better match, for the case managers of its region."
-type MatchSuggestion {
-  need: Need
-  resource: Resource
-  score: Float!
-  "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED."
-  reason: String!
-}
-
-input ReferMatchInput {
-  needId: ID!
-  resourceId: ID!
-  units: Int = 0
-  amountFen: Fen = 0
-  periodStart: Date
-  periodEnd: Date
-  note: String
-  "CASE_MANAGER only: refers despite DUPLICATE_AID; audited."
-  overrideReason: String
-  respondWithinDays: Int = 14
-}
-
-# ---------------------------------------------------------------- mutations
-
-input CreateOrganizationInput {
-  name: String!
-  kind: OrganizationKind!
-  divisionCode: DivisionCode!
-  description: String
-  contactPhone: String
-  website: String
-}
-
-type CreateOrganizationPayload {
-  organization: Organization!
-}
-
-"""
-A new resource; it starts as DRAFT. A CHARITY creates for its own
-organization; an ADMIN names ` + "`" + `organizationId` + "`" + `.
-"""
-input CreateResourceInput {
-  organizationId: ID
-  title: String!
-  description: String
-  itemCodes: [String!]
-  groupCodes: [String!]
-  coverage: [DivisionCode!]
-  ageMin: Int
-  ageMax: Int
-  incomeCeilingFen: Fen
-  capacityUnits: Int
-  capacityBudgetFen: Fen
-  validFrom: Date
-  validUntil: Date
-  address: String
-  divisionCode: DivisionCode
-  lat: Float
-  lng: Float
-  contactName: String
-  contactPhone: String
-  "See Resource.eligibilityRule; checked when saved."
-  eligibilityRule: String
-}
-
-type CreateResourcePayload {
-  resource: Resource!
-}
-
-"""
-Changes a resource. Fields left out stay as they are; fields given as null
-are cleared. A closed resource cannot change; a published one must stay
-publishable.
-"""
-input UpdateResourceInput {
-  id: ID!
-  "When given, the change applies only if the resource is still at this version."
-  expectedVersion: Int
-  title: String @goField(omittable: true)
-  description: String @goField(omittable: true)
-  itemCodes: [String!] @goField(omittable: true)
-  groupCodes: [String!] @goField(omittable: true)
-  coverage: [DivisionCode!] @goField(omittable: true)
-  ageMin: Int @goField(omittable: true)
-  ageMax: Int @goField(omittable: true)
-  incomeCeilingFen: Fen @goField(omittable: true)
-  capacityUnits: Int @goField(omittable: true)
-  capacityBudgetFen: Fen @goField(omittable: true)
-  validFrom: Date @goField(omittable: true)
-  validUntil: Date @goField(omittable: true)
-  address: String @goField(omittable: true)
-  divisionCode: DivisionCode @goField(omittable: true)
-  lat: Float @goField(omittable: true)
-  lng: Float @goField(omittable: true)
-  contactName: String @goField(omittable: true)
-  contactPhone: String @goField(omittable: true)
-  eligibilityRule: String @goField(omittable: true)
-}
-
-type UpdateResourcePayload {
-  resource: Resource!
-}
-
-"Moves a resource along its lifecycle."
-input ResourceTransitionInput {
-  id: ID!
-  "When given, the transition applies only if the resource is still at this version."
-  expectedVersion: Int
-}
-
-type ResourceTransitionPayload {
-  resource: Resource!
-}
-
-input CreatePopulationGroupInput {
-  code: String!
-  nameZh: String!
-  nameEn: String!
-  tier: Int!
-  description: String
-  sort: Int
-}
-
-input UpdatePopulationGroupInput {
-  code: String!
-  nameZh: String
-  nameEn: String
-  tier: Int
-  description: String
-  sort: Int
-}
-
-type PopulationGroupPayload {
-  group: PopulationGroup!
-}
-
-input CreateServiceCategoryInput {
-  code: String!
-  "Leave out for a top-level category."
-  parentCode: String
-  nameZh: String!
-  nameEn: String!
-  duplicateWindowDays: Int
-  sort: Int
-}
-
-input UpdateServiceCategoryInput {
-  code: String!
-  "Moves the category; null makes it top-level. Never under itself or its descendants."
-  parentCode: String @goField(omittable: true)
-  nameZh: String
-  nameEn: String
-  duplicateWindowDays: Int
-  sort: Int
-}
-
-type ServiceCategoryPayload {
-  category: ServiceCategory!
-}
-
-input CreateServiceItemInput {
-  code: String!
-  categoryCode: String!
-  nameZh: String!
-  nameEn: String!
-  unit: String
-  householdLevel: Boolean
-  sort: Int
-}
-
-input UpdateServiceItemInput {
-  code: String!
-  categoryCode: String
-  nameZh: String
-  nameEn: String
-  unit: String
-  householdLevel: Boolean
-  sort: Int
-}
-
-type ServiceItemPayload {
-  item: ServiceItem!
-}
-
-input DeleteCatalogEntryInput {
-  code: String!
-}
-
-type DeleteCatalogEntryPayload {
-  deletedCode: String!
-}
-
-input SetPlanEntryInput {
-  groupCode: String!
-  itemCode: String!
-  level: PlanLevel!
-}
-
-type SetPlanEntryPayload {
-  entry: PlanEntry!
-}
-
-input RemovePlanEntryInput {
-  groupCode: String!
-  itemCode: String!
-}
-
-type RemovePlanEntryPayload {
-  group: PopulationGroup!
+extend type Query {
+  "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds."
+  household(id: ID!): Household
+  "Households the caller may see, by ID. DONOR: FORBIDDEN."
+  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
+  "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid."
+  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection!
+  "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region."
+  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection!
 }
 
 input RigidSpendingInput {
@@ -4802,44 +4142,7 @@ type RevealResidentIdPayload {
   residentId: String!
 }
 
-type Mutation {
-  "ADMIN: registers an organization."
-  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload!
-
-  "ADMIN or the owning CHARITY: creates a DRAFT resource."
-  createResource(input: CreateResourceInput!): CreateResourcePayload!
-  "ADMIN or the owning CHARITY: changes a resource that is not closed."
-  updateResource(input: UpdateResourceInput!): UpdateResourcePayload!
-  "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window."
-  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
-  "ADMIN or the owning CHARITY: PUBLISHED → PAUSED."
-  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
-  "ADMIN or the owning CHARITY: any state → CLOSED, for good."
-  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
-
-  "ADMIN: adds a population group."
-  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload!
-  "ADMIN: changes a population group."
-  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload!
-  "ADMIN: removes a group no resource names, with its plan."
-  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: adds a service category."
-  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload!
-  "ADMIN: changes or moves a service category."
-  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload!
-  "ADMIN: removes a category without sub-categories or items."
-  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: adds a service item."
-  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload!
-  "ADMIN: changes a service item."
-  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload!
-  "ADMIN: removes an item no resource offers, with its plan entries."
-  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: puts an item in a group's plan, or changes its level."
-  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload!
-  "ADMIN: takes an item out of a group's plan."
-  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload!
-
+extend type Mutation {
   "CASE_MANAGER (in region) or ADMIN: registers a household with its members. CONFLICT names an existing person with the same resident ID in extensions.existingId."
   registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload!
   "CASE_MANAGER (in region) or ADMIN: adds a member."
@@ -4862,11 +4165,407 @@ type Mutation {
   transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload!
   "CASE_MANAGER in region only: shows a resident ID whole; audited."
   revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/catalog.graphqls", Input: `# catalog: the layered assistance catalog (groups, categories, items, plans).
+# The root types, scalars, Node and PageInfo are in ../schema.graphqls.
+
+"A population group (低保, 特困, …) with its priority tier."
+type PopulationGroup implements Node {
+  id: ID!
+  code: String!
+  nameZh: String!
+  nameEn: String!
+  "1 is served first."
+  tier: Int!
+  description: String!
+  sort: Int!
+  "The group's differentiated service plan (差异化服务方案)."
+  plan: [PlanEntry!]!
+}
+
+"A node in the tree of service categories."
+type ServiceCategory implements Node {
+  id: ID!
+  code: String!
+  nameZh: String!
+  nameEn: String!
+  parent: ServiceCategory
+  children: [ServiceCategory!]!
+  items: [ServiceItem!]!
+  """
+  Days one aid in this category counts for from its start (at least; longer
+  when its period is longer): within them, further aid to the same person or
+  household for a need in this category or above it is duplicate aid. 0: the
+  category has no duplicate-aid rule.
+  """
+  duplicateWindowDays: Int!
+  sort: Int!
+}
+
+"A concrete service or benefit under a category."
+type ServiceItem implements Node {
+  id: ID!
+  code: String!
+  nameZh: String!
+  nameEn: String!
+  category: ServiceCategory!
+  "Unit of measure, e.g. 元, 次, 份."
+  unit: String!
+  "Given to a household as a whole rather than to one person."
+  householdLevel: Boolean!
+  sort: Int!
+}
+
+"How strongly a group's plan includes an item."
+enum PlanLevel {
+  "The group has a right to it (应享尽享)."
+  ENTITLED
+  "Should be offered."
+  RECOMMENDED
+  "May be offered."
+  OPTIONAL
+}
+
+"One line of a group's differentiated service plan."
+type PlanEntry {
+  group: PopulationGroup!
+  item: ServiceItem!
+  level: PlanLevel!
+}
+
+"The layered, classified assistance catalog."
+type Catalog {
+  groups: [PopulationGroup!]!
+  "Top-level service categories; walk ` + "`" + `children` + "`" + ` for the tree."
+  categories: [ServiceCategory!]!
+  "Every category, flat, in display order."
+  allCategories: [ServiceCategory!]!
+  items: [ServiceItem!]!
+  "The plan of one group."
+  plan(groupCode: String!): [PlanEntry!]!
+}
+
+extend type Query {
+  "The whole assistance catalog."
+  catalog: Catalog!
+}
+
+input CreatePopulationGroupInput {
+  code: String!
+  nameZh: String!
+  nameEn: String!
+  tier: Int!
+  description: String
+  sort: Int
+}
+
+input UpdatePopulationGroupInput {
+  code: String!
+  nameZh: String
+  nameEn: String
+  tier: Int
+  description: String
+  sort: Int
+}
+
+type PopulationGroupPayload {
+  group: PopulationGroup!
+}
+
+input CreateServiceCategoryInput {
+  code: String!
+  "Leave out for a top-level category."
+  parentCode: String
+  nameZh: String!
+  nameEn: String!
+  duplicateWindowDays: Int
+  sort: Int
+}
+
+input UpdateServiceCategoryInput {
+  code: String!
+  "Moves the category; null makes it top-level. Never under itself or its descendants."
+  parentCode: String @goField(omittable: true)
+  nameZh: String
+  nameEn: String
+  duplicateWindowDays: Int
+  sort: Int
+}
+
+type ServiceCategoryPayload {
+  category: ServiceCategory!
+}
+
+input CreateServiceItemInput {
+  code: String!
+  categoryCode: String!
+  nameZh: String!
+  nameEn: String!
+  unit: String
+  householdLevel: Boolean
+  sort: Int
+}
+
+input UpdateServiceItemInput {
+  code: String!
+  categoryCode: String
+  nameZh: String
+  nameEn: String
+  unit: String
+  householdLevel: Boolean
+  sort: Int
+}
+
+type ServiceItemPayload {
+  item: ServiceItem!
+}
+
+input DeleteCatalogEntryInput {
+  code: String!
+}
+
+type DeleteCatalogEntryPayload {
+  deletedCode: String!
+}
+
+input SetPlanEntryInput {
+  groupCode: String!
+  itemCode: String!
+  level: PlanLevel!
+}
+
+type SetPlanEntryPayload {
+  entry: PlanEntry!
+}
+
+input RemovePlanEntryInput {
+  groupCode: String!
+  itemCode: String!
+}
+
+type RemovePlanEntryPayload {
+  group: PopulationGroup!
+}
+
+extend type Mutation {
+  "ADMIN: adds a population group."
+  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload!
+  "ADMIN: changes a population group."
+  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload!
+  "ADMIN: removes a group no resource names, with its plan."
+  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
+  "ADMIN: adds a service category."
+  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload!
+  "ADMIN: changes or moves a service category."
+  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload!
+  "ADMIN: removes a category without sub-categories or items."
+  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
+  "ADMIN: adds a service item."
+  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload!
+  "ADMIN: changes a service item."
+  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload!
+  "ADMIN: removes an item no resource offers, with its plan entries."
+  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
+  "ADMIN: puts an item in a group's plan, or changes its level."
+  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload!
+  "ADMIN: takes an item out of a group's plan."
+  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/matching.graphqls", Input: `# matching: matches, the watchlist of unmet needs and match suggestions.
+# The root types, scalars, Node and PageInfo are in ../schema.graphqls.
+
+"""
+One factor of a match's score. A score is out of 100 points; each factor has
+a share of them (maxPoints = 100 × weight / the sum of the weights) and gives
+contribution = value × maxPoints. The contributions add up to the score.
+"""
+type MatchFactor {
+  "severity, itemFit, entitlement, distance, waiting, priority or scarcity."
+  factor: String!
+  "The factor's value, 0 (worst) to 1 (best)."
+  value: Float!
+  "The configured weight."
+  weight: Float!
+  "The factor's share of the 100 points: what it gives at value 1."
+  maxPoints: Float!
+  "The points it gives this match: value × maxPoints."
+  contribution: Float!
+}
+
+"A resource that passes every hard filter for a need, with its score explained."
+type Match {
+  resource: Resource
+  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be."
+  score: Float!
+  factors: [MatchFactor!]!
+}
+
+"The ranked matches of one need."
+type NeedMatches {
+  need: Need!
+  """
+  Best first: resources offering the item the need names, then other items of
+  its category, then items of categories below it (the itemFit factor: 1, 0.6,
+  0.3); within each, by score, then resource ID. A need is met by items in its
+  category or below it (a MEDICAL need by 大病医疗救助, an item of MEDICAL_INPATIENT), never
+  above or beside it. Empty for a need that is not OPEN.
+  """
+  matches: [Match!]!
+}
+
+"""
+An open need a resource matches, as its charity may see it: what is needed,
+how urgently, how long it has waited and where — never who.
+"""
+type ResourceMatch {
+  category: ServiceCategory!
+  item: ServiceItem
+  severity: Int!
+  waitingDays: Int!
+  "The household's street (9 digits), not its village: coarse enough not to single anyone out."
+  regionCode: DivisionCode!
+  regionName: String!
+  "Ten-year band, e.g. 40–49; 80+ from 80."
+  ageBand: String!
+  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID."
+  score: Float!
+  factors: [MatchFactor!]!
+}
+
+"""
+A hard filter a resource fails for a need, said in English and Chinese with the
+figures behind it.
+"""
+type FilterFailure {
+  "need, resource, status, category, group, coverage, age, income, window, capacity, rule or duplicate."
+  filter: String!
+  "The filter in capitals (CATEGORY, INCOME, DUPLICATE, …), for programs."
+  code: String!
+  "Why, in English."
+  message: String!
+  "Why, in Chinese, e.g. 人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元."
+  messageZh: String!
+  "The same as message."
+  reason: String! @deprecated(reason: "Use message.")
+  "The limit the need is measured against (the age bound, the income ceiling, the units in all), in unit."
+  limit: Float
+  "What the need (or the resource, for capacity) has, in unit."
+  actual: Float
+  "YEARS, FEN (money in fen, 1/100 yuan: income per person a month, budget) or UNITS."
+  unit: String
+  "window: the first valid day; duplicate: the start of the aid that blocks."
+  from: Date
+  "window: the last valid day; duplicate: the last day the rule blocks (inclusive); status: the last valid day of an expired resource."
+  until: Date
+}
+
+type WhyNotMatched {
+  matched: Boolean!
+  "Every filter the resource fails, in a fixed order; empty when it matches."
+  failures: [FilterFailure!]!
+  "The match, when it matches."
+  match: Match
+}
+
+"Watchlist colour by waiting time: GREEN < 7 days, BLUE < 14, YELLOW < 30, ORANGE < 60, RED from 60 (thresholds are configuration)."
+enum WatchColour {
+  GREEN
+  BLUE
+  YELLOW
+  ORANGE
+  RED
+}
+
+"An open need with no aid delivered or under way (持续监测未获帮扶对象)."
+type UnmetNeed {
+  need: Need!
+  household: Household
+  waitingDays: Int!
+  colour: WatchColour!
+  "Its best match now, if any."
+  bestMatch: Match
+}
+
+type UnmetNeedEdge {
+  cursor: String!
+  node: UnmetNeed!
+}
+
+type UnmetNeedConnection {
+  edges: [UnmetNeedEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input UnmetNeedFilter {
+  regionPrefix: String
+  "A category and its sub-categories."
+  categoryCode: String
+  colour: WatchColour
+  minWaitingDays: Int
+}
+
+"Unmet needs of one district by colour."
+type WatchlistCount {
+  districtCode: DivisionCode!
+  districtName: String!
+  green: Int!
+  blue: Int!
+  yellow: Int!
+  orange: Int!
+  red: Int!
+  total: Int!
+}
+
+"An open need that has a new or better match, for the case managers of its region."
+type MatchSuggestion {
+  need: Need
+  resource: Resource
+  score: Float!
+  "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED."
+  reason: String!
+}
+
+input ReferMatchInput {
+  needId: ID!
+  resourceId: ID!
+  units: Int = 0
+  amountFen: Fen = 0
+  periodStart: Date
+  periodEnd: Date
+  note: String
+  "CASE_MANAGER only: refers despite DUPLICATE_AID; audited."
+  overrideReason: String
+  respondWithinDays: Int = 14
+}
+
+extend type Query {
+  "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100."
+  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]!
+  "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100."
+  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]!
+  """
+  CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need,
+  and every filter it fails. A resource once published that is now paused,
+  expired or closed answers with its status (filter ` + "`" + `status` + "`" + `: 暂停中, 已过期
+  with the date, 已关闭) instead of NOT_FOUND; a draft stays NOT_FOUND to a
+  case manager.
+  """
+  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched!
+  "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first."
+  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection!
+  "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour."
+  watchlistCounts(regionPrefix: String): [WatchlistCount!]!
+}
+
+extend type Mutation {
   "CASE_MANAGER (in region) or ADMIN: refers a need to a resource it matches, through the casework rules. CONFLICT lists the filters it fails."
   referMatch(input: ReferMatchInput!): CreateReferralPayload!
 }
 
-type Subscription {
+extend type Subscription {
   """
   CASE_MANAGER or ADMIN, over graphql-transport-ws: open needs whose
   village starts with regionPrefix (within a case manager's own region;
@@ -4874,13 +4573,344 @@ type Subscription {
   """
   matchSuggested(regionPrefix: String): MatchSuggestion!
 }
+`, BuiltIn: false},
+	{Name: "../schema/resources.graphqls", Input: `# resources: organizations and the resources they publish.
+# The root types, scalars, Node and PageInfo are in ../schema.graphqls.
 
-directive @goField(
-  forceResolver: Boolean
-  name: String
-  omittable: Boolean
-  type: String
-) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
+enum OrganizationKind {
+  CHARITY
+  GOVERNMENT
+  SOCIAL_ORGANIZATION
+}
+
+"An organization that gives aid and publishes resources."
+type Organization implements Node {
+  id: ID!
+  name: String!
+  kind: OrganizationKind!
+  divisionCode: DivisionCode!
+  "Full name of the division, e.g. 重庆市渝中区."
+  divisionName: String!
+  description: String!
+  contactPhone: String!
+  website: String!
+  createdAt: DateTime!
+  "The organization's resources the caller may see."
+  resources(first: Int = 20, after: String): ResourceConnection!
+}
+
+type OrganizationEdge {
+  cursor: String!
+  node: Organization!
+}
+
+type OrganizationConnection {
+  edges: [OrganizationEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input OrganizationFilter {
+  kind: OrganizationKind
+  "Organizations located within this division."
+  locatedIn: DivisionCode
+}
+
+# ---------------------------------------------------------------- resources
+
+"""
+Lifecycle of a resource: DRAFT → PUBLISHED ⇄ PAUSED; PUBLISHED or PAUSED →
+EXPIRED when its window ends, → PUBLISHED again once extended; any → CLOSED,
+which is final. Only PUBLISHED resources are public.
+"""
+enum ResourceStatus {
+  DRAFT
+  PUBLISHED
+  PAUSED
+  """
+  The validity window has ended: a daily job (and every hub start) moves
+  PUBLISHED and PAUSED resources whose validUntil is past here, out of
+  lists, search and matching. Only an admin or the owner sees it. Extending
+  validUntil (updateResource) and publishing again makes it PUBLISHED.
+  """
+  EXPIRED
+  CLOSED
+}
+
+"How much a resource can still give."
+type Capacity {
+  units: Int
+  unitsTaken: Int!
+  unitsLeft: Int
+  budgetFen: Fen
+  budgetTakenFen: Fen!
+  budgetLeftFen: Fen
+}
+
+"A place, when the resource has one."
+type Location {
+  address: String!
+  divisionCode: DivisionCode
+  divisionName: String
+  lat: Float
+  lng: Float
+}
+
+"A charity resource (慈善资源)."
+type Resource implements Node {
+  id: ID!
+  organization: Organization!
+  title: String!
+  description: String!
+  status: ResourceStatus!
+  items: [ServiceItem!]!
+  eligibleGroups: [PopulationGroup!]!
+  "Division-code prefixes the resource serves."
+  coverage: [DivisionCode!]!
+  ageMin: Int
+  ageMax: Int
+  "Monthly income ceiling per household member, in fen."
+  incomeCeilingFen: Fen
+  capacity: Capacity!
+  validFrom: Date
+  validUntil: Date
+  "True when the validity window has ended."
+  expired: Boolean!
+  location: Location!
+  contactName: String!
+  contactPhone: String!
+  """
+  An optional eligibility rule over the person matched, beyond the fields
+  above, e.g. ` + "`" + `age >= 60 && "DISABILITY" in groups` + "`" + `. Names: age, female,
+  incomePerCapitaFen, householdSize, severity, groups, region.
+  """
+  eligibilityRule: String!
+  "Increases with every change; pass it back as ` + "`" + `expectedVersion` + "`" + ` to avoid overwriting someone else's change."
+  version: Int!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  publishedAt: DateTime
+}
+
+type ResourceEdge {
+  cursor: String!
+  node: Resource!
+}
+
+type ResourceConnection {
+  edges: [ResourceEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"""
+Narrows ` + "`" + `resources` + "`" + `. Callers other than an administrator or the owning
+charity see published resources only, whatever the filter.
+"""
+input ResourceFilter {
+  organizationId: ID
+  statuses: [ResourceStatus!]
+  "The category or any category below it."
+  categoryCode: String
+  itemCode: String
+  groupCode: String
+  "Resources whose coverage includes this division (e.g. a household's village code)."
+  coversRegion: DivisionCode
+  "Resources located within this division."
+  locatedIn: DivisionCode
+  "Also list resources still PUBLISHED whose validity has ended (between midnight and the daily expiry job; EXPIRED resources are listed with statuses: [EXPIRED])."
+  includeExpired: Boolean = false
+}
+
+extend type Query {
+  "Organizations, public."
+  organizations(filter: OrganizationFilter, first: Int = 20, after: String): OrganizationConnection!
+  "Resources the caller may see: published ones, plus a charity's own and all for an administrator. ` + "`" + `first` + "`" + ` is 1–100."
+  resources(filter: ResourceFilter, first: Int = 20, after: String): ResourceConnection!
+  "One resource, if the caller may see it."
+  resource(id: ID!): Resource
+}
+
+input CreateOrganizationInput {
+  name: String!
+  kind: OrganizationKind!
+  divisionCode: DivisionCode!
+  description: String
+  contactPhone: String
+  website: String
+}
+
+type CreateOrganizationPayload {
+  organization: Organization!
+}
+
+"""
+A new resource; it starts as DRAFT. A CHARITY creates for its own
+organization; an ADMIN names ` + "`" + `organizationId` + "`" + `.
+"""
+input CreateResourceInput {
+  organizationId: ID
+  title: String!
+  description: String
+  itemCodes: [String!]
+  groupCodes: [String!]
+  coverage: [DivisionCode!]
+  ageMin: Int
+  ageMax: Int
+  incomeCeilingFen: Fen
+  capacityUnits: Int
+  capacityBudgetFen: Fen
+  validFrom: Date
+  validUntil: Date
+  address: String
+  divisionCode: DivisionCode
+  lat: Float
+  lng: Float
+  contactName: String
+  contactPhone: String
+  "See Resource.eligibilityRule; checked when saved."
+  eligibilityRule: String
+}
+
+type CreateResourcePayload {
+  resource: Resource!
+}
+
+"""
+Changes a resource. Fields left out stay as they are; fields given as null
+are cleared. A closed resource cannot change; a published one must stay
+publishable.
+"""
+input UpdateResourceInput {
+  id: ID!
+  "When given, the change applies only if the resource is still at this version."
+  expectedVersion: Int
+  title: String @goField(omittable: true)
+  description: String @goField(omittable: true)
+  itemCodes: [String!] @goField(omittable: true)
+  groupCodes: [String!] @goField(omittable: true)
+  coverage: [DivisionCode!] @goField(omittable: true)
+  ageMin: Int @goField(omittable: true)
+  ageMax: Int @goField(omittable: true)
+  incomeCeilingFen: Fen @goField(omittable: true)
+  capacityUnits: Int @goField(omittable: true)
+  capacityBudgetFen: Fen @goField(omittable: true)
+  validFrom: Date @goField(omittable: true)
+  validUntil: Date @goField(omittable: true)
+  address: String @goField(omittable: true)
+  divisionCode: DivisionCode @goField(omittable: true)
+  lat: Float @goField(omittable: true)
+  lng: Float @goField(omittable: true)
+  contactName: String @goField(omittable: true)
+  contactPhone: String @goField(omittable: true)
+  eligibilityRule: String @goField(omittable: true)
+}
+
+type UpdateResourcePayload {
+  resource: Resource!
+}
+
+"Moves a resource along its lifecycle."
+input ResourceTransitionInput {
+  id: ID!
+  "When given, the transition applies only if the resource is still at this version."
+  expectedVersion: Int
+}
+
+type ResourceTransitionPayload {
+  resource: Resource!
+}
+
+extend type Mutation {
+  "ADMIN: registers an organization."
+  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload!
+
+  "ADMIN or the owning CHARITY: creates a DRAFT resource."
+  createResource(input: CreateResourceInput!): CreateResourcePayload!
+  "ADMIN or the owning CHARITY: changes a resource that is not closed."
+  updateResource(input: UpdateResourceInput!): UpdateResourcePayload!
+  "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window."
+  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
+  "ADMIN or the owning CHARITY: PUBLISHED → PAUSED."
+  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
+  "ADMIN or the owning CHARITY: any state → CLOSED, for good."
+  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/search.graphqls", Input: `# search: full-text and map search over published resources.
+# The root types, scalars, Node and PageInfo are in ../schema.graphqls.
+
+"Narrows a search. All given conditions must hold; the values of one condition are alternatives."
+input SearchFilter {
+  "Category codes; a category matches its sub-categories' items too."
+  categoryCodes: [String!]
+  itemCodes: [String!]
+  groupCodes: [String!]
+  organizationIds: [ID!]
+  "Resources whose coverage includes this division (e.g. a household's village code)."
+  coversRegion: DivisionCode
+  "Resources located within this division."
+  locatedIn: DivisionCode
+}
+
+"A circle on the map."
+input NearInput {
+  lat: Float!
+  lng: Float!
+  "More than 0, at most 500,000."
+  radiusMeters: Float!
+}
+
+enum SearchSort {
+  "Text relevance, then resource ID."
+  RELEVANCE
+  "Nearest first (needs ` + "`" + `near` + "`" + `); with a text query, relevance still ranks first."
+  DISTANCE
+}
+
+"One search result."
+type SearchHit {
+  cursor: String!
+  node: Resource!
+  "The title with the matched text in <em>…</em>; everything else HTML-escaped."
+  highlight: String!
+  "Distance from ` + "`" + `near` + "`" + `, when given."
+  distanceMeters: Float
+}
+
+"A facet value and how many matching resources have it."
+type FacetValue {
+  "A category or group code, a district code, or an Organization ID."
+  value: String!
+  "Its Chinese name."
+  label: String!
+  count: Int!
+}
+
+"The distribution of one field over all matches."
+type Facet {
+  field: String!
+  values: [FacetValue!]!
+}
+
+"A page of search results with totals over all matches."
+type SearchResultConnection {
+  edges: [SearchHit!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+  facets: [Facet!]!
+}
+
+extend type Query {
+  """
+  Searches published, unexpired resources with capacity left: Chinese full
+  text over titles, descriptions, items, categories, groups, organizations
+  and addresses; filters; a map circle. ` + "`" + `facets` + "`" + ` names any of category,
+  group, district, organization. ` + "`" + `first` + "`" + ` is 1–100; ` + "`" + `query` + "`" + ` at most 100
+  characters. Anyone may search.
+  """
+  searchResources(query: String, filter: SearchFilter, near: NearInput, sort: SearchSort = RELEVANCE, facets: [String!], first: Int = 20, after: String): SearchResultConnection!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -10351,34 +10381,34 @@ func (ec *executionContext) fieldContext_MatchSuggestion_reason(_ context.Contex
 	return graphql.NewScalarFieldContext("MatchSuggestion", field, false, false, "String")
 }
 
-func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createOrganization(ctx, field)
+			return ec.fieldContext_Mutation_registerHousehold(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateOrganization(ctx, fc.Args["input"].(model.CreateOrganizationInput))
+			return ec.Resolvers.Mutation().RegisterHousehold(ctx, fc.Args["input"].(model.RegisterHouseholdInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
-			return ec.marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
+			return ec.marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CreateOrganizationPayload(ctx, field)
+			return ec.childFields_RegisterHouseholdPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -10388,41 +10418,41 @@ func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_registerHousehold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_createResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createResource(ctx, field)
+			return ec.fieldContext_Mutation_addPerson(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateResource(ctx, fc.Args["input"].(model.CreateResourceInput))
+			return ec.Resolvers.Mutation().AddPerson(ctx, fc.Args["input"].(model.AddPersonInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
-			return ec.marshalNCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
+			return ec.marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_createResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CreateResourcePayload(ctx, field)
+			return ec.childFields_AddPersonPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -10432,41 +10462,41 @@ func (ec *executionContext) fieldContext_Mutation_createResource(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_addPerson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updateResource(ctx, field)
+			return ec.fieldContext_Mutation_recordConsent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateResource(ctx, fc.Args["input"].(model.UpdateResourceInput))
+			return ec.Resolvers.Mutation().RecordConsent(ctx, fc.Args["input"].(model.RecordConsentInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
-			return ec.marshalNUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
+			return ec.marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_UpdateResourcePayload(ctx, field)
+			return ec.childFields_RecordConsentPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -10476,41 +10506,41 @@ func (ec *executionContext) fieldContext_Mutation_updateResource(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_recordConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_publishResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_publishResource(ctx, field)
+			return ec.fieldContext_Mutation_revokeConsent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().PublishResource(ctx, fc.Args["input"].(model.ResourceTransitionInput))
+			return ec.Resolvers.Mutation().RevokeConsent(ctx, fc.Args["input"].(model.RevokeConsentInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+			return ec.marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_publishResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ResourceTransitionPayload(ctx, field)
+			return ec.childFields_RevokeConsentPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -10520,41 +10550,41 @@ func (ec *executionContext) fieldContext_Mutation_publishResource(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_publishResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_revokeConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_pauseResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_pauseResource(ctx, field)
+			return ec.fieldContext_Mutation_submitApplication(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().PauseResource(ctx, fc.Args["input"].(model.ResourceTransitionInput))
+			return ec.Resolvers.Mutation().SubmitApplication(ctx, fc.Args["input"].(model.SubmitApplicationInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
+			return ec.marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_pauseResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ResourceTransitionPayload(ctx, field)
+			return ec.childFields_SubmitApplicationPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -10564,41 +10594,41 @@ func (ec *executionContext) fieldContext_Mutation_pauseResource(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_pauseResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_submitApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_closeResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_closeResource(ctx, field)
+			return ec.fieldContext_Mutation_classifyApplication(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CloseResource(ctx, fc.Args["input"].(model.ResourceTransitionInput))
+			return ec.Resolvers.Mutation().ClassifyApplication(ctx, fc.Args["input"].(model.ClassifyApplicationInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
+			return ec.marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_closeResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ResourceTransitionPayload(ctx, field)
+			return ec.childFields_ClassifyApplicationPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -10608,7 +10638,227 @@ func (ec *executionContext) fieldContext_Mutation_closeResource(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_closeResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_classifyApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAssessment(ctx, fc.Args["input"].(model.CreateAssessmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
+			return ec.marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateAssessmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordAid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordAid(ctx, fc.Args["input"].(model.RecordAidInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
+			return ec.marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordAidPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordAid_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReferral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReferral(ctx, fc.Args["input"].(model.CreateReferralInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
+			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateReferralPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReferral_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transitionReferral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransitionReferral(ctx, fc.Args["input"].(model.TransitionReferralInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
+			return ec.marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransitionReferralPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transitionReferral_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revealResidentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevealResidentID(ctx, fc.Args["input"].(model.RevealResidentIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
+			return ec.marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevealResidentIdPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revealResidentId_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11099,490 +11349,6 @@ func (ec *executionContext) fieldContext_Mutation_removePlanEntry(ctx context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_registerHousehold(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RegisterHousehold(ctx, fc.Args["input"].(model.RegisterHouseholdInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
-			return ec.marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RegisterHouseholdPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_registerHousehold_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_addPerson(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddPerson(ctx, fc.Args["input"].(model.AddPersonInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
-			return ec.marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AddPersonPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_addPerson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_recordConsent(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RecordConsent(ctx, fc.Args["input"].(model.RecordConsentInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
-			return ec.marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RecordConsentPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_recordConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_revokeConsent(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RevokeConsent(ctx, fc.Args["input"].(model.RevokeConsentInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
-			return ec.marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RevokeConsentPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_revokeConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_submitApplication(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SubmitApplication(ctx, fc.Args["input"].(model.SubmitApplicationInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
-			return ec.marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SubmitApplicationPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_submitApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_classifyApplication(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ClassifyApplication(ctx, fc.Args["input"].(model.ClassifyApplicationInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
-			return ec.marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ClassifyApplicationPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_classifyApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createAssessment(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAssessment(ctx, fc.Args["input"].(model.CreateAssessmentInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
-			return ec.marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CreateAssessmentPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_recordAid(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RecordAid(ctx, fc.Args["input"].(model.RecordAidInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
-			return ec.marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RecordAidPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_recordAid_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_createReferral(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateReferral(ctx, fc.Args["input"].(model.CreateReferralInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
-			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CreateReferralPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createReferral_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_transitionReferral(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TransitionReferral(ctx, fc.Args["input"].(model.TransitionReferralInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
-			return ec.marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_TransitionReferralPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_transitionReferral_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_revealResidentId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RevealResidentID(ctx, fc.Args["input"].(model.RevealResidentIDInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
-			return ec.marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RevealResidentIdPayload(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_revealResidentId_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Mutation_referMatch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11621,6 +11387,270 @@ func (ec *executionContext) fieldContext_Mutation_referMatch(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_referMatch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOrganization(ctx, fc.Args["input"].(model.CreateOrganizationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
+			return ec.marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateOrganizationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateResource(ctx, fc.Args["input"].(model.CreateResourceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
+			return ec.marshalNCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateResourcePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateResource(ctx, fc.Args["input"].(model.UpdateResourceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
+			return ec.marshalNUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateResourcePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishResource(ctx, fc.Args["input"].(model.ResourceTransitionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
+			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceTransitionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pauseResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pauseResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PauseResource(ctx, fc.Args["input"].(model.ResourceTransitionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
+			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pauseResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceTransitionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pauseResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseResource(ctx, fc.Args["input"].(model.ResourceTransitionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
+			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceTransitionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13087,214 +13117,6 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_catalog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_catalog(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Catalog(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Catalog) graphql.Marshaler {
-			return ec.marshalNCatalog2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCatalog(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_catalog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Catalog(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_organizations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_organizations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Organizations(ctx, fc.Args["filter"].(*model.OrganizationFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganizationConnection) graphql.Marshaler {
-			return ec.marshalNOrganizationConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐOrganizationConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_organizations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_OrganizationConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_organizations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_resources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_resources(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Resources(ctx, fc.Args["filter"].(*model.ResourceFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceConnection) graphql.Marshaler {
-			return ec.marshalNResourceConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_resources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ResourceConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_resources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_resource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_resource(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Resource(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
-			return ec.marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_resource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Resource(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_resource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_searchResources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_searchResources(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SearchResources(ctx, fc.Args["query"].(*string), fc.Args["filter"].(*model.SearchFilter), fc.Args["near"].(*model.NearInput), fc.Args["sort"].(*search.Sort), fc.Args["facets"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchResultConnection) graphql.Marshaler {
-			return ec.marshalNSearchResultConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchResultConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_searchResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_SearchResultConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_searchResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_household(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13467,6 +13289,38 @@ func (ec *executionContext) fieldContext_Query_referrals(ctx context.Context, fi
 	if fc.Args, err = ec.field_Query_referrals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_catalog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_catalog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Catalog(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Catalog) graphql.Marshaler {
+			return ec.marshalNCatalog2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCatalog(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_catalog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Catalog(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -13685,6 +13539,182 @@ func (ec *executionContext) fieldContext_Query_watchlistCounts(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_watchlistCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_organizations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Organizations(ctx, fc.Args["filter"].(*model.OrganizationFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganizationConnection) graphql.Marshaler {
+			return ec.marshalNOrganizationConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐOrganizationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_organizations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_organizations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_resources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_resources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Resources(ctx, fc.Args["filter"].(*model.ResourceFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceConnection) graphql.Marshaler {
+			return ec.marshalNResourceConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_resources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResourceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_resources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_resource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Resource(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_resource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_resource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_searchResources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchResources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchResources(ctx, fc.Args["query"].(*string), fc.Args["filter"].(*model.SearchFilter), fc.Args["near"].(*model.NearInput), fc.Args["sort"].(*search.Sort), fc.Args["facets"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SearchResultConnection) graphql.Marshaler {
+			return ec.marshalNSearchResultConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchResultConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchResources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SearchResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchResources_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22818,44 +22848,79 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
-		case "createOrganization":
+		case "registerHousehold":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createOrganization(ctx, field)
+				return ec._Mutation_registerHousehold(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "createResource":
+		case "addPerson":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createResource(ctx, field)
+				return ec._Mutation_addPerson(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "updateResource":
+		case "recordConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updateResource(ctx, field)
+				return ec._Mutation_recordConsent(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "publishResource":
+		case "revokeConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_publishResource(ctx, field)
+				return ec._Mutation_revokeConsent(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "pauseResource":
+		case "submitApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_pauseResource(ctx, field)
+				return ec._Mutation_submitApplication(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "closeResource":
+		case "classifyApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_closeResource(ctx, field)
+				return ec._Mutation_classifyApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordAid":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordAid(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createReferral":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReferral(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transitionReferral":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transitionReferral(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revealResidentId":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revealResidentId(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -22937,86 +23002,51 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "registerHousehold":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_registerHousehold(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "addPerson":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_addPerson(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "recordConsent":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_recordConsent(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "revokeConsent":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_revokeConsent(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "submitApplication":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_submitApplication(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "classifyApplication":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_classifyApplication(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "createAssessment":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createAssessment(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "recordAid":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_recordAid(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "createReferral":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_createReferral(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "transitionReferral":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_transitionReferral(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "revealResidentId":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_revealResidentId(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "referMatch":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_referMatch(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pauseResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pauseResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeResource(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -23634,36 +23664,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
 				})
-		case "catalog":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_catalog(ctx, field)
-				})
-		case "organizations":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_organizations(ctx, field)
-				})
-		case "resources":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_resources(ctx, field)
-				})
-		case "resource":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_resource(ctx, field)
-				})
-		case "searchResources":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_searchResources(ctx, field)
-				})
 		case "household":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -23687,6 +23687,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_referrals(ctx, field)
+				})
+		case "catalog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_catalog(ctx, field)
 				})
 		case "matches":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -23717,6 +23723,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_watchlistCounts(ctx, field)
+				})
+		case "organizations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_organizations(ctx, field)
+				})
+		case "resources":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_resources(ctx, field)
+				})
+		case "resource":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_resource(ctx, field)
+				})
+		case "searchResources":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchResources(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {

@@ -57,12 +57,21 @@ func clipID(id string) string {
 	return id
 }
 
+// The type names inside global IDs, one per Node type.
 const (
 	typeResource     = "Resource"
 	typeOrganization = "Organization"
 	typeGroup        = "PopulationGroup"
 	typeCategory     = "ServiceCategory"
 	typeItem         = "ServiceItem"
+	typeHousehold    = "Household"
+	typePerson       = "Person"
+	typeConsent      = "Consent"
+	typeApplication  = "Application"
+	typeAssessment   = "Assessment"
+	typeNeed         = "Need"
+	typeAidRecord    = "AidRecord"
+	typeReferral     = "Referral"
 	cursorPrefix     = "cursor"
 )
 
@@ -79,4 +88,16 @@ func decodeCursor(after *string) (int64, error) {
 // DecodeOrganizationID returns the row ID inside an Organization global ID.
 func DecodeOrganizationID(id string) (int64, error) {
 	return decodeRowID("id", typeOrganization, id)
+}
+
+// optRowID decodes an optional global ID.
+func optRowID(field, typ string, id *string) (*int64, error) {
+	if id == nil {
+		return nil, nil
+	}
+	n, err := decodeRowID(field, typ, *id)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
 }

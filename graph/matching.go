@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/aidhub/aidhub"
-	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/model"
@@ -107,91 +106,31 @@ func (r *Resolver) unmetNeeds(ctx context.Context, filter *model.UnmetNeedFilter
 	if filter != nil {
 		f = casework.UnmetFilter{RegionPrefix: deref(filter.RegionPrefix), CategoryCode: deref(filter.CategoryCode), Colour: filter.Colour, MinWaitingDays: deref(filter.MinWaitingDays)}
 	}
-	colours := r.Matcher.Colours()
-	p, err := r.Casework.UnmetNeeds(ctx, f, colours, args)
+	p, err := r.Matcher.UnmetNeeds(ctx, f, args)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, len(p.Items))
-	for i, n := range p.Items {
-		ids[i] = n.ID
-	}
-	best, err := r.Matcher.BestMatches(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	c := &model.UnmetNeedConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After), Edges: []*model.UnmetNeedEdge{}}
-	for i, n := range p.Items {
-		waiting := r.Casework.WaitingDays(n)
-		h, err := optional(ctx, &n.HouseholdID, r.Casework.Household)
-		if err != nil {
-			return nil, err
-		}
-		c.Edges = append(c.Edges, &model.UnmetNeedEdge{Cursor: encodeCursor(p.IDs[i]), Node: &model.UnmetNeed{
-			Need: n, Household: h, WaitingDays: waiting, Colour: colours.Of(waiting), BestMatch: best[n.ID],
-		}})
+	c := &model.UnmetNeedConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After), Edges: make([]*model.UnmetNeedEdge, len(p.Items))}
+	for i, u := range p.Items {
+		c.Edges[i] = &model.UnmetNeedEdge{Cursor: encodeCursor(p.IDs[i]), Node: &model.UnmetNeed{
+			Need: u.Need, Household: u.Household, WaitingDays: u.WaitingDays, Colour: u.Colour, BestMatch: u.BestMatch,
+		}}
 	}
 	return c, nil
 }
 
 func (r *Resolver) watchlistCounts(ctx context.Context, regionPrefix *string) ([]*model.WatchlistCount, error) {
-	counts, err := r.Casework.WatchlistCounts(ctx, deref(regionPrefix), r.Matcher.Colours())
+	counts, err := r.Matcher.WatchlistCounts(ctx, deref(regionPrefix))
 	if err != nil {
 		return nil, err
 	}
-	out := []*model.WatchlistCount{}
-	for _, c := range counts {
-		w := &model.WatchlistCount{
-			DistrictCode: c.District, DistrictName: r.CatalogService.Regions().FullName(c.District),
-			Green: c.Counts[matching.Green], Blue: c.Counts[matching.Blue], Yellow: c.Counts[matching.Yellow],
-			Orange: c.Counts[matching.Orange], Red: c.Counts[matching.Red],
-		}
-		w.Total = w.Green + w.Blue + w.Yellow + w.Orange + w.Red
-		out = append(out, w)
-	}
-	return out, nil
-}
-
-// matchSuggested streams suggestions in the caller's region until the
-// subscription ends.
-func (r *Resolver) matchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matcher.Suggestion, error) {
-	pr := auth.FromContext(ctx)
-	if err := pr.Require("following match suggestions", auth.Admin, auth.CaseManager); err != nil {
-		return nil, err
-	}
-	prefix := deref(regionPrefix)
-	if len(prefix) > 12 || strings.Trim(prefix, "0123456789") != "" {
-		return nil, aidhub.Invalid("regionPrefix", "must be up to 12 digits")
-	}
-	if pr.Is(auth.CaseManager) {
-		switch {
-		case prefix == "":
-			prefix = pr.RegionPrefix
-		case !strings.HasPrefix(prefix, pr.RegionPrefix):
-			return nil, aidhub.Errorf(aidhub.EFORBIDDEN, "region %s is outside your region %s", prefix, pr.RegionPrefix)
+	out := make([]*model.WatchlistCount, len(counts))
+	for i, c := range counts {
+		out[i] = &model.WatchlistCount{
+			DistrictCode: c.DistrictCode, DistrictName: c.DistrictName,
+			Green: c.Green, Blue: c.Blue, Yellow: c.Yellow, Orange: c.Orange, Red: c.Red, Total: c.Total,
 		}
 	}
-	in, cancel := r.Matcher.Broker.Subscribe(prefix)
-	out := make(chan *matcher.Suggestion)
-	go func() {
-		defer close(out)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case s, ok := <-in:
-				if !ok {
-					return
-				}
-				select {
-				case out <- &s:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
 	return out, nil
 }
 

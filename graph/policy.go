@@ -10,7 +10,8 @@ import (
 )
 
 // rule says which roles may resolve a field. A nil roles list is public.
-// Field rules gate who may ask at all; which rows a caller sees is the
+// This file is the one place that says which roles may call an operation:
+// resolvers do not check roles again. Which rows a caller sees is the
 // domain's decision (a charity's drafts, a case manager's region).
 type rule struct{ roles []auth.Role }
 
@@ -164,6 +165,38 @@ var fieldRules = map[string]rule{
 	"Mutation.referMatch":          caseworkers,
 }
 
+// nodeRules gate node(id:) by the type its ID names, before anything is
+// loaded: Query.node is public, so no field rule can, and a refused caller
+// learns nothing of what exists. A type not named here is public
+// (resources, organizations, the catalog). Which rows a caller then sees
+// (region, referral, consent) is the casework service's decision, which is
+// why charities pass here for every casework type.
+// TestPolicy_GatesEveryNode keeps it in step with typeRules.
+var nodeRules = map[string]rule{
+	typeHousehold:   caseParties,
+	typePerson:      caseParties,
+	typeConsent:     caseParties,
+	typeApplication: caseParties,
+	typeAssessment:  caseParties,
+	typeNeed:        caseParties,
+	typeAidRecord:   caseParties,
+	typeReferral:    caseParties,
+}
+
+// authorizeNode applies nodeRules to node(id:) for an ID of type typ.
+func authorizeNode(ctx context.Context, typ string) error {
+	return nodeRules[typ].check(auth.FromContext(ctx), "reading casework")
+}
+
+// check returns UNAUTHENTICATED or FORBIDDEN when p may not act; action
+// names the refused operation in the message.
+func (r rule) check(p auth.Principal, action string) error {
+	if r.roles == nil || !p.IsAnonymous() && p.Is(r.roles...) {
+		return nil
+	}
+	return p.Require(action, r.roles...)
+}
+
 func ruleFor(object, field string) (rule, bool) {
 	if r, ok := fieldRules[object+"."+field]; ok {
 		return r, true
@@ -187,7 +220,7 @@ func Authorize(ctx context.Context, next graphql.Resolver) (any, error) {
 		// The action's name is built only for a refusal: this runs for
 		// every field of every response.
 		if p := auth.FromContext(ctx); p.IsAnonymous() || !p.Is(r.roles...) {
-			return nil, p.Require(fc.Object+"."+fc.Field.Name, r.roles...)
+			return nil, r.check(p, fc.Object+"."+fc.Field.Name)
 		}
 	}
 	return next(ctx)

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,6 +44,24 @@ func TestPolicy_MutationsAreNeverPublic(t *testing.T) {
 	for _, f := range schema.Mutation.Fields {
 		if r, _ := ruleFor("Mutation", f.Name); r.roles == nil {
 			t.Errorf("Mutation.%s is public", f.Name)
+		}
+	}
+}
+
+// TestPolicy_GatesEveryNode fails when node(id:) could return a type that
+// is not public without a rule of its own: Query.node itself is public.
+func TestPolicy_GatesEveryNode(t *testing.T) {
+	schema := NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema()
+	for _, def := range schema.GetPossibleTypes(schema.Types["Node"]) {
+		if r := typeRules[def.Name]; r.roles != nil {
+			if _, ok := nodeRules[def.Name]; !ok {
+				t.Errorf("node(id:) returns %s, which is not public, without a rule in nodeRules", def.Name)
+			}
+		}
+	}
+	for typ := range nodeRules {
+		if def := schema.Types[typ]; def == nil || !slices.Contains(def.Interfaces, "Node") {
+			t.Errorf("nodeRules names %s, which is not a Node type", typ)
 		}
 	}
 }

@@ -1,5 +1,11 @@
 // Package graph is the GraphQL adapter: resolvers decode arguments, call the
 // domain services and encode results; nothing else happens here.
+//
+// Each schema/<domain>.graphqls has its resolvers in <domain>.resolvers.go
+// (gqlgen's follow-schema layout) and their helpers beside them in
+// <domain>.go; schema.resolvers.go holds the root fields (node, viewer).
+// policy.go alone says which roles may call what; the domain services decide
+// which rows a caller sees.
 package graph
 
 import (
