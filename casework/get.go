@@ -150,6 +150,22 @@ func (s *Service) SharingConsented(ctx context.Context, householdID int64) (bool
 	return ok, wrap(err, "casework: consent of household %d", householdID)
 }
 
+// SharingConsents reports for each household whether it consents to
+// sharing now, in one read: for callers that walk many households one after
+// another, where each SharingConsented would wait for its own batch.
+func (s *Service) SharingConsents(ctx context.Context, householdIDs []int64) (map[int64]bool, error) {
+	ctx, l := s.fromContext(ctx)
+	ok, err := l.sharing.LoadAll(ctx, householdIDs)
+	if err != nil {
+		return nil, wrap(err, "casework: consent of %d households", len(householdIDs))
+	}
+	out := make(map[int64]bool, len(householdIDs))
+	for i, id := range householdIDs {
+		out[id] = ok[i]
+	}
+	return out, nil
+}
+
 // Today is the current calendar date in China Standard Time.
 func (s *Service) Today() db.Date { return s.today() }
 
