@@ -156,3 +156,21 @@ func summary(stmts []string) string {
 	}
 	return b.String()
 }
+
+// Each mutation field reads through loaders of its own: what one field
+// wrote is what the next field's answer shows, not rows cached before it.
+func TestLoadersFreshForEachMutationField(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		c := newCW(t, d)
+		cf := c.newCase(t, "caseManager", villageIn(t, "500103", 0), true)
+		data := c.must(t, "caseManager", `mutation($a: AddPersonInput!, $b: AddPersonInput!) {
+			a: addPerson(input: $a) { person { household { persons { id } } } }
+			b: addPerson(input: $b) { person { household { persons { id } } } } }`, map[string]any{
+			"a": map[string]any{"householdId": cf.household, "person": member("王小风", c.ids.next("20150101", false), "CHILD")},
+			"b": map[string]any{"householdId": cf.household, "person": member("王小云", c.ids.next("20170101", true), "CHILD")},
+		})
+		if a, b := len(list(get(data, "a", "person", "household", "persons"))), len(list(get(data, "b", "person", "household", "persons"))); a != 3 || b != 4 {
+			t.Fatalf("members after the first addPerson: %d, after the second: %d; want 3 and 4", a, b)
+		}
+	})
+}
