@@ -24,13 +24,19 @@ func (s *Service) load(ctx context.Context, model any, id int64, notFound error)
 }
 
 // forCaseworkers passes only ADMIN and CASE_MANAGERs of the household's
-// region.
+// region. It reads the household through the request's loaders.
 func (s *Service) forCaseworkers(ctx context.Context, householdID int64, notFound error) error {
-	if _, err := s.householdForWork(ctx, s.db, auth.FromContext(ctx), householdID); err != nil {
-		if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
-			return notFound
-		}
-		return err
+	pr := auth.FromContext(ctx)
+	if !pr.Is(auth.Admin, auth.CaseManager) {
+		return notFound // no household is theirs to work on: no need to read it
+	}
+	ctx, l := s.fromContext(ctx)
+	h, err := l.households.Load(ctx, householdID)
+	if err != nil {
+		return wrap(err, "casework: load household %d", householdID)
+	}
+	if h == nil || !inRegion(pr, h.RegionCode) {
+		return notFound
 	}
 	return nil
 }
@@ -39,9 +45,13 @@ func (s *Service) forCaseworkers(ctx context.Context, householdID int64, notFoun
 // or a charity the person (or, for household-level referrals, the
 // household head) was referred to while consent holds.
 func (s *Service) Person(ctx context.Context, id int64) (*Person, error) {
-	p := new(Person)
-	if err := s.load(ctx, p, id, errPersonNotFound); err != nil {
-		return nil, err
+	ctx, l := s.fromContext(ctx)
+	p, err := l.persons.Load(ctx, id)
+	if err != nil {
+		return nil, wrap(err, "casework: load person %d", id)
+	}
+	if p == nil {
+		return nil, errPersonNotFound
 	}
 	if auth.FromContext(ctx).Is(auth.Charity) {
 		h, err := s.Household(ctx, p.HouseholdID)
@@ -70,9 +80,13 @@ func (s *Service) Person(ctx context.Context, id int64) (*Person, error) {
 
 // Need returns a need, to case workers of the region.
 func (s *Service) Need(ctx context.Context, id int64) (*Need, error) {
-	n := new(Need)
-	if err := s.load(ctx, n, id, ErrNeedNotFound); err != nil {
-		return nil, err
+	ctx, l := s.fromContext(ctx)
+	n, err := l.needs.Load(ctx, id)
+	if err != nil {
+		return nil, wrap(err, "casework: load need %d", id)
+	}
+	if n == nil {
+		return nil, ErrNeedNotFound
 	}
 	return n, s.forCaseworkers(ctx, n.HouseholdID, ErrNeedNotFound)
 }
@@ -131,8 +145,25 @@ func (s *Service) AidRecord(ctx context.Context, id int64) (*AidRecord, error) {
 
 // SharingConsented reports whether the household consents to sharing now.
 func (s *Service) SharingConsented(ctx context.Context, householdID int64) (bool, error) {
-	ok, err := s.sharingConsent(ctx, s.db, householdID)
+	ctx, l := s.fromContext(ctx)
+	ok, err := l.sharing.Load(ctx, householdID)
 	return ok, wrap(err, "casework: consent of household %d", householdID)
+}
+
+// SharingConsents reports for each household whether it consents to
+// sharing now, in one read: for callers that walk many households one after
+// another, where each SharingConsented would wait for its own batch.
+func (s *Service) SharingConsents(ctx context.Context, householdIDs []int64) (map[int64]bool, error) {
+	ctx, l := s.fromContext(ctx)
+	ok, err := l.sharing.LoadAll(ctx, householdIDs)
+	if err != nil {
+		return nil, wrap(err, "casework: consent of %d households", len(householdIDs))
+	}
+	out := make(map[int64]bool, len(householdIDs))
+	for i, id := range householdIDs {
+		out[id] = ok[i]
+	}
+	return out, nil
 }
 
 // Today is the current calendar date in China Standard Time.

@@ -22,22 +22,47 @@ import (
 // the household through its referral, so this reveals nothing); any other
 // caller gets false.
 func (s *Service) canSee(ctx context.Context, idb bun.IDB, p auth.Principal, h *Household) (bool, error) {
+	return canSeeWith(ctx, dbFacts{s, idb}, p, h)
+}
+
+// householdFacts are what canSee asks of a household: read directly (in a
+// transaction) or through the request's loaders.
+type householdFacts interface {
+	referredToOrg(ctx context.Context, householdID, orgID int64) (bool, error)
+	sharingConsent(ctx context.Context, householdID int64) (bool, error)
+}
+
+func canSeeWith(ctx context.Context, facts householdFacts, p auth.Principal, h *Household) (bool, error) {
 	switch {
 	case inRegion(p, h.RegionCode):
 		return true, nil
 	case p.Is(auth.Charity):
-		n, err := idb.NewSelect().Model((*Referral)(nil)).
-			Where("household_id = ? AND organization_id = ?", h.ID, p.OrganizationID).Count(ctx)
-		if err != nil || n == 0 {
+		referred, err := facts.referredToOrg(ctx, h.ID, p.OrganizationID)
+		if err != nil || !referred {
 			return false, err
 		}
-		ok, err := s.sharingConsent(ctx, idb, h.ID)
+		ok, err := facts.sharingConsent(ctx, h.ID)
 		if err == nil && !ok {
 			err = errNoSharingConsent()
 		}
 		return ok, err
 	}
 	return false, nil
+}
+
+type dbFacts struct {
+	s   *Service
+	idb bun.IDB
+}
+
+func (f dbFacts) referredToOrg(ctx context.Context, householdID, orgID int64) (bool, error) {
+	n, err := f.idb.NewSelect().Model((*Referral)(nil)).
+		Where("household_id = ? AND organization_id = ?", householdID, orgID).Count(ctx)
+	return n > 0, err
+}
+
+func (f dbFacts) sharingConsent(ctx context.Context, householdID int64) (bool, error) {
+	return f.s.sharingConsent(ctx, f.idb, householdID)
 }
 
 // errNoSharingConsent is what a charity gets for a household referred to
@@ -56,15 +81,15 @@ func (s *Service) Household(ctx context.Context, id int64) (*Household, error) {
 	if err := pr.Require("reading a household", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
 		return nil, err
 	}
-	h := new(Household)
-	err := s.db.NewSelect().Model(h).Where("id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errHouseholdNotFound
-	}
+	ctx, l := s.fromContext(ctx)
+	h, err := l.households.Load(ctx, id)
 	if err != nil {
 		return nil, wrap(err, "casework: load household %d", id)
 	}
-	ok, err := s.canSee(ctx, s.db, pr, h)
+	if h == nil {
+		return nil, errHouseholdNotFound
+	}
+	ok, err := canSeeWith(ctx, l, pr, h)
 	if err != nil {
 		return nil, wrap(err, "casework: load household %d", id)
 	}
@@ -145,21 +170,9 @@ func newPage(rows []*Household, page PageArgs, total int) *Page[*Household] {
 // Persons lists the members of a household the caller may see: all of
 // them for case workers, only those referred to it for a charity.
 func (s *Service) Persons(ctx context.Context, h *Household) ([]*Person, error) {
-	pr := auth.FromContext(ctx)
-	var out []*Person
-	q := s.db.NewSelect().Model(&out).Where("p.household_id = ?", h.ID).Order("p.id")
-	if !inRegion(pr, h.RegionCode) {
-		if !pr.Is(auth.Charity) {
-			return nil, nil
-		}
-		q.Where(`p.id IN (SELECT rf.person_id FROM referrals AS rf WHERE rf.household_id = ? AND rf.organization_id = ?)
-			OR (p.relation = 'HEAD' AND EXISTS (SELECT 1 FROM referrals AS rh WHERE rh.household_id = ? AND rh.organization_id = ? AND rh.person_id IS NULL))`,
-			h.ID, pr.OrganizationID, h.ID, pr.OrganizationID)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, wrap(err, "casework: persons of household %d", h.ID)
-	}
-	return out, nil
+	ctx, l := s.fromContext(ctx)
+	out, err := l.visibleMembers(ctx, auth.FromContext(ctx), h)
+	return out, wrap(err, "casework: persons of household %d", h.ID)
 }
 
 // Memberships lists a person's group memberships.

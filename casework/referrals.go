@@ -637,8 +637,21 @@ func (s *Service) Referral(ctx context.Context, id int64) (*Referral, error) {
 	if err := pr.Require("reading a referral", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
 		return nil, err
 	}
-	ref, err := s.referralFor(ctx, s.db, pr, id)
-	return ref, wrap(err, "casework: load referral %d", id)
+	ctx, l := s.fromContext(ctx)
+	ref, err := l.referrals.Load(ctx, id)
+	if err != nil {
+		return nil, wrap(err, "casework: load referral %d", id)
+	}
+	if ref == nil {
+		return nil, errReferralNotFound
+	}
+	if pr.OwnsOrganization(ref.OrganizationID) || pr == auth.System {
+		return ref, nil // the same rule as referralFor's
+	}
+	if err := s.forCaseworkers(ctx, ref.HouseholdID, errReferralNotFound); err != nil {
+		return nil, err
+	}
+	return ref, nil
 }
 
 // ReferralFilter narrows Referrals.

@@ -108,6 +108,11 @@ func (s *Service) UnmetNeeds(ctx context.Context, f UnmetFilter, colours matchin
 		return nil, wrap(err, "casework: list unmet needs")
 	}
 	p := catalogNewPage(rows, page, int(total), func(*Need) int64 { return 0 })
+	households := make([]int64, len(p.Items))
+	for i, n := range p.Items {
+		households[i] = n.HouseholdID
+	}
+	s.warmHouseholds(ctx, households)
 	for i := range p.IDs {
 		p.IDs[i] = page.After + int64(i) + 1
 	}

@@ -2,8 +2,6 @@ package catalog
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -98,14 +96,15 @@ func (s *Service) CreateOrganization(ctx context.Context, in NewOrganization) (*
 //
 // Errors: NOT_FOUND.
 func (s *Service) Organization(ctx context.Context, id int64) (*Organization, error) {
-	var o Organization
-	err := s.db.NewSelect().Model(&o).Where("id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, aidhub.Errorf(aidhub.ENOTFOUND, "no organization with this ID")
-	} else if err != nil {
+	ctx, l := s.fromContext(ctx)
+	o, err := l.organizations.Load(ctx, id)
+	if err != nil {
 		return nil, fmt.Errorf("catalog: get organization %d: %w", id, err)
 	}
-	return &o, nil
+	if o == nil {
+		return nil, aidhub.Errorf(aidhub.ENOTFOUND, "no organization with this ID")
+	}
+	return o, nil
 }
 
 // OrganizationsByID returns the organizations with the given IDs in the

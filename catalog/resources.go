@@ -669,11 +669,12 @@ func loadLinks(ctx context.Context, idb bun.IDB, rs []*Resource) error {
 //
 // Errors: NOT_FOUND (absent, or not visible to the caller).
 func (s *Service) Resource(ctx context.Context, id int64) (*Resource, error) {
-	r, err := loadResource(ctx, s.db, id)
+	ctx, l := s.fromContext(ctx)
+	r, err := l.resources.Load(ctx, id)
 	if err != nil {
 		return nil, wrap(err, "catalog: get resource %d", id)
 	}
-	if !visible(auth.FromContext(ctx), r) {
+	if r == nil || !visible(auth.FromContext(ctx), r) {
 		return nil, errResourceNotFound
 	}
 	return r, nil

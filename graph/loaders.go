@@ -2,42 +2,45 @@ package graph
 
 import (
 	"context"
-	"sync"
-	"time"
 
-	"github.com/vikstrous/dataloadgen"
-
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
 )
 
-// loaders batch and cache reads for one request, so a list of resources
-// costs one organization query, not one per resource. (A list of matches
-// carries its resources: the matcher holds them.)
+// The per-request loaders belong to the domain packages (casework and
+// catalog NewLoaderContext); their one-record getters load through them.
+// What is left here forwards the resolvers that still name loadersFor to
+// those getters, until they call the getters themselves.
+
 type loaders struct {
 	catalog       func() (*catalog.Catalog, error)
-	organizations *dataloadgen.Loader[int64, *catalog.Organization]
+	organizations organizationForwarder
+}
+
+type organizationForwarder struct{ svc *catalog.Service }
+
+// Load returns the organization, nil when there is none (as the loader it
+// replaces did).
+func (f organizationForwarder) Load(ctx context.Context, id int64) (*catalog.Organization, error) {
+	o, err := f.svc.Organization(ctx, id)
+	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+		return nil, nil
+	}
+	return o, err
 }
 
 type loadersKey struct{}
 
-// WithLoaders returns ctx carrying fresh per-request loaders.
+// WithLoaders returns ctx naming the catalog service for loadersFor. The
+// loaders themselves come from catalog.Service.NewLoaderContext.
 func WithLoaders(ctx context.Context, svc *catalog.Service) context.Context {
-	l := &loaders{
-		// The catalog is a handful of small tables; read it at most once a request.
-		catalog: sync.OnceValues(func() (*catalog.Catalog, error) {
-			return svc.Snapshot(context.WithoutCancel(ctx))
-		}),
-		organizations: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]*catalog.Organization, []error) {
-			orgs, err := svc.OrganizationsByID(ctx, ids)
-			if err != nil {
-				return nil, []error{err}
-			}
-			return orgs, nil
-		}, dataloadgen.WithWait(time.Millisecond)),
-	}
-	return context.WithValue(ctx, loadersKey{}, l)
+	return context.WithValue(ctx, loadersKey{}, svc)
 }
 
 func loadersFor(ctx context.Context) *loaders {
-	return ctx.Value(loadersKey{}).(*loaders)
+	svc := ctx.Value(loadersKey{}).(*catalog.Service)
+	return &loaders{
+		catalog:       func() (*catalog.Catalog, error) { return svc.RequestSnapshot(ctx) },
+		organizations: organizationForwarder{svc},
+	}
 }

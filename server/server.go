@@ -67,7 +67,14 @@ type Config struct {
 	// Production turns off introspection and GraphiQL.
 	Production bool
 	Limits     Limits
+	// LoaderWait is how long a per-request loader gathers keys before it
+	// reads them in one statement; zero means DefaultLoaderWait.
+	LoaderWait time.Duration
 }
+
+// DefaultLoaderWait lets the resolvers of one list's rows, which run
+// concurrently, reach a loader before it reads.
+const DefaultLoaderWait = time.Millisecond
 
 // Deps are the services the handler serves.
 type Deps struct {
@@ -88,7 +95,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	gql := newGraphQL(cfg, deps)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(deps.Tokens, withLoaders(deps.Catalog, limitBody(cfg.Limits.MaxBodyBytes, screenBody(cfg.Limits.MaxListLength, gql)))))
+	mux.Handle("/graphql", authenticate(deps.Tokens, withCatalog(deps.Catalog, limitBody(cfg.Limits.MaxBodyBytes, screenBody(cfg.Limits.MaxListLength, gql)))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -152,6 +159,19 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 	srv.Use(graph.PageRanges{}) // `first` out of range is BAD_USER_INPUT, not a cost
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 	srv.AroundFields(graph.Authorize)
+	loaders := domainLoaders(deps, cfg.LoaderWait)
+	// Every response (a subscription's: every event) reads through fresh
+	// loaders, and so does every mutation field: rows cached before a
+	// write are not served after it.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(loaders(ctx))
+	})
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+			ctx = loaders(ctx)
+		}
+		return next(ctx)
+	})
 	if deps.Matcher != nil {
 		srv.AroundRootFields(readYourWrites(deps.Matcher))
 	}
@@ -241,10 +261,29 @@ func principalFor(ctx context.Context, tokens *auth.Tokens, header string) (auth
 	return tokens.Authenticate(ctx, strings.TrimSpace(token))
 }
 
-func withLoaders(svc *catalog.Service, next http.Handler) http.Handler {
+// withCatalog names the catalog service for the resolvers that still reach
+// organizations through graph's loadersFor.
+func withCatalog(svc *catalog.Service, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(graph.WithLoaders(r.Context(), svc)))
 	})
+}
+
+// domainLoaders returns what puts each domain's fresh per-request loaders
+// into a context.
+func domainLoaders(deps Deps, wait time.Duration) func(context.Context) context.Context {
+	if wait == 0 {
+		wait = DefaultLoaderWait
+	}
+	return func(ctx context.Context) context.Context {
+		if deps.Catalog != nil {
+			ctx = deps.Catalog.NewLoaderContext(ctx, wait)
+		}
+		if deps.Casework != nil {
+			ctx = deps.Casework.NewLoaderContext(ctx, wait)
+		}
+		return ctx
+	}
 }
 
 // limitBody refuses bodies over max bytes with 413 before gqlgen reads them.
