@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
@@ -486,8 +487,8 @@ func (r *referralResolver) Resource(ctx context.Context, obj *casework.Referral)
 
 // Organization is the resolver for the organization field.
 func (r *referralResolver) Organization(ctx context.Context, obj *casework.Referral) (*catalog.Organization, error) {
-	org, err := loadersFor(ctx).organizations.Load(ctx, obj.OrganizationID)
-	if err == nil && org == nil {
+	org, err := r.CatalogService.Organization(ctx, obj.OrganizationID)
+	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
 		err = fmt.Errorf("graph: referral %d: organization %d missing", obj.ID, obj.OrganizationID)
 	}
 	return org, err

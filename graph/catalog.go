@@ -11,7 +11,7 @@ import (
 )
 
 func (r *Resolver) snapshot(ctx context.Context) (*catalog.Catalog, error) {
-	return loadersFor(ctx).catalog()
+	return r.CatalogService.RequestSnapshot(ctx)
 }
 
 func (r *Resolver) category(ctx context.Context, code string) (*catalog.Category, error) {

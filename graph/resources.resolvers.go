@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/model"
 )
@@ -135,14 +136,11 @@ func (r *resourceResolver) ID(ctx context.Context, obj *catalog.Resource) (strin
 
 // Organization is the resolver for the organization field.
 func (r *resourceResolver) Organization(ctx context.Context, obj *catalog.Resource) (*catalog.Organization, error) {
-	org, err := loadersFor(ctx).organizations.Load(ctx, obj.OrganizationID)
-	if err != nil {
-		return nil, err
-	}
-	if org == nil {
+	org, err := r.CatalogService.Organization(ctx, obj.OrganizationID)
+	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
 		return nil, fmt.Errorf("graph: resource %d: organization %d missing", obj.ID, obj.OrganizationID)
 	}
-	return org, nil
+	return org, err
 }
 
 // Items is the resolver for the items field.

@@ -29,7 +29,7 @@ func (r *viewerResolver) Organization(ctx context.Context, obj *auth.Principal) 
 	if obj.OrganizationID == 0 {
 		return nil, nil
 	}
-	return loadersFor(ctx).organizations.Load(ctx, obj.OrganizationID)
+	return optional(ctx, &obj.OrganizationID, r.CatalogService.Organization)
 }
 
 // RegionPrefix is the resolver for the regionPrefix field.

@@ -155,11 +155,11 @@ func (r *Resolver) facetLabel(ctx context.Context, field, value string) (string,
 	case search.FacetOrganization:
 		id, err := strconv.ParseInt(value, 10, 64)
 		if err == nil {
-			org, err := loadersFor(ctx).organizations.Load(ctx, id)
-			if err != nil {
+			org, err := r.CatalogService.Organization(ctx, id)
+			if err != nil && aidhub.ErrorCode(err) != aidhub.ENOTFOUND {
 				return "", "", err
 			}
-			if org != nil {
+			if err == nil {
 				return rowID(typeOrganization, id), org.Name, nil
 			}
 		}

@@ -9,6 +9,7 @@ package matcher
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -565,18 +566,19 @@ func (s *Service) MatchesForResource(ctx context.Context, resourceID int64, firs
 		described[i] = s.index.Population().Need(c.Index)
 	}
 	s.idx.RUnlock()
+	households := make([]int64, 0, len(described))
+	for _, n := range described {
+		households = append(households, n.HouseholdID)
+	}
+	// One read for every candidate household, not one per household.
+	consent, err := s.casework.SharingConsents(ctx, slices.Compact(slices.Sorted(slices.Values(households))))
+	if err != nil {
+		return nil, err
+	}
 	var out []ResourceMatch
-	consent := map[int64]bool{}
 	for i, c := range candidates {
 		n := described[i]
-		ok, seen := consent[n.HouseholdID]
-		if !seen {
-			if ok, err = s.casework.SharingConsented(ctx, n.HouseholdID); err != nil {
-				return nil, err
-			}
-			consent[n.HouseholdID] = ok
-		}
-		if !ok {
+		if !consent[n.HouseholdID] {
 			continue
 		}
 		out = append(out, ResourceMatch{

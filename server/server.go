@@ -95,7 +95,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	gql := newGraphQL(cfg, deps)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(deps.Tokens, withCatalog(deps.Catalog, limitBody(cfg.Limits.MaxBodyBytes, screenBody(cfg.Limits.MaxListLength, gql)))))
+	mux.Handle("/graphql", authenticate(deps.Tokens, limitBody(cfg.Limits.MaxBodyBytes, screenBody(cfg.Limits.MaxListLength, gql))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -259,14 +259,6 @@ func principalFor(ctx context.Context, tokens *auth.Tokens, header string) (auth
 		return auth.AnonymousPrincipal, aidhub.Errorf(aidhub.EUNAUTHENTICATED, "the Authorization header must be `Bearer <token>`")
 	}
 	return tokens.Authenticate(ctx, strings.TrimSpace(token))
-}
-
-// withCatalog names the catalog service for the resolvers that still reach
-// organizations through graph's loadersFor.
-func withCatalog(svc *catalog.Service, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(graph.WithLoaders(r.Context(), svc)))
-	})
 }
 
 // domainLoaders returns what puts each domain's fresh per-request loaders
