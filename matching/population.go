@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/aidhub/aidhub"
 )
 
 // Population is a compact, struct-of-arrays store of open needs and the
@@ -21,7 +23,7 @@ import (
 // A Population is not safe for concurrent writes; reads (Sweep,
 // MatchResource) may run together while nobody writes.
 type Population struct {
-	cat *Catalog
+	cat *codebook
 
 	// regions, interned: the code, its parsed prefixes, its district
 	regIdx    map[string]uint32
@@ -45,8 +47,8 @@ type Population struct {
 	// needs
 	nID      []int64
 	nSubj    []int32
-	nOpened  []Day
-	nBlocked []Day
+	nOpened  []aidhub.Day
+	nBlocked []aidhub.Day
 	nCat     []uint16
 	nItem    []uint16 // item + 1; 0: none
 	nSev     []uint8
@@ -63,8 +65,8 @@ const (
 )
 
 // NewPopulation returns an empty population over the catalog.
-func NewPopulation(cat *Catalog) *Population {
-	return &Population{cat: cat, regIdx: map[string]uint32{}, distIdx: map[string]uint32{}}
+func NewPopulation(cat *aidhub.Catalog) *Population {
+	return &Population{cat: newCodebook(cat), regIdx: map[string]uint32{}, distIdx: map[string]uint32{}}
 }
 
 // Grow makes room for about persons more subjects and needs more needs, so
@@ -108,7 +110,7 @@ func (p *Population) Open() int { return p.open }
 func (p *Population) Persons() int { return len(p.sPerson) }
 
 // Catalog returns the population's catalog.
-func (p *Population) Catalog() *Catalog { return p.cat }
+func (p *Population) Catalog() *aidhub.Catalog { return p.cat.src }
 
 // AddNeed checks an open need and appends it, returning its index. The
 // person's attributes are stored once for consecutive needs of the same
@@ -185,7 +187,7 @@ func (p *Population) Closed(i int) bool { return p.nFlags[i]&flagClosed != 0 }
 
 // SetBlockedUntil updates need i's duplicate-aid block (see
 // Need.BlockedUntil), as when aid in its category is recorded elsewhere.
-func (p *Population) SetBlockedUntil(i int, d Day) { p.nBlocked[i] = d }
+func (p *Population) SetBlockedUntil(i int, d aidhub.Day) { p.nBlocked[i] = d }
 
 // ID returns the ID of need i.
 func (p *Population) ID(i int) int64 { return p.nID[i] }
@@ -381,8 +383,8 @@ type NeedMatch struct {
 // id matches today, best first: score descending, ties by need ID
 // ascending. The filters and the score are those of Match. It returns nil
 // for an unknown resource, or an index over another catalog.
-func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []NeedMatch {
-	if limit <= 0 || ix == nil || ix.pop.cat != e.cat {
+func (e *Engine) MatchResource(id int64, ix *NeedIndex, today aidhub.Day, limit int) []NeedMatch {
+	if limit <= 0 || ix == nil || ix.pop.cat.src != e.cat.src {
 		return nil
 	}
 	e.mu.RLock()

@@ -111,16 +111,9 @@ func UnmarshalDivisionCode(v any) (string, error) {
 		return "", aidhub.Errorf(aidhub.EBADINPUT, "a DivisionCode is a string of 2, 6, 9 or 12 digits")
 	}
 	if _, ok := regions.LevelOf(s); !ok {
-		return "", aidhub.Errorf(aidhub.EBADINPUT, "%s", fmt.Sprintf("%q is not a division code: want 2, 6, 9 or 12 digits", clip(s)))
+		return "", aidhub.Errorf(aidhub.EBADINPUT, "%s", fmt.Sprintf("%q is not a division code: want 2, 6, 9 or 12 digits", aidhub.Clip(s)))
 	}
 	return s, nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // MarshalColour writes a watchlist colour as its enum name.
