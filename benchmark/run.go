@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/hub"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -158,7 +159,7 @@ func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
 		slowest := 0.0
 		for run := 1; run <= runs; run++ {
 			cpu0, t0 := cpuTime(), time.Now()
-			st, err := e.Sweep(pop, today, o.Workers, func(i int, m *matching.Match, _ matching.Colour) {
+			st, err := e.Sweep(pop, today, o.Workers, func(i int, m *matching.Match, _ aidhub.Colour) {
 				if m != nil {
 					best[i], scores[i] = m.ResourceID, m.Score
 				} else {
@@ -329,7 +330,7 @@ func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
 }
 
 func runMeili(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any), sum *Summary,
-	resources []matching.Resource, pop *matching.Population, sample []int, today matching.Day,
+	resources []matching.Resource, pop *matching.Population, sample []int, today aidhub.Day,
 	engineSample, sqlSample map[int64]Answer, report func(string, []Mismatch, int)) error {
 	url, key := o.MeiliURL, o.MeiliKey
 	if o.MeiliBin != "" {
@@ -394,7 +395,7 @@ type meiliTotals struct{ queried, requests, hits int }
 // meiliRun queries every need, workers at a time, and returns the answers
 // found, each need's latency (blocked needs have none), the totals and the
 // wall time.
-func meiliRun(ctx context.Context, mb *MeiliBaseline, needs []matching.Need, today matching.Day, workers int) (map[int64]Answer, []time.Duration, meiliTotals, time.Duration, error) {
+func meiliRun(ctx context.Context, mb *MeiliBaseline, needs []matching.Need, today aidhub.Day, workers int) (map[int64]Answer, []time.Duration, meiliTotals, time.Duration, error) {
 	type result struct {
 		ans Answer
 		lat time.Duration
@@ -452,7 +453,7 @@ func meiliRun(ctx context.Context, mb *MeiliBaseline, needs []matching.Need, tod
 // rematch times ranking the open needs for a few resources of each kind,
 // as publishing one does.
 func rematch(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any), sum *Summary,
-	engine *matching.Engine, ix *matching.NeedIndex, resources []matching.Resource, today matching.Day) error {
+	engine *matching.Engine, ix *matching.NeedIndex, resources []matching.Resource, today aidhub.Day) error {
 	kinds := []struct {
 		name string
 		ok   func(cov []string) bool
@@ -511,7 +512,7 @@ func rematch(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any),
 }
 
 // live reports whether a resource is valid today with capacity left.
-func live(r *matching.Resource, today matching.Day) bool {
+func live(r *matching.Resource, today aidhub.Day) bool {
 	return (r.ValidFrom == nil || *r.ValidFrom <= today) && (r.ValidUntil == nil || *r.ValidUntil >= today) &&
 		(r.UnitsLeft == nil || *r.UnitsLeft > 0) && (r.BudgetLeftFen == nil || *r.BudgetLeftFen > 0)
 }

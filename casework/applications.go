@@ -105,9 +105,9 @@ func (s *Service) SubmitApplication(ctx context.Context, in ApplicationInput) (*
 		return nil, err
 	}
 	if !slices.Contains([]Channel{ChannelApp, ChannelCaseManager, ChannelHotline, ChannelPaper}, in.Channel) {
-		return nil, aidhub.Invalid("channel", "%q is not a channel", catalog.Clip(string(in.Channel)))
+		return nil, aidhub.Invalid("channel", "%q is not a channel", aidhub.Clip(string(in.Channel)))
 	}
-	text, err := cleanText("helpText", in.HelpText, true, 2000)
+	text, err := aidhub.CleanText("helpText", in.HelpText, true, 2000)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) SubmitApplication(ctx context.Context, in ApplicationInput) (*
 		HouseholdID: in.HouseholdID, ApplicantPersonID: in.ApplicantPersonID, Channel: in.Channel, HelpText: text,
 		CategoryCodesText: strings.Join(codes, ","), Status: Submitted, SubmittedAt: now, UpdatedAt: now,
 	}
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := s.householdForWork(ctx, tx, pr, in.HouseholdID); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func categoryList(cat *catalog.Catalog, field string, codes []string) ([]string,
 	var out []string
 	for _, c := range codes {
 		if _, ok := cat.Category(c); !ok {
-			return nil, aidhub.Invalid(field, "%q is not a service category", catalog.Clip(c))
+			return nil, aidhub.Invalid(field, "%q is not a service category", aidhub.Clip(c))
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -204,7 +204,7 @@ type Assessment struct {
 	ID              int64 `bun:",pk,autoincrement"`
 	HouseholdID     int64 `bun:",notnull"`
 	ApplicationID   *int64
-	AssessedOn      db.Date
+	AssessedOn      aidhub.Date
 	AssessorTokenID *int64
 	AssessorRole    string
 	Notes           string `bun:",notnull"`
@@ -239,7 +239,7 @@ type Need struct {
 	ItemCode     *string
 	Severity     int
 	Notes        string `bun:",notnull"`
-	OpenedOn     db.Date
+	OpenedOn     aidhub.Date
 	Status       NeedStatus
 	ClosedAt     *time.Time
 }
@@ -257,7 +257,7 @@ type NeedInput struct {
 type AssessmentInput struct {
 	HouseholdID   int64
 	ApplicationID *int64
-	AssessedOn    *db.Date // default today
+	AssessedOn    *aidhub.Date // default today
 	Notes         string
 	Needs         []NeedInput
 }
@@ -283,7 +283,7 @@ func (s *Service) CreateAssessment(ctx context.Context, in AssessmentInput) (*As
 		a     *Assessment
 		needs []*Need
 	)
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		a, needs, err = s.createAssessment(ctx, tx, pr, cat, in)
 		return err
@@ -303,7 +303,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 			return nil, nil, aidhub.Invalid("assessedOn", "is in the future")
 		}
 	}
-	notes, err := cleanText("notes", in.Notes, false, 2000)
+	notes, err := aidhub.CleanText("notes", in.Notes, false, 2000)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -323,7 +323,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 		if n.Severity < 1 || n.Severity > 5 {
 			return nil, nil, aidhub.Invalid(f+"severity", "must be 1 (mild) to 5 (urgent), got %d", n.Severity)
 		}
-		if need.Notes, err = cleanText(f+"notes", n.Notes, false, 1000); err != nil {
+		if need.Notes, err = aidhub.CleanText(f+"notes", n.Notes, false, 1000); err != nil {
 			return nil, nil, err
 		}
 		if n.PersonID != nil {
@@ -356,7 +356,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	}
 	// Needs still open under the old assessment carry their opened date
 	// into the new one when the same person has the same category again.
-	carried := map[string]db.Date{}
+	carried := map[string]aidhub.Date{}
 	oldIDs := map[string][]int64{}
 	if len(prev) == 1 {
 		a.SupersedesID = &prev[0].ID
@@ -437,17 +437,17 @@ func checkCategoryItem(cat *catalog.Catalog, field string, category *string, ite
 	if item != nil {
 		it, ok := cat.Item(*item)
 		if !ok {
-			return aidhub.Invalid(field+"itemCode", "%q is not a service item", catalog.Clip(*item))
+			return aidhub.Invalid(field+"itemCode", "%q is not a service item", aidhub.Clip(*item))
 		}
 		if *category == "" {
 			*category = it.CategoryCode
 		}
 		if it.CategoryCode != *category {
-			return aidhub.Invalid(field+"itemCode", "%q belongs to category %s, not %s", *item, it.CategoryCode, catalog.Clip(*category))
+			return aidhub.Invalid(field+"itemCode", "%q belongs to category %s, not %s", *item, it.CategoryCode, aidhub.Clip(*category))
 		}
 	}
 	if _, ok := cat.Category(*category); !ok {
-		return aidhub.Invalid(field+"categoryCode", "%q is not a service category", catalog.Clip(*category))
+		return aidhub.Invalid(field+"categoryCode", "%q is not a service category", aidhub.Clip(*category))
 	}
 	return nil
 }
@@ -471,7 +471,7 @@ func (s *Service) ClassifyApplication(ctx context.Context, applicationID int64, 
 		a     *Assessment
 		needs []*Need
 	)
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewSelect().Model(app).Where("id = ?", applicationID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errApplicationNotFound

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
-	"github.com/aidhub/aidhub/db"
 )
 
 // One-record look-ups for node(id) and the fields that point at records.
@@ -136,7 +135,7 @@ func (s *Service) SharingConsented(ctx context.Context, householdID int64) (bool
 }
 
 // Today is the current calendar date in China Standard Time.
-func (s *Service) Today() db.Date { return s.today() }
+func (s *Service) Today() aidhub.Date { return s.today() }
 
 // WaitingDays is how long a need has waited since it was first assessed.
 func (s *Service) WaitingDays(n *Need) int {

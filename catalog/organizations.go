@@ -59,7 +59,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in NewOrganization) (*
 	}
 	o := &Organization{Kind: in.Kind}
 	var err error
-	if o.Name, err = cleanText("name", in.Name, true, 100); err != nil {
+	if o.Name, err = aidhub.CleanText("name", in.Name, true, 100); err != nil {
 		return nil, err
 	}
 	if !o.Kind.Valid() {
@@ -69,10 +69,10 @@ func (s *Service) CreateOrganization(ctx context.Context, in NewOrganization) (*
 		return nil, aidhub.Invalid("divisionCode", "%s", reason)
 	}
 	o.DivisionCode = in.DivisionCode
-	if o.Description, err = cleanText("description", in.Description, false, 2000); err != nil {
+	if o.Description, err = aidhub.CleanText("description", in.Description, false, 2000); err != nil {
 		return nil, err
 	}
-	if o.ContactPhone, err = checkPhone("contactPhone", in.ContactPhone); err != nil {
+	if o.ContactPhone, err = aidhub.CheckPhone("contactPhone", in.ContactPhone); err != nil {
 		return nil, err
 	}
 	if o.Website, err = checkWebsite("website", in.Website); err != nil {
@@ -135,8 +135,8 @@ type OrganizationFilter struct {
 // ListOrganizations returns a page of organizations ordered by ID.
 //
 // Errors: BAD_USER_INPUT (page size, filter).
-func (s *Service) ListOrganizations(ctx context.Context, f OrganizationFilter, page PageArgs) (*Page[*Organization], error) {
-	if err := page.validate(); err != nil {
+func (s *Service) ListOrganizations(ctx context.Context, f OrganizationFilter, page aidhub.PageArgs) (*aidhub.Page[*Organization], error) {
+	if err := page.Validate(); err != nil {
 		return nil, err
 	}
 	if f.Kind != nil && !f.Kind.Valid() {
@@ -165,5 +165,5 @@ func (s *Service) ListOrganizations(ctx context.Context, f OrganizationFilter, p
 	if err != nil {
 		return nil, fmt.Errorf("catalog: count organizations: %w", err)
 	}
-	return newPage(rows, page, int(total), func(o *Organization) int64 { return o.ID }), nil
+	return aidhub.NewPage(rows, page, int(total), func(o *Organization) int64 { return o.ID }), nil
 }

@@ -15,11 +15,11 @@ func (r *Resolver) snapshot(ctx context.Context) (*catalog.Catalog, error) {
 	return loadersFor(ctx).catalog()
 }
 
-func pageArgs(first *int, after *string) (catalog.PageArgs, error) {
-	a := catalog.PageArgs{}
+func pageArgs(first *int, after *string) (aidhub.PageArgs, error) {
+	a := aidhub.PageArgs{}
 	if first != nil {
-		if *first < 1 || *first > catalog.MaxPage {
-			return a, aidhub.Invalid("first", "must be 1 to %d, got %d", catalog.MaxPage, *first)
+		if *first < 1 || *first > aidhub.MaxPage {
+			return a, aidhub.Invalid("first", "must be 1 to %d, got %d", aidhub.MaxPage, *first)
 		}
 		a.First = *first
 	}
@@ -37,7 +37,7 @@ func pageInfo(ids []int64, hasNext bool, after int64) *model.PageInfo {
 	return pi
 }
 
-func resourceConnection(p *catalog.Page[*catalog.Resource], after int64) *model.ResourceConnection {
+func resourceConnection(p *aidhub.Page[*catalog.Resource], after int64) *model.ResourceConnection {
 	c := &model.ResourceConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, after)}
 	c.Edges = make([]*model.ResourceEdge, len(p.Items))
 	for i, res := range p.Items {
@@ -47,24 +47,24 @@ func resourceConnection(p *catalog.Page[*catalog.Resource], after int64) *model.
 }
 
 // opt turns a GraphQL omittable field into a domain patch field.
-func opt[T any](o graphql.Omittable[*T]) catalog.Opt[T] {
+func opt[T any](o graphql.Omittable[*T]) aidhub.Opt[T] {
 	v, set := o.ValueOK()
 	if !set {
-		return catalog.Opt[T]{}
+		return aidhub.Opt[T]{}
 	}
-	return catalog.Opt[T]{Set: true, Value: v}
+	return aidhub.Opt[T]{Set: true, Value: v}
 }
 
 // optInt64 is opt for GraphQL Int fields held as int64 in the domain.
-func optInt64(o graphql.Omittable[*int]) catalog.Opt[int64] {
+func optInt64(o graphql.Omittable[*int]) aidhub.Opt[int64] {
 	v, set := o.ValueOK()
 	if !set {
-		return catalog.Opt[int64]{}
+		return aidhub.Opt[int64]{}
 	}
 	if v == nil {
-		return catalog.Null[int64]()
+		return aidhub.Null[int64]()
 	}
-	return catalog.Some(int64(*v))
+	return aidhub.Some(int64(*v))
 }
 
 func optList(o graphql.Omittable[[]string]) *[]string {
@@ -78,18 +78,18 @@ func optList(o graphql.Omittable[[]string]) *[]string {
 	return &v
 }
 
-func ptrOpt[T any](v *T) catalog.Opt[T] {
+func ptrOpt[T any](v *T) aidhub.Opt[T] {
 	if v == nil {
-		return catalog.Opt[T]{}
+		return aidhub.Opt[T]{}
 	}
-	return catalog.Some(*v)
+	return aidhub.Some(*v)
 }
 
-func int64Opt(v *int) catalog.Opt[int64] {
+func int64Opt(v *int) aidhub.Opt[int64] {
 	if v == nil {
-		return catalog.Opt[int64]{}
+		return aidhub.Opt[int64]{}
 	}
-	return catalog.Some(int64(*v))
+	return aidhub.Some(int64(*v))
 }
 
 func listPtr(v []string) *[]string {

@@ -7,7 +7,6 @@ import (
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/model"
 	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
@@ -143,8 +142,8 @@ func (r *Resolver) watchlistCounts(ctx context.Context, regionPrefix *string) ([
 	for _, c := range counts {
 		w := &model.WatchlistCount{
 			DistrictCode: c.District, DistrictName: r.CatalogService.Regions().FullName(c.District),
-			Green: c.Counts[matching.Green], Blue: c.Counts[matching.Blue], Yellow: c.Counts[matching.Yellow],
-			Orange: c.Counts[matching.Orange], Red: c.Counts[matching.Red],
+			Green: c.Counts[aidhub.Green], Blue: c.Counts[aidhub.Blue], Yellow: c.Counts[aidhub.Yellow],
+			Orange: c.Counts[aidhub.Orange], Red: c.Counts[aidhub.Red],
 		}
 		w.Total = w.Green + w.Blue + w.Yellow + w.Orange + w.Red
 		out = append(out, w)
@@ -211,11 +210,11 @@ func floatOf(v *int64) *float64 {
 	return &f
 }
 
-func dateOfDay(d *matching.Day) *db.Date {
+func dateOfDay(d *aidhub.Day) *aidhub.Date {
 	if d == nil {
 		return nil
 	}
-	v := db.DateOf(d.Time())
+	v := aidhub.DateOf(d.Time())
 	return &v
 }
 

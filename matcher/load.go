@@ -6,45 +6,45 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/matching"
 )
 
 // engineCatalog turns the stored catalog into the engine's view.
-func engineCatalog(c *catalog.Catalog) (*matching.Catalog, error) {
-	groups := make([]matching.Group, len(c.Groups))
+func engineCatalog(c *catalog.Catalog) (*aidhub.Catalog, error) {
+	groups := make([]aidhub.Group, len(c.Groups))
 	for i, g := range c.Groups {
-		groups[i] = matching.Group{Code: g.Code, Tier: g.Tier, Name: g.NameEn, NameZh: g.NameZh}
+		groups[i] = aidhub.Group{Code: g.Code, Tier: g.Tier, Name: g.NameEn, NameZh: g.NameZh}
 	}
-	cats := make([]matching.Category, len(c.Categories))
+	cats := make([]aidhub.Category, len(c.Categories))
 	for i, k := range c.Categories {
-		cats[i] = matching.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays, Name: k.NameEn, NameZh: k.NameZh}
+		cats[i] = aidhub.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays, Name: k.NameEn, NameZh: k.NameZh}
 		if k.ParentCode != nil {
 			cats[i].Parent = *k.ParentCode
 		}
 	}
-	items := make([]matching.Item, len(c.Items))
+	items := make([]aidhub.Item, len(c.Items))
 	for i, it := range c.Items {
-		items[i] = matching.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel, Name: it.NameEn, NameZh: it.NameZh}
+		items[i] = aidhub.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel, Name: it.NameEn, NameZh: it.NameZh}
 	}
-	plans := make([]matching.PlanEntry, len(c.Plans))
+	plans := make([]aidhub.PlanEntry, len(c.Plans))
 	for i, p := range c.Plans {
-		lv, err := matching.ParseLevel(string(p.Level))
+		lv, err := aidhub.ParseLevel(string(p.Level))
 		if err != nil {
 			return nil, err
 		}
-		plans[i] = matching.PlanEntry{Group: p.GroupCode, Item: p.ItemCode, Level: lv}
+		plans[i] = aidhub.PlanEntry{Group: p.GroupCode, Item: p.ItemCode, Level: lv}
 	}
-	return matching.NewCatalog(groups, cats, items, plans)
+	return aidhub.NewCatalog(groups, cats, items, plans)
 }
 
-func day(d *db.Date) *matching.Day {
+func day(d *aidhub.Date) *aidhub.Day {
 	if d == nil {
 		return nil
 	}
-	v := matching.DayOf(d.Time)
+	v := aidhub.DayOf(d.Time)
 	return &v
 }
 
@@ -72,10 +72,10 @@ type needRow struct {
 	CategoryCode string
 	ItemCode     *string
 	Severity     int
-	OpenedOn     db.Date
+	OpenedOn     aidhub.Date
 	RegionCode   string
 	IncomeFen    int64
-	BirthDate    *db.Date
+	BirthDate    *aidhub.Date
 	Female       *bool
 }
 
@@ -90,7 +90,7 @@ type needRow struct {
 // to load instead of a few seconds.) An assessment creates a household's
 // needs together, so ID order still keeps them together, as
 // matching.Population prefers; any order gives the same matches.
-func loadNeeds(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.Date, after int64, where func(*bun.SelectQuery), fn func([]matching.Need) error) error {
+func loadNeeds(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, today aidhub.Date, after int64, where func(*bun.SelectQuery), fn func([]matching.Need) error) error {
 	for {
 		var rows []needRow
 		q := idb.NewSelect().TableExpr("needs AS n").
@@ -128,7 +128,7 @@ func loadNeeds(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db
 // groups in force today (a person's own and those of the household head,
 // whose status the household shares; every member's for household-level
 // needs), and the duplicate-rule block from the ledger and open referrals.
-func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.Date, rows []needRow) ([]matching.Need, error) {
+func describe(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, today aidhub.Date, rows []needRow) ([]matching.Need, error) {
 	households := make([]int64, 0, len(rows))
 	seen := map[int64]bool{}
 	for _, r := range rows {
@@ -141,7 +141,7 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 		ID          int64
 		HouseholdID int64
 		Relation    string
-		BirthDate   db.Date
+		BirthDate   aidhub.Date
 		Female      bool
 	}
 	var members []member
@@ -180,8 +180,8 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 		HouseholdID  int64
 		PersonID     *int64
 		CategoryCode string
-		PeriodStart  db.Date
-		PeriodEnd    db.Date
+		PeriodStart  aidhub.Date
+		PeriodEnd    aidhub.Date
 	}
 	if err := idb.NewSelect().TableExpr("aid_records").ColumnExpr("household_id, person_id, category_code, period_start, period_end").
 		Where("household_id IN (?)", bun.List(households)).
@@ -200,7 +200,7 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 	for i, r := range rows {
 		n := matching.Need{
 			ID: r.ID, HouseholdID: r.HouseholdID, Region: r.RegionCode, Category: r.CategoryCode,
-			Severity: r.Severity, OpenedOn: matching.DayOf(r.OpenedOn.Time), HouseholdSize: max(size[r.HouseholdID], 1),
+			Severity: r.Severity, OpenedOn: aidhub.DayOf(r.OpenedOn.Time), HouseholdSize: max(size[r.HouseholdID], 1),
 		}
 		n.IncomePerCapitaFen = r.IncomeFen / int64(n.HouseholdSize)
 		n.HouseholdIncomeFen = r.IncomeFen
@@ -221,13 +221,13 @@ func describe(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.
 		}
 		// Every aid of the subject counts, linked to the need or not, in
 		// whatever category: Catalog.Covers decides which cover this one.
-		var blocking []matching.Aid
+		var blocking []aidhub.Aid
 		for _, ai := range aidsOf[r.HouseholdID] {
 			a := &aids[ai]
 			if n.PersonID != 0 && a.PersonID != nil && *a.PersonID != n.PersonID {
 				continue // aid to another member
 			}
-			blocking = append(blocking, matching.Aid{Category: a.CategoryCode, Start: matching.DayOf(a.PeriodStart.Time), End: matching.DayOf(a.PeriodEnd.Time)})
+			blocking = append(blocking, aidhub.Aid{Category: a.CategoryCode, Start: aidhub.DayOf(a.PeriodStart.Time), End: aidhub.DayOf(a.PeriodEnd.Time)})
 		}
 		if a, until, ok := cat.BlockingAid(r.CategoryCode, blocking); ok {
 			n.BlockedUntil, n.BlockedBy = until, &a
@@ -250,7 +250,7 @@ const needChunk = 5000
 // rows while the database waits, then the database answering while this
 // process waits; two at a time keep both busy (the 1.7 million open needs
 // of 3 million people: 70 s alone).
-func loadAllNeeds(ctx context.Context, idb bun.IDB, cat *matching.Catalog, today db.Date, workers int, chunkIDs int64, fn func([]matching.Need) error) error {
+func loadAllNeeds(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, today aidhub.Date, workers int, chunkIDs int64, fn func([]matching.Need) error) error {
 	var bounds struct{ Lo, Hi int64 }
 	if err := idb.NewSelect().TableExpr("needs").ColumnExpr("COALESCE(MIN(id), 0) AS lo, COALESCE(MAX(id), 0) AS hi").
 		Where("status = ?", casework.NeedOpen).Scan(ctx, &bounds); err != nil {
