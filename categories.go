@@ -129,48 +129,17 @@ func NewCatalog(groups []Group, categories []Category, items []Item, plans []Pla
 		itemIdx:  make(map[string]int, len(items)),
 		level:    make(map[[2]string]Level, len(plans)),
 	}
-	for i, g := range groups {
-		if g.Code == "" {
-			return nil, fmt.Errorf("catalog: a group has no code")
-		}
-		if _, dup := c.groupIdx[g.Code]; dup {
-			return nil, fmt.Errorf("catalog: group %s is listed twice", g.Code)
-		}
-		if g.Tier < 1 || g.Tier > 10 {
-			return nil, fmt.Errorf("catalog: group %s has tier %d; tiers are 1 (first served) to 10", g.Code, g.Tier)
-		}
-		c.groupIdx[g.Code] = i
+	if err := c.indexGroups(); err != nil {
+		return nil, err
 	}
 	if err := c.indexTree(); err != nil {
 		return nil, err
 	}
-	for i, it := range items {
-		if it.Code == "" {
-			return nil, fmt.Errorf("catalog: an item has no code")
-		}
-		if _, dup := c.itemIdx[it.Code]; dup {
-			return nil, fmt.Errorf("catalog: item %s is listed twice", it.Code)
-		}
-		if _, ok := c.catIdx[it.Category]; !ok {
-			return nil, fmt.Errorf("catalog: item %s is in unknown category %q", it.Code, it.Category)
-		}
-		c.itemIdx[it.Code] = i
+	if err := c.indexItems(); err != nil {
+		return nil, err
 	}
-	for _, p := range plans {
-		if _, ok := c.groupIdx[p.Group]; !ok {
-			return nil, fmt.Errorf("catalog: plan entry for unknown group %q", p.Group)
-		}
-		if _, ok := c.itemIdx[p.Item]; !ok {
-			return nil, fmt.Errorf("catalog: plan entry of group %s names unknown item %q", p.Group, p.Item)
-		}
-		if p.Level < Optional || p.Level > Entitled {
-			return nil, fmt.Errorf("catalog: plan entry %s/%s has level %s; want ENTITLED, RECOMMENDED or OPTIONAL", p.Group, p.Item, p.Level)
-		}
-		key := [2]string{p.Group, p.Item}
-		if _, dup := c.level[key]; dup {
-			return nil, fmt.Errorf("catalog: plan entry %s/%s is listed twice", p.Group, p.Item)
-		}
-		c.level[key] = p.Level
+	if err := c.indexPlans(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -210,6 +179,63 @@ func (c *Catalog) indexTree() error {
 			}
 			at = c.catParent[at]
 		}
+	}
+	return nil
+}
+
+// indexGroups indexes the groups, refusing a missing or repeated code and
+// a tier outside 1 to 10.
+func (c *Catalog) indexGroups() error {
+	for i, g := range c.groups {
+		if g.Code == "" {
+			return fmt.Errorf("catalog: a group has no code")
+		}
+		if _, dup := c.groupIdx[g.Code]; dup {
+			return fmt.Errorf("catalog: group %s is listed twice", g.Code)
+		}
+		if g.Tier < 1 || g.Tier > 10 {
+			return fmt.Errorf("catalog: group %s has tier %d; tiers are 1 (first served) to 10", g.Code, g.Tier)
+		}
+		c.groupIdx[g.Code] = i
+	}
+	return nil
+}
+
+// indexItems indexes the items, each in a known category.
+func (c *Catalog) indexItems() error {
+	for i, it := range c.items {
+		if it.Code == "" {
+			return fmt.Errorf("catalog: an item has no code")
+		}
+		if _, dup := c.itemIdx[it.Code]; dup {
+			return fmt.Errorf("catalog: item %s is listed twice", it.Code)
+		}
+		if _, ok := c.catIdx[it.Category]; !ok {
+			return fmt.Errorf("catalog: item %s is in unknown category %q", it.Code, it.Category)
+		}
+		c.itemIdx[it.Code] = i
+	}
+	return nil
+}
+
+// indexPlans indexes the plan entries: known groups and items, a level
+// other than NONE, one entry per group and item.
+func (c *Catalog) indexPlans() error {
+	for _, p := range c.plans {
+		if _, ok := c.groupIdx[p.Group]; !ok {
+			return fmt.Errorf("catalog: plan entry for unknown group %q", p.Group)
+		}
+		if _, ok := c.itemIdx[p.Item]; !ok {
+			return fmt.Errorf("catalog: plan entry of group %s names unknown item %q", p.Group, p.Item)
+		}
+		if p.Level < Optional || p.Level > Entitled {
+			return fmt.Errorf("catalog: plan entry %s/%s has level %s; want ENTITLED, RECOMMENDED or OPTIONAL", p.Group, p.Item, p.Level)
+		}
+		key := [2]string{p.Group, p.Item}
+		if _, dup := c.level[key]; dup {
+			return fmt.Errorf("catalog: plan entry %s/%s is listed twice", p.Group, p.Item)
+		}
+		c.level[key] = p.Level
 	}
 	return nil
 }

@@ -142,13 +142,3 @@ func (c *codebook) priority(m uint64) float64 {
 	}
 	return float64(10-best) / 9
 }
-
-// within reports whether category a is b or lies under b in the tree.
-func (c *codebook) within(a, b uint16) bool {
-	for at := int32(a); at >= 0; at = c.catParent[at] {
-		if at == int32(b) {
-			return true
-		}
-	}
-	return false
-}

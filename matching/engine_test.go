@@ -179,45 +179,6 @@ func TestCatalog_BlockedUntil(t *testing.T) {
 	}
 }
 
-func TestNewCatalog_Refuses(t *testing.T) {
-	g := []aidhub.Group{{Code: "DIBAO", Tier: 2}}
-	c := []aidhub.Category{{Code: "A"}, {Code: "B", Parent: "A"}}
-	it := []aidhub.Item{{Code: "X", Category: "B"}}
-	for _, tc := range []struct {
-		name string
-		g    []aidhub.Group
-		c    []aidhub.Category
-		it   []aidhub.Item
-		p    []aidhub.PlanEntry
-		want string
-	}{
-		{"TierZero", []aidhub.Group{{Code: "DIBAO"}}, c, it, nil, "tier 0"},
-		{"DuplicateGroup", append(g, g...), c, it, nil, "group DIBAO is listed twice"},
-		{"UnknownParent", g, []aidhub.Category{{Code: "B", Parent: "Z"}}, nil, nil, "unknown parent Z"},
-		{"Cycle", g, []aidhub.Category{{Code: "A", Parent: "B"}, {Code: "B", Parent: "A"}}, nil, nil, "its own ancestor"},
-		{"NegativeWindow", g, []aidhub.Category{{Code: "A", WindowDays: -1}}, nil, nil, "window of -1"},
-		{"ItemCategory", g, c, []aidhub.Item{{Code: "X", Category: "Q"}}, nil, "unknown category"},
-		{"PlanLevelNone", g, c, it, []aidhub.PlanEntry{{Group: "DIBAO", Item: "X"}}, "level NONE"},
-		{"PlanUnknownItem", g, c, it, []aidhub.PlanEntry{{Group: "DIBAO", Item: "Y", Level: aidhub.Entitled}}, "unknown item"},
-		{"TooManyGroups", manyGroups(64), c, it, nil, "at most 63"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := aidhub.NewCatalog(tc.g, tc.c, tc.it, tc.p)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func manyGroups(n int) []aidhub.Group {
-	var out []aidhub.Group
-	for i := range n {
-		out = append(out, aidhub.Group{Code: "G" + string(rune('A'+i/26)) + string(rune('A'+i%26)), Tier: 1})
-	}
-	return out
-}
-
 func TestEngine_SetResourcesRefuses(t *testing.T) {
 	cat := testCatalog(t)
 	e := newEngine(t, cat, matching.Resource{ID: 1, Items: []string{"MEAL_ASSISTANCE"}, Coverage: []string{"500103"}})
