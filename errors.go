@@ -1,5 +1,9 @@
 // Package aidhub holds what every part of the hub shares: the error type with
-// its codes. Domain packages return *Error for anything a caller can act on;
+// its codes, and the domain's vocabulary — days and dates, the watchlist
+// colours, money in fen, the catalog of groups, categories, items and plans
+// with the duplicate-aid rule, paging, optional patch fields and the text
+// checks. It imports no other package of the hub, so every package can
+// speak it. Domain packages return *Error for anything a caller can act on;
 // the GraphQL layer presents those codes and hides every other error.
 package aidhub
 

@@ -67,6 +67,12 @@ func (p Principal) OwnsOrganization(id int64) bool {
 	return p.Role == Charity && p.OrganizationID == id
 }
 
+// WorksIn reports whether p may do casework for a household of region:
+// an ADMIN anywhere, a CASE_MANAGER inside its region prefix.
+func (p Principal) WorksIn(region string) bool {
+	return p.Role == Admin || (p.Role == CaseManager && strings.HasPrefix(region, p.RegionPrefix))
+}
+
 // Require returns UNAUTHENTICATED for an anonymous caller and FORBIDDEN for
 // one whose role is not among roles.
 func (p Principal) Require(action string, roles ...Role) error {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/benchmark"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
@@ -81,7 +82,7 @@ func TestBaselinesAgree(t *testing.T) {
 
 // TestFilter pins the Meilisearch filter of a need.
 func TestFilter(t *testing.T) {
-	today, _ := matching.ParseDay("2026-11-29")
+	today, _ := aidhub.ParseDay("2026-11-29")
 	n := matching.Need{Region: "500103001", Category: "MEDICAL", Item: "MEDICAL_AID", Groups: []string{"DIBAO", "ORPHAN"}, Age: 7, IncomePerCapitaFen: 41000}
 	want := `categories = "MEDICAL" AND (anyGroup = true OR groups IN ["DIBAO", "ORPHAN"]) AND coverage IN ["5", "50", "500", "5001", "50010", "500103", "5001030", "50010300", "500103001"]` +
 		` AND ageMin <= 7 AND ageMax >= 7 AND incomeCeiling >= 41000 AND validFrom <= 9829 AND validUntil >= 9829 AND unitsLeft > 0 AND budgetLeft > 0`

@@ -19,6 +19,7 @@ import (
 
 	"github.com/meilisearch/meilisearch-go"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -110,8 +111,8 @@ type meiliDoc struct {
 	AgeMin        int      `json:"ageMin"`
 	AgeMax        int      `json:"ageMax"`
 	IncomeCeiling int64    `json:"incomeCeiling"`
-	ValidFrom     int64    `json:"validFrom"`  // matching.Day
-	ValidUntil    int64    `json:"validUntil"` // matching.Day
+	ValidFrom     int64    `json:"validFrom"`  // aidhub.Day
+	ValidUntil    int64    `json:"validUntil"` // aidhub.Day
 	UnitsLeft     int64    `json:"unitsLeft"`
 	UnitsTotal    int64    `json:"unitsTotal"` // 0: units not counted
 	BudgetLeft    int64    `json:"budgetLeft"`
@@ -266,7 +267,7 @@ func (b *MeiliBaseline) doc(r *matching.Resource) meiliDoc {
 
 // Blocked reports whether the duplicate-aid rule blocks the need today:
 // then no query is sent.
-func Blocked(n *matching.Need, today matching.Day) bool {
+func Blocked(n *matching.Need, today aidhub.Day) bool {
 	return n.BlockedUntil != 0 && today <= n.BlockedUntil
 }
 
@@ -276,7 +277,7 @@ func Blocked(n *matching.Need, today matching.Day) bool {
 // items and every category above them, so the resources with an item in
 // the category or below it pass. An item the need names does not filter;
 // it only ranks (item fit).
-func Filter(n *matching.Need, today matching.Day) string {
+func Filter(n *matching.Need, today aidhub.Day) string {
 	var f strings.Builder
 	fmt.Fprintf(&f, "categories = %s", strconv.Quote(n.Category))
 	if len(n.Groups) == 0 {
@@ -331,7 +332,7 @@ type meiliPage struct {
 // (paging when there are more than PageSize) scored in the client, ranked
 // as the engine ranks a need's matches: item fit first, then score, then
 // resource ID.
-func (b *MeiliBaseline) Best(ctx context.Context, n *matching.Need, today matching.Day) (Best, bool, MeiliStats, error) {
+func (b *MeiliBaseline) Best(ctx context.Context, n *matching.Need, today aidhub.Day) (Best, bool, MeiliStats, error) {
 	var st MeiliStats
 	if Blocked(n, today) || n.Region == "" {
 		return Best{}, false, st, nil

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/hub"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -161,7 +162,7 @@ type runner struct {
 	o      Options
 	p      func(string, ...any)
 	sum    *Summary
-	today  matching.Day
+	today  aidhub.Day
 	pop    *matching.Population
 	best   []int64   // by population index; 0: no match
 	scores []float64 // by population index
@@ -232,7 +233,7 @@ func (r *runner) sweep(e *matching.Engine, label string, runs int) (float64, err
 	slowest := 0.0
 	for run := 1; run <= runs; run++ {
 		cpu0, t0 := cpuTime(), time.Now()
-		st, err := e.Sweep(r.pop, r.today, r.o.Workers, func(i int, m *matching.Match, _ matching.Colour) {
+		st, err := e.Sweep(r.pop, r.today, r.o.Workers, func(i int, m *matching.Match, _ aidhub.Colour) {
 			if m != nil {
 				r.best[i], r.scores[i] = m.ResourceID, m.Score
 			} else {
@@ -418,7 +419,7 @@ func (r *runner) summarize(perPerson float64) (*Summary, error) {
 }
 
 func runMeili(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any), sum *Summary,
-	resources []matching.Resource, pop *matching.Population, sample []int, today matching.Day,
+	resources []matching.Resource, pop *matching.Population, sample []int, today aidhub.Day,
 	engineSample, sqlSample map[int64]Answer, report func(string, []Mismatch, int)) error {
 	url, key := o.MeiliURL, o.MeiliKey
 	if o.MeiliBin != "" {
@@ -483,7 +484,7 @@ type meiliTotals struct{ queried, requests, hits int }
 // meiliRun queries every need, workers at a time, and returns the answers
 // found, each need's latency (blocked needs have none), the totals and the
 // wall time.
-func meiliRun(ctx context.Context, mb *MeiliBaseline, needs []matching.Need, today matching.Day, workers int) (map[int64]Answer, []time.Duration, meiliTotals, time.Duration, error) {
+func meiliRun(ctx context.Context, mb *MeiliBaseline, needs []matching.Need, today aidhub.Day, workers int) (map[int64]Answer, []time.Duration, meiliTotals, time.Duration, error) {
 	type result struct {
 		ans Answer
 		lat time.Duration
@@ -541,7 +542,7 @@ func meiliRun(ctx context.Context, mb *MeiliBaseline, needs []matching.Need, tod
 // rematch times ranking the open needs for a few resources of each kind,
 // as publishing one does.
 func rematch(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any), sum *Summary,
-	engine *matching.Engine, ix *matching.NeedIndex, resources []matching.Resource, today matching.Day) error {
+	engine *matching.Engine, ix *matching.NeedIndex, resources []matching.Resource, today aidhub.Day) error {
 	kinds := []struct {
 		name string
 		ok   func(cov []string) bool
@@ -600,7 +601,7 @@ func rematch(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any),
 }
 
 // live reports whether a resource is valid today with capacity left.
-func live(r *matching.Resource, today matching.Day) bool {
+func live(r *matching.Resource, today aidhub.Day) bool {
 	return (r.ValidFrom == nil || *r.ValidFrom <= today) && (r.ValidUntil == nil || *r.ValidUntil >= today) &&
 		(r.UnitsLeft == nil || *r.UnitsLeft > 0) && (r.BudgetLeftFen == nil || *r.BudgetLeftFen > 0)
 }

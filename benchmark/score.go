@@ -3,6 +3,7 @@ package benchmark
 import (
 	"slices"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -89,7 +90,7 @@ func (s *scorer) ancestors(code string) []string {
 // needFactors are the factors that depend on the need alone.
 type needFactors struct{ sev, wait, prio float64 }
 
-func (s *scorer) need(n *matching.Need, today matching.Day) needFactors {
+func (s *scorer) need(n *matching.Need, today aidhub.Day) needFactors {
 	f := needFactors{sev: float64(n.Severity) / 5}
 	wait := max(int(today-n.OpenedOn), 0)
 	f.wait = min(float64(wait)/90, 1)

@@ -54,8 +54,8 @@ type AidRecord struct {
 	ProviderName      string
 	AmountFen         int64 `bun:",notnull"`
 	Units             int64 `bun:",notnull"`
-	PeriodStart       db.Date
-	PeriodEnd         db.Date
+	PeriodStart       aidhub.Date
+	PeriodEnd         aidhub.Date
 	Source            AidSource
 	ReferralID        *int64
 	NeedID            *int64
@@ -107,7 +107,7 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 	if err := checkCategoryItem(cat, "", &in.CategoryCode, in.ItemCode); err != nil {
 		return nil, err
 	}
-	if in.ProviderName, err = cleanText("providerName", in.ProviderName, false, 100); err != nil {
+	if in.ProviderName, err = aidhub.CleanText("providerName", in.ProviderName, false, 100); err != nil {
 		return nil, err
 	}
 	if pr.Is(auth.Charity) {
@@ -123,7 +123,7 @@ func (s *Service) RecordAid(ctx context.Context, in AidInput) (*AidRecord, error
 		Source: in.Source, NeedID: in.NeedID, OverrideReason: override, RecordedByTokenID: tokenOf(pr),
 		RecordedAt: s.now().UTC(),
 	}
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		h, err := s.householdForAid(ctx, tx, pr, in.HouseholdID)
 		if err != nil {
 			return err
@@ -273,7 +273,7 @@ func (s *Service) resolveProvider(ctx context.Context, idb bun.IDB, rec *AidReco
 		return nil
 	}
 	if !slices.Contains([]ProviderKind{ProviderGovernment, ProviderCharity, ProviderSocialOrg, ProviderOther}, rec.ProviderKind) {
-		return aidhub.Invalid("providerKind", "%q is not a provider kind", catalog.Clip(string(rec.ProviderKind)))
+		return aidhub.Invalid("providerKind", "%q is not a provider kind", aidhub.Clip(string(rec.ProviderKind)))
 	}
 	if rec.ProviderName == "" {
 		return aidhub.Invalid("providerName", "is required when no provider organization is given")
@@ -351,7 +351,7 @@ func (s *Service) meetNeed(ctx context.Context, tx bun.Tx, needID *int64) error 
 // coverEnd is the last day an aid counts for in the duplicate rule: its
 // period, but at least the category's window from its start, so a one-off
 // grant covers the need for the window.
-func coverEnd(p Period, window int) db.Date {
+func coverEnd(p Period, window int) aidhub.Date {
 	if end := p.Start.AddDays(window - 1); p.End.Before(end) {
 		return end
 	}
@@ -391,10 +391,10 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 	}
 	// blocks returns the last day an earlier aid covers the new aid's
 	// category, when it overlaps the new aid's span.
-	blocks := func(person *int64, category string, start, stop db.Date) (db.Date, bool) {
+	blocks := func(person *int64, category string, start, stop aidhub.Date) (aidhub.Date, bool) {
 		w, ok := covers(cat, subj.category, category)
 		if !ok || !sameSubject(person) {
-			return db.Date{}, false
+			return aidhub.Date{}, false
 		}
 		until := coverEnd(Period{start, stop}, w)
 		return until, !until.Before(p.Start)
@@ -428,7 +428,7 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 
 // duplicateError says which aid blocks and until when, in English and
 // Chinese, with the figures in the error's details.
-func (s *Service) duplicateError(pr auth.Principal, cat *catalog.Catalog, subj aidSubject, aidCategory string, orgID *int64, provider string, start, end, until db.Date) error {
+func (s *Service) duplicateError(pr auth.Principal, cat *catalog.Catalog, subj aidSubject, aidCategory string, orgID *int64, provider string, start, end, until aidhub.Date) error {
 	providerZh := provider
 	if pr.Is(auth.Charity) && (orgID == nil || *orgID != pr.OrganizationID) {
 		provider, providerZh = "another provider", "其他机构"
@@ -467,7 +467,7 @@ type AidFilter struct {
 // charity sees only the aid it gave; donors none.
 //
 // Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.
-func (s *Service) AidHistory(ctx context.Context, f AidFilter, page PageArgs) (*Page[*AidRecord], error) {
+func (s *Service) AidHistory(ctx context.Context, f AidFilter, page aidhub.PageArgs) (*aidhub.Page[*AidRecord], error) {
 	pr := auth.FromContext(ctx)
 	if err := pr.Require("reading aid history", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
 		return nil, err
@@ -504,5 +504,5 @@ func (s *Service) AidHistory(ctx context.Context, f AidFilter, page PageArgs) (*
 	if err := q.Order("id DESC").Limit(int64(page.First)+1).Scan(ctx, &rows); err != nil {
 		return nil, wrap(err, "casework: aid history")
 	}
-	return catalogNewPage(rows, page, int(total), func(r *AidRecord) int64 { return r.ID }), nil
+	return aidhub.NewPage(rows, page, int(total), func(r *AidRecord) int64 { return r.ID }), nil
 }

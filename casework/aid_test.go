@@ -24,7 +24,7 @@ func gov(t testing.TB, h *casework.Household, p *casework.Person, category, star
 	return in
 }
 
-func aidIDs(p *casework.Page[*casework.AidRecord]) []int64 {
+func aidIDs(p *aidhub.Page[*casework.AidRecord]) []int64 {
 	out := []int64{}
 	for _, r := range p.Items {
 		out = append(out, r.ID)
@@ -248,7 +248,7 @@ func TestRecordAid(t *testing.T) {
 			var paged []int64
 			var after int64
 			for {
-				p, err := f.svc.AidHistory(cmCtx, casework.AidFilter{HouseholdID: h.ID}, casework.PageArgs{First: 3, After: after})
+				p, err := f.svc.AidHistory(cmCtx, casework.AidFilter{HouseholdID: h.ID}, aidhub.PageArgs{First: 3, After: after})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -105,9 +105,9 @@ func (s *Service) SubmitApplication(ctx context.Context, in ApplicationInput) (*
 		return nil, err
 	}
 	if !slices.Contains([]Channel{ChannelApp, ChannelCaseManager, ChannelHotline, ChannelPaper}, in.Channel) {
-		return nil, aidhub.Invalid("channel", "%q is not a channel", catalog.Clip(string(in.Channel)))
+		return nil, aidhub.Invalid("channel", "%q is not a channel", aidhub.Clip(string(in.Channel)))
 	}
-	text, err := cleanText("helpText", in.HelpText, true, 2000)
+	text, err := aidhub.CleanText("helpText", in.HelpText, true, 2000)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) SubmitApplication(ctx context.Context, in ApplicationInput) (*
 		HouseholdID: in.HouseholdID, ApplicantPersonID: in.ApplicantPersonID, Channel: in.Channel, HelpText: text,
 		CategoryCodesText: strings.Join(codes, ","), Status: Submitted, SubmittedAt: now, UpdatedAt: now,
 	}
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := s.householdForWork(ctx, tx, pr, in.HouseholdID); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func categoryList(cat *catalog.Catalog, field string, codes []string) ([]string,
 	var out []string
 	for _, c := range codes {
 		if _, ok := cat.Category(c); !ok {
-			return nil, aidhub.Invalid(field, "%q is not a service category", catalog.Clip(c))
+			return nil, aidhub.Invalid(field, "%q is not a service category", aidhub.Clip(c))
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -204,7 +204,7 @@ type Assessment struct {
 	ID              int64 `bun:",pk,autoincrement"`
 	HouseholdID     int64 `bun:",notnull"`
 	ApplicationID   *int64
-	AssessedOn      db.Date
+	AssessedOn      aidhub.Date
 	AssessorTokenID *int64
 	AssessorRole    string
 	Notes           string `bun:",notnull"`
@@ -239,7 +239,7 @@ type Need struct {
 	ItemCode     *string
 	Severity     int
 	Notes        string `bun:",notnull"`
-	OpenedOn     db.Date
+	OpenedOn     aidhub.Date
 	Status       NeedStatus
 	ClosedAt     *time.Time
 }
@@ -257,7 +257,7 @@ type NeedInput struct {
 type AssessmentInput struct {
 	HouseholdID   int64
 	ApplicationID *int64
-	AssessedOn    *db.Date // default today
+	AssessedOn    *aidhub.Date // default today
 	Notes         string
 	Needs         []NeedInput
 }
@@ -283,7 +283,7 @@ func (s *Service) CreateAssessment(ctx context.Context, in AssessmentInput) (*As
 		a     *Assessment
 		needs []*Need
 	)
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		a, needs, err = s.createAssessment(ctx, tx, pr, cat, in)
 		return err
@@ -299,7 +299,7 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 	if err != nil {
 		return nil, nil, err
 	}
-	notes, err := cleanText("notes", in.Notes, false, 2000)
+	notes, err := aidhub.CleanText("notes", in.Notes, false, 2000)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -349,19 +349,19 @@ func (s *Service) createAssessment(ctx context.Context, tx bun.Tx, pr auth.Princ
 
 // assessedOn is the day the assessment is dated: today unless given, and
 // never in the future.
-func assessedOn(in AssessmentInput, today db.Date) (db.Date, error) {
+func assessedOn(in AssessmentInput, today aidhub.Date) (aidhub.Date, error) {
 	if in.AssessedOn == nil {
 		return today, nil
 	}
 	if today.Before(*in.AssessedOn) {
-		return db.Date{}, aidhub.Invalid("assessedOn", "is in the future")
+		return aidhub.Date{}, aidhub.Invalid("assessedOn", "is in the future")
 	}
 	return *in.AssessedOn, nil
 }
 
 // assessedNeeds checks each listed need, in order, and builds it open on
 // the assessment's day.
-func (s *Service) assessedNeeds(ctx context.Context, tx bun.Tx, cat *catalog.Catalog, in AssessmentInput, on db.Date) ([]*Need, error) {
+func (s *Service) assessedNeeds(ctx context.Context, tx bun.Tx, cat *catalog.Catalog, in AssessmentInput, on aidhub.Date) ([]*Need, error) {
 	needs := make([]*Need, len(in.Needs))
 	for i, n := range in.Needs {
 		f := fmt.Sprintf("needs[%d].", i)
@@ -373,7 +373,7 @@ func (s *Service) assessedNeeds(ctx context.Context, tx bun.Tx, cat *catalog.Cat
 			return nil, aidhub.Invalid(f+"severity", "must be 1 (mild) to 5 (urgent), got %d", n.Severity)
 		}
 		var err error
-		if need.Notes, err = cleanText(f+"notes", n.Notes, false, 1000); err != nil {
+		if need.Notes, err = aidhub.CleanText(f+"notes", n.Notes, false, 1000); err != nil {
 			return nil, err
 		}
 		if n.PersonID != nil {
@@ -411,12 +411,12 @@ func applicationToClassify(ctx context.Context, tx bun.Tx, in AssessmentInput) (
 // the old assessment carry their opened date into the new one when the
 // same person has the same category again: carried holds those dates and
 // oldIDs the old needs, by needKey.
-func supersedeCurrentAssessment(ctx context.Context, tx bun.Tx, a *Assessment, now time.Time) (carried map[string]db.Date, oldIDs map[string][]int64, err error) {
+func supersedeCurrentAssessment(ctx context.Context, tx bun.Tx, a *Assessment, now time.Time) (carried map[string]aidhub.Date, oldIDs map[string][]int64, err error) {
 	var prev []*Assessment
 	if err := tx.NewSelect().Model(&prev).Where("household_id = ? AND superseded_at IS NULL", a.HouseholdID).Scan(ctx); err != nil {
 		return nil, nil, err
 	}
-	carried = map[string]db.Date{}
+	carried = map[string]aidhub.Date{}
 	oldIDs = map[string][]int64{}
 	if len(prev) != 1 {
 		return carried, oldIDs, nil
@@ -442,7 +442,7 @@ func supersedeCurrentAssessment(ctx context.Context, tx bun.Tx, a *Assessment, n
 
 // insertAssessment stores a and its needs, each need keeping the earlier
 // opened date carried from the assessment it supersedes.
-func insertAssessment(ctx context.Context, tx bun.Tx, a *Assessment, needs []*Need, carried map[string]db.Date) error {
+func insertAssessment(ctx context.Context, tx bun.Tx, a *Assessment, needs []*Need, carried map[string]aidhub.Date) error {
 	if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
 		if db.IsUniqueViolation(err) {
 			return aidhub.Errorf(aidhub.ECONFLICT, "another assessment of this household was recorded at the same moment: reload and try again")
@@ -499,17 +499,17 @@ func checkCategoryItem(cat *catalog.Catalog, field string, category *string, ite
 	if item != nil {
 		it, ok := cat.Item(*item)
 		if !ok {
-			return aidhub.Invalid(field+"itemCode", "%q is not a service item", catalog.Clip(*item))
+			return aidhub.Invalid(field+"itemCode", "%q is not a service item", aidhub.Clip(*item))
 		}
 		if *category == "" {
 			*category = it.CategoryCode
 		}
 		if it.CategoryCode != *category {
-			return aidhub.Invalid(field+"itemCode", "%q belongs to category %s, not %s", *item, it.CategoryCode, catalog.Clip(*category))
+			return aidhub.Invalid(field+"itemCode", "%q belongs to category %s, not %s", *item, it.CategoryCode, aidhub.Clip(*category))
 		}
 	}
 	if _, ok := cat.Category(*category); !ok {
-		return aidhub.Invalid(field+"categoryCode", "%q is not a service category", catalog.Clip(*category))
+		return aidhub.Invalid(field+"categoryCode", "%q is not a service category", aidhub.Clip(*category))
 	}
 	return nil
 }
@@ -533,7 +533,7 @@ func (s *Service) ClassifyApplication(ctx context.Context, applicationID int64, 
 		a     *Assessment
 		needs []*Need
 	)
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewSelect().Model(app).Where("id = ?", applicationID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errApplicationNotFound

@@ -64,7 +64,7 @@ func TestApplications_SubmitAndClassify(t *testing.T) {
 			for _, c := range []struct {
 				name  string
 				needs []casework.NeedInput
-				on    *db.Date
+				on    *aidhub.Date
 				field string
 			}{
 				{"SeverityZero", []casework.NeedInput{{CategoryCode: "MEDICAL", Severity: 0}}, nil, "needs[0].severity"},
@@ -170,7 +170,7 @@ func TestApplications_SubmitAndClassify(t *testing.T) {
 				t.Fatalf("reassessment %+v", a2)
 			}
 			first := date(t, "2026-11-28")
-			for i, want := range []db.Date{first, f.today(), f.today(), f.today()} {
+			for i, want := range []aidhub.Date{first, f.today(), f.today(), f.today()} {
 				if needs2[i].OpenedOn != want || needs2[i].Status != casework.NeedOpen {
 					t.Errorf("need %d (%s) opened %s, want %s", i, needs2[i].CategoryCode, needs2[i].OpenedOn, want)
 				}

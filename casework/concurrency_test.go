@@ -332,7 +332,7 @@ func TestTakeCapacity_RacesResourceEdit(t *testing.T) {
 		}
 		edit := make(chan error, 1)
 		go func() {
-			_, err := f.cat.UpdateResource(within(t, f.charityA(), 30*time.Second), r.ID, nil, catalog.ResourcePatch{CapacityUnits: catalog.Some[int64](3)})
+			_, err := f.cat.UpdateResource(within(t, f.charityA(), 30*time.Second), r.ID, nil, catalog.ResourcePatch{CapacityUnits: aidhub.Some[int64](3)})
 			edit <- err
 		}()
 		time.Sleep(300 * time.Millisecond) // let the edit read and wait for the row

@@ -13,7 +13,6 @@ import (
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
-	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 )
 
@@ -102,7 +101,7 @@ func (s *Service) RecordConsent(ctx context.Context, in ConsentInput) (*Consent,
 	var texts []string
 	for _, p := range in.Purposes {
 		if p != EconomicVerification && p != ShareWithCharities {
-			return nil, aidhub.Invalid("purposes", "%q is not a consent purpose", catalog.Clip(string(p)))
+			return nil, aidhub.Invalid("purposes", "%q is not a consent purpose", aidhub.Clip(string(p)))
 		}
 		if !slices.Contains(texts, string(p)) {
 			texts = append(texts, string(p))
@@ -110,7 +109,7 @@ func (s *Service) RecordConsent(ctx context.Context, in ConsentInput) (*Consent,
 	}
 	slices.Sort(texts)
 	if in.Method != Electronic && in.Method != Remote && in.Method != Paper {
-		return nil, aidhub.Invalid("method", "%q is not a consent method", catalog.Clip(string(in.Method)))
+		return nil, aidhub.Invalid("method", "%q is not a consent method", aidhub.Clip(string(in.Method)))
 	}
 	now := s.now().UTC()
 	granted := now
@@ -130,7 +129,7 @@ func (s *Service) RecordConsent(ctx context.Context, in ConsentInput) (*Consent,
 	if pr.TokenID != 0 {
 		c.RecordedBy = &pr.TokenID
 	}
-	err := s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := s.householdForWork(ctx, tx, pr, in.HouseholdID); err != nil {
 			return err
 		}
@@ -171,12 +170,12 @@ func (s *Service) RevokeConsent(ctx context.Context, consentID int64, reason str
 	if err := requireCaseworker(pr, "revoking consent"); err != nil {
 		return nil, err
 	}
-	reason, err := catalog.CleanText("reason", reason, false, 500)
+	reason, err := aidhub.CleanText("reason", reason, false, 500)
 	if err != nil {
 		return nil, err
 	}
 	c := new(Consent)
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewSelect().Model(c).Where("id = ?", consentID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return aidhub.Errorf(aidhub.ENOTFOUND, "no consent with this ID")

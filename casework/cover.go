@@ -3,12 +3,12 @@ package casework
 import (
 	"github.com/uptrace/bun"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 )
 
 // covers is the duplicate-aid rule between an aid and a need, the same as
-// matching.Catalog.Covers: an aid in category aidCat meets a need in
+// aidhub.Catalog.Covers: an aid in category aidCat meets a need in
 // needCat when aidCat is needCat or lies below it (inpatient aid is
 // medical aid; a medical escort does not pay an inpatient bill), and then
 // counts for its period and at least its own category's window from its
@@ -43,7 +43,7 @@ func covers(cat *catalog.Catalog, needCat, aidCat string) (window int, ok bool) 
 // meets and the first start day whose window still reaches today. Aid
 // that starts later counts already, as in matching (Need.BlockedUntil):
 // the need is being taken care of.
-func coveredToday(q *bun.SelectQuery, cat *catalog.Catalog, alias string, today db.Date) *bun.SelectQuery {
+func coveredToday(q *bun.SelectQuery, cat *catalog.Catalog, alias string, today aidhub.Date) *bun.SelectQuery {
 	q.Where(alias + ".household_id = n.household_id").
 		Where("(n.person_id IS NULL OR " + alias + ".person_id IS NULL OR " + alias + ".person_id = n.person_id)")
 	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {

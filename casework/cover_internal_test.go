@@ -3,8 +3,8 @@ package casework
 import (
 	"testing"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/matching"
 )
 
 // TestCovers_AgreesWithTheEngine: the ledger's duplicate-aid rule and the
@@ -13,13 +13,13 @@ import (
 // one-day aid, both say the same.
 func TestCovers_AgreesWithTheEngine(t *testing.T) {
 	d, cat, engine := seededTrees(t)
-	start, _ := matching.ParseDay("2026-11-01")
+	start, _ := aidhub.ParseDay("2026-11-01")
 	covered := 0
 	for _, need := range d.Categories {
 		for _, aid := range d.Categories {
 			w, ok := covers(cat, need.Code, aid.Code)
-			until := engine.Covers(need.Code, matching.Aid{Category: aid.Code, Start: start, End: start})
-			want := matching.Day(0)
+			until := engine.Covers(need.Code, aidhub.Aid{Category: aid.Code, Start: start, End: start})
+			want := aidhub.Day(0)
 			if ok {
 				want = start.AddDays(w - 1)
 				covered++
@@ -36,21 +36,21 @@ func TestCovers_AgreesWithTheEngine(t *testing.T) {
 
 // seededTrees returns the seeded catalog, as casework and as the engine
 // see its category tree, for tests that hold the two rules side by side.
-func seededTrees(t testing.TB) (*catalog.Defaults, *catalog.Catalog, *matching.Catalog) {
+func seededTrees(t testing.TB) (*catalog.Defaults, *catalog.Catalog, *aidhub.Catalog) {
 	t.Helper()
 	d, err := catalog.LoadDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cats []matching.Category
+	var cats []aidhub.Category
 	for _, c := range d.Categories {
-		mc := matching.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
+		mc := aidhub.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
 		if c.ParentCode != nil {
 			mc.Parent = *c.ParentCode
 		}
 		cats = append(cats, mc)
 	}
-	engine, err := matching.NewCatalog(nil, cats, nil, nil)
+	engine, err := aidhub.NewCatalog(nil, cats, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func seededTrees(t testing.TB) (*catalog.Defaults, *catalog.Catalog, *matching.C
 
 // SeededEngineTree is the engine's view of the seeded category tree, for
 // the external tests.
-func SeededEngineTree(t testing.TB) *matching.Catalog {
+func SeededEngineTree(t testing.TB) *aidhub.Catalog {
 	_, _, engine := seededTrees(t)
 	return engine
 }

@@ -11,12 +11,11 @@ import (
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
-	"github.com/aidhub/aidhub/matching"
 )
 
 func unmetIDs(t testing.TB, f *fixture) []int64 {
 	t.Helper()
-	p, err := f.svc.UnmetNeeds(cmCtx, casework.UnmetFilter{}, matching.DefaultColours(), page(100))
+	p, err := f.svc.UnmetNeeds(cmCtx, casework.UnmetFilter{}, aidhub.DefaultColours(), page(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +175,7 @@ func TestCreateReferral_CapacityInBothLanguages(t *testing.T) {
 // TestWatchlist_AgreesWithTheEngine: on a random ledger (persons and the
 // household as a whole, categories across the tree, periods past, current
 // and future), the watchlist leaves out exactly the needs the engine's
-// duplicate rule blocks today (matching.Catalog.BlockedUntil over the same
+// duplicate rule blocks today (aidhub.Catalog.BlockedUntil over the same
 // subject's aid), linked or not.
 func TestWatchlist_AgreesWithTheEngine(t *testing.T) {
 	t.Parallel()
@@ -190,7 +189,7 @@ func TestWatchlist_AgreesWithTheEngine(t *testing.T) {
 			household  int64
 			person     *int64
 			category   string
-			start, end db.Date
+			start, end aidhub.Date
 		}
 		var ledger []aid
 		var needs []*casework.Need
@@ -229,7 +228,7 @@ func TestWatchlist_AgreesWithTheEngine(t *testing.T) {
 		var want []int64
 		covered := 0
 		for _, n := range needs {
-			var aids []matching.Aid
+			var aids []aidhub.Aid
 			for _, a := range ledger {
 				if a.household != n.HouseholdID {
 					continue
@@ -237,9 +236,9 @@ func TestWatchlist_AgreesWithTheEngine(t *testing.T) {
 				if n.PersonID != nil && a.person != nil && *a.person != *n.PersonID {
 					continue
 				}
-				aids = append(aids, matching.Aid{Category: a.category, Start: matching.DayOf(a.start.Time), End: matching.DayOf(a.end.Time)})
+				aids = append(aids, aidhub.Aid{Category: a.category, Start: aidhub.DayOf(a.start.Time), End: aidhub.DayOf(a.end.Time)})
 			}
-			if engine.BlockedUntil(n.CategoryCode, aids) >= matching.DayOf(today.Time) {
+			if engine.BlockedUntil(n.CategoryCode, aids) >= aidhub.DayOf(today.Time) {
 				covered++
 				continue
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
-	"github.com/aidhub/aidhub/db"
 )
 
 // One-record look-ups for node(id) and the fields that point at records.
@@ -35,7 +34,7 @@ func (s *Service) forCaseworkers(ctx context.Context, householdID int64, notFoun
 	if err != nil {
 		return wrap(err, "casework: load household %d", householdID)
 	}
-	if h == nil || !inRegion(pr, h.RegionCode) {
+	if h == nil || !pr.WorksIn(h.RegionCode) {
 		return notFound
 	}
 	return nil
@@ -167,7 +166,7 @@ func (s *Service) SharingConsents(ctx context.Context, householdIDs []int64) (ma
 }
 
 // Today is the current calendar date in China Standard Time.
-func (s *Service) Today() db.Date { return s.today() }
+func (s *Service) Today() aidhub.Date { return s.today() }
 
 // WaitingDays is how long a need has waited since it was first assessed.
 func (s *Service) WaitingDays(n *Need) int {

@@ -76,9 +76,9 @@ func (c *clock) advance(d time.Duration) {
 
 func ptr[T any](v T) *T { return &v }
 
-func date(t testing.TB, s string) db.Date {
+func date(t testing.TB, s string) aidhub.Date {
 	t.Helper()
-	d, err := db.ParseDate(s)
+	d, err := aidhub.ParseDate(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +238,8 @@ func (f *fixture) charityA() context.Context { return charityCtx(f.orgA.ID) }
 func (f *fixture) charityB() context.Context { return charityCtx(f.orgB.ID) }
 
 // today is the fixture's calendar date in China.
-func (f *fixture) today() db.Date {
-	return db.DateOf(f.clock.now().In(time.FixedZone("CST", 8*3600)))
+func (f *fixture) today() aidhub.Date {
+	return aidhub.DateOf(f.clock.now().In(time.FixedZone("CST", 8*3600)))
 }
 
 // person is a member to register, with a fresh resident ID.
@@ -293,9 +293,9 @@ func resourcePatch(units int64, items ...string) catalog.ResourcePatch {
 		Title:         ptr("测试资源"),
 		ItemCodes:     &items,
 		Coverage:      &[]string{yuzhong},
-		CapacityUnits: catalog.Some(units),
-		ValidFrom:     catalog.Some(db.Date{Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}),
-		ValidUntil:    catalog.Some(db.Date{Time: time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)}),
+		CapacityUnits: aidhub.Some(units),
+		ValidFrom:     aidhub.Some(aidhub.Date{Time: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}),
+		ValidUntil:    aidhub.Some(aidhub.Date{Time: time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)}),
 	}
 }
 
@@ -447,7 +447,7 @@ func cellText(v any) string {
 	return fmt.Sprint(v)
 }
 
-func page(first int) casework.PageArgs { return casework.PageArgs{First: first} }
+func page(first int) aidhub.PageArgs { return aidhub.PageArgs{First: first} }
 
 // race runs fn(0) … fn(n-1) at once (as near as goroutines allow) and
 // returns their errors in order.

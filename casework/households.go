@@ -56,14 +56,14 @@ type Person struct {
 	Relation            Relation
 	ResidentIDIndex     []byte `bun:"resident_id_index,type:blob"`
 	ResidentIDSealed    []byte `bun:"resident_id_sealed,type:blob"`
-	BirthDate           db.Date
+	BirthDate           aidhub.Date
 	Female              bool `bun:",notnull"`
 	PossibleDuplicateOf *int64
 	CreatedAt           time.Time
 }
 
 // Age is the person's age in whole years on a day.
-func (p *Person) Age(on db.Date) int {
+func (p *Person) Age(on aidhub.Date) int {
 	age := on.Year() - p.BirthDate.Year()
 	if on.Month() < p.BirthDate.Month() || (on.Month() == p.BirthDate.Month() && on.Day() < p.BirthDate.Day()) {
 		age--
@@ -78,21 +78,21 @@ type Membership struct {
 	ID        int64 `bun:",pk,autoincrement"`
 	PersonID  int64 `bun:",notnull"`
 	GroupCode string
-	Since     db.Date
-	Until     *db.Date
+	Since     aidhub.Date
+	Until     *aidhub.Date
 	CreatedAt time.Time
 }
 
 // ActiveOn reports whether the membership holds on day d.
-func (m *Membership) ActiveOn(d db.Date) bool {
+func (m *Membership) ActiveOn(d aidhub.Date) bool {
 	return !d.Before(m.Since) && (m.Until == nil || !m.Until.Before(d))
 }
 
 // MembershipInput is a group membership to record.
 type MembershipInput struct {
 	GroupCode string
-	Since     db.Date
-	Until     *db.Date
+	Since     aidhub.Date
+	Until     *aidhub.Date
 }
 
 // PersonInput is a person to register.
@@ -140,7 +140,7 @@ func (s *Service) checkHousehold(in *HouseholdInput) error {
 		return aidhub.Invalid("regionCode", "%s", reason)
 	}
 	var err error
-	if in.Address, err = catalog.CleanText("address", in.Address, false, 200); err != nil {
+	if in.Address, err = aidhub.CleanText("address", in.Address, false, 200); err != nil {
 		return err
 	}
 	if in.ExternalID, err = checkExternalID("externalId", in.ExternalID); err != nil {
@@ -165,7 +165,7 @@ func checkExternalID(field string, id *string) (*string, error) {
 	if id == nil {
 		return nil, nil
 	}
-	v, err := catalog.CleanText(field, *id, false, 100)
+	v, err := aidhub.CleanText(field, *id, false, 100)
 	if err != nil || v == "" {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ type preparedPerson struct {
 }
 
 func (s *Service) preparePerson(in PersonInput, cat *catalog.Catalog, field string) (*preparedPerson, error) {
-	name, err := catalog.CleanText(field+"name", in.Name, true, 50)
+	name, err := aidhub.CleanText(field+"name", in.Name, true, 50)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (s *Service) preparePerson(in PersonInput, cat *catalog.Catalog, field stri
 		return nil, err
 	}
 	if !validRelation(in.Relation) {
-		return nil, aidhub.Invalid(field+"relation", "%q is not a relation", catalog.Clip(string(in.Relation)))
+		return nil, aidhub.Invalid(field+"relation", "%q is not a relation", aidhub.Clip(string(in.Relation)))
 	}
 	ext, err := checkExternalID(field+"externalId", in.ExternalID)
 	if err != nil {
@@ -205,7 +205,7 @@ func (s *Service) preparePerson(in PersonInput, cat *catalog.Catalog, field stri
 	for i, g := range in.Groups {
 		f := fmt.Sprintf("%sgroups[%d].", field, i)
 		if _, ok := cat.Group(g.GroupCode); !ok {
-			return nil, aidhub.Invalid(f+"groupCode", "%q is not a population group", catalog.Clip(g.GroupCode))
+			return nil, aidhub.Invalid(f+"groupCode", "%q is not a population group", aidhub.Clip(g.GroupCode))
 		}
 		if g.Since.IsZero() {
 			return nil, aidhub.Invalid(f+"since", "is required")
@@ -217,7 +217,7 @@ func (s *Service) preparePerson(in PersonInput, cat *catalog.Catalog, field stri
 	return &preparedPerson{
 		person: Person{
 			ExternalID: ext, Name: name, Relation: in.Relation, ResidentIDIndex: index, ResidentIDSealed: sealed,
-			BirthDate: db.DateOf(id.BirthDate()), Female: id.Female(),
+			BirthDate: aidhub.DateOf(id.BirthDate()), Female: id.Female(),
 		},
 		groups: in.Groups,
 	}, nil
@@ -289,7 +289,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, in HouseholdInput) (*Ho
 	if err := s.checkHousehold(&in); err != nil {
 		return nil, nil, err
 	}
-	if !inRegion(pr, in.RegionCode) {
+	if !pr.WorksIn(in.RegionCode) {
 		return nil, nil, aidhub.Errorf(aidhub.EFORBIDDEN, "the household's village is outside your region %s", pr.RegionPrefix)
 	}
 	if len(in.Members) == 0 || len(in.Members) > 30 {
@@ -326,7 +326,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, in HouseholdInput) (*Ho
 		OtherSpendingFen: in.OtherSpendingFen, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	var persons []*Person
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(h).Exec(ctx); err != nil {
 			if db.IsUniqueViolation(err) {
 				return aidhub.Errorf(aidhub.ECONFLICT, "a household with this external ID is registered already")
@@ -371,7 +371,7 @@ func (s *Service) AddPerson(ctx context.Context, householdID int64, in PersonInp
 		return nil, aidhub.Invalid("relation", "the household has its HEAD already")
 	}
 	var p *Person
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		h, err := s.householdForWork(ctx, tx, pr, householdID)
 		if err != nil {
 			return err
@@ -399,7 +399,7 @@ func (s *Service) householdForWork(ctx context.Context, idb bun.IDB, pr auth.Pri
 	if err != nil {
 		return nil, err
 	}
-	if !inRegion(pr, h.RegionCode) {
+	if !pr.WorksIn(h.RegionCode) {
 		return nil, errHouseholdNotFound
 	}
 	return h, nil

@@ -232,7 +232,7 @@ func (s *Service) ImportBatch(ctx context.Context, rows []ImportRow, report *Imp
 	}
 	var created, createdHouseholds, present int
 	var batchErrors []RowError
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		created, createdHouseholds, present, batchErrors = 0, 0, 0, nil
 		// Persons imported before are skipped by external ID; resident IDs
 		// on file under another person are errors.
@@ -376,13 +376,13 @@ func parseGroups(s string) ([]MembershipInput, error) {
 		if len(fields) < 2 || len(fields) > 3 {
 			return nil, aidhub.Invalid("groups", "write each group as CODE:YYYY-MM-DD or CODE:SINCE:UNTIL, separated by ;")
 		}
-		since, err := db.ParseDate(fields[1])
+		since, err := aidhub.ParseDate(fields[1])
 		if err != nil {
 			return nil, aidhub.Invalid("groups", "%s", err)
 		}
 		m := MembershipInput{GroupCode: strings.ToUpper(fields[0]), Since: since}
 		if len(fields) == 3 {
-			until, err := db.ParseDate(fields[2])
+			until, err := aidhub.ParseDate(fields[2])
 			if err != nil {
 				return nil, aidhub.Invalid("groups", "%s", err)
 			}
@@ -443,7 +443,7 @@ func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, ho
 	// would otherwise pull in a large part of the table every batch. The
 	// pairs are matched below.
 	var names, births []any
-	seenName, seenBirth := map[string]bool{}, map[db.Date]bool{}
+	seenName, seenBirth := map[string]bool{}, map[aidhub.Date]bool{}
 	for _, p := range persons {
 		if !seenName[p.Name] {
 			seenName[p.Name] = true
@@ -457,7 +457,7 @@ func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, ho
 	type twin struct {
 		ID         int64
 		Name       string
-		BirthDate  db.Date
+		BirthDate  aidhub.Date
 		RegionCode string
 	}
 	var known []twin
@@ -467,7 +467,7 @@ func (s *Service) flagTwins(ctx context.Context, tx bun.Tx, persons []Person, ho
 		return err
 	}
 	first := map[string]int64{}
-	key := func(name string, birth db.Date, region string) string {
+	key := func(name string, birth aidhub.Date, region string) string {
 		return name + "\x00" + birth.String() + "\x00" + region
 	}
 	for _, k := range known {

@@ -203,11 +203,11 @@ func (s *Service) warmHouseholds(ctx context.Context, householdIDs []int64) {
 // all of them for case workers, for a charity those referred to it (and the
 // head, for referrals of the household as a whole).
 func (l *loaders) visibleMembers(ctx context.Context, pr auth.Principal, h *Household) ([]*Person, error) {
-	if !inRegion(pr, h.RegionCode) && !pr.Is(auth.Charity) {
+	if !pr.WorksIn(h.RegionCode) && !pr.Is(auth.Charity) {
 		return nil, nil
 	}
 	all, err := l.members.Load(ctx, h.ID)
-	if err != nil || inRegion(pr, h.RegionCode) {
+	if err != nil || pr.WorksIn(h.RegionCode) {
 		return all, err
 	}
 	to, err := l.referred.Load(ctx, householdOrg{h.ID, pr.OrganizationID})

@@ -34,7 +34,7 @@ type householdFacts interface {
 
 func canSeeWith(ctx context.Context, facts householdFacts, p auth.Principal, h *Household) (bool, error) {
 	switch {
-	case inRegion(p, h.RegionCode):
+	case p.WorksIn(h.RegionCode):
 		return true, nil
 	case p.Is(auth.Charity):
 		referred, err := facts.referredToOrg(ctx, h.ID, p.OrganizationID)
@@ -110,7 +110,7 @@ type HouseholdFilter struct {
 // Households lists the households the caller may see, by ID.
 //
 // Errors: UNAUTHENTICATED, FORBIDDEN (donors), BAD_USER_INPUT.
-func (s *Service) Households(ctx context.Context, f HouseholdFilter, page PageArgs) (*Page[*Household], error) {
+func (s *Service) Households(ctx context.Context, f HouseholdFilter, page aidhub.PageArgs) (*aidhub.Page[*Household], error) {
 	pr := auth.FromContext(ctx)
 	if err := pr.Require("listing households", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
 		return nil, err
@@ -163,8 +163,8 @@ func (s *Service) Households(ctx context.Context, f HouseholdFilter, page PageAr
 	return newPage(rows, page, int(total)), nil
 }
 
-func newPage(rows []*Household, page PageArgs, total int) *Page[*Household] {
-	return catalogNewPage(rows, page, int(total), func(h *Household) int64 { return h.ID })
+func newPage(rows []*Household, page aidhub.PageArgs, total int) *aidhub.Page[*Household] {
+	return aidhub.NewPage(rows, page, int(total), func(h *Household) int64 { return h.ID })
 }
 
 // Persons lists the members of a household the caller may see: all of
@@ -226,7 +226,7 @@ func (s *Service) RevealResidentID(ctx context.Context, personID int64, reason s
 		return "", err
 	}
 	var id residentid.ID
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		p := new(Person)
 		err := tx.NewSelect().Model(p).Where("id = ?", personID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -254,7 +254,7 @@ func (s *Service) RevealResidentID(ctx context.Context, personID int64, reason s
 var errPersonNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no person with this ID")
 
 func cleanReason(reason string) (string, error) {
-	r, err := cleanText("reason", reason, true, 500)
+	r, err := aidhub.CleanText("reason", reason, true, 500)
 	if err != nil {
 		return "", err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
-	"github.com/aidhub/aidhub/matching"
 )
 
 // ReferralStatus is where a referral is in its closed loop:
@@ -58,8 +57,8 @@ type Referral struct {
 	ItemCode         *string
 	Units            int64 `bun:",notnull"`
 	AmountFen        int64 `bun:",notnull"`
-	PeriodStart      db.Date
-	PeriodEnd        db.Date
+	PeriodStart      aidhub.Date
+	PeriodEnd        aidhub.Date
 	Status           ReferralStatus
 	CapacityTaken    bool `bun:",notnull"`
 	DeclineReason    *DeclineReason
@@ -118,7 +117,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 	if err != nil {
 		return nil, err
 	}
-	note, err := cleanText("note", in.Note, false, 1000)
+	note, err := aidhub.CleanText("note", in.Note, false, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +145,7 @@ func (s *Service) CreateReferral(ctx context.Context, in ReferralInput) (*Referr
 		RespondBy: now.Add(time.Duration(respondWithin) * 24 * time.Hour), CreatedByTokenID: tokenOf(pr),
 		CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		h, err := s.referredHousehold(ctx, tx, pr, ref)
 		if err != nil {
 			return err
@@ -195,7 +194,7 @@ func checkReferralQuantity(in ReferralInput) error {
 }
 
 // referralPeriod is the period given, or today for 30 days.
-func referralPeriod(given *Period, today db.Date) (Period, error) {
+func referralPeriod(given *Period, today aidhub.Date) (Period, error) {
 	period := Period{today, today.AddDays(29)}
 	if given != nil {
 		period = *given
@@ -321,16 +320,16 @@ func checkReferralItem(cat *catalog.Catalog, category *string, item *string) err
 	}
 	it, ok := cat.Item(*item)
 	if !ok {
-		return aidhub.Invalid("itemCode", "%q is not a service item", catalog.Clip(*item))
+		return aidhub.Invalid("itemCode", "%q is not a service item", aidhub.Clip(*item))
 	}
 	if *category == "" {
 		*category = it.CategoryCode
 	}
 	if _, ok := cat.Category(*category); !ok {
-		return aidhub.Invalid("categoryCode", "%q is not a service category", catalog.Clip(*category))
+		return aidhub.Invalid("categoryCode", "%q is not a service category", aidhub.Clip(*category))
 	}
 	if !slices.Contains(cat.Subtree(*category), it.CategoryCode) {
-		return aidhub.Invalid("itemCode", "%q belongs to category %s, which is not %s nor below it", *item, it.CategoryCode, catalog.Clip(*category))
+		return aidhub.Invalid("itemCode", "%q belongs to category %s, which is not %s nor below it", *item, it.CategoryCode, aidhub.Clip(*category))
 	}
 	return nil
 }
@@ -345,7 +344,7 @@ var ErrNeedNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no need with this ID")
 // resource offers it, else one of the need's category, else one below it
 // (in the catalog's order). An item the caller named itself (explicit)
 // must be offered.
-func (s *Service) checkReferable(r *catalog.Resource, ref *Referral, cat *catalog.Catalog, today db.Date, explicit bool) error {
+func (s *Service) checkReferable(r *catalog.Resource, ref *Referral, cat *catalog.Catalog, today aidhub.Date, explicit bool) error {
 	if r.Status != catalog.Published {
 		return aidhub.Errorf(aidhub.ECONFLICT, "resource %d is %s; only a published resource takes referrals", r.ID, r.Status)
 	}
@@ -381,8 +380,8 @@ func (s *Service) checkReferable(r *catalog.Resource, ref *Referral, cat *catalo
 		return e
 	}
 	if left := r.BudgetLeftFen(); left != nil && *left < ref.AmountFen {
-		e := aidhub.Errorf(aidhub.ECAPACITY, "resource %d has %s yuan left; the referral asks for %s", r.ID, matching.Yuan(*left), matching.Yuan(ref.AmountFen))
-		e.MessageZh = fmt.Sprintf("资源 %d 预算仅剩 %s 元，此转介需要 %s 元", r.ID, matching.Yuan(*left), matching.Yuan(ref.AmountFen))
+		e := aidhub.Errorf(aidhub.ECAPACITY, "resource %d has %s yuan left; the referral asks for %s", r.ID, aidhub.Yuan(*left), aidhub.Yuan(ref.AmountFen))
+		e.MessageZh = fmt.Sprintf("资源 %d 预算仅剩 %s 元，此转介需要 %s 元", r.ID, aidhub.Yuan(*left), aidhub.Yuan(ref.AmountFen))
 		e.Details = map[string]any{"budgetLeftFen": *left, "budgetRequestedFen": ref.AmountFen}
 		return e
 	}
@@ -405,7 +404,7 @@ type Transition struct {
 	// referral: amount, units and the last day of the aid.
 	DeliveredAmountFen *int64
 	DeliveredUnits     *int64
-	DeliveredUntil     *db.Date
+	DeliveredUntil     *aidhub.Date
 }
 
 // transitions lists who may move a referral from where to where.
@@ -427,12 +426,12 @@ func (s *Service) TransitionReferral(ctx context.Context, t Transition) (*Referr
 	if err := pr.Require("changing a referral", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
 		return nil, err
 	}
-	note, err := cleanText("note", t.Note, false, 1000)
+	note, err := aidhub.CleanText("note", t.Note, false, 1000)
 	if err != nil {
 		return nil, err
 	}
 	if !slices.Contains([]ReferralStatus{Accepted, InProgress, Delivered, Declined, Cancelled, Expired}, t.To) {
-		return nil, aidhub.Invalid("to", "%q is not a status a referral can move to", catalog.Clip(string(t.To)))
+		return nil, aidhub.Invalid("to", "%q is not a status a referral can move to", aidhub.Clip(string(t.To)))
 	}
 	if t.To == Declined {
 		if t.DeclineReason == nil || !slices.Contains(DeclineReasons, *t.DeclineReason) {
@@ -456,7 +455,7 @@ func (s *Service) TransitionReferral(ctx context.Context, t Transition) (*Referr
 		}
 	}
 	ref := new(Referral)
-	err = s.tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if ref, err = s.referralFor(ctx, tx, pr, t.ReferralID); err != nil {
 			return err
@@ -664,7 +663,7 @@ type ReferralFilter struct {
 
 // Referrals lists the referrals the caller may see, newest first: a
 // charity its own, a case manager those of its region.
-func (s *Service) Referrals(ctx context.Context, f ReferralFilter, page PageArgs) (*Page[*Referral], error) {
+func (s *Service) Referrals(ctx context.Context, f ReferralFilter, page aidhub.PageArgs) (*aidhub.Page[*Referral], error) {
 	pr := auth.FromContext(ctx)
 	if err := pr.Require("listing referrals", auth.Admin, auth.CaseManager, auth.Charity); err != nil {
 		return nil, err
@@ -681,7 +680,7 @@ func (s *Service) Referrals(ctx context.Context, f ReferralFilter, page PageArgs
 	}
 	for _, st := range f.Statuses {
 		if _, ok := transitions[st]; !ok && !slices.Contains([]ReferralStatus{Delivered, Declined, Cancelled, Expired}, st) {
-			return nil, aidhub.Invalid("statuses", "%q is not a referral status", catalog.Clip(string(st)))
+			return nil, aidhub.Invalid("statuses", "%q is not a referral status", aidhub.Clip(string(st)))
 		}
 	}
 	if len(f.Statuses) > 0 {
@@ -707,7 +706,7 @@ func (s *Service) Referrals(ctx context.Context, f ReferralFilter, page PageArgs
 	if err := q.Order("rf.id DESC").Limit(int64(page.First)+1).Scan(ctx, &rows); err != nil {
 		return nil, wrap(err, "casework: list referrals")
 	}
-	return catalogNewPage(rows, page, int(total), func(r *Referral) int64 { return r.ID }), nil
+	return aidhub.NewPage(rows, page, int(total), func(r *Referral) int64 { return r.ID }), nil
 }
 
 // ReferralHistory lists a referral's transitions, oldest first.

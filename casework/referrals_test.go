@@ -58,14 +58,14 @@ func TestCreateReferral(t *testing.T) {
 			t.Fatal(err)
 		}
 		ending := resourcePatch(10, "MEAL_ASSISTANCE")
-		ending.ValidUntil = catalog.Some(date(t, "2026-11-28"))
+		ending.ValidUntil = aidhub.Some(date(t, "2026-11-28"))
 		expired := f.publish(t, f.orgA, ending)
 		later := resourcePatch(10, "MEAL_ASSISTANCE")
-		later.ValidFrom = catalog.Some(date(t, "2026-12-20"))
+		later.ValidFrom = aidhub.Some(date(t, "2026-12-20"))
 		notYet := f.publish(t, f.orgA, later)
 		tiny := f.publish(t, f.orgA, resourcePatch(1, "MEAL_ASSISTANCE"))
 		budget := resourcePatch(0, "MEAL_ASSISTANCE")
-		budget.CapacityUnits, budget.CapacityBudgetFen = catalog.Null[int64](), catalog.Some[int64](10_000)
+		budget.CapacityUnits, budget.CapacityBudgetFen = aidhub.Null[int64](), aidhub.Some[int64](10_000)
 		money := f.publish(t, f.orgA, budget)
 		care := f.publish(t, f.orgA, resourcePatch(10, "HOME_CARE"))
 		_, outside := f.register(t, cmOtherCtx, dadukouVillages[0], person("大渡口", "HEAD"))
@@ -506,7 +506,7 @@ func TestReferralLifecycle(t *testing.T) {
 			// can still edit its resource.
 			h4, ps4 := f.sharedFamily(t)
 			p := resourcePatch(0, "REHAB_TRAINING")
-			p.CapacityUnits, p.CapacityBudgetFen = catalog.Null[int64](), catalog.Some[int64](100_000)
+			p.CapacityUnits, p.CapacityBudgetFen = aidhub.Null[int64](), aidhub.Some[int64](100_000)
 			res := f.publish(t, f.orgA, p)
 			r := f.refer(t, casework.ReferralInput{HouseholdID: h4.ID, PersonID: &ps4[2].ID, ResourceID: res.ID, ItemCode: ptr("REHAB_TRAINING"), Units: 10, AmountFen: 40_000})
 			f.move(t, ca, r.ID, casework.Accepted)
@@ -519,7 +519,7 @@ func TestReferralLifecycle(t *testing.T) {
 			}
 			// A capacity in units set after the accept did not count the
 			// referral's units; cancelling it does not fail on that.
-			if _, err := f.cat.UpdateResource(ca, res.ID, nil, catalog.ResourcePatch{CapacityUnits: catalog.Some[int64](5)}); err != nil {
+			if _, err := f.cat.UpdateResource(ca, res.ID, nil, catalog.ResourcePatch{CapacityUnits: aidhub.Some[int64](5)}); err != nil {
 				t.Fatal(err)
 			}
 			f.move(t, cmCtx, r.ID, casework.Cancelled)

@@ -11,7 +11,7 @@ import (
 	"github.com/aidhub/aidhub/db/dbtest"
 )
 
-func householdIDs(p *casework.Page[*casework.Household]) []int64 {
+func householdIDs(p *aidhub.Page[*casework.Household]) []int64 {
 	out := []int64{}
 	for _, h := range p.Items {
 		out = append(out, h.ID)
@@ -26,7 +26,7 @@ func listAll(t *testing.T, svc *casework.Service, ctx context.Context, f casewor
 	var after int64
 	total := -1
 	for range 100 {
-		p, err := svc.Households(ctx, f, casework.PageArgs{First: 1, After: after})
+		p, err := svc.Households(ctx, f, aidhub.PageArgs{First: 1, After: after})
 		if err != nil {
 			t.Fatalf("Households: %v", err)
 		}

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -72,17 +71,7 @@ func NewService(d *db.DB, dir *regions.Directory, keys *secret.Keys, cat *catalo
 var chinaTime = time.FixedZone("CST", 8*3600)
 
 // today is the calendar date in China Standard Time.
-func (s *Service) today() db.Date { return db.DateOf(s.now().In(chinaTime)) }
-
-// inRegion reports whether p may work on a household in region: ADMIN
-// everywhere, a CASE_MANAGER inside its prefix.
-// MayWorkIn reports whether p may do casework for a household of region:
-// an ADMIN, or a CASE_MANAGER whose region prefix covers it.
-func MayWorkIn(p auth.Principal, region string) bool { return inRegion(p, region) }
-
-func inRegion(p auth.Principal, region string) bool {
-	return p.Is(auth.Admin) || (p.Is(auth.CaseManager) && strings.HasPrefix(region, p.RegionPrefix))
-}
+func (s *Service) today() aidhub.Date { return aidhub.DateOf(s.now().In(chinaTime)) }
 
 // requireCaseworker lets ADMIN and CASE_MANAGER through.
 func requireCaseworker(p auth.Principal, action string) error {
@@ -100,26 +89,9 @@ func wrap(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
-// tx runs fn in a transaction and audits it there.
-func (s *Service) tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return s.db.Tx(ctx, fn)
-}
-
-// PageArgs and Page are the catalog's: one way of paging everywhere.
-type (
-	PageArgs    = catalog.PageArgs
-	Page[T any] = catalog.Page[T]
-)
-
-func catalogNewPage[T any](rows []T, page PageArgs, total int, id func(T) int64) *Page[T] {
-	return catalog.NewPage(rows, page, total, id)
-}
-
-var cleanText = catalog.CleanText
-
 // Period is an inclusive range of dates.
 type Period struct {
-	Start, End db.Date
+	Start, End aidhub.Date
 }
 
 func (p Period) validate(field string) error {

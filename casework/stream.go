@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aidhub/aidhub"
 	"github.com/uptrace/bun"
-
-	"github.com/aidhub/aidhub/db"
 )
 
 // The reads below stream the open needs with what matching needs to know
@@ -24,7 +23,7 @@ type OpenNeed struct {
 	CategoryCode string
 	ItemCode     string // "" when the need names only its category
 	Severity     int
-	OpenedOn     db.Date
+	OpenedOn     aidhub.Date
 
 	RegionCode         string
 	HouseholdIncomeFen int64 // monthly
@@ -47,7 +46,7 @@ type OpenNeed struct {
 // persons, for a period.
 type CoveringAid struct {
 	CategoryCode string
-	Start, End   db.Date
+	Start, End   aidhub.Date
 }
 
 // openNeedBatch is how many open needs one query reads.
@@ -107,10 +106,10 @@ type openNeedRow struct {
 	CategoryCode string
 	ItemCode     *string
 	Severity     int
-	OpenedOn     db.Date
+	OpenedOn     aidhub.Date
 	RegionCode   string
 	IncomeFen    int64
-	BirthDate    *db.Date
+	BirthDate    *aidhub.Date
 	Female       *bool
 }
 
@@ -125,7 +124,7 @@ type openNeedRow struct {
 // to load instead of a few seconds.) An assessment creates a household's
 // needs together, so ID order still keeps them together, as the matcher's
 // population prefers; any order gives the same matches.
-func scanOpenNeeds(ctx context.Context, idb bun.IDB, today db.Date, after int64, where func(*bun.SelectQuery), fn func([]OpenNeed) error) error {
+func scanOpenNeeds(ctx context.Context, idb bun.IDB, today aidhub.Date, after int64, where func(*bun.SelectQuery), fn func([]OpenNeed) error) error {
 	for {
 		var rows []openNeedRow
 		q := idb.NewSelect().TableExpr("needs AS n").
@@ -163,7 +162,7 @@ func scanOpenNeeds(ctx context.Context, idb bun.IDB, today db.Date, after int64,
 // head, the groups in force on today (a person's own and those of the
 // household head, whose status the household shares; every member's for
 // household-level needs), and the aid from the ledger and open referrals.
-func completeOpenNeeds(ctx context.Context, idb bun.IDB, today db.Date, rows []openNeedRow) ([]OpenNeed, error) {
+func completeOpenNeeds(ctx context.Context, idb bun.IDB, today aidhub.Date, rows []openNeedRow) ([]OpenNeed, error) {
 	households := make([]int64, 0, len(rows))
 	seen := map[int64]bool{}
 	for _, r := range rows {
@@ -176,7 +175,7 @@ func completeOpenNeeds(ctx context.Context, idb bun.IDB, today db.Date, rows []o
 		ID          int64
 		HouseholdID int64
 		Relation    string
-		BirthDate   db.Date
+		BirthDate   aidhub.Date
 		Female      bool
 	}
 	var members []member
@@ -215,8 +214,8 @@ func completeOpenNeeds(ctx context.Context, idb bun.IDB, today db.Date, rows []o
 		HouseholdID  int64
 		PersonID     *int64
 		CategoryCode string
-		PeriodStart  db.Date
-		PeriodEnd    db.Date
+		PeriodStart  aidhub.Date
+		PeriodEnd    aidhub.Date
 	}
 	if err := idb.NewSelect().TableExpr("aid_records").ColumnExpr("household_id, person_id, category_code, period_start, period_end").
 		Where("household_id IN (?)", bun.List(households)).
@@ -270,7 +269,7 @@ func completeOpenNeeds(ctx context.Context, idb bun.IDB, today db.Date, rows []o
 // scanOpenNeedRanges is scanOpenNeeds without a filter, in ranges of
 // chunkIDs need IDs of which workers are read at once, handed to fn in ID
 // order.
-func scanOpenNeedRanges(ctx context.Context, idb bun.IDB, today db.Date, workers int, chunkIDs int64, fn func([]OpenNeed) error) error {
+func scanOpenNeedRanges(ctx context.Context, idb bun.IDB, today aidhub.Date, workers int, chunkIDs int64, fn func([]OpenNeed) error) error {
 	var bounds struct{ Lo, Hi int64 }
 	if err := idb.NewSelect().TableExpr("needs").ColumnExpr("COALESCE(MIN(id), 0) AS lo, COALESCE(MAX(id), 0) AS hi").
 		Where("status = ?", NeedOpen).Scan(ctx, &bounds); err != nil {

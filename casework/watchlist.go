@@ -8,7 +8,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
-	"github.com/aidhub/aidhub/matching"
 )
 
 // The watchlist (持续监测未获帮扶对象): every OPEN need of a current
@@ -22,12 +21,12 @@ import (
 type UnmetFilter struct {
 	RegionPrefix   string
 	CategoryCode   string
-	Colour         *matching.Colour
+	Colour         *aidhub.Colour
 	MinWaitingDays int
 }
 
 // unmetQuery selects the unmet needs the caller may see.
-func (s *Service) unmetQuery(ctx context.Context, pr auth.Principal, f UnmetFilter, colours matching.Colours) (*bun.SelectQuery, error) {
+func (s *Service) unmetQuery(ctx context.Context, pr auth.Principal, f UnmetFilter, colours aidhub.Colours) (*bun.SelectQuery, error) {
 	cat, err := s.catalog.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -77,7 +76,7 @@ func (s *Service) unmetQuery(ctx context.Context, pr auth.Principal, f UnmetFilt
 }
 
 // colourRange is the waiting days [lo, hi) of a colour; hi 0 is open-ended.
-func colourRange(c matching.Colours, colour matching.Colour) (lo, hi int) {
+func colourRange(c aidhub.Colours, colour aidhub.Colour) (lo, hi int) {
 	bounds := []int{0, c.Blue, c.Yellow, c.Orange, c.Red, 0}
 	return bounds[colour], bounds[colour+1]
 }
@@ -85,7 +84,7 @@ func colourRange(c matching.Colours, colour matching.Colour) (lo, hi int) {
 // UnmetNeeds lists the watchlist, longest waiting first (then by ID).
 //
 // Errors: UNAUTHENTICATED, FORBIDDEN (only case workers), BAD_USER_INPUT.
-func (s *Service) UnmetNeeds(ctx context.Context, f UnmetFilter, colours matching.Colours, page PageArgs) (*Page[*Need], error) {
+func (s *Service) UnmetNeeds(ctx context.Context, f UnmetFilter, colours aidhub.Colours, page aidhub.PageArgs) (*aidhub.Page[*Need], error) {
 	pr := auth.FromContext(ctx)
 	if err := requireCaseworker(pr, "reading the watchlist"); err != nil {
 		return nil, err
@@ -107,7 +106,7 @@ func (s *Service) UnmetNeeds(ctx context.Context, f UnmetFilter, colours matchin
 	if err := q.OrderExpr("n.opened_on ASC, n.id ASC").Offset(page.After).Limit(int64(page.First)+1).Scan(ctx, &rows); err != nil {
 		return nil, wrap(err, "casework: list unmet needs")
 	}
-	p := catalogNewPage(rows, page, int(total), func(*Need) int64 { return 0 })
+	p := aidhub.NewPage(rows, page, int(total), func(*Need) int64 { return 0 })
 	households := make([]int64, len(p.Items))
 	for i, n := range p.Items {
 		households[i] = n.HouseholdID
@@ -122,12 +121,12 @@ func (s *Service) UnmetNeeds(ctx context.Context, f UnmetFilter, colours matchin
 // ColourCount is the watchlist of one district by colour.
 type ColourCount struct {
 	District string
-	Counts   [5]int // by matching.Colour
+	Counts   [5]int // by aidhub.Colour
 }
 
 // WatchlistCounts counts unmet needs per district (6-digit code) per
 // colour, for the districts the caller may see.
-func (s *Service) WatchlistCounts(ctx context.Context, regionPrefix string, colours matching.Colours) ([]ColourCount, error) {
+func (s *Service) WatchlistCounts(ctx context.Context, regionPrefix string, colours aidhub.Colours) ([]ColourCount, error) {
 	pr := auth.FromContext(ctx)
 	if err := requireCaseworker(pr, "reading the watchlist"); err != nil {
 		return nil, err

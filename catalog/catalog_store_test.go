@@ -489,7 +489,7 @@ func TestService_UpdateCategory(t *testing.T) {
 			} {
 				t.Run(tc.code+"Under"+tc.parent, func(t *testing.T) {
 					before := snapshot(t, svc)
-					_, err := svc.UpdateCategory(adminCtx, tc.code, catalog.CategoryPatch{ParentCode: catalog.Some(tc.parent), NameEn: ptr("renamed")})
+					_, err := svc.UpdateCategory(adminCtx, tc.code, catalog.CategoryPatch{ParentCode: aidhub.Some(tc.parent), NameEn: ptr("renamed")})
 					wantInvalid(t, err, "parentCode")
 					sameCatalog(t, svc, before)
 				})
@@ -497,7 +497,7 @@ func TestService_UpdateCategory(t *testing.T) {
 		})
 		t.Run("ErrUnknownParent", func(t *testing.T) {
 			before := snapshot(t, svc)
-			_, err := svc.UpdateCategory(adminCtx, "MEDICAL", catalog.CategoryPatch{ParentCode: catalog.Some("NO_SUCH_PARENT")})
+			_, err := svc.UpdateCategory(adminCtx, "MEDICAL", catalog.CategoryPatch{ParentCode: aidhub.Some("NO_SUCH_PARENT")})
 			wantInvalid(t, err, "parentCode")
 			sameCatalog(t, svc, before)
 		})
@@ -524,7 +524,7 @@ func TestService_UpdateCategory(t *testing.T) {
 		})
 		t.Run("MoveAcrossTree", func(t *testing.T) {
 			// A subtree moves as a whole: MEDICAL_INPATIENT with its child.
-			if _, err := svc.UpdateCategory(adminCtx, "MEDICAL_INPATIENT", catalog.CategoryPatch{ParentCode: catalog.Some("EMERGENCY")}); err != nil {
+			if _, err := svc.UpdateCategory(adminCtx, "MEDICAL_INPATIENT", catalog.CategoryPatch{ParentCode: aidhub.Some("EMERGENCY")}); err != nil {
 				t.Fatal(err)
 			}
 			c := snapshot(t, svc)
@@ -538,17 +538,17 @@ func TestService_UpdateCategory(t *testing.T) {
 				t.Errorf("ItemsUnder(EMERGENCY) = %v", got)
 			}
 			// Now MEDICAL may go under INPATIENT_SURGERY: it is no longer below MEDICAL.
-			if _, err := svc.UpdateCategory(adminCtx, "MEDICAL", catalog.CategoryPatch{ParentCode: catalog.Some("INPATIENT_SURGERY")}); err != nil {
+			if _, err := svc.UpdateCategory(adminCtx, "MEDICAL", catalog.CategoryPatch{ParentCode: aidhub.Some("INPATIENT_SURGERY")}); err != nil {
 				t.Fatal(err)
 			}
 			// …and then EMERGENCY may not go under MEDICAL, which is now below it.
 			before := snapshot(t, svc)
-			_, err := svc.UpdateCategory(adminCtx, "EMERGENCY", catalog.CategoryPatch{ParentCode: catalog.Some("MEDICAL_OUTPATIENT")})
+			_, err := svc.UpdateCategory(adminCtx, "EMERGENCY", catalog.CategoryPatch{ParentCode: aidhub.Some("MEDICAL_OUTPATIENT")})
 			wantInvalid(t, err, "parentCode")
 			sameCatalog(t, svc, before)
 		})
 		t.Run("MoveToTop", func(t *testing.T) {
-			c, err := svc.UpdateCategory(adminCtx, "MEDICAL", catalog.CategoryPatch{ParentCode: catalog.Null[string]()})
+			c, err := svc.UpdateCategory(adminCtx, "MEDICAL", catalog.CategoryPatch{ParentCode: aidhub.Null[string]()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -801,7 +801,7 @@ func TestService_CatalogEdits_Authorization(t *testing.T) {
 				return err
 			}},
 			{"UpdateCategory", func(ctx context.Context) error {
-				_, err := svc.UpdateCategory(ctx, "MEDICAL_OUTPATIENT", catalog.CategoryPatch{ParentCode: catalog.Null[string]()})
+				_, err := svc.UpdateCategory(ctx, "MEDICAL_OUTPATIENT", catalog.CategoryPatch{ParentCode: aidhub.Null[string]()})
 				return err
 			}},
 			{"CreateItem", func(ctx context.Context) error {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
-	"github.com/aidhub/aidhub/db"
 )
 
 // errNoLongerExpiring is what expireOne's change returns when the resource
@@ -50,7 +49,7 @@ func (s *Service) ExpireResources(ctx context.Context) (int, error) {
 // expireOne moves one resource to EXPIRED if it still should be. A
 // concurrent edit (a referral taking capacity moves the version too) is
 // retried, so a busy resource does not stay public until tomorrow's run.
-func (s *Service) expireOne(ctx context.Context, id int64, today db.Date) (bool, error) {
+func (s *Service) expireOne(ctx context.Context, id int64, today aidhub.Date) (bool, error) {
 	const attempts = 5
 	for i := 0; ; i++ {
 		_, err := s.change(ctx, id, nil, "expiring a resource", func(r *Resource, _ *Catalog) error {

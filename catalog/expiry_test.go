@@ -69,8 +69,8 @@ func TestService_ExpireResources(t *testing.T) {
 		}
 		until := func(day string) catalog.ResourcePatch {
 			p := validPatch(t)
-			p.ValidFrom = catalog.Some(date(t, "2026-11-01"))
-			p.ValidUntil = catalog.Some(date(t, day))
+			p.ValidFrom = aidhub.Some(date(t, "2026-11-01"))
+			p.ValidUntil = aidhub.Some(date(t, day))
 			return p
 		}
 		published := func(day string) *catalog.Resource {
@@ -80,7 +80,7 @@ func TestService_ExpireResources(t *testing.T) {
 		ended := published("2026-11-27")     // valid until yesterday, once it is the 28th
 		endsToday := published("2026-11-28") // valid until today
 		open := published("2026-11-27")
-		if _, err := svc.UpdateResource(adminCtx, open.ID, nil, catalog.ResourcePatch{ValidUntil: catalog.Null[db.Date]()}); err != nil {
+		if _, err := svc.UpdateResource(adminCtx, open.ID, nil, catalog.ResourcePatch{ValidUntil: aidhub.Null[aidhub.Date]()}); err != nil {
 			t.Fatal(err)
 		}
 		paused := published("2026-11-27")
@@ -218,10 +218,10 @@ func TestService_ExpireResources(t *testing.T) {
 			_, err = svc.PauseResource(f.charityA(), ended.ID, nil)
 			wantCode(t, err, aidhub.ECONFLICT)
 			// Another organization may not touch it.
-			_, err = svc.UpdateResource(f.charityB(), ended.ID, nil, catalog.ResourcePatch{ValidUntil: catalog.Some(date(t, "2027-03-31"))})
+			_, err = svc.UpdateResource(f.charityB(), ended.ID, nil, catalog.ResourcePatch{ValidUntil: aidhub.Some(date(t, "2027-03-31"))})
 			wantCode(t, err, aidhub.ENOTFOUND)
 
-			r, err := svc.UpdateResource(f.charityA(), ended.ID, nil, catalog.ResourcePatch{ValidUntil: catalog.Some(date(t, "2027-03-31"))})
+			r, err := svc.UpdateResource(f.charityA(), ended.ID, nil, catalog.ResourcePatch{ValidUntil: aidhub.Some(date(t, "2027-03-31"))})
 			if err != nil || r.Status != catalog.Expired {
 				t.Fatalf("extending: %+v, %v; want it still EXPIRED until published", r, err)
 			}

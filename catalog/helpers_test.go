@@ -41,9 +41,9 @@ func clockAt(t time.Time) func() time.Time { return func() time.Time { return t 
 
 func ptr[T any](v T) *T { return &v }
 
-func date(t testing.TB, s string) db.Date {
+func date(t testing.TB, s string) aidhub.Date {
 	t.Helper()
-	d, err := db.ParseDate(s)
+	d, err := aidhub.ParseDate(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,19 +106,19 @@ func validPatch(t testing.TB) catalog.ResourcePatch {
 		ItemCodes:         &[]string{"WINTER_SUPPLIES"},
 		GroupCodes:        &[]string{"DIBAO", "TEKUN"},
 		Coverage:          &[]string{yuzhong},
-		AgeMin:            catalog.Some(18),
-		AgeMax:            catalog.Some(90),
-		IncomeCeilingFen:  catalog.Some[int64](80_000),
-		CapacityUnits:     catalog.Some[int64](100),
-		CapacityBudgetFen: catalog.Some[int64](5_000_000),
-		ValidFrom:         catalog.Some(date(t, "2026-11-01")),
-		ValidUntil:        catalog.Some(date(t, "2027-02-28")),
+		AgeMin:            aidhub.Some(18),
+		AgeMax:            aidhub.Some(90),
+		IncomeCeilingFen:  aidhub.Some[int64](80_000),
+		CapacityUnits:     aidhub.Some[int64](100),
+		CapacityBudgetFen: aidhub.Some[int64](5_000_000),
+		ValidFrom:         aidhub.Some(date(t, "2026-11-01")),
+		ValidUntil:        aidhub.Some(date(t, "2027-02-28")),
 		Address:           ptr("渝中区七星岗街道中山一路 1 号"),
 		ContactName:       ptr("李老师"),
 		ContactPhone:      ptr("023-6380 1234"),
-		DivisionCode:      catalog.Some(qixinggang),
-		Lat:               catalog.Some(29.556),
-		Lng:               catalog.Some(106.566),
+		DivisionCode:      aidhub.Some(qixinggang),
+		Lat:               aidhub.Some(29.556),
+		Lng:               aidhub.Some(106.566),
 	}
 }
 
@@ -264,7 +264,7 @@ func resourceIDs(rs ...*catalog.Resource) []int64 {
 // listIDs lists every resource ctx sees under f (one page of 100).
 func listIDs(t testing.TB, svc *catalog.Service, ctx context.Context, f catalog.ResourceFilter) []int64 {
 	t.Helper()
-	p, err := svc.ListResources(ctx, f, catalog.PageArgs{First: 100})
+	p, err := svc.ListResources(ctx, f, aidhub.PageArgs{First: 100})
 	if err != nil {
 		t.Fatalf("ListResources(%+v): %v", f, err)
 	}

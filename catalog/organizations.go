@@ -57,7 +57,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in NewOrganization) (*
 	}
 	o := &Organization{Kind: in.Kind}
 	var err error
-	if o.Name, err = cleanText("name", in.Name, true, 100); err != nil {
+	if o.Name, err = aidhub.CleanText("name", in.Name, true, 100); err != nil {
 		return nil, err
 	}
 	if !o.Kind.Valid() {
@@ -67,10 +67,10 @@ func (s *Service) CreateOrganization(ctx context.Context, in NewOrganization) (*
 		return nil, aidhub.Invalid("divisionCode", "%s", reason)
 	}
 	o.DivisionCode = in.DivisionCode
-	if o.Description, err = cleanText("description", in.Description, false, 2000); err != nil {
+	if o.Description, err = aidhub.CleanText("description", in.Description, false, 2000); err != nil {
 		return nil, err
 	}
-	if o.ContactPhone, err = checkPhone("contactPhone", in.ContactPhone); err != nil {
+	if o.ContactPhone, err = aidhub.CheckPhone("contactPhone", in.ContactPhone); err != nil {
 		return nil, err
 	}
 	if o.Website, err = checkWebsite("website", in.Website); err != nil {
@@ -134,8 +134,8 @@ type OrganizationFilter struct {
 // ListOrganizations returns a page of organizations ordered by ID.
 //
 // Errors: BAD_USER_INPUT (page size, filter).
-func (s *Service) ListOrganizations(ctx context.Context, f OrganizationFilter, page PageArgs) (*Page[*Organization], error) {
-	if err := page.validate(); err != nil {
+func (s *Service) ListOrganizations(ctx context.Context, f OrganizationFilter, page aidhub.PageArgs) (*aidhub.Page[*Organization], error) {
+	if err := page.Validate(); err != nil {
 		return nil, err
 	}
 	if f.Kind != nil && !f.Kind.Valid() {
@@ -164,56 +164,5 @@ func (s *Service) ListOrganizations(ctx context.Context, f OrganizationFilter, p
 	if err != nil {
 		return nil, fmt.Errorf("catalog: count organizations: %w", err)
 	}
-	return newPage(rows, page, int(total), func(o *Organization) int64 { return o.ID }), nil
-}
-
-// PageArgs asks for up to First rows after the row with ID After.
-type PageArgs struct {
-	First int
-	After int64
-}
-
-// MaxPage is the largest page a caller may ask for.
-const MaxPage = 100
-
-func (p *PageArgs) validate() error {
-	if p.First == 0 {
-		p.First = 20
-	}
-	if p.First < 0 || p.First > MaxPage {
-		return aidhub.Invalid("first", "must be 1 to %d, got %d", MaxPage, p.First)
-	}
-	if p.After < 0 {
-		return aidhub.Invalid("after", "is not a cursor of this list")
-	}
-	return nil
-}
-
-// Page is one page of a list ordered by ID.
-type Page[T any] struct {
-	Items       []T
-	HasNextPage bool
-	TotalCount  int
-	IDs         []int64 // the ID of each item, for cursors
-}
-
-func newPage[T any](rows []T, args PageArgs, total int, id func(T) int64) *Page[T] {
-	p := &Page[T]{TotalCount: total}
-	if len(rows) > args.First {
-		rows, p.HasNextPage = rows[:args.First], true
-	}
-	p.Items = rows
-	for _, r := range rows {
-		p.IDs = append(p.IDs, id(r))
-	}
-	return p
-}
-
-// Validate fills the default page size and checks the bounds; other
-// domain packages page the same way.
-func (p *PageArgs) Validate() error { return p.validate() }
-
-// NewPage cuts rows (fetched with one row more than asked) into a page.
-func NewPage[T any](rows []T, args PageArgs, total int, id func(T) int64) *Page[T] {
-	return newPage(rows, args, total, id)
+	return aidhub.NewPage(rows, page, int(total), func(o *Organization) int64 { return o.ID }), nil
 }

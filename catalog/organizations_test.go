@@ -155,7 +155,7 @@ func TestService_ListOrganizations(t *testing.T) {
 			all = append(all, got.ID)
 			byName[o.Name] = got.ID
 		}
-		list := func(t *testing.T, flt catalog.OrganizationFilter, page catalog.PageArgs) *catalog.Page[*catalog.Organization] {
+		list := func(t *testing.T, flt catalog.OrganizationFilter, page aidhub.PageArgs) *aidhub.Page[*catalog.Organization] {
 			t.Helper()
 			p, err := svc.ListOrganizations(anonCtx, flt, page)
 			if err != nil {
@@ -171,7 +171,7 @@ func TestService_ListOrganizations(t *testing.T) {
 			}
 			return p
 		}
-		orgIDs := func(p *catalog.Page[*catalog.Organization]) []int64 {
+		orgIDs := func(p *aidhub.Page[*catalog.Organization]) []int64 {
 			out := []int64{}
 			for _, o := range p.Items {
 				out = append(out, o.ID)
@@ -180,7 +180,7 @@ func TestService_ListOrganizations(t *testing.T) {
 		}
 
 		t.Run("All", func(t *testing.T) {
-			p := list(t, catalog.OrganizationFilter{}, catalog.PageArgs{})
+			p := list(t, catalog.OrganizationFilter{}, aidhub.PageArgs{})
 			if got := orgIDs(p); !slices.Equal(got, all) || p.TotalCount != 7 || p.HasNextPage {
 				t.Fatalf("ids %v (total %d, next %v), want %v", got, p.TotalCount, p.HasNextPage, all)
 			}
@@ -204,7 +204,7 @@ func TestService_ListOrganizations(t *testing.T) {
 				{"KindAndPlaceNone", catalog.OrganizationFilter{Kind: &gov, LocatedIn: ptr(shapingba)}, []int64{}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					p := list(t, tc.flt, catalog.PageArgs{First: 100})
+					p := list(t, tc.flt, aidhub.PageArgs{First: 100})
 					if got := orgIDs(p); !slices.Equal(got, tc.want) || p.TotalCount != len(tc.want) || p.HasNextPage {
 						t.Fatalf("ids %v (total %d, next %v), want %v", got, p.TotalCount, p.HasNextPage, tc.want)
 					}
@@ -215,7 +215,7 @@ func TestService_ListOrganizations(t *testing.T) {
 			var seen []int64
 			after := int64(0)
 			for page := 1; ; page++ {
-				p := list(t, catalog.OrganizationFilter{}, catalog.PageArgs{First: 3, After: after})
+				p := list(t, catalog.OrganizationFilter{}, aidhub.PageArgs{First: 3, After: after})
 				if p.TotalCount != 7 {
 					t.Fatalf("page %d: totalCount %d, want 7", page, p.TotalCount)
 				}
@@ -237,21 +237,21 @@ func TestService_ListOrganizations(t *testing.T) {
 			}
 			// Paging with a filter counts only the filtered rows.
 			charity := catalog.KindCharity
-			p := list(t, catalog.OrganizationFilter{Kind: &charity}, catalog.PageArgs{First: 2})
+			p := list(t, catalog.OrganizationFilter{Kind: &charity}, aidhub.PageArgs{First: 2})
 			if len(p.Items) != 2 || !p.HasNextPage || p.TotalCount != 3 {
 				t.Fatalf("filtered first page: %d items, next %v, total %d", len(p.Items), p.HasNextPage, p.TotalCount)
 			}
-			p = list(t, catalog.OrganizationFilter{Kind: &charity}, catalog.PageArgs{First: 2, After: p.IDs[1]})
+			p = list(t, catalog.OrganizationFilter{Kind: &charity}, aidhub.PageArgs{First: 2, After: p.IDs[1]})
 			if len(p.Items) != 1 || p.HasNextPage || p.TotalCount != 3 {
 				t.Fatalf("filtered second page: %d items, next %v, total %d", len(p.Items), p.HasNextPage, p.TotalCount)
 			}
 			// Exactly a page: no next page.
-			p = list(t, catalog.OrganizationFilter{}, catalog.PageArgs{First: 7})
+			p = list(t, catalog.OrganizationFilter{}, aidhub.PageArgs{First: 7})
 			if len(p.Items) != 7 || p.HasNextPage {
 				t.Fatalf("First 7 of 7: %d items, next %v", len(p.Items), p.HasNextPage)
 			}
 			// Past the end.
-			p = list(t, catalog.OrganizationFilter{}, catalog.PageArgs{First: 5, After: all[len(all)-1]})
+			p = list(t, catalog.OrganizationFilter{}, aidhub.PageArgs{First: 5, After: all[len(all)-1]})
 			if len(p.Items) != 0 || p.HasNextPage || p.TotalCount != 7 {
 				t.Fatalf("after the last: %d items, next %v, total %d", len(p.Items), p.HasNextPage, p.TotalCount)
 			}
@@ -261,23 +261,23 @@ func TestService_ListOrganizations(t *testing.T) {
 			for _, tc := range []struct {
 				name  string
 				flt   catalog.OrganizationFilter
-				page  catalog.PageArgs
+				page  aidhub.PageArgs
 				field string
 			}{
-				{"FirstOver100", catalog.OrganizationFilter{}, catalog.PageArgs{First: 101}, "first"},
-				{"FirstNegative", catalog.OrganizationFilter{}, catalog.PageArgs{First: -1}, "first"},
-				{"AfterNegative", catalog.OrganizationFilter{}, catalog.PageArgs{First: 5, After: -1}, "after"},
-				{"LocatedInUnknown", catalog.OrganizationFilter{LocatedIn: ptr(unknownArea)}, catalog.PageArgs{}, "filter.locatedIn"},
-				{"LocatedInOutsideChongqing", catalog.OrganizationFilter{LocatedIn: ptr(chengduJinjia)}, catalog.PageArgs{}, "filter.locatedIn"},
-				{"LocatedInMalformed", catalog.OrganizationFilter{LocatedIn: ptr("5001%")}, catalog.PageArgs{}, "filter.locatedIn"},
-				{"UnknownKind", catalog.OrganizationFilter{Kind: &bogus}, catalog.PageArgs{}, "filter.kind"},
+				{"FirstOver100", catalog.OrganizationFilter{}, aidhub.PageArgs{First: 101}, "first"},
+				{"FirstNegative", catalog.OrganizationFilter{}, aidhub.PageArgs{First: -1}, "first"},
+				{"AfterNegative", catalog.OrganizationFilter{}, aidhub.PageArgs{First: 5, After: -1}, "after"},
+				{"LocatedInUnknown", catalog.OrganizationFilter{LocatedIn: ptr(unknownArea)}, aidhub.PageArgs{}, "filter.locatedIn"},
+				{"LocatedInOutsideChongqing", catalog.OrganizationFilter{LocatedIn: ptr(chengduJinjia)}, aidhub.PageArgs{}, "filter.locatedIn"},
+				{"LocatedInMalformed", catalog.OrganizationFilter{LocatedIn: ptr("5001%")}, aidhub.PageArgs{}, "filter.locatedIn"},
+				{"UnknownKind", catalog.OrganizationFilter{Kind: &bogus}, aidhub.PageArgs{}, "filter.kind"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := svc.ListOrganizations(anonCtx, tc.flt, tc.page)
 					wantInvalid(t, err, tc.field)
 				})
 			}
-			if _, err := svc.ListOrganizations(anonCtx, catalog.OrganizationFilter{}, catalog.PageArgs{First: catalog.MaxPage}); err != nil {
+			if _, err := svc.ListOrganizations(anonCtx, catalog.OrganizationFilter{}, aidhub.PageArgs{First: aidhub.MaxPage}); err != nil {
 				t.Errorf("First = MaxPage: %v", err)
 			}
 		})

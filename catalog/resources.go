@@ -61,8 +61,8 @@ type Resource struct {
 	UnitsTaken        int64 `bun:",notnull"`
 	CapacityBudgetFen *int64
 	BudgetTakenFen    int64 `bun:",notnull"`
-	ValidFrom         *db.Date
-	ValidUntil        *db.Date
+	ValidFrom         *aidhub.Date
+	ValidUntil        *aidhub.Date
 	Address           string
 	DivisionCode      *string
 	Lat, Lng          *float64
@@ -102,7 +102,7 @@ func (r *Resource) BudgetLeftFen() *int64 {
 }
 
 // Expired reports whether the validity window ended before today.
-func (r *Resource) Expired(today db.Date) bool {
+func (r *Resource) Expired(today aidhub.Date) bool {
 	return r.ValidUntil != nil && r.ValidUntil.Before(today)
 }
 
@@ -111,14 +111,14 @@ func (r *Resource) Expired(today db.Date) bool {
 type ResourcePatch struct {
 	Title, Description                 *string
 	ItemCodes, GroupCodes, Coverage    *[]string
-	AgeMin, AgeMax                     Opt[int]
-	IncomeCeilingFen                   Opt[int64]
-	CapacityUnits, CapacityBudgetFen   Opt[int64]
-	ValidFrom, ValidUntil              Opt[db.Date]
+	AgeMin, AgeMax                     aidhub.Opt[int]
+	IncomeCeilingFen                   aidhub.Opt[int64]
+	CapacityUnits, CapacityBudgetFen   aidhub.Opt[int64]
+	ValidFrom, ValidUntil              aidhub.Opt[aidhub.Date]
 	Address, ContactName, ContactPhone *string
 	EligibilityRule                    *string
-	DivisionCode                       Opt[string]
-	Lat, Lng                           Opt[float64]
+	DivisionCode                       aidhub.Opt[string]
+	Lat, Lng                           aidhub.Opt[float64]
 }
 
 func (p *ResourcePatch) apply(r *Resource) {
@@ -127,20 +127,20 @@ func (p *ResourcePatch) apply(r *Resource) {
 	setIf(&r.ItemCodes, p.ItemCodes)
 	setIf(&r.GroupCodes, p.GroupCodes)
 	setIf(&r.Coverage, p.Coverage)
-	p.AgeMin.apply(&r.AgeMin)
-	p.AgeMax.apply(&r.AgeMax)
-	p.IncomeCeilingFen.apply(&r.IncomeCeilingFen)
-	p.CapacityUnits.apply(&r.CapacityUnits)
-	p.CapacityBudgetFen.apply(&r.CapacityBudgetFen)
-	p.ValidFrom.apply(&r.ValidFrom)
-	p.ValidUntil.apply(&r.ValidUntil)
+	p.AgeMin.Apply(&r.AgeMin)
+	p.AgeMax.Apply(&r.AgeMax)
+	p.IncomeCeilingFen.Apply(&r.IncomeCeilingFen)
+	p.CapacityUnits.Apply(&r.CapacityUnits)
+	p.CapacityBudgetFen.Apply(&r.CapacityBudgetFen)
+	p.ValidFrom.Apply(&r.ValidFrom)
+	p.ValidUntil.Apply(&r.ValidUntil)
 	setIf(&r.Address, p.Address)
 	setIf(&r.ContactName, p.ContactName)
 	setIf(&r.ContactPhone, p.ContactPhone)
 	setIf(&r.EligibilityRule, p.EligibilityRule)
-	p.DivisionCode.apply(&r.DivisionCode)
-	p.Lat.apply(&r.Lat)
-	p.Lng.apply(&r.Lng)
+	p.DivisionCode.Apply(&r.DivisionCode)
+	p.Lat.Apply(&r.Lat)
+	p.Lng.Apply(&r.Lng)
 }
 
 // validate checks and normalizes every field of r against the catalog. The
@@ -176,10 +176,10 @@ func (s *Service) validate(r *Resource, cat *Catalog) error {
 // cleanTitleAndDescription normalizes the title and the description.
 func cleanTitleAndDescription(r *Resource) error {
 	var err error
-	if r.Title, err = cleanText("title", r.Title, true, 200); err != nil {
+	if r.Title, err = aidhub.CleanText("title", r.Title, true, 200); err != nil {
 		return err
 	}
-	r.Description, err = cleanText("description", r.Description, false, 5000)
+	r.Description, err = aidhub.CleanText("description", r.Description, false, 5000)
 	return err
 }
 
@@ -254,7 +254,7 @@ func checkCapacityCoversTaken(r *Resource) error {
 func checkValidityWindow(r *Resource) error {
 	for _, f := range []struct {
 		name string
-		v    *db.Date
+		v    *aidhub.Date
 	}{{"validFrom", r.ValidFrom}, {"validUntil", r.ValidUntil}} {
 		if f.v != nil && (f.v.Year() < 2000 || f.v.Year() > 2100) {
 			return aidhub.Invalid(f.name, "%s is outside 2000–2100", f.v)
@@ -269,13 +269,13 @@ func checkValidityWindow(r *Resource) error {
 // cleanContact normalizes the address, the contact name and the phone.
 func cleanContact(r *Resource) error {
 	var err error
-	if r.Address, err = cleanText("address", r.Address, false, 300); err != nil {
+	if r.Address, err = aidhub.CleanText("address", r.Address, false, 300); err != nil {
 		return err
 	}
-	if r.ContactName, err = cleanText("contactName", r.ContactName, false, 50); err != nil {
+	if r.ContactName, err = aidhub.CleanText("contactName", r.ContactName, false, 50); err != nil {
 		return err
 	}
-	r.ContactPhone, err = checkPhone("contactPhone", r.ContactPhone)
+	r.ContactPhone, err = aidhub.CheckPhone("contactPhone", r.ContactPhone)
 	return err
 }
 
@@ -283,7 +283,7 @@ func cleanContact(r *Resource) error {
 // given a rule checker, refuses a rule that does not compile.
 func (s *Service) checkEligibilityRule(r *Resource) error {
 	var err error
-	if r.EligibilityRule, err = cleanText("eligibilityRule", r.EligibilityRule, false, 500); err != nil {
+	if r.EligibilityRule, err = aidhub.CleanText("eligibilityRule", r.EligibilityRule, false, 500); err != nil {
 		return err
 	}
 	if r.EligibilityRule != "" && s.checkRule != nil {
@@ -325,7 +325,7 @@ func codeList(field string, codes []string, known func(string) bool, what string
 	for _, c := range codes {
 		c = strings.TrimSpace(c)
 		if !known(c) {
-			return nil, aidhub.Invalid(field, "%q is not a known %s", clip(c), what)
+			return nil, aidhub.Invalid(field, "%q is not a known %s", aidhub.Clip(c), what)
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -335,7 +335,7 @@ func codeList(field string, codes []string, known func(string) bool, what string
 }
 
 // publishable returns why r cannot be (or stay) published, or nil.
-func (r *Resource) publishable(today db.Date) error {
+func (r *Resource) publishable(today aidhub.Date) error {
 	var missing []string
 	if len(r.ItemCodes) == 0 {
 		missing = append(missing, "it offers no service item")
@@ -698,8 +698,8 @@ type ResourceFilter struct {
 // ordered by ID.
 //
 // Errors: BAD_USER_INPUT (page size, unknown codes in the filter).
-func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page PageArgs) (*Page[*Resource], error) {
-	if err := page.validate(); err != nil {
+func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page aidhub.PageArgs) (*aidhub.Page[*Resource], error) {
+	if err := page.Validate(); err != nil {
 		return nil, err
 	}
 	cat, err := s.Snapshot(ctx)
@@ -708,14 +708,14 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 	}
 	if f.ItemCode != nil {
 		if _, ok := cat.Item(*f.ItemCode); !ok {
-			return nil, aidhub.Invalid("filter.itemCode", "%q is not a known service item", clip(*f.ItemCode))
+			return nil, aidhub.Invalid("filter.itemCode", "%q is not a known service item", aidhub.Clip(*f.ItemCode))
 		}
 	}
 	var items []string
 	switch {
 	case f.CategoryCode != nil:
 		if _, ok := cat.Category(*f.CategoryCode); !ok {
-			return nil, aidhub.Invalid("filter.categoryCode", "%q is not a known service category", clip(*f.CategoryCode))
+			return nil, aidhub.Invalid("filter.categoryCode", "%q is not a known service category", aidhub.Clip(*f.CategoryCode))
 		}
 		items = cat.ItemsUnder(*f.CategoryCode)
 		if f.ItemCode != nil {
@@ -733,7 +733,7 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 	}
 	if f.GroupCode != nil {
 		if _, ok := cat.Group(*f.GroupCode); !ok {
-			return nil, aidhub.Invalid("filter.groupCode", "%q is not a known population group", clip(*f.GroupCode))
+			return nil, aidhub.Invalid("filter.groupCode", "%q is not a known population group", aidhub.Clip(*f.GroupCode))
 		}
 	}
 	for _, c := range []struct {
@@ -794,7 +794,7 @@ func (s *Service) ListResources(ctx context.Context, f ResourceFilter, page Page
 	if err != nil {
 		return nil, fmt.Errorf("catalog: count resources: %w", err)
 	}
-	p := newPage(rows, page, int(total), func(r *Resource) int64 { return r.ID })
+	p := aidhub.NewPage(rows, page, int(total), func(r *Resource) int64 { return r.ID })
 	if err := loadLinks(ctx, s.db, p.Items); err != nil {
 		return nil, fmt.Errorf("catalog: list resources: %w", err)
 	}

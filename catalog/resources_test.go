@@ -84,12 +84,12 @@ func TestService_CreateResource(t *testing.T) {
 			p := validPatch(t)
 			p.Title = ptr(strings.Repeat("助", 200))
 			p.Description = ptr(strings.Repeat("善", 5000))
-			p.AgeMin, p.AgeMax = catalog.Some(0), catalog.Some(catalog.MaxAge)
-			p.IncomeCeilingFen = catalog.Some[int64](catalog.MaxIncomeCeiling)
-			p.CapacityUnits = catalog.Some[int64](catalog.MaxCapacityUnits)
-			p.CapacityBudgetFen = catalog.Some[int64](catalog.MaxCapacityBudget)
-			p.ValidFrom, p.ValidUntil = catalog.Some(date(t, "2026-12-01")), catalog.Some(date(t, "2026-12-01"))
-			p.Lat, p.Lng = catalog.Some(-90.0), catalog.Some(180.0)
+			p.AgeMin, p.AgeMax = aidhub.Some(0), aidhub.Some(catalog.MaxAge)
+			p.IncomeCeilingFen = aidhub.Some[int64](catalog.MaxIncomeCeiling)
+			p.CapacityUnits = aidhub.Some[int64](catalog.MaxCapacityUnits)
+			p.CapacityBudgetFen = aidhub.Some[int64](catalog.MaxCapacityBudget)
+			p.ValidFrom, p.ValidUntil = aidhub.Some(date(t, "2026-12-01")), aidhub.Some(date(t, "2026-12-01"))
+			p.Lat, p.Lng = aidhub.Some(-90.0), aidhub.Some(180.0)
 			p.Coverage = &coverage
 			r := mustCreate(t, svc, adminCtx, f.orgA.ID, p)
 			if got := reload(t, svc, r.ID); len(got.Coverage) != 50 || *got.CapacityBudgetFen != catalog.MaxCapacityBudget {
@@ -139,8 +139,8 @@ func TestService_CreateResource(t *testing.T) {
 				{"CoverageEmptyCode", func(p *catalog.ResourcePatch) { p.Coverage = &[]string{""} }, "coverage"},
 				{"CoverageUnknownVillage", func(p *catalog.ResourcePatch) { p.Coverage = &[]string{"500103001999"} }, "coverage"},
 				{"CoverageTooMany", func(p *catalog.ResourcePatch) { p.Coverage = &tooMany }, "coverage"},
-				{"DivisionCodeUnknown", func(p *catalog.ResourcePatch) { p.DivisionCode = catalog.Some(unknownArea) }, "divisionCode"},
-				{"DivisionCodeOutsideChongqing", func(p *catalog.ResourcePatch) { p.DivisionCode = catalog.Some(chengduJinjia) }, "divisionCode"},
+				{"DivisionCodeUnknown", func(p *catalog.ResourcePatch) { p.DivisionCode = aidhub.Some(unknownArea) }, "divisionCode"},
+				{"DivisionCodeOutsideChongqing", func(p *catalog.ResourcePatch) { p.DivisionCode = aidhub.Some(chengduJinjia) }, "divisionCode"},
 				{"ItemUnknown", func(p *catalog.ResourcePatch) { p.ItemCodes = &[]string{"WINTER_SUPPLIES", "NO_SUCH_ITEM"} }, "itemCodes"},
 				{"ItemIsACategory", func(p *catalog.ResourcePatch) { p.ItemCodes = &[]string{"MEDICAL"} }, "itemCodes"},
 				{"ItemsTooMany", func(p *catalog.ResourcePatch) {
@@ -149,32 +149,32 @@ func TestService_CreateResource(t *testing.T) {
 				}, "itemCodes"},
 				{"GroupUnknown", func(p *catalog.ResourcePatch) { p.GroupCodes = &[]string{"NO_SUCH_GROUP"} }, "groupCodes"},
 				{"GroupLowercase", func(p *catalog.ResourcePatch) { p.GroupCodes = &[]string{"dibao"} }, "groupCodes"},
-				{"IncomeCeilingNegative", func(p *catalog.ResourcePatch) { p.IncomeCeilingFen = catalog.Some[int64](-1) }, "incomeCeilingFen"},
-				{"IncomeCeilingZero", func(p *catalog.ResourcePatch) { p.IncomeCeilingFen = catalog.Some[int64](0) }, "incomeCeilingFen"},
+				{"IncomeCeilingNegative", func(p *catalog.ResourcePatch) { p.IncomeCeilingFen = aidhub.Some[int64](-1) }, "incomeCeilingFen"},
+				{"IncomeCeilingZero", func(p *catalog.ResourcePatch) { p.IncomeCeilingFen = aidhub.Some[int64](0) }, "incomeCeilingFen"},
 				{"IncomeCeilingAbsurd", func(p *catalog.ResourcePatch) {
-					p.IncomeCeilingFen = catalog.Some[int64](catalog.MaxIncomeCeiling + 1)
+					p.IncomeCeilingFen = aidhub.Some[int64](catalog.MaxIncomeCeiling + 1)
 				}, "incomeCeilingFen"},
-				{"CapacityUnitsNegative", func(p *catalog.ResourcePatch) { p.CapacityUnits = catalog.Some[int64](-5) }, "capacityUnits"},
-				{"CapacityUnitsZero", func(p *catalog.ResourcePatch) { p.CapacityUnits = catalog.Some[int64](0) }, "capacityUnits"},
+				{"CapacityUnitsNegative", func(p *catalog.ResourcePatch) { p.CapacityUnits = aidhub.Some[int64](-5) }, "capacityUnits"},
+				{"CapacityUnitsZero", func(p *catalog.ResourcePatch) { p.CapacityUnits = aidhub.Some[int64](0) }, "capacityUnits"},
 				{"CapacityUnitsAbsurd", func(p *catalog.ResourcePatch) {
-					p.CapacityUnits = catalog.Some[int64](catalog.MaxCapacityUnits + 1)
+					p.CapacityUnits = aidhub.Some[int64](catalog.MaxCapacityUnits + 1)
 				}, "capacityUnits"},
-				{"CapacityUnitsMinInt", func(p *catalog.ResourcePatch) { p.CapacityUnits = catalog.Some[int64](math.MinInt64) }, "capacityUnits"},
-				{"CapacityBudgetNegative", func(p *catalog.ResourcePatch) { p.CapacityBudgetFen = catalog.Some[int64](-100) }, "capacityBudgetFen"},
-				{"CapacityBudgetZero", func(p *catalog.ResourcePatch) { p.CapacityBudgetFen = catalog.Some[int64](0) }, "capacityBudgetFen"},
+				{"CapacityUnitsMinInt", func(p *catalog.ResourcePatch) { p.CapacityUnits = aidhub.Some[int64](math.MinInt64) }, "capacityUnits"},
+				{"CapacityBudgetNegative", func(p *catalog.ResourcePatch) { p.CapacityBudgetFen = aidhub.Some[int64](-100) }, "capacityBudgetFen"},
+				{"CapacityBudgetZero", func(p *catalog.ResourcePatch) { p.CapacityBudgetFen = aidhub.Some[int64](0) }, "capacityBudgetFen"},
 				{"CapacityBudgetAbsurd", func(p *catalog.ResourcePatch) {
-					p.CapacityBudgetFen = catalog.Some[int64](catalog.MaxCapacityBudget + 1)
+					p.CapacityBudgetFen = aidhub.Some[int64](catalog.MaxCapacityBudget + 1)
 				}, "capacityBudgetFen"},
-				{"CapacityBudgetMaxInt", func(p *catalog.ResourcePatch) { p.CapacityBudgetFen = catalog.Some[int64](math.MaxInt64) }, "capacityBudgetFen"},
-				{"AgeRangeInverted", func(p *catalog.ResourcePatch) { p.AgeMin, p.AgeMax = catalog.Some(60), catalog.Some(18) }, "ageMax"},
-				{"AgeMinNegative", func(p *catalog.ResourcePatch) { p.AgeMin = catalog.Some(-1) }, "ageMin"},
-				{"AgeMaxOver150", func(p *catalog.ResourcePatch) { p.AgeMax = catalog.Some(151) }, "ageMax"},
-				{"AgeMinOver150", func(p *catalog.ResourcePatch) { p.AgeMin, p.AgeMax = catalog.Some(200), catalog.Null[int]() }, "ageMin"},
+				{"CapacityBudgetMaxInt", func(p *catalog.ResourcePatch) { p.CapacityBudgetFen = aidhub.Some[int64](math.MaxInt64) }, "capacityBudgetFen"},
+				{"AgeRangeInverted", func(p *catalog.ResourcePatch) { p.AgeMin, p.AgeMax = aidhub.Some(60), aidhub.Some(18) }, "ageMax"},
+				{"AgeMinNegative", func(p *catalog.ResourcePatch) { p.AgeMin = aidhub.Some(-1) }, "ageMin"},
+				{"AgeMaxOver150", func(p *catalog.ResourcePatch) { p.AgeMax = aidhub.Some(151) }, "ageMax"},
+				{"AgeMinOver150", func(p *catalog.ResourcePatch) { p.AgeMin, p.AgeMax = aidhub.Some(200), aidhub.Null[int]() }, "ageMin"},
 				{"ValidityEndsBeforeStart", func(p *catalog.ResourcePatch) {
-					p.ValidFrom, p.ValidUntil = catalog.Some(date(t, "2027-01-01")), catalog.Some(date(t, "2026-12-31"))
+					p.ValidFrom, p.ValidUntil = aidhub.Some(date(t, "2027-01-01")), aidhub.Some(date(t, "2026-12-31"))
 				}, "validUntil"},
-				{"ValidFromLastCentury", func(p *catalog.ResourcePatch) { p.ValidFrom = catalog.Some(date(t, "1999-12-31")) }, "validFrom"},
-				{"ValidUntilFarFuture", func(p *catalog.ResourcePatch) { p.ValidUntil = catalog.Some(date(t, "2101-01-01")) }, "validUntil"},
+				{"ValidFromLastCentury", func(p *catalog.ResourcePatch) { p.ValidFrom = aidhub.Some(date(t, "1999-12-31")) }, "validFrom"},
+				{"ValidUntilFarFuture", func(p *catalog.ResourcePatch) { p.ValidUntil = aidhub.Some(date(t, "2101-01-01")) }, "validUntil"},
 				{"TitleEmpty", func(p *catalog.ResourcePatch) { p.Title = ptr("") }, "title"},
 				{"TitleMissing", func(p *catalog.ResourcePatch) { p.Title = nil }, "title"},
 				{"TitleBlank", func(p *catalog.ResourcePatch) { p.Title = ptr(" \n\t ") }, "title"},
@@ -185,13 +185,13 @@ func TestService_CreateResource(t *testing.T) {
 				{"AddressTooLong", func(p *catalog.ResourcePatch) { p.Address = ptr(strings.Repeat("路", 301)) }, "address"},
 				{"ContactNameTooLong", func(p *catalog.ResourcePatch) { p.ContactName = ptr(strings.Repeat("李", 51)) }, "contactName"},
 				{"ContactPhoneBad", func(p *catalog.ResourcePatch) { p.ContactPhone = ptr("<script>") }, "contactPhone"},
-				{"LatWithoutLng", func(p *catalog.ResourcePatch) { p.Lng = catalog.Null[float64]() }, "lat"},
-				{"LngWithoutLat", func(p *catalog.ResourcePatch) { p.Lat = catalog.Null[float64]() }, "lat"},
-				{"Lat91", func(p *catalog.ResourcePatch) { p.Lat = catalog.Some(91.0) }, "lat"},
-				{"LatMinus91", func(p *catalog.ResourcePatch) { p.Lat = catalog.Some(-91.0) }, "lat"},
-				{"LatNaN", func(p *catalog.ResourcePatch) { p.Lat = catalog.Some(math.NaN()) }, "lat"},
-				{"Lng181", func(p *catalog.ResourcePatch) { p.Lng = catalog.Some(181.0) }, "lng"},
-				{"LngInfinite", func(p *catalog.ResourcePatch) { p.Lng = catalog.Some(math.Inf(-1)) }, "lng"},
+				{"LatWithoutLng", func(p *catalog.ResourcePatch) { p.Lng = aidhub.Null[float64]() }, "lat"},
+				{"LngWithoutLat", func(p *catalog.ResourcePatch) { p.Lat = aidhub.Null[float64]() }, "lat"},
+				{"Lat91", func(p *catalog.ResourcePatch) { p.Lat = aidhub.Some(91.0) }, "lat"},
+				{"LatMinus91", func(p *catalog.ResourcePatch) { p.Lat = aidhub.Some(-91.0) }, "lat"},
+				{"LatNaN", func(p *catalog.ResourcePatch) { p.Lat = aidhub.Some(math.NaN()) }, "lat"},
+				{"Lng181", func(p *catalog.ResourcePatch) { p.Lng = aidhub.Some(181.0) }, "lng"},
+				{"LngInfinite", func(p *catalog.ResourcePatch) { p.Lng = aidhub.Some(math.Inf(-1)) }, "lng"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					before := resourceRows(t, d)
@@ -388,13 +388,13 @@ func TestService_PublishResource(t *testing.T) {
 			{"ErrNoItems", func(p *catalog.ResourcePatch) { p.ItemCodes = nil }, []string{"offers no service item"}},
 			{"ErrNoCoverage", func(p *catalog.ResourcePatch) { p.Coverage = &[]string{} }, []string{"covers no region"}},
 			{"ErrNoCapacity", func(p *catalog.ResourcePatch) {
-				p.CapacityUnits, p.CapacityBudgetFen = catalog.Opt[int64]{}, catalog.Opt[int64]{}
+				p.CapacityUnits, p.CapacityBudgetFen = aidhub.Opt[int64]{}, aidhub.Opt[int64]{}
 			}, []string{"no capacity"}},
 			{"ErrExpired", func(p *catalog.ResourcePatch) {
-				p.ValidFrom, p.ValidUntil = catalog.Some(date(t, "2026-11-01")), catalog.Some(date(t, "2026-11-27"))
+				p.ValidFrom, p.ValidUntil = aidhub.Some(date(t, "2026-11-01")), aidhub.Some(date(t, "2026-11-27"))
 			}, []string{"validity ended on 2026-11-27"}},
 			{"ErrEverything", func(p *catalog.ResourcePatch) {
-				*p = catalog.ResourcePatch{Title: ptr("空壳资源"), ValidUntil: catalog.Some(date(t, "2026-01-01"))}
+				*p = catalog.ResourcePatch{Title: ptr("空壳资源"), ValidUntil: aidhub.Some(date(t, "2026-01-01"))}
 			}, []string{"offers no service item", "covers no region", "no capacity", "validity ended"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -410,34 +410,34 @@ func TestService_PublishResource(t *testing.T) {
 		}
 		t.Run("BudgetOnly", func(t *testing.T) {
 			p := validPatch(t)
-			p.CapacityUnits = catalog.Null[int64]()
+			p.CapacityUnits = aidhub.Null[int64]()
 			mustPublish(t, svc, f.orgA.ID, p)
 		})
 		t.Run("UnitsOnly", func(t *testing.T) {
 			p := validPatch(t)
-			p.CapacityBudgetFen = catalog.Null[int64]()
+			p.CapacityBudgetFen = aidhub.Null[int64]()
 			mustPublish(t, svc, f.orgA.ID, p)
 		})
 		t.Run("OpenEnded", func(t *testing.T) {
 			p := validPatch(t)
-			p.ValidFrom, p.ValidUntil = catalog.Null[db.Date](), catalog.Null[db.Date]()
+			p.ValidFrom, p.ValidUntil = aidhub.Null[aidhub.Date](), aidhub.Null[aidhub.Date]()
 			mustPublish(t, svc, f.orgA.ID, p)
 		})
 		t.Run("ValidUntilToday", func(t *testing.T) {
 			p := validPatch(t)
-			p.ValidUntil = catalog.Some(date(t, "2026-11-28"))
+			p.ValidUntil = aidhub.Some(date(t, "2026-11-28"))
 			mustPublish(t, svc, f.orgA.ID, p)
 		})
 		t.Run("NotYetValid", func(t *testing.T) {
 			// A window that starts later may be announced now.
 			p := validPatch(t)
-			p.ValidFrom, p.ValidUntil = catalog.Some(date(t, "2027-01-01")), catalog.Some(date(t, "2027-03-01"))
+			p.ValidFrom, p.ValidUntil = aidhub.Some(date(t, "2027-01-01")), aidhub.Some(date(t, "2027-03-01"))
 			mustPublish(t, svc, f.orgA.ID, p)
 		})
 		t.Run("ErrCapacityUsedUp", func(t *testing.T) {
 			p := validPatch(t)
-			p.CapacityBudgetFen = catalog.Null[int64]()
-			p.CapacityUnits = catalog.Some[int64](10)
+			p.CapacityBudgetFen = aidhub.Null[int64]()
+			p.CapacityUnits = aidhub.Some[int64](10)
 			r := mustCreate(t, svc, ctx, 0, p)
 			if _, err := d.NewUpdate().TableExpr("resources").Set("units_taken = 10").Where("id = ?", r.ID).Exec(context.Background()); err != nil {
 				t.Fatal(err)
@@ -467,7 +467,7 @@ func TestService_PublishResource(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					at := f.withClock(tc.now)
 					p := validPatch(t)
-					p.ValidFrom, p.ValidUntil = catalog.Some(date(t, "2026-11-01")), catalog.Some(date(t, tc.validUntil))
+					p.ValidFrom, p.ValidUntil = aidhub.Some(date(t, "2026-11-01")), aidhub.Some(date(t, tc.validUntil))
 					r := mustCreate(t, at, ctx, 0, p)
 					_, err := at.PublishResource(ctx, r.ID, nil)
 					if tc.expired {
@@ -484,7 +484,7 @@ func TestService_PublishResource(t *testing.T) {
 		})
 		t.Run("ErrRepublishAfterExpiry", func(t *testing.T) {
 			p := validPatch(t)
-			p.ValidUntil = catalog.Some(date(t, "2026-12-15"))
+			p.ValidUntil = aidhub.Some(date(t, "2026-12-15"))
 			r := mustPublish(t, svc, f.orgA.ID, p)
 			if _, err := svc.PauseResource(ctx, r.ID, nil); err != nil {
 				t.Fatal(err)
@@ -496,7 +496,7 @@ func TestService_PublishResource(t *testing.T) {
 			wantMessage(t, err, "validity ended on 2026-12-15")
 			sameResource(t, later, before)
 			// Extending the window while paused makes it publishable again.
-			if _, err := later.UpdateResource(ctx, r.ID, nil, catalog.ResourcePatch{ValidUntil: catalog.Some(date(t, "2027-01-31"))}); err != nil {
+			if _, err := later.UpdateResource(ctx, r.ID, nil, catalog.ResourcePatch{ValidUntil: aidhub.Some(date(t, "2027-01-31"))}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := later.PublishResource(ctx, r.ID, nil); err != nil {
@@ -536,14 +536,14 @@ func TestService_UpdateResource(t *testing.T) {
 		t.Run("NullClears", func(t *testing.T) {
 			r := mustCreate(t, svc, ctx, 0, validPatch(t))
 			_, err := svc.UpdateResource(ctx, r.ID, nil, catalog.ResourcePatch{
-				AgeMin:            catalog.Null[int](),
-				IncomeCeilingFen:  catalog.Null[int64](),
-				CapacityBudgetFen: catalog.Null[int64](),
-				ValidFrom:         catalog.Null[db.Date](),
-				ValidUntil:        catalog.Null[db.Date](),
-				DivisionCode:      catalog.Null[string](),
-				Lat:               catalog.Null[float64](),
-				Lng:               catalog.Null[float64](),
+				AgeMin:            aidhub.Null[int](),
+				IncomeCeilingFen:  aidhub.Null[int64](),
+				CapacityBudgetFen: aidhub.Null[int64](),
+				ValidFrom:         aidhub.Null[aidhub.Date](),
+				ValidUntil:        aidhub.Null[aidhub.Date](),
+				DivisionCode:      aidhub.Null[string](),
+				Lat:               aidhub.Null[float64](),
+				Lng:               aidhub.Null[float64](),
 				GroupCodes:        &[]string{},
 				Address:           ptr(""),
 			})
@@ -565,10 +565,10 @@ func TestService_UpdateResource(t *testing.T) {
 		t.Run("SomeSets", func(t *testing.T) {
 			r := mustCreate(t, svc, ctx, 0, catalog.ResourcePatch{Title: ptr("草稿")})
 			_, err := svc.UpdateResource(ctx, r.ID, nil, catalog.ResourcePatch{
-				AgeMin:       catalog.Some(6),
+				AgeMin:       aidhub.Some(6),
 				ItemCodes:    &[]string{"TUTORING", "SCHOOL_SUPPLIES"},
 				Coverage:     &[]string{longquanlu},
-				DivisionCode: catalog.Some(xiaolongkan),
+				DivisionCode: aidhub.Some(xiaolongkan),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -636,9 +636,9 @@ func TestService_UpdateResource(t *testing.T) {
 				p     catalog.ResourcePatch
 				field string
 			}{
-				{"AgeMinAboveStoredMax", catalog.ResourcePatch{AgeMin: catalog.Some(95)}, "ageMax"},
-				{"ValidUntilBeforeStoredFrom", catalog.ResourcePatch{ValidUntil: catalog.Some(date(t, "2026-10-01"))}, "validUntil"},
-				{"ClearLngOnly", catalog.ResourcePatch{Lng: catalog.Null[float64]()}, "lat"},
+				{"AgeMinAboveStoredMax", catalog.ResourcePatch{AgeMin: aidhub.Some(95)}, "ageMax"},
+				{"ValidUntilBeforeStoredFrom", catalog.ResourcePatch{ValidUntil: aidhub.Some(date(t, "2026-10-01"))}, "validUntil"},
+				{"ClearLngOnly", catalog.ResourcePatch{Lng: aidhub.Null[float64]()}, "lat"},
 				{"UnknownItem", catalog.ResourcePatch{Title: ptr("新标题"), ItemCodes: &[]string{"NO_SUCH_ITEM"}}, "itemCodes"},
 				{"UnknownCoverage", catalog.ResourcePatch{Coverage: &[]string{unknownArea}}, "coverage"},
 				{"EmptyTitle", catalog.ResourcePatch{Title: ptr("")}, "title"},
@@ -661,10 +661,10 @@ func TestService_UpdateResource(t *testing.T) {
 				p     catalog.ResourcePatch
 				field string
 			}{
-				{"UnitsBelowTaken", catalog.ResourcePatch{CapacityUnits: catalog.Some[int64](39)}, "capacityUnits"},
-				{"UnitsRemoved", catalog.ResourcePatch{CapacityUnits: catalog.Null[int64]()}, "capacityUnits"},
-				{"BudgetBelowTaken", catalog.ResourcePatch{CapacityBudgetFen: catalog.Some[int64](1_999_999)}, "capacityBudgetFen"},
-				{"BudgetRemoved", catalog.ResourcePatch{CapacityBudgetFen: catalog.Null[int64]()}, "capacityBudgetFen"},
+				{"UnitsBelowTaken", catalog.ResourcePatch{CapacityUnits: aidhub.Some[int64](39)}, "capacityUnits"},
+				{"UnitsRemoved", catalog.ResourcePatch{CapacityUnits: aidhub.Null[int64]()}, "capacityUnits"},
+				{"BudgetBelowTaken", catalog.ResourcePatch{CapacityBudgetFen: aidhub.Some[int64](1_999_999)}, "capacityBudgetFen"},
+				{"BudgetRemoved", catalog.ResourcePatch{CapacityBudgetFen: aidhub.Null[int64]()}, "capacityBudgetFen"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := svc.UpdateResource(ctx, r.ID, nil, tc.p)
@@ -672,7 +672,7 @@ func TestService_UpdateResource(t *testing.T) {
 					sameResource(t, svc, before)
 				})
 			}
-			got, err := svc.UpdateResource(ctx, r.ID, nil, catalog.ResourcePatch{CapacityUnits: catalog.Some[int64](40), Title: ptr("改")})
+			got, err := svc.UpdateResource(ctx, r.ID, nil, catalog.ResourcePatch{CapacityUnits: aidhub.Some[int64](40), Title: ptr("改")})
 			if err != nil {
 				t.Fatalf("capacity equal to taken: %v", err)
 			}
@@ -688,10 +688,10 @@ func TestService_UpdateResource(t *testing.T) {
 				p      catalog.ResourcePatch
 				reason string
 			}{
-				{"ValidUntilInThePast", catalog.ResourcePatch{ValidFrom: catalog.Null[db.Date](), ValidUntil: catalog.Some(date(t, "2026-11-27"))}, "validity ended"},
+				{"ValidUntilInThePast", catalog.ResourcePatch{ValidFrom: aidhub.Null[aidhub.Date](), ValidUntil: aidhub.Some(date(t, "2026-11-27"))}, "validity ended"},
 				{"ItemsEmptied", catalog.ResourcePatch{ItemCodes: &[]string{}}, "offers no service item"},
 				{"CoverageEmptied", catalog.ResourcePatch{Coverage: &[]string{}}, "covers no region"},
-				{"CapacityRemoved", catalog.ResourcePatch{CapacityUnits: catalog.Null[int64](), CapacityBudgetFen: catalog.Null[int64]()}, "no capacity"},
+				{"CapacityRemoved", catalog.ResourcePatch{CapacityUnits: aidhub.Null[int64](), CapacityBudgetFen: aidhub.Null[int64]()}, "no capacity"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := svc.UpdateResource(ctx, r.ID, nil, tc.p)
@@ -701,7 +701,7 @@ func TestService_UpdateResource(t *testing.T) {
 				})
 			}
 			// A change that keeps it publishable goes through.
-			got, err := svc.UpdateResource(ctx, r.ID, &before.Version, catalog.ResourcePatch{ItemCodes: &[]string{"MEAL_ASSISTANCE"}, CapacityBudgetFen: catalog.Null[int64]()})
+			got, err := svc.UpdateResource(ctx, r.ID, &before.Version, catalog.ResourcePatch{ItemCodes: &[]string{"MEAL_ASSISTANCE"}, CapacityBudgetFen: aidhub.Null[int64]()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -843,9 +843,9 @@ func TestService_ListResources(t *testing.T) {
 		res := func(items, groups, coverage []string, division *string) catalog.ResourcePatch {
 			p := validPatch(t)
 			p.ItemCodes, p.GroupCodes, p.Coverage = &items, &groups, &coverage
-			p.DivisionCode = catalog.Opt[string]{Set: true, Value: division}
+			p.DivisionCode = aidhub.Opt[string]{Set: true, Value: division}
 			if division == nil {
-				p.Lat, p.Lng = catalog.Null[float64](), catalog.Null[float64]()
+				p.Lat, p.Lng = aidhub.Null[float64](), aidhub.Null[float64]()
 			}
 			return p
 		}
@@ -858,7 +858,7 @@ func TestService_ListResources(t *testing.T) {
 		// Published while it was valid; its window ended on 2026-11-20.
 		early := f.withClock(time.Date(2026, 11, 10, 4, 0, 0, 0, time.UTC))
 		expired := res([]string{"WINTER_SUPPLIES", "INPATIENT_AID"}, []string{"DIBAO"}, []string{yuzhong}, ptr(qixinggang))
-		expired.ValidUntil = catalog.Some(date(t, "2026-11-20"))
+		expired.ValidUntil = aidhub.Some(date(t, "2026-11-20"))
 		r6 := mustPublish(t, early, f.orgA.ID, expired)
 		// A draft only its owner and the admin see.
 		r7 := mustCreate(t, svc, adminCtx, f.orgA.ID, res([]string{"INPATIENT_AID"}, []string{"DIBAO"}, []string{yuzhong}, ptr(qixinggang)))
@@ -939,7 +939,7 @@ func TestService_ListResources(t *testing.T) {
 			}
 		})
 		t.Run("ItemsCarryTheirLinks", func(t *testing.T) {
-			p, err := svc.ListResources(anonCtx, catalog.ResourceFilter{GroupCode: ptr("DIBAO")}, catalog.PageArgs{})
+			p, err := svc.ListResources(anonCtx, catalog.ResourceFilter{GroupCode: ptr("DIBAO")}, aidhub.PageArgs{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -958,7 +958,7 @@ func TestService_ListResources(t *testing.T) {
 			var seen []int64
 			after := int64(0)
 			for page := 1; ; page++ {
-				p, err := svc.ListResources(adminCtx, catalog.ResourceFilter{IncludeExpired: true}, catalog.PageArgs{First: 3, After: after})
+				p, err := svc.ListResources(adminCtx, catalog.ResourceFilter{IncludeExpired: true}, aidhub.PageArgs{First: 3, After: after})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -984,16 +984,16 @@ func TestService_ListResources(t *testing.T) {
 				t.Fatalf("paged through %v, want %v", seen, all)
 			}
 			// Paging with a filter: DIBAO as anonymous is r1, r4.
-			p, err := svc.ListResources(anonCtx, catalog.ResourceFilter{GroupCode: ptr("DIBAO")}, catalog.PageArgs{First: 1})
+			p, err := svc.ListResources(anonCtx, catalog.ResourceFilter{GroupCode: ptr("DIBAO")}, aidhub.PageArgs{First: 1})
 			if err != nil || len(p.Items) != 1 || p.Items[0].ID != r1.ID || !p.HasNextPage || p.TotalCount != 2 {
 				t.Fatalf("first filtered page %+v, %v", p, err)
 			}
-			p, err = svc.ListResources(anonCtx, catalog.ResourceFilter{GroupCode: ptr("DIBAO")}, catalog.PageArgs{First: 1, After: p.IDs[0]})
+			p, err = svc.ListResources(anonCtx, catalog.ResourceFilter{GroupCode: ptr("DIBAO")}, aidhub.PageArgs{First: 1, After: p.IDs[0]})
 			if err != nil || len(p.Items) != 1 || p.Items[0].ID != r4.ID || p.HasNextPage || p.TotalCount != 2 {
 				t.Fatalf("second filtered page %+v, %v", p, err)
 			}
 			// The default page size is 20.
-			p, err = svc.ListResources(adminCtx, catalog.ResourceFilter{}, catalog.PageArgs{})
+			p, err = svc.ListResources(adminCtx, catalog.ResourceFilter{}, aidhub.PageArgs{})
 			if err != nil || len(p.Items) != 6 || p.HasNextPage {
 				t.Fatalf("default page: %+v, %v", p, err)
 			}
@@ -1002,22 +1002,22 @@ func TestService_ListResources(t *testing.T) {
 			for _, tc := range []struct {
 				name  string
 				flt   catalog.ResourceFilter
-				page  catalog.PageArgs
+				page  aidhub.PageArgs
 				field string
 			}{
-				{"UnknownCategory", catalog.ResourceFilter{CategoryCode: ptr("NO_SUCH_CATEGORY")}, catalog.PageArgs{}, "filter.categoryCode"},
-				{"UnknownItem", catalog.ResourceFilter{ItemCode: ptr("NO_SUCH_ITEM")}, catalog.PageArgs{}, "filter.itemCode"},
-				{"UnknownItemWithCategory", catalog.ResourceFilter{CategoryCode: ptr("MEDICAL"), ItemCode: ptr("NO_SUCH_ITEM")}, catalog.PageArgs{}, "filter.itemCode"},
-				{"UnknownGroup", catalog.ResourceFilter{GroupCode: ptr("NO_SUCH_GROUP")}, catalog.PageArgs{}, "filter.groupCode"},
-				{"CoversUnknownRegion", catalog.ResourceFilter{CoversRegion: ptr(unknownArea)}, catalog.PageArgs{}, "filter.coversRegion"},
-				{"CoversRegionOutsideChongqing", catalog.ResourceFilter{CoversRegion: ptr(chengduJinjia)}, catalog.PageArgs{}, "filter.coversRegion"},
-				{"CoversMalformedRegion", catalog.ResourceFilter{CoversRegion: ptr("5001")}, catalog.PageArgs{}, "filter.coversRegion"},
-				{"LocatedInUnknown", catalog.ResourceFilter{LocatedIn: ptr(chengduJinjia)}, catalog.PageArgs{}, "filter.locatedIn"},
-				{"LocatedInWildcard", catalog.ResourceFilter{LocatedIn: ptr("%")}, catalog.PageArgs{}, "filter.locatedIn"},
-				{"UnknownStatus", catalog.ResourceFilter{Statuses: []catalog.Status{catalog.Published, "OPEN"}}, catalog.PageArgs{}, "filter.statuses"},
-				{"FirstOver100", catalog.ResourceFilter{}, catalog.PageArgs{First: 101}, "first"},
-				{"FirstNegative", catalog.ResourceFilter{}, catalog.PageArgs{First: -5}, "first"},
-				{"AfterNegative", catalog.ResourceFilter{}, catalog.PageArgs{After: -1}, "after"},
+				{"UnknownCategory", catalog.ResourceFilter{CategoryCode: ptr("NO_SUCH_CATEGORY")}, aidhub.PageArgs{}, "filter.categoryCode"},
+				{"UnknownItem", catalog.ResourceFilter{ItemCode: ptr("NO_SUCH_ITEM")}, aidhub.PageArgs{}, "filter.itemCode"},
+				{"UnknownItemWithCategory", catalog.ResourceFilter{CategoryCode: ptr("MEDICAL"), ItemCode: ptr("NO_SUCH_ITEM")}, aidhub.PageArgs{}, "filter.itemCode"},
+				{"UnknownGroup", catalog.ResourceFilter{GroupCode: ptr("NO_SUCH_GROUP")}, aidhub.PageArgs{}, "filter.groupCode"},
+				{"CoversUnknownRegion", catalog.ResourceFilter{CoversRegion: ptr(unknownArea)}, aidhub.PageArgs{}, "filter.coversRegion"},
+				{"CoversRegionOutsideChongqing", catalog.ResourceFilter{CoversRegion: ptr(chengduJinjia)}, aidhub.PageArgs{}, "filter.coversRegion"},
+				{"CoversMalformedRegion", catalog.ResourceFilter{CoversRegion: ptr("5001")}, aidhub.PageArgs{}, "filter.coversRegion"},
+				{"LocatedInUnknown", catalog.ResourceFilter{LocatedIn: ptr(chengduJinjia)}, aidhub.PageArgs{}, "filter.locatedIn"},
+				{"LocatedInWildcard", catalog.ResourceFilter{LocatedIn: ptr("%")}, aidhub.PageArgs{}, "filter.locatedIn"},
+				{"UnknownStatus", catalog.ResourceFilter{Statuses: []catalog.Status{catalog.Published, "OPEN"}}, aidhub.PageArgs{}, "filter.statuses"},
+				{"FirstOver100", catalog.ResourceFilter{}, aidhub.PageArgs{First: 101}, "first"},
+				{"FirstNegative", catalog.ResourceFilter{}, aidhub.PageArgs{First: -5}, "first"},
+				{"AfterNegative", catalog.ResourceFilter{}, aidhub.PageArgs{After: -1}, "after"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					for _, ctx := range []context.Context{anonCtx, adminCtx} {

@@ -98,8 +98,8 @@ func (s *Service) Regions() *regions.Directory { return s.regions }
 
 // today is the current calendar date in China Standard Time, the zone in
 // which validity windows are meant.
-func (s *Service) today() db.Date {
-	return db.DateOf(s.now().In(chinaTime))
+func (s *Service) today() aidhub.Date {
+	return aidhub.DateOf(s.now().In(chinaTime))
 }
 
 var chinaTime = time.FixedZone("CST", 8*3600)
@@ -210,13 +210,13 @@ func (g *Group) validate() error {
 	if err = checkCode("code", g.Code); err != nil {
 		return err
 	}
-	if g.NameZh, err = cleanText("nameZh", g.NameZh, true, 100); err != nil {
+	if g.NameZh, err = aidhub.CleanText("nameZh", g.NameZh, true, 100); err != nil {
 		return err
 	}
-	if g.NameEn, err = cleanText("nameEn", g.NameEn, true, 100); err != nil {
+	if g.NameEn, err = aidhub.CleanText("nameEn", g.NameEn, true, 100); err != nil {
 		return err
 	}
-	if g.Description, err = cleanText("description", g.Description, false, 2000); err != nil {
+	if g.Description, err = aidhub.CleanText("description", g.Description, false, 2000); err != nil {
 		return err
 	}
 	if g.Tier < 1 || g.Tier > 9 {
@@ -306,7 +306,7 @@ func (s *Service) DeleteGroup(ctx context.Context, code string) error {
 
 // CategoryPatch changes a category; unset fields stay as they are.
 type CategoryPatch struct {
-	ParentCode          Opt[string]
+	ParentCode          aidhub.Opt[string]
 	NameZh, NameEn      *string
 	DuplicateWindowDays *int
 	Sort                *int
@@ -317,10 +317,10 @@ func (c *Category) validate(cat *Catalog) error {
 	if err = checkCode("code", c.Code); err != nil {
 		return err
 	}
-	if c.NameZh, err = cleanText("nameZh", c.NameZh, true, 100); err != nil {
+	if c.NameZh, err = aidhub.CleanText("nameZh", c.NameZh, true, 100); err != nil {
 		return err
 	}
-	if c.NameEn, err = cleanText("nameEn", c.NameEn, true, 100); err != nil {
+	if c.NameEn, err = aidhub.CleanText("nameEn", c.NameEn, true, 100); err != nil {
 		return err
 	}
 	if c.DuplicateWindowDays < 0 || c.DuplicateWindowDays > 3660 {
@@ -329,7 +329,7 @@ func (c *Category) validate(cat *Catalog) error {
 	if c.ParentCode != nil {
 		parent := *c.ParentCode
 		if _, ok := cat.Category(parent); !ok {
-			return aidhub.Invalid("parentCode", "no service category %q", clip(parent))
+			return aidhub.Invalid("parentCode", "no service category %q", aidhub.Clip(parent))
 		}
 		// A cycle would appear if the new parent sits in c's own subtree.
 		for _, below := range cat.Subtree(c.Code) {
@@ -383,7 +383,7 @@ func (s *Service) UpdateCategory(ctx context.Context, code string, p CategoryPat
 		if err != nil {
 			return err
 		}
-		p.ParentCode.apply(&c.ParentCode)
+		p.ParentCode.Apply(&c.ParentCode)
 		setIf(&c.NameZh, p.NameZh)
 		setIf(&c.NameEn, p.NameEn)
 		setIf(&c.DuplicateWindowDays, p.DuplicateWindowDays)
@@ -445,15 +445,15 @@ func (it *Item) validate(cat *Catalog) error {
 		return err
 	}
 	if _, ok := cat.Category(it.CategoryCode); !ok {
-		return aidhub.Invalid("categoryCode", "no service category %q", clip(it.CategoryCode))
+		return aidhub.Invalid("categoryCode", "no service category %q", aidhub.Clip(it.CategoryCode))
 	}
-	if it.NameZh, err = cleanText("nameZh", it.NameZh, true, 100); err != nil {
+	if it.NameZh, err = aidhub.CleanText("nameZh", it.NameZh, true, 100); err != nil {
 		return err
 	}
-	if it.NameEn, err = cleanText("nameEn", it.NameEn, true, 100); err != nil {
+	if it.NameEn, err = aidhub.CleanText("nameEn", it.NameEn, true, 100); err != nil {
 		return err
 	}
-	if it.Unit, err = cleanText("unit", it.Unit, false, 20); err != nil {
+	if it.Unit, err = aidhub.CleanText("unit", it.Unit, false, 20); err != nil {
 		return err
 	}
 	return nil
@@ -566,10 +566,10 @@ func (s *Service) SetPlanEntry(ctx context.Context, e PlanEntry) (*PlanEntry, er
 			return err
 		}
 		if _, ok := cat.Group(e.GroupCode); !ok {
-			return aidhub.Invalid("groupCode", "no population group %q", clip(e.GroupCode))
+			return aidhub.Invalid("groupCode", "no population group %q", aidhub.Clip(e.GroupCode))
 		}
 		if _, ok := cat.Item(e.ItemCode); !ok {
-			return aidhub.Invalid("itemCode", "no service item %q", clip(e.ItemCode))
+			return aidhub.Invalid("itemCode", "no service item %q", aidhub.Clip(e.ItemCode))
 		}
 		if _, err = tx.NewInsert().Model(&e).On("CONFLICT (group_code, item_code) DO UPDATE").Set("level = EXCLUDED.level").Exec(ctx); err != nil {
 			return err
@@ -595,7 +595,7 @@ func (s *Service) RemovePlanEntry(ctx context.Context, group, item string) error
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return aidhub.Errorf(aidhub.ENOTFOUND, "the plan of %q has no item %q", clip(group), clip(item))
+			return aidhub.Errorf(aidhub.ENOTFOUND, "the plan of %q has no item %q", aidhub.Clip(group), aidhub.Clip(item))
 		}
 		return s.record(ctx, tx, "removePlanEntry", "PlanEntry", audit.Summary{"group": group, "item": item})
 	})
@@ -623,7 +623,7 @@ func wrap(err error, format string, args ...any) error {
 func getByCode(ctx context.Context, idb bun.IDB, model any, what, code string) error {
 	err := idb.NewSelect().Model(model).Where("code = ?", code).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return aidhub.Errorf(aidhub.ENOTFOUND, "no %s with code %q", what, clip(code))
+		return aidhub.Errorf(aidhub.ENOTFOUND, "no %s with code %q", what, aidhub.Clip(code))
 	}
 	return err
 }
@@ -657,4 +657,4 @@ func (s *Service) insertUniqueTx(ctx context.Context, tx bun.Tx, model any, what
 }
 
 // Today is the current date in China Standard Time.
-func (s *Service) Today() db.Date { return s.today() }
+func (s *Service) Today() aidhub.Date { return s.today() }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/residentid"
 )
 
@@ -51,7 +51,7 @@ var demoHouseholds = []demoHousehold{
 func ptr[T any](v T) *T { return &v }
 
 // residentID completes a made-up number with its GB 11643 check digit.
-func residentID(region, birth string, seq int, today db.Date) (string, error) {
+func residentID(region, birth string, seq int, today aidhub.Date) (string, error) {
 	id, err := residentid.Complete(fmt.Sprintf("%s%s%03d", region, birth, seq), today.Time)
 	return string(id), err
 }
@@ -59,9 +59,9 @@ func residentID(region, birth string, seq int, today db.Date) (string, error) {
 // LoadCasework adds demo households with consent, assessed needs (some
 // waiting long enough to colour the watchlist) and one aid already given,
 // unless the hub has households. It reports how many it added.
-func LoadCasework(ctx context.Context, cw *casework.Service, today db.Date) (int, error) {
+func LoadCasework(ctx context.Context, cw *casework.Service, today aidhub.Date) (int, error) {
 	ctx = auth.WithPrincipal(ctx, auth.System)
-	existing, err := cw.Households(ctx, casework.HouseholdFilter{}, casework.PageArgs{First: 1})
+	existing, err := cw.Households(ctx, casework.HouseholdFilter{}, aidhub.PageArgs{First: 1})
 	if err != nil {
 		return 0, fmt.Errorf("demo: %w", err)
 	}

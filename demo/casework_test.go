@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
@@ -13,7 +14,6 @@ import (
 	"github.com/aidhub/aidhub/db/dbtest"
 	"github.com/aidhub/aidhub/demo"
 	"github.com/aidhub/aidhub/matcher"
-	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/secret"
 )
@@ -61,7 +61,7 @@ func TestLoadCasework(t *testing.T) {
 				colours++
 			}
 		}
-		if colours < 4 || res.Stats.ByColour[matching.Red] == 0 {
+		if colours < 4 || res.Stats.ByColour[aidhub.Red] == 0 {
 			t.Errorf("demo watchlist colours %v: want a spread including RED", res.Stats.ByColour)
 		}
 	})

@@ -9,9 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 )
 
 //go:embed demo.json
@@ -58,14 +58,14 @@ type Result struct {
 // Load adds the demo organizations and resources unless the hub already has
 // organizations; validity windows start today. It reports what it created
 // (all zero when it left a non-empty hub alone).
-func Load(ctx context.Context, svc *catalog.Service, today db.Date) (Result, error) {
+func Load(ctx context.Context, svc *catalog.Service, today aidhub.Date) (Result, error) {
 	var res Result
 	var f file
 	if err := json.Unmarshal(demoJSON, &f); err != nil {
 		return res, fmt.Errorf("demo: parse: %w", err)
 	}
 	ctx = auth.WithPrincipal(ctx, auth.System)
-	existing, err := svc.ListOrganizations(ctx, catalog.OrganizationFilter{}, catalog.PageArgs{First: 1})
+	existing, err := svc.ListOrganizations(ctx, catalog.OrganizationFilter{}, aidhub.PageArgs{First: 1})
 	if err != nil {
 		return res, fmt.Errorf("demo: %w", err)
 	}
@@ -91,7 +91,7 @@ func Load(ctx context.Context, svc *catalog.Service, today db.Date) (Result, err
 			ItemCodes: &r.Items, GroupCodes: &r.Groups, Coverage: &r.Coverage,
 			AgeMin: optional(r.AgeMin), AgeMax: optional(r.AgeMax), IncomeCeilingFen: optional(r.IncomeCeilingFen),
 			CapacityUnits: optional(r.CapacityUnits), CapacityBudgetFen: optional(r.CapacityBudgetFen),
-			ValidFrom: catalog.Some(from), ValidUntil: catalog.Some(until),
+			ValidFrom: aidhub.Some(from), ValidUntil: aidhub.Some(until),
 			Address: &r.Address, DivisionCode: optional(r.DivisionCode), Lat: optional(r.Lat), Lng: optional(r.Lng),
 			ContactName: &r.ContactName, ContactPhone: &r.ContactPhone,
 		})
@@ -115,9 +115,9 @@ func Load(ctx context.Context, svc *catalog.Service, today db.Date) (Result, err
 	return res, nil
 }
 
-func optional[T any](v *T) catalog.Opt[T] {
+func optional[T any](v *T) aidhub.Opt[T] {
 	if v == nil {
-		return catalog.Opt[T]{}
+		return aidhub.Opt[T]{}
 	}
-	return catalog.Some(*v)
+	return aidhub.Some(*v)
 }

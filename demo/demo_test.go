@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
@@ -31,7 +32,7 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("demo loaded %+v", res)
 		}
 		// What anonymous callers see: published resources with Chinese titles.
-		page, err := svc.ListResources(ctx, catalog.ResourceFilter{}, catalog.PageArgs{First: 100})
+		page, err := svc.ListResources(ctx, catalog.ResourceFilter{}, aidhub.PageArgs{First: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +44,7 @@ func TestLoad(t *testing.T) {
 				t.Errorf("resource %d %q %s", r.ID, r.Title, r.Status)
 			}
 		}
-		all, _ := svc.ListResources(auth.WithPrincipal(ctx, auth.System), catalog.ResourceFilter{}, catalog.PageArgs{First: 100})
+		all, _ := svc.ListResources(auth.WithPrincipal(ctx, auth.System), catalog.ResourceFilter{}, aidhub.PageArgs{First: 100})
 		if all.TotalCount != res.Resources {
 			t.Fatalf("admin sees %d of %d", all.TotalCount, res.Resources)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
@@ -60,7 +61,7 @@ type Options struct {
 type Report struct {
 	Engine string
 	Seed   int64
-	Today  db.Date
+	Today  aidhub.Date
 
 	Organizations, Resources, ResourceItems, ResourceGroups, ResourceCoverage int
 	Households, Persons, Memberships, Consents, Assessments, Needs            int

@@ -213,7 +213,7 @@ func TestRun(t *testing.T) {
 			h, persons, err := s.casework.RegisterHousehold(adminCtx, casework.HouseholdInput{
 				RegionCode: village, MonthlyIncomeFen: 50_000,
 				Members: []casework.PersonInput{{Name: "测试", ResidentID: residentID("500103", "19991231", 999), Relation: "HEAD",
-					Groups: []casework.MembershipInput{{GroupCode: "DIBAO", Since: db.DateOf(fixedNow())}}}},
+					Groups: []casework.MembershipInput{{GroupCode: "DIBAO", Since: aidhub.DateOf(fixedNow())}}}},
 			})
 			if err != nil {
 				t.Fatalf("register household: %v", err)
@@ -291,7 +291,7 @@ func checkResidentIDs(t *testing.T, s *store) {
 		var (
 			id            int64
 			index, sealed []byte
-			birth         db.Date
+			birth         aidhub.Date
 			female        bool
 			region        string
 		)

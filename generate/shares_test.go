@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
 	"github.com/aidhub/aidhub/regions"
 )
@@ -113,7 +113,7 @@ func TestShares(t *testing.T) {
 				twoGroups++
 			}
 			primary[gs[0]]++
-			age := (&casework.Person{BirthDate: db.Date{Time: p[6].(time.Time)}}).Age(today)
+			age := (&casework.Person{BirthDate: aidhub.Date{Time: p[6].(time.Time)}}).Age(today)
 			ages[gs[0]] = append(ages[gs[0]], age)
 		}
 		assessed += len(c.assessments)

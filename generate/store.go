@@ -8,10 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun/schema"
-
-	"github.com/aidhub/aidhub/db"
 )
 
 // table is a table the generator fills, with the columns it writes (the
@@ -251,7 +250,7 @@ func (s *sqliteStore) appendValue(b []byte, v any, date bool) ([]byte, error) {
 		return s.dialect.AppendBool(b, v), nil
 	case time.Time:
 		if date {
-			return s.dialect.AppendString(b, v.Format(db.DateLayout)), nil
+			return s.dialect.AppendString(b, v.Format(aidhub.DateLayout)), nil
 		}
 		return s.dialect.AppendTime(b, v), nil
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/regions"
 )
 
@@ -28,8 +28,8 @@ type world struct {
 	cat *catalog.Catalog
 	dir *regions.Directory
 
-	today      db.Date   // the calendar date in China of Options.Today
-	todayStart time.Time // midnight starting it, in China
+	today      aidhub.Date // the calendar date in China of Options.Today
+	todayStart time.Time   // midnight starting it, in China
 
 	kinds    []kindSpec
 	kindPick picker
@@ -57,7 +57,7 @@ func newWorld(cat *catalog.Catalog, dir *regions.Directory, now time.Time) (*wor
 		catAncestors: map[string][]string{}, catRoot: map[string]string{}, groupShare: map[string]float64{},
 		groupsOfItem: map[string][]string{}}
 	local := now.In(chinaTime)
-	w.today = db.DateOf(local)
+	w.today = aidhub.DateOf(local)
 	w.todayStart = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, chinaTime)
 
 	// catalog

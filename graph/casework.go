@@ -7,7 +7,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
-	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/model"
 )
 
@@ -134,7 +133,7 @@ func (r *Resolver) households(ctx context.Context, filter *model.HouseholdFilter
 			return nil, err
 		}
 		if _, ok := cat.Group(f.GroupCode); !ok {
-			return nil, aidhub.Invalid("filter.groupCode", "%q is not a population group", catalog.Clip(f.GroupCode))
+			return nil, aidhub.Invalid("filter.groupCode", "%q is not a population group", aidhub.Clip(f.GroupCode))
 		}
 	}
 	p, err := r.Casework.Households(ctx, f, args)
@@ -160,7 +159,7 @@ func (r *Resolver) aidHistory(ctx context.Context, householdID string, personID 
 			return nil, err
 		}
 		if _, ok := cat.Category(f.CategoryCode); !ok {
-			return nil, aidhub.Invalid("categoryCode", "%q is not a service category", catalog.Clip(f.CategoryCode))
+			return nil, aidhub.Invalid("categoryCode", "%q is not a service category", aidhub.Clip(f.CategoryCode))
 		}
 	}
 	if f.HouseholdID, err = decodeRowID("householdId", typeHousehold, householdID); err != nil {

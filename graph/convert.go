@@ -7,15 +7,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/model"
 )
 
-func pageArgs(first *int, after *string) (catalog.PageArgs, error) {
-	a := catalog.PageArgs{}
+func pageArgs(first *int, after *string) (aidhub.PageArgs, error) {
+	a := aidhub.PageArgs{}
 	if first != nil {
-		if *first < 1 || *first > catalog.MaxPage {
-			return a, aidhub.Invalid("first", "must be 1 to %d, got %d", catalog.MaxPage, *first)
+		if *first < 1 || *first > aidhub.MaxPage {
+			return a, aidhub.Invalid("first", "must be 1 to %d, got %d", aidhub.MaxPage, *first)
 		}
 		a.First = *first
 	}
@@ -34,24 +33,24 @@ func pageInfo(ids []int64, hasNext bool, after int64) *model.PageInfo {
 }
 
 // opt turns a GraphQL omittable field into a domain patch field.
-func opt[T any](o graphql.Omittable[*T]) catalog.Opt[T] {
+func opt[T any](o graphql.Omittable[*T]) aidhub.Opt[T] {
 	v, set := o.ValueOK()
 	if !set {
-		return catalog.Opt[T]{}
+		return aidhub.Opt[T]{}
 	}
-	return catalog.Opt[T]{Set: true, Value: v}
+	return aidhub.Opt[T]{Set: true, Value: v}
 }
 
 // optInt64 is opt for GraphQL Int fields held as int64 in the domain.
-func optInt64(o graphql.Omittable[*int]) catalog.Opt[int64] {
+func optInt64(o graphql.Omittable[*int]) aidhub.Opt[int64] {
 	v, set := o.ValueOK()
 	if !set {
-		return catalog.Opt[int64]{}
+		return aidhub.Opt[int64]{}
 	}
 	if v == nil {
-		return catalog.Null[int64]()
+		return aidhub.Null[int64]()
 	}
-	return catalog.Some(int64(*v))
+	return aidhub.Some(int64(*v))
 }
 
 func optList(o graphql.Omittable[[]string]) *[]string {
@@ -65,18 +64,18 @@ func optList(o graphql.Omittable[[]string]) *[]string {
 	return &v
 }
 
-func ptrOpt[T any](v *T) catalog.Opt[T] {
+func ptrOpt[T any](v *T) aidhub.Opt[T] {
 	if v == nil {
-		return catalog.Opt[T]{}
+		return aidhub.Opt[T]{}
 	}
-	return catalog.Some(*v)
+	return aidhub.Some(*v)
 }
 
-func int64Opt(v *int) catalog.Opt[int64] {
+func int64Opt(v *int) aidhub.Opt[int64] {
 	if v == nil {
-		return catalog.Opt[int64]{}
+		return aidhub.Opt[int64]{}
 	}
-	return catalog.Some(int64(*v))
+	return aidhub.Some(int64(*v))
 }
 
 func listPtr(v []string) *[]string {

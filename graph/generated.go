@@ -14,10 +14,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
 	"github.com/aidhub/aidhub/matcher"
@@ -707,8 +707,8 @@ type FilterFailureResolver interface {
 	Limit(ctx context.Context, obj *matching.Failure) (*float64, error)
 	Actual(ctx context.Context, obj *matching.Failure) (*float64, error)
 
-	From(ctx context.Context, obj *matching.Failure) (*db.Date, error)
-	Until(ctx context.Context, obj *matching.Failure) (*db.Date, error)
+	From(ctx context.Context, obj *matching.Failure) (*aidhub.Date, error)
+	Until(ctx context.Context, obj *matching.Failure) (*aidhub.Date, error)
 }
 type GroupMembershipResolver interface {
 	Group(ctx context.Context, obj *casework.Membership) (*catalog.Group, error)
@@ -7330,8 +7330,8 @@ func (ec *executionContext) _AidRecord_periodStart(ctx context.Context, field gr
 			return obj.PeriodStart, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7353,8 +7353,8 @@ func (ec *executionContext) _AidRecord_periodEnd(ctx context.Context, field grap
 			return obj.PeriodEnd, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8073,8 +8073,8 @@ func (ec *executionContext) _Assessment_assessedOn(ctx context.Context, field gr
 			return obj.AssessedOn, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9301,8 +9301,8 @@ func (ec *executionContext) _FilterFailure_from(ctx context.Context, field graph
 			return ec.Resolvers.FilterFailure().From(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *aidhub.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -9324,8 +9324,8 @@ func (ec *executionContext) _FilterFailure_until(ctx context.Context, field grap
 			return ec.Resolvers.FilterFailure().Until(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *aidhub.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -9379,8 +9379,8 @@ func (ec *executionContext) _GroupMembership_since(ctx context.Context, field gr
 			return obj.Since, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9402,8 +9402,8 @@ func (ec *executionContext) _GroupMembership_until(ctx context.Context, field gr
 			return obj.Until, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *aidhub.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -11866,8 +11866,8 @@ func (ec *executionContext) _Need_openedOn(ctx context.Context, field graphql.Co
 			return obj.OpenedOn, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12608,8 +12608,8 @@ func (ec *executionContext) _Person_birthDate(ctx context.Context, field graphql
 			return obj.BirthDate, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14166,8 +14166,8 @@ func (ec *executionContext) _Referral_periodStart(ctx context.Context, field gra
 			return obj.PeriodStart, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14189,8 +14189,8 @@ func (ec *executionContext) _Referral_periodEnd(ctx context.Context, field graph
 			return obj.PeriodEnd, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v db.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15038,8 +15038,8 @@ func (ec *executionContext) _Resource_validFrom(ctx context.Context, field graph
 			return obj.ValidFrom, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *aidhub.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15061,8 +15061,8 @@ func (ec *executionContext) _Resource_validUntil(ctx context.Context, field grap
 			return obj.ValidUntil, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *aidhub.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -16825,8 +16825,8 @@ func (ec *executionContext) _UnmetNeed_colour(ctx context.Context, field graphql
 			return obj.Colour, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v matching.Colour) graphql.Marshaler {
-			return ec.marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Colour) graphql.Marshaler {
+			return ec.marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚐColour(ctx, selections, v)
 		},
 		true,
 		true,
@@ -18554,7 +18554,7 @@ func (ec *executionContext) unmarshalInputClassifyApplicationInput(ctx context.C
 			it.Notes = data
 		case "assessedOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessedOn"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18617,7 +18617,7 @@ func (ec *executionContext) unmarshalInputCreateAssessmentInput(ctx context.Cont
 			it.Notes = data
 		case "assessedOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessedOn"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18879,14 +18879,14 @@ func (ec *executionContext) unmarshalInputCreateReferralInput(ctx context.Contex
 			it.AmountFen = data
 		case "periodStart":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodStart"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.PeriodStart = data
 		case "periodEnd":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodEnd"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19026,14 +19026,14 @@ func (ec *executionContext) unmarshalInputCreateResourceInput(ctx context.Contex
 			it.CapacityBudgetFen = data
 		case "validFrom":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validFrom"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ValidFrom = data
 		case "validUntil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19334,14 +19334,14 @@ func (ec *executionContext) unmarshalInputGroupMembershipInput(ctx context.Conte
 			it.GroupCode = data
 		case "since":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
-			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Since = data
 		case "until":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19757,14 +19757,14 @@ func (ec *executionContext) unmarshalInputRecordAidInput(ctx context.Context, ob
 			it.Units = data
 		case "periodStart":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodStart"))
-			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.PeriodStart = data
 		case "periodEnd":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodEnd"))
-			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19942,14 +19942,14 @@ func (ec *executionContext) unmarshalInputReferMatchInput(ctx context.Context, o
 			it.AmountFen = data
 		case "periodStart":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodStart"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.PeriodStart = data
 		case "periodEnd":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodEnd"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -20768,7 +20768,7 @@ func (ec *executionContext) unmarshalInputTransitionReferralInput(ctx context.Co
 			it.DeliveredUnits = data
 		case "deliveredUntil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveredUntil"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -20824,7 +20824,7 @@ func (ec *executionContext) unmarshalInputUnmetNeedFilter(ctx context.Context, o
 			it.CategoryCode = data
 		case "colour":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("colour"))
-			data, err := ec.unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx, v)
+			data, err := ec.unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐColour(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -21034,14 +21034,14 @@ func (ec *executionContext) unmarshalInputUpdateResourceInput(ctx context.Contex
 			it.CapacityBudgetFen = graphql.OmittableOf(data)
 		case "validFrom":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validFrom"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ValidFrom = graphql.OmittableOf(data)
 		case "validUntil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -26124,12 +26124,12 @@ func (ec *executionContext) unmarshalNCreateServiceItemInput2githubᚗcomᚋaidh
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx context.Context, v any) (db.Date, error) {
+func (ec *executionContext) unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, v any) (aidhub.Date, error) {
 	res, err := gqltypes.UnmarshalDate(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx context.Context, sel ast.SelectionSet, v db.Date) graphql.Marshaler {
+func (ec *executionContext) marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, sel ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
 	_ = sel
 	res := gqltypes.MarshalDate(v)
 	if res == graphql.Null {
@@ -27350,12 +27350,12 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋa
 	return ec._Viewer(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, v any) (matching.Colour, error) {
+func (ec *executionContext) unmarshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, v any) (aidhub.Colour, error) {
 	res, err := gqltypes.UnmarshalColour(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, sel ast.SelectionSet, v matching.Colour) graphql.Marshaler {
+func (ec *executionContext) marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, sel ast.SelectionSet, v aidhub.Colour) graphql.Marshaler {
 	_ = sel
 	res := gqltypes.MarshalColour(v)
 	if res == graphql.Null {
@@ -27601,7 +27601,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx context.Context, v any) (*db.Date, error) {
+func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, v any) (*aidhub.Date, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -27609,7 +27609,7 @@ func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋd
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋdbᚐDate(ctx context.Context, sel ast.SelectionSet, v *db.Date) graphql.Marshaler {
+func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, sel ast.SelectionSet, v *aidhub.Date) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -28221,7 +28221,7 @@ func (ec *executionContext) unmarshalOUnmetNeedFilter2ᚖgithubᚗcomᚋaidhub�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, v any) (*matching.Colour, error) {
+func (ec *executionContext) unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, v any) (*aidhub.Colour, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -28229,7 +28229,7 @@ func (ec *executionContext) unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaid
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchingᚐColour(ctx context.Context, sel ast.SelectionSet, v *matching.Colour) graphql.Marshaler {
+func (ec *executionContext) marshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, sel ast.SelectionSet, v *aidhub.Colour) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/model"
 	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
@@ -150,11 +149,11 @@ func floatOf(v *int64) *float64 {
 	return &f
 }
 
-func dateOfDay(d *matching.Day) *db.Date {
+func dateOfDay(d *aidhub.Day) *aidhub.Date {
 	if d == nil {
 		return nil
 	}
-	v := db.DateOf(d.Time())
+	v := aidhub.DateOf(d.Time())
 	return &v
 }
 

@@ -8,9 +8,9 @@ package graph
 import (
 	"context"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/model"
 	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
@@ -32,12 +32,12 @@ func (r *filterFailureResolver) Actual(ctx context.Context, obj *matching.Failur
 }
 
 // From is the resolver for the from field.
-func (r *filterFailureResolver) From(ctx context.Context, obj *matching.Failure) (*db.Date, error) {
+func (r *filterFailureResolver) From(ctx context.Context, obj *matching.Failure) (*aidhub.Date, error) {
 	return dateOfDay(obj.From), nil
 }
 
 // Until is the resolver for the until field.
-func (r *filterFailureResolver) Until(ctx context.Context, obj *matching.Failure) (*db.Date, error) {
+func (r *filterFailureResolver) Until(ctx context.Context, obj *matching.Failure) (*aidhub.Date, error) {
 	return dateOfDay(obj.Until), nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/aidhub/aidhub"
-	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matcher"
 )
 
@@ -35,7 +34,7 @@ func (PageRanges) ExtensionName() string { return "PageRanges" }
 // Validate implements graphql.HandlerExtension.
 func (PageRanges) Validate(graphql.ExecutableSchema) error { return nil }
 
-// maxFirst is the largest `first` of a field; catalog.MaxPage for the
+// maxFirst is the largest `first` of a field; aidhub.MaxPage for the
 // connections.
 var maxFirst = map[string]int{
 	"Query.matches":            matcher.MaxMatches,
@@ -101,7 +100,7 @@ func (w *rangeWalker) check(f *ast.Field, path ast.Path) *gqlerror.Error {
 		return nil // not a value validation let through; the resolver decides
 	}
 	n, ok := intValue(v)
-	max := catalog.MaxPage
+	max := aidhub.MaxPage
 	if m, found := maxFirst[f.ObjectDefinition.Name+"."+f.Name]; found {
 		max = m
 	}

@@ -5,11 +5,12 @@ package graph
 import (
 	"context"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/model"
 )
 
-func resourceConnection(p *catalog.Page[*catalog.Resource], after int64) *model.ResourceConnection {
+func resourceConnection(p *aidhub.Page[*catalog.Resource], after int64) *model.ResourceConnection {
 	c := &model.ResourceConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, after)}
 	c.Edges = make([]*model.ResourceEdge, len(p.Items))
 	for i, res := range p.Items {
@@ -39,7 +40,7 @@ func organizationFilter(in *model.OrganizationFilter) catalog.OrganizationFilter
 	return catalog.OrganizationFilter{Kind: in.Kind, LocatedIn: in.LocatedIn}
 }
 
-func organizationConnection(p *catalog.Page[*catalog.Organization], after int64) *model.OrganizationConnection {
+func organizationConnection(p *aidhub.Page[*catalog.Organization], after int64) *model.OrganizationConnection {
 	c := &model.OrganizationConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, after)}
 	c.Edges = make([]*model.OrganizationEdge, len(p.Items))
 	for i, o := range p.Items {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -187,14 +188,14 @@ func publishCopy(t *testing.T, w *hub.Hub, r *catalog.Resource, title string) {
 	t.Helper()
 	p := catalog.ResourcePatch{
 		Title: &title, Description: &r.Description, ItemCodes: &r.ItemCodes, GroupCodes: &r.GroupCodes, Coverage: &r.Coverage,
-		AgeMin: catalog.Opt[int]{Set: true, Value: r.AgeMin}, AgeMax: catalog.Opt[int]{Set: true, Value: r.AgeMax},
-		IncomeCeilingFen:  catalog.Opt[int64]{Set: true, Value: r.IncomeCeilingFen},
-		CapacityUnits:     catalog.Opt[int64]{Set: true, Value: r.CapacityUnits},
-		CapacityBudgetFen: catalog.Opt[int64]{Set: true, Value: r.CapacityBudgetFen},
-		ValidFrom:         catalog.Opt[db.Date]{Set: true, Value: r.ValidFrom}, ValidUntil: catalog.Opt[db.Date]{Set: true, Value: r.ValidUntil},
+		AgeMin: aidhub.Opt[int]{Set: true, Value: r.AgeMin}, AgeMax: aidhub.Opt[int]{Set: true, Value: r.AgeMax},
+		IncomeCeilingFen:  aidhub.Opt[int64]{Set: true, Value: r.IncomeCeilingFen},
+		CapacityUnits:     aidhub.Opt[int64]{Set: true, Value: r.CapacityUnits},
+		CapacityBudgetFen: aidhub.Opt[int64]{Set: true, Value: r.CapacityBudgetFen},
+		ValidFrom:         aidhub.Opt[aidhub.Date]{Set: true, Value: r.ValidFrom}, ValidUntil: aidhub.Opt[aidhub.Date]{Set: true, Value: r.ValidUntil},
 		Address: &r.Address, ContactName: &r.ContactName, ContactPhone: &r.ContactPhone, EligibilityRule: &r.EligibilityRule,
-		DivisionCode: catalog.Opt[string]{Set: true, Value: r.DivisionCode},
-		Lat:          catalog.Opt[float64]{Set: true, Value: r.Lat}, Lng: catalog.Opt[float64]{Set: true, Value: r.Lng},
+		DivisionCode: aidhub.Opt[string]{Set: true, Value: r.DivisionCode},
+		Lat:          aidhub.Opt[float64]{Set: true, Value: r.Lat}, Lng: aidhub.Opt[float64]{Set: true, Value: r.Lng},
 	}
 	c, err := w.Catalog.CreateResource(admin, r.OrganizationID, p)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -45,11 +46,11 @@ func TestExpiry_RunsAtStart(t *testing.T) {
 		h := open()
 		org := newOrg(t, h, "重庆市慈善总会")
 		r := newResource(t, h, org, "困难家庭学生助学金")
-		last, err := db.ParseDate("2026-11-28") // fixedNow's date
+		last, err := aidhub.ParseDate("2026-11-28") // fixedNow's date
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.Catalog.UpdateResource(admin, r.ID, nil, catalog.ResourcePatch{ValidUntil: catalog.Some(last)}); err != nil {
+		if _, err := h.Catalog.UpdateResource(admin, r.ID, nil, catalog.ResourcePatch{ValidUntil: aidhub.Some(last)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := h.Catalog.PublishResource(admin, r.ID, nil); err != nil {

@@ -79,9 +79,9 @@ func newResource(t *testing.T, h *hub.Hub, org *catalog.Organization, title stri
 	items, cover := []string{"SCHOOL_GRANT"}, []string{"500103"}
 	contact, phone := "王小明", "13800138000"
 	r, err := h.Catalog.CreateResource(admin, org.ID, catalog.ResourcePatch{
-		Title: &title, ItemCodes: &items, Coverage: &cover, CapacityUnits: catalog.Some(int64(100)),
-		ContactName: &contact, ContactPhone: &phone, IncomeCeilingFen: catalog.Some(int64(150000)),
-		DivisionCode: catalog.Some("500103003"), Lat: catalog.Some(29.557), Lng: catalog.Some(106.577),
+		Title: &title, ItemCodes: &items, Coverage: &cover, CapacityUnits: aidhub.Some(int64(100)),
+		ContactName: &contact, ContactPhone: &phone, IncomeCeilingFen: aidhub.Some(int64(150000)),
+		DivisionCode: aidhub.Some("500103003"), Lat: aidhub.Some(29.557), Lng: aidhub.Some(106.577),
 	})
 	if err != nil {
 		t.Fatal(err)

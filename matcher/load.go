@@ -3,45 +3,45 @@ package matcher
 import (
 	"context"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/matching"
 )
 
 // engineCatalog turns the stored catalog into the engine's view.
-func engineCatalog(c *catalog.Catalog) (*matching.Catalog, error) {
-	groups := make([]matching.Group, len(c.Groups))
+func engineCatalog(c *catalog.Catalog) (*aidhub.Catalog, error) {
+	groups := make([]aidhub.Group, len(c.Groups))
 	for i, g := range c.Groups {
-		groups[i] = matching.Group{Code: g.Code, Tier: g.Tier, Name: g.NameEn, NameZh: g.NameZh}
+		groups[i] = aidhub.Group{Code: g.Code, Tier: g.Tier, Name: g.NameEn, NameZh: g.NameZh}
 	}
-	cats := make([]matching.Category, len(c.Categories))
+	cats := make([]aidhub.Category, len(c.Categories))
 	for i, k := range c.Categories {
-		cats[i] = matching.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays, Name: k.NameEn, NameZh: k.NameZh}
+		cats[i] = aidhub.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays, Name: k.NameEn, NameZh: k.NameZh}
 		if k.ParentCode != nil {
 			cats[i].Parent = *k.ParentCode
 		}
 	}
-	items := make([]matching.Item, len(c.Items))
+	items := make([]aidhub.Item, len(c.Items))
 	for i, it := range c.Items {
-		items[i] = matching.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel, Name: it.NameEn, NameZh: it.NameZh}
+		items[i] = aidhub.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel, Name: it.NameEn, NameZh: it.NameZh}
 	}
-	plans := make([]matching.PlanEntry, len(c.Plans))
+	plans := make([]aidhub.PlanEntry, len(c.Plans))
 	for i, p := range c.Plans {
-		lv, err := matching.ParseLevel(string(p.Level))
+		lv, err := aidhub.ParseLevel(string(p.Level))
 		if err != nil {
 			return nil, err
 		}
-		plans[i] = matching.PlanEntry{Group: p.GroupCode, Item: p.ItemCode, Level: lv}
+		plans[i] = aidhub.PlanEntry{Group: p.GroupCode, Item: p.ItemCode, Level: lv}
 	}
-	return matching.NewCatalog(groups, cats, items, plans)
+	return aidhub.NewCatalog(groups, cats, items, plans)
 }
 
-func day(d *db.Date) *matching.Day {
+func day(d *aidhub.Date) *aidhub.Day {
 	if d == nil {
 		return nil
 	}
-	v := matching.DayOf(d.Time)
+	v := aidhub.DayOf(d.Time)
 	return &v
 }
 
@@ -63,21 +63,21 @@ func engineResource(r *catalog.Resource) matching.Resource {
 // engineNeeds turns open needs as casework has them into the engine's
 // form, applying the catalog's duplicate rule to the aid that may cover
 // each one.
-func engineNeeds(cat *matching.Catalog, open []casework.OpenNeed) []matching.Need {
+func engineNeeds(cat *aidhub.Catalog, open []casework.OpenNeed) []matching.Need {
 	out := make([]matching.Need, len(open))
-	var aid []matching.Aid // reused: BlockingAid keeps none of it
+	var aid []aidhub.Aid // reused: BlockingAid keeps none of it
 	for i := range open {
 		o := &open[i]
 		n := matching.Need{
 			ID: o.ID, HouseholdID: o.HouseholdID, PersonID: o.PersonID, Region: o.RegionCode,
-			Category: o.CategoryCode, Item: o.ItemCode, Severity: o.Severity, OpenedOn: matching.DayOf(o.OpenedOn.Time),
+			Category: o.CategoryCode, Item: o.ItemCode, Severity: o.Severity, OpenedOn: aidhub.DayOf(o.OpenedOn.Time),
 			HouseholdSize: o.HouseholdSize, HouseholdIncomeFen: o.HouseholdIncomeFen,
 			IncomePerCapitaFen: o.HouseholdIncomeFen / int64(o.HouseholdSize),
 			Age:                o.Age, Female: o.Female, Groups: o.Groups,
 		}
 		aid = aid[:0]
 		for _, a := range o.Aid {
-			aid = append(aid, matching.Aid{Category: a.CategoryCode, Start: matching.DayOf(a.Start.Time), End: matching.DayOf(a.End.Time)})
+			aid = append(aid, aidhub.Aid{Category: a.CategoryCode, Start: aidhub.DayOf(a.Start.Time), End: aidhub.DayOf(a.End.Time)})
 		}
 		if a, until, ok := cat.BlockingAid(o.CategoryCode, aid); ok {
 			n.BlockedUntil, n.BlockedBy = until, &a
@@ -97,7 +97,7 @@ const needChunk = 5000
 // loadAllNeeds reads every open need in the engine's form, in ranges of
 // chunkIDs need IDs of which workers are read at once (see
 // casework.Service.ScanOpenNeeds), and hands them to fn in ID order.
-func (s *Service) loadAllNeeds(ctx context.Context, cat *matching.Catalog, workers int, chunkIDs int64, fn func([]matching.Need) error) error {
+func (s *Service) loadAllNeeds(ctx context.Context, cat *aidhub.Catalog, workers int, chunkIDs int64, fn func([]matching.Need) error) error {
 	return s.casework.ScanOpenNeeds(ctx, workers, chunkIDs, func(open []casework.OpenNeed) error {
 		return fn(engineNeeds(cat, open))
 	})

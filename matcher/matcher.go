@@ -26,12 +26,12 @@ import (
 // Config is the scoring and the watchlist thresholds.
 type Config struct {
 	Weights matching.Weights
-	Colours matching.Colours
+	Colours aidhub.Colours
 }
 
 // DefaultConfig is the engine's defaults.
 func DefaultConfig() Config {
-	return Config{Weights: matching.DefaultWeights(), Colours: matching.DefaultColours()}
+	return Config{Weights: matching.DefaultWeights(), Colours: aidhub.DefaultColours()}
 }
 
 // Validate refuses weights that are negative or not finite and colour
@@ -89,7 +89,7 @@ func New(d *db.DB, cat *catalog.Service, cw *casework.Service, cfg Config, now f
 }
 
 // Colours are the watchlist thresholds.
-func (s *Service) Colours() matching.Colours { return s.cfg.Colours }
+func (s *Service) Colours() aidhub.Colours { return s.cfg.Colours }
 
 // Engine returns the engine, loading it on first use. The load is not
 // cut short when the caller gives up: others wait for it too, and on a
@@ -126,7 +126,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	return s.load(ctx)
 }
 
-func (s *Service) today() db.Date { return s.casework.Today() }
+func (s *Service) today() aidhub.Date { return s.casework.Today() }
 
 func (s *Service) load(ctx context.Context) error {
 	s.syncing.Lock()
@@ -185,7 +185,7 @@ func (s *Service) load(ctx context.Context) error {
 }
 
 // needs loads the given open needs in the engine's form.
-func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64) (map[int64]matching.Need, error) {
+func (s *Service) needs(ctx context.Context, cat *aidhub.Catalog, ids []int64) (map[int64]matching.Need, error) {
 	out := map[int64]matching.Need{}
 	if len(ids) == 0 {
 		return out, nil
@@ -203,7 +203,7 @@ func (s *Service) needs(ctx context.Context, cat *matching.Catalog, ids []int64)
 // describe gives the engine's view of open needs: from the in-memory
 // index, which Sync and the re-matching jobs keep in step with the store,
 // or from the store for needs it does not hold (yet).
-func (s *Service) describe(ctx context.Context, cat *matching.Catalog, needs []*casework.Need) (map[int64]matching.Need, error) {
+func (s *Service) describe(ctx context.Context, cat *aidhub.Catalog, needs []*casework.Need) (map[int64]matching.Need, error) {
 	out := map[int64]matching.Need{}
 	var missing []int64
 	s.idx.RLock()
@@ -335,7 +335,7 @@ func (s *Service) Matches(ctx context.Context, needID, assessmentID *int64, firs
 	if err != nil {
 		return nil, err
 	}
-	today := matching.DayOf(s.today().Time)
+	today := aidhub.DayOf(s.today().Time)
 	out := make([]NeedMatches, 0, len(needs))
 	for _, n := range needs {
 		nm := NeedMatches{NeedID: n.ID, Need: n, Matches: []ShownMatch{}}
@@ -374,10 +374,10 @@ func (s *Service) matchesIndexed(ctx context.Context, pr auth.Principal, needID 
 	if !ok {
 		return NeedMatches{}, false, nil
 	}
-	if !casework.MayWorkIn(pr, n.Region) {
+	if !pr.WorksIn(n.Region) {
 		return NeedMatches{}, true, casework.ErrNeedNotFound
 	}
-	nm := NeedMatches{NeedID: needID, Matches: shown(engine.Match(&n, matching.DayOf(s.today().Time), first))}
+	nm := NeedMatches{NeedID: needID, Matches: shown(engine.Match(&n, aidhub.DayOf(s.today().Time), first))}
 	return nm, true, s.show(ctx, &nm)
 }
 
@@ -468,7 +468,7 @@ func (s *Service) WhyNot(ctx context.Context, needID, resourceID int64) (bool, [
 		return false, []matching.Failure{{Filter: matching.FilterNeed, Reason: fmt.Sprintf("the need is %s, not OPEN", n.Status),
 			ReasonZh: fmt.Sprintf("该需求状态为 %s，不是待帮扶（OPEN）", n.Status)}}, nil, nil
 	}
-	today := matching.DayOf(s.today().Time)
+	today := aidhub.DayOf(s.today().Time)
 	matched, failures := engine.WhyNot(&m, resourceID, today)
 	if !matched {
 		return false, failures, nil, nil
@@ -490,7 +490,7 @@ func statusFailure(r *catalog.Resource) matching.Failure {
 	case catalog.Expired:
 		f.Reason, f.ReasonZh = "the resource has expired", "已过期"
 		if r.ValidUntil != nil {
-			until := matching.DayOf(r.ValidUntil.Time)
+			until := aidhub.DayOf(r.ValidUntil.Time)
 			f.Until = &until
 			f.Reason += " (valid until " + until.String() + ")"
 			f.ReasonZh += " " + until.String()
@@ -557,7 +557,7 @@ func (s *Service) MatchesForResource(ctx context.Context, resourceID int64, firs
 	if err != nil {
 		return nil, err
 	}
-	today := matching.DayOf(s.today().Time)
+	today := aidhub.DayOf(s.today().Time)
 	// Households without consent drop out after ranking: ask for more.
 	s.idx.RLock()
 	candidates := engine.MatchResource(resourceID, s.index, today, 4*first)
@@ -582,7 +582,7 @@ func (s *Service) MatchesForResource(ctx context.Context, resourceID int64, firs
 			continue
 		}
 		out = append(out, ResourceMatch{
-			Need:    &casework.Need{ID: n.ID, HouseholdID: n.HouseholdID, CategoryCode: n.Category, ItemCode: strPtr(n.Item), Severity: n.Severity, OpenedOn: db.DateOf(n.OpenedOn.Time()), Status: casework.NeedOpen},
+			Need:    &casework.Need{ID: n.ID, HouseholdID: n.HouseholdID, CategoryCode: n.Category, ItemCode: strPtr(n.Item), Severity: n.Severity, OpenedOn: aidhub.DateOf(n.OpenedOn.Time()), Status: casework.NeedOpen},
 			Match:   c,
 			Region:  street(n.Region),
 			AgeBand: ageBand(n.Age),
@@ -648,7 +648,7 @@ func (s *Service) BestMatches(ctx context.Context, needIDs []int64) (map[int64]*
 	if err != nil {
 		return nil, err
 	}
-	today := matching.DayOf(s.today().Time)
+	today := aidhub.DayOf(s.today().Time)
 	out := map[int64]*ShownMatch{}
 	var lists []*NeedMatches
 	for id, n := range described {

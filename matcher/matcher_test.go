@@ -103,7 +103,7 @@ func (f *fixture) publish(t *testing.T, org *catalog.Organization, title string,
 	ctx := as(auth.Principal{Role: auth.Charity, OrganizationID: org.ID})
 	p.Title, p.Coverage = &title, &coverage
 	if p.CapacityUnits.Set == false {
-		p.CapacityUnits = catalog.Some[int64](10)
+		p.CapacityUnits = aidhub.Some[int64](10)
 	}
 	r, err := f.cat.CreateResource(ctx, 0, p)
 	if err != nil {
@@ -122,7 +122,7 @@ func (f *fixture) household(t *testing.T, ctx context.Context, village, birth st
 	f.seq++
 	var ms []casework.MembershipInput
 	for _, g := range groups {
-		since, _ := db.ParseDate("2024-01-01")
+		since, _ := aidhub.ParseDate("2024-01-01")
 		ms = append(ms, casework.MembershipInput{GroupCode: g, Since: since})
 	}
 	h, persons, err := f.cw.RegisterHousehold(ctx, casework.HouseholdInput{
@@ -155,7 +155,7 @@ func TestMatching(t *testing.T) {
 		f := newFixture(t, d)
 		ctx := context.Background()
 		medical := f.publish(t, f.org, "大病医疗救助", []string{"500103"}, catalog.ResourcePatch{ItemCodes: &[]string{"INPATIENT_AID"}})
-		elderly := f.publish(t, f.org, "老年人住院补助", []string{"500103"}, catalog.ResourcePatch{ItemCodes: &[]string{"INPATIENT_AID"}, AgeMin: catalog.Some(60)})
+		elderly := f.publish(t, f.org, "老年人住院补助", []string{"500103"}, catalog.ResourcePatch{ItemCodes: &[]string{"INPATIENT_AID"}, AgeMin: aidhub.Some(60)})
 		elsewhere := f.publish(t, f.orgOther, "沙坪坝医疗救助", []string{"500106"}, catalog.ResourcePatch{ItemCodes: &[]string{"INPATIENT_AID"}})
 		ruled := f.publish(t, f.org, "低保家庭医疗补助", []string{"500103"}, catalog.ResourcePatch{ItemCodes: &[]string{"INPATIENT_AID"}, EligibilityRule: ptr(`"DIBAO" in groups`)})
 
@@ -326,7 +326,7 @@ func TestMatching(t *testing.T) {
 			if err != nil || matched || failures[len(failures)-1].Filter != matching.FilterDuplicate {
 				t.Errorf("after referral: matched %v failures %v err %v", matched, failures, err)
 			}
-			page, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{}, f.m.Colours(), catalog.PageArgs{First: 50})
+			page, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{}, f.m.Colours(), aidhub.PageArgs{First: 50})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -344,14 +344,14 @@ func TestWatchlist(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		colours := f.m.Colours()
-		want := map[matching.Colour]int{}
+		want := map[aidhub.Colour]int{}
 		for i, days := range []int{0, 6, 7, 13, 14, 29, 30, 59, 60, 200} {
 			f.household(t, cmA, huayipo, fmt.Sprintf("19%02d0101", 50+i), nil, false, days, casework.NeedInput{CategoryCode: "BASIC_LIVING", Severity: 3})
 			want[colours.Of(days)]++
 		}
 		f.household(t, cmB, longquan, "19600101", nil, false, 100, casework.NeedInput{CategoryCode: "EDUCATION", Severity: 3})
 
-		page, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{}, colours, catalog.PageArgs{First: 100})
+		page, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{}, colours, aidhub.PageArgs{First: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,7 +365,7 @@ func TestWatchlist(t *testing.T) {
 		}
 		for c, n := range want {
 			cc := c
-			p, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{Colour: &cc}, colours, catalog.PageArgs{First: 100})
+			p, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{Colour: &cc}, colours, aidhub.PageArgs{First: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -378,7 +378,7 @@ func TestWatchlist(t *testing.T) {
 				}
 			}
 		}
-		p, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{MinWaitingDays: 30}, colours, catalog.PageArgs{First: 2})
+		p, err := f.cw.UnmetNeeds(cmA, casework.UnmetFilter{MinWaitingDays: 30}, colours, aidhub.PageArgs{First: 2})
 		if err != nil || p.TotalCount != 4 || len(p.Items) != 2 || !p.HasNextPage {
 			t.Errorf("minWaitingDays 30, first 2: %+v %v", p, err)
 		}
@@ -386,7 +386,7 @@ func TestWatchlist(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(counts) != 2 || counts[0].District != "500103" || counts[1].District != "500106" || counts[1].Counts[matching.Red] != 1 {
+		if len(counts) != 2 || counts[0].District != "500103" || counts[1].District != "500106" || counts[1].Counts[aidhub.Red] != 1 {
 			t.Fatalf("counts %+v", counts)
 		}
 		for c, n := range want {
@@ -398,7 +398,7 @@ func TestWatchlist(t *testing.T) {
 			t.Errorf("donor: %v", err)
 		}
 		for _, bad := range []casework.UnmetFilter{{RegionPrefix: "5001x"}, {CategoryCode: "NOPE"}, {MinWaitingDays: -1}} {
-			if _, err := f.cw.UnmetNeeds(cmA, bad, colours, catalog.PageArgs{First: 10}); code(err) != aidhub.EBADINPUT {
+			if _, err := f.cw.UnmetNeeds(cmA, bad, colours, aidhub.PageArgs{First: 10}); code(err) != aidhub.EBADINPUT {
 				t.Errorf("%+v: %v", bad, err)
 			}
 		}

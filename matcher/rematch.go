@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -187,7 +188,7 @@ func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
 	if err != nil || !published {
 		return err
 	}
-	today := matching.DayOf(s.today().Time)
+	today := aidhub.DayOf(s.today().Time)
 	s.idx.RLock() // the engine and the index swap together under idx
 	engine := s.current()
 	matches := engine.MatchResource(resourceID, s.index, today, suggestPerResource)
@@ -215,7 +216,7 @@ func (s *Service) RematchHousehold(ctx context.Context, householdID int64) error
 		return err
 	}
 	engine := s.current()
-	today := matching.DayOf(s.today().Time)
+	today := aidhub.DayOf(s.today().Time)
 	for i := range fresh {
 		if best := engine.Match(&fresh[i], today, 1); len(best) == 1 {
 			s.Broker.Publish(Suggestion{NeedID: fresh[i].ID, HouseholdID: householdID, Region: fresh[i].Region,

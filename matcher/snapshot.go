@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -15,13 +16,13 @@ import (
 
 // Today is the matcher's day, the day matching and the duplicate-aid rule
 // are evaluated on.
-func (s *Service) Today() matching.Day { return matching.DayOf(s.today().Time) }
+func (s *Service) Today() aidhub.Day { return aidhub.DayOf(s.today().Time) }
 
 // Weights are the matcher's score weights.
 func (s *Service) Weights() matching.Weights { return s.cfg.Weights }
 
 // EngineCatalog returns the engine's view of the store's catalog now.
-func (s *Service) EngineCatalog(ctx context.Context) (*matching.Catalog, error) {
+func (s *Service) EngineCatalog(ctx context.Context) (*aidhub.Catalog, error) {
 	snap, err := s.catalog.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (s *Service) loadEngine(ctx context.Context) (*matching.Engine, []*catalog.
 // needs to know of its person and household, into a new population over
 // cat (needs the catalog does not know are left out). progress, when not
 // nil, hears how many needs of about total were read.
-func (s *Service) LoadPopulation(ctx context.Context, cat *matching.Catalog, progress func(done, total int)) (*matching.Population, error) {
+func (s *Service) LoadPopulation(ctx context.Context, cat *aidhub.Catalog, progress func(done, total int)) (*matching.Population, error) {
 	total, err := s.casework.CountOpenNeeds(ctx)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/matching"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) Sweep(ctx context.Context, progress SweepProgress) (*SweepResu
 	best := make([]NeedMatch, pop.Len())
 	now := s.now().UTC()
 	progress("match", 0, pop.Len())
-	res.Stats, err = engine.Sweep(pop, matching.DayOf(s.today().Time), runtime.GOMAXPROCS(0), func(i int, m *matching.Match, _ matching.Colour) {
+	res.Stats, err = engine.Sweep(pop, aidhub.DayOf(s.today().Time), runtime.GOMAXPROCS(0), func(i int, m *matching.Match, _ aidhub.Colour) {
 		if m != nil {
 			best[i] = NeedMatch{NeedID: pop.ID(i), ResourceID: m.ResourceID, Score: m.Score, SweptAt: now}
 		}

@@ -6,8 +6,6 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
-	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/matching"
 )
 
 // UnmetNeed is one row of the watchlist.
@@ -16,7 +14,7 @@ type UnmetNeed struct {
 	// Household is nil when the caller may not see it.
 	Household   *casework.Household
 	WaitingDays int
-	Colour      matching.Colour
+	Colour      aidhub.Colour
 	// BestMatch is the need's best match now, nil without one.
 	BestMatch *ShownMatch
 }
@@ -24,7 +22,7 @@ type UnmetNeed struct {
 // UnmetNeeds is the watchlist: the open needs the caller may see (the
 // casework service decides which), longest waiting first, each with its
 // colour and its best match now.
-func (s *Service) UnmetNeeds(ctx context.Context, f casework.UnmetFilter, page catalog.PageArgs) (*catalog.Page[UnmetNeed], error) {
+func (s *Service) UnmetNeeds(ctx context.Context, f casework.UnmetFilter, page aidhub.PageArgs) (*aidhub.Page[UnmetNeed], error) {
 	colours := s.Colours()
 	needs, err := s.casework.UnmetNeeds(ctx, f, colours, page)
 	if err != nil {
@@ -38,7 +36,7 @@ func (s *Service) UnmetNeeds(ctx context.Context, f casework.UnmetFilter, page c
 	if err != nil {
 		return nil, err
 	}
-	out := &catalog.Page[UnmetNeed]{
+	out := &aidhub.Page[UnmetNeed]{
 		Items: make([]UnmetNeed, len(needs.Items)), HasNextPage: needs.HasNextPage,
 		TotalCount: needs.TotalCount, IDs: needs.IDs,
 	}
@@ -74,8 +72,8 @@ func (s *Service) WatchlistCounts(ctx context.Context, regionPrefix string) ([]W
 	for _, c := range counts {
 		w := WatchlistCount{
 			DistrictCode: c.District, DistrictName: s.catalog.Regions().FullName(c.District),
-			Green: c.Counts[matching.Green], Blue: c.Counts[matching.Blue], Yellow: c.Counts[matching.Yellow],
-			Orange: c.Counts[matching.Orange], Red: c.Counts[matching.Red],
+			Green: c.Counts[aidhub.Green], Blue: c.Counts[aidhub.Blue], Yellow: c.Counts[aidhub.Yellow],
+			Orange: c.Counts[aidhub.Orange], Red: c.Counts[aidhub.Red],
 		}
 		w.Total = w.Green + w.Blue + w.Yellow + w.Orange + w.Red
 		out = append(out, w)

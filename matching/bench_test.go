@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/matching"
 )
 
@@ -20,12 +21,12 @@ var (
 )
 
 // benchToday is the day the benchmarks run on.
-var benchToday, _ = matching.ParseDay("2026-03-15")
+var benchToday, _ = aidhub.ParseDay("2026-03-15")
 
 // fixture is a generated population with its engine and need index.
 type fixture struct {
 	persons   int
-	cat       *matching.Catalog
+	cat       *aidhub.Catalog
 	e         *matching.Engine
 	pop       *matching.Population
 	ix        *matching.NeedIndex
@@ -33,7 +34,7 @@ type fixture struct {
 	citywide  []int64 // resources covering all of Chongqing
 	sample    []matching.Need
 	best      []int64 // the sweep's output: best resource per need
-	colour    []matching.Colour
+	colour    []aidhub.Colour
 	heapBytes uint64 // engine, population, index and sweep output
 }
 
@@ -65,7 +66,7 @@ func getFixture(b *testing.B, persons int) *fixture {
 	before := heapAfterGC()
 
 	rs := genResources(spec, villages, *benchResources, benchToday, rng)
-	e, err := matching.NewEngine(cat, matching.DefaultWeights(), matching.DefaultColours())
+	e, err := matching.NewEngine(cat, matching.DefaultWeights(), aidhub.DefaultColours())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func getFixture(b *testing.B, persons int) *fixture {
 		}
 	}
 	ix := matching.NewNeedIndex(pop)
-	f.best, f.colour = make([]int64, pop.Len()), make([]matching.Colour, pop.Len())
+	f.best, f.colour = make([]int64, pop.Len()), make([]aidhub.Colour, pop.Len())
 	f.e, f.pop, f.ix = e, pop, ix
 	after := heapAfterGC()
 	f.heapBytes = after - before - uint64(len(f.ids)+len(f.citywide))*8 - sampleBytes(f.sample)
@@ -128,7 +129,7 @@ func BenchmarkSweep(b *testing.B) {
 			cpu0 := cpuTime()
 			for b.Loop() {
 				var err error
-				st, err = f.e.Sweep(f.pop, benchToday, *benchWorkers, func(i int, m *matching.Match, c matching.Colour) {
+				st, err = f.e.Sweep(f.pop, benchToday, *benchWorkers, func(i int, m *matching.Match, c aidhub.Colour) {
 					f.colour[i] = c
 					if m != nil {
 						f.best[i] = m.ResourceID

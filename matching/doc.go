@@ -24,9 +24,10 @@
 //   - rule: the resource's expression (RuleEnv) is true; an evaluation
 //     error fails it with the error as the reason;
 //   - duplicate: no aid to the need's subject covers its category today
-//     or later (Need.BlockedUntil < today). Catalog.Covers is the rule: aid in a
-//     category covers needs in it and above it, for its period and at
-//     least its own category's window, whether or not it names the need.
+//     or later (Need.BlockedUntil < today). aidhub.Catalog.Covers is the
+//     rule: aid in a category covers needs in it and above it, for its
+//     period and at least its own category's window, whether or not it
+//     names the need.
 //
 // Matches are scored out of MaxScore (100) points by seven factors, each a
 // value in [0, 1] times its share of the points (100 × its weight / the

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/aidhub/aidhub"
 )
 
 // Factor indexes, in the fixed order in which a score adds them up.
@@ -53,14 +55,14 @@ type Match struct {
 // figures behind it: Limit and Actual in Unit (YEARS, FEN — money in fen,
 // 1/100 yuan — or UNITS), and the dates that bound it (From, Until).
 type Failure struct {
-	Filter   string `json:"filter"`
-	Reason   string `json:"reason"`
-	ReasonZh string `json:"reasonZh"`
-	Limit    *int64 `json:"limit,omitempty"`
-	Actual   *int64 `json:"actual,omitempty"`
-	Unit     string `json:"unit,omitempty"`
-	From     *Day   `json:"from,omitempty"`
-	Until    *Day   `json:"until,omitempty"`
+	Filter   string      `json:"filter"`
+	Reason   string      `json:"reason"`
+	ReasonZh string      `json:"reasonZh"`
+	Limit    *int64      `json:"limit,omitempty"`
+	Actual   *int64      `json:"actual,omitempty"`
+	Unit     string      `json:"unit,omitempty"`
+	From     *aidhub.Day `json:"from,omitempty"`
+	Until    *aidhub.Day `json:"until,omitempty"`
 }
 
 // Units of Failure.Limit and Failure.Actual.
@@ -90,10 +92,10 @@ const (
 // matching takes a read lock, changing resources a write lock (a sweep
 // holds the read lock throughout, so resource changes wait for it).
 type Engine struct {
-	cat     *Catalog
+	cat     *codebook
 	weights Weights
 	w       [nFactors]float64 // points of each factor at value 1, adding up to MaxScore
-	colours Colours
+	colours aidhub.Colours
 
 	mu      sync.RWMutex
 	res     []*res          // by slot; nil for a free slot
@@ -117,7 +119,7 @@ type bucket struct {
 type hotEntry struct {
 	groups  uint64 // the resource's groups; every bit when it is for any group
 	income  int64
-	from    Day
+	from    aidhub.Day
 	span    uint32 // valid while uint32(today−from) ≤ span
 	ageMin  uint8
 	ageSpan uint8 // age passes while age−ageMin ≤ ageSpan (in uint8)
@@ -178,7 +180,7 @@ func resKey(code uint32, l uint8, v uint64) uint64 {
 
 // NewEngine checks the weights and colour thresholds and returns an engine
 // with no resources.
-func NewEngine(cat *Catalog, w Weights, c Colours) (*Engine, error) {
+func NewEngine(cat *aidhub.Catalog, w Weights, c aidhub.Colours) (*Engine, error) {
 	if cat == nil {
 		return nil, fmt.Errorf("matching: no catalog")
 	}
@@ -189,19 +191,19 @@ func NewEngine(cat *Catalog, w Weights, c Colours) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		cat: cat, weights: w, w: w.points(), colours: c,
+		cat: newCodebook(cat), weights: w, w: w.points(), colours: c,
 		slot: map[int64]int32{}, buckets: map[uint64]*bucket{},
 	}, nil
 }
 
 // Catalog returns the engine's catalog.
-func (e *Engine) Catalog() *Catalog { return e.cat }
+func (e *Engine) Catalog() *aidhub.Catalog { return e.cat.src }
 
 // Weights returns the engine's weights.
 func (e *Engine) Weights() Weights { return e.weights }
 
 // Colours returns the engine's colour thresholds.
-func (e *Engine) Colours() Colours { return e.colours }
+func (e *Engine) Colours() aidhub.Colours { return e.colours }
 
 // Len returns how many resources the engine holds.
 func (e *Engine) Len() int {
@@ -366,7 +368,7 @@ type scratch struct {
 var scratchPool = sync.Pool{New: func() any { return &scratch{groups: map[uint64][]string{}} }}
 
 // groupList returns the codes of a mask, cached: a rule's env shares them.
-func (sc *scratch) groupList(c *Catalog, m uint64) []string {
+func (sc *scratch) groupList(c *codebook, m uint64) []string {
 	g, ok := sc.groups[m]
 	if !ok {
 		if len(sc.groups) > 4096 {
@@ -412,7 +414,7 @@ const (
 // that passes the hard filters for v. The caller has checked the
 // duplicate rule; the buckets guarantee category and coverage. It returns
 // how many entries it looked at.
-func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, top *topK, pass uint8) int {
+func (e *Engine) candidates(sc *scratch, v *needView, today aidhub.Day, bs []*bucket, top *topK, pass uint8) int {
 	seen := 0
 	reg := v.reg
 	age, groups, income := uint8(v.age), v.groups|anyGroup, v.income
@@ -459,7 +461,7 @@ func (e *Engine) candidates(sc *scratch, v *needView, today Day, bs []*bucket, t
 // descending, ties by resource ID ascending. An invalid need (unknown
 // category or item, severity outside 1–5, …) matches nothing; WhyNot says
 // why.
-func (e *Engine) Match(n *Need, today Day, limit int) []Match {
+func (e *Engine) Match(n *Need, today aidhub.Day, limit int) []Match {
 	if limit <= 0 || n == nil {
 		return nil
 	}
@@ -498,7 +500,7 @@ func (e *Engine) Match(n *Need, today Day, limit int) []Match {
 
 // WhyNot checks one resource against the need and lists every hard filter
 // it fails, in a fixed order; matched is true when there is none.
-func (e *Engine) WhyNot(n *Need, resourceID int64, today Day) (matched bool, failures []Failure) {
+func (e *Engine) WhyNot(n *Need, resourceID int64, today aidhub.Day) (matched bool, failures []Failure) {
 	e.mu.RLock()
 	s, ok := e.slot[resourceID]
 	var x *res
@@ -528,7 +530,7 @@ func (e *Engine) WhyNot(n *Need, resourceID int64, today Day) (matched bool, fai
 }
 
 // why lists the filters x fails for v.
-func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failure) {
+func (e *Engine) why(sc *scratch, x *res, v *needView, today aidhub.Day) (bool, []Failure) {
 	c := e.cat
 	var fs []Failure
 	add := func(f Failure) { fs = append(fs, f) }
@@ -570,12 +572,12 @@ func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failu
 	}
 	if !x.incomeOK(v.income) {
 		f := Failure{Filter: FilterIncome, Limit: ptr(x.income), Actual: ptr(v.income), Unit: UnitFen,
-			Reason:   fmt.Sprintf("income %s yuan per person a month is above its ceiling of %s yuan", Yuan(v.income), Yuan(x.income)),
-			ReasonZh: fmt.Sprintf("人均 %s 元/月，超过上限 %s 元", Yuan(v.income), Yuan(x.income))}
+			Reason:   fmt.Sprintf("income %s yuan per person a month is above its ceiling of %s yuan", aidhub.Yuan(v.income), aidhub.Yuan(x.income)),
+			ReasonZh: fmt.Sprintf("人均 %s 元/月，超过上限 %s 元", aidhub.Yuan(v.income), aidhub.Yuan(x.income))}
 		if v.hhIncome > 0 && v.size > 0 {
 			f.Reason = fmt.Sprintf("income %s yuan per person a month (%s yuan ÷ %d people) is above its ceiling of %s yuan",
-				Yuan(v.income), Yuan(v.hhIncome), v.size, Yuan(x.income))
-			f.ReasonZh = fmt.Sprintf("人均 %s 元/月 = %s 元 ÷ %d 人，超过上限 %s 元", Yuan(v.income), Yuan(v.hhIncome), v.size, Yuan(x.income))
+				aidhub.Yuan(v.income), aidhub.Yuan(v.hhIncome), v.size, aidhub.Yuan(x.income))
+			f.ReasonZh = fmt.Sprintf("人均 %s 元/月 = %s 元 ÷ %d 人，超过上限 %s 元", aidhub.Yuan(v.income), aidhub.Yuan(v.hhIncome), v.size, aidhub.Yuan(x.income))
 		}
 		add(f)
 	}
@@ -602,8 +604,8 @@ func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failu
 		}
 		if b := x.src.BudgetLeftFen; b != nil && *b <= 0 {
 			add(Failure{Filter: FilterCapacity, Actual: ptr(*b), Unit: UnitFen,
-				Reason:   fmt.Sprintf("it has no budget left (%s yuan left)", Yuan(*b)),
-				ReasonZh: fmt.Sprintf("预算已用完（剩余 %s 元）", Yuan(*b))})
+				Reason:   fmt.Sprintf("it has no budget left (%s yuan left)", aidhub.Yuan(*b)),
+				ReasonZh: fmt.Sprintf("预算已用完（剩余 %s 元）", aidhub.Yuan(*b))})
 		}
 	}
 	if x.rule != nil {
@@ -628,7 +630,7 @@ func (e *Engine) why(sc *scratch, x *res, v *needView, today Day) (bool, []Failu
 
 // duplicateFailure says until when the duplicate-aid rule blocks a need in
 // category, and which aid (when known) blocks it.
-func (c *Catalog) duplicateFailure(category string, household bool, until Day, by *Aid) Failure {
+func (c *codebook) duplicateFailure(category string, household bool, until aidhub.Day, by *aidhub.Aid) Failure {
 	subj, subjZh := "person", "该对象"
 	if household {
 		subj, subjZh = "household", "该家庭"
@@ -648,31 +650,6 @@ func (c *Catalog) duplicateFailure(category string, household bool, until Day, b
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// Yuan writes an amount in fen as yuan with thousands separators: 240300
-// is "2,403", 240350 "2,403.50".
-func Yuan(fen int64) string {
-	neg := fen < 0
-	if neg {
-		fen = -fen
-	}
-	y, f := fen/100, fen%100
-	digits := fmt.Sprint(y)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, d := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(d)
-	}
-	if f != 0 {
-		fmt.Fprintf(&b, ".%02d", f)
-	}
-	return b.String()
-}
 
 // who is whose age a filter checked: the person, or the applicant of a
 // household-level need.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/matching"
 )
 
@@ -48,7 +49,7 @@ func TestWeights_Validate(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
-			if _, err := matching.NewEngine(testCatalog(t), w, matching.DefaultColours()); err == nil {
+			if _, err := matching.NewEngine(testCatalog(t), w, aidhub.DefaultColours()); err == nil {
 				t.Fatal("NewEngine took the weights")
 			}
 		})
@@ -56,18 +57,18 @@ func TestWeights_Validate(t *testing.T) {
 }
 
 func TestColours_Validate(t *testing.T) {
-	if err := matching.DefaultColours().Validate(); err != nil {
+	if err := aidhub.DefaultColours().Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		c    matching.Colours
+		c    aidhub.Colours
 		want string
 	}{
-		{matching.Colours{Blue: 0, Yellow: 14, Orange: 30, Red: 60}, "blue is 0 days"},
-		{matching.Colours{Blue: -7, Yellow: 14, Orange: 30, Red: 60}, "blue is -7 days"},
-		{matching.Colours{Blue: 7, Yellow: 7, Orange: 30, Red: 60}, "yellow is 7 days; it must be more than blue"},
-		{matching.Colours{Blue: 7, Yellow: 14, Orange: 10, Red: 60}, "orange is 10 days"},
-		{matching.Colours{Blue: 7, Yellow: 14, Orange: 30, Red: 30}, "red is 30 days"},
+		{aidhub.Colours{Blue: 0, Yellow: 14, Orange: 30, Red: 60}, "blue is 0 days"},
+		{aidhub.Colours{Blue: -7, Yellow: 14, Orange: 30, Red: 60}, "blue is -7 days"},
+		{aidhub.Colours{Blue: 7, Yellow: 7, Orange: 30, Red: 60}, "yellow is 7 days; it must be more than blue"},
+		{aidhub.Colours{Blue: 7, Yellow: 14, Orange: 10, Red: 60}, "orange is 10 days"},
+		{aidhub.Colours{Blue: 7, Yellow: 14, Orange: 30, Red: 30}, "red is 30 days"},
 	} {
 		err := tc.c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -80,22 +81,22 @@ func TestColours_Validate(t *testing.T) {
 }
 
 func TestColours_Of(t *testing.T) {
-	c := matching.DefaultColours()
+	c := aidhub.DefaultColours()
 	for _, tc := range []struct {
 		days int
-		want matching.Colour
+		want aidhub.Colour
 	}{
-		{0, matching.Green}, {6, matching.Green}, {7, matching.Blue}, {13, matching.Blue}, {14, matching.Yellow},
-		{29, matching.Yellow}, {30, matching.Orange}, {59, matching.Orange}, {60, matching.Red}, {10000, matching.Red},
+		{0, aidhub.Green}, {6, aidhub.Green}, {7, aidhub.Blue}, {13, aidhub.Blue}, {14, aidhub.Yellow},
+		{29, aidhub.Yellow}, {30, aidhub.Orange}, {59, aidhub.Orange}, {60, aidhub.Red}, {10000, aidhub.Red},
 	} {
 		if got := c.Of(tc.days); got != tc.want {
 			t.Errorf("%d days: %s, want %s", tc.days, got, tc.want)
 		}
 	}
 	names := []string{}
-	for col := matching.Green; col <= matching.Red; col++ {
+	for col := aidhub.Green; col <= aidhub.Red; col++ {
 		names = append(names, col.String())
-		var back matching.Colour
+		var back aidhub.Colour
 		if err := back.UnmarshalText([]byte(col.String())); err != nil || back != col {
 			t.Errorf("%s does not read back: %v %v", col, back, err)
 		}
@@ -106,31 +107,31 @@ func TestColours_Of(t *testing.T) {
 }
 
 func TestDay(t *testing.T) {
-	if d := matching.DayOf(time.Date(2000, 1, 1, 23, 59, 0, 0, time.UTC)); d != 0 {
+	if d := aidhub.DayOf(time.Date(2000, 1, 1, 23, 59, 0, 0, time.UTC)); d != 0 {
 		t.Errorf("2000-01-01 is day %d", d)
 	}
 	sh := time.FixedZone("CST", 8*3600)
 	// 2026-03-15 01:00 in Chongqing is still 2026-03-14 in UTC; the day
 	// is the calendar day where the time was taken.
-	d := matching.DayOf(time.Date(2026, 3, 15, 1, 0, 0, 0, sh))
+	d := aidhub.DayOf(time.Date(2026, 3, 15, 1, 0, 0, 0, sh))
 	if d.String() != "2026-03-15" {
 		t.Errorf("got %s", d)
 	}
-	if p, err := matching.ParseDay("2026-03-15"); err != nil || p != d || p.Time() != time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC) {
+	if p, err := aidhub.ParseDay("2026-03-15"); err != nil || p != d || p.Time() != time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC) {
 		t.Errorf("parse: %v %v", p, err)
 	}
-	if d := matching.DayOf(time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)); d != -1 {
+	if d := aidhub.DayOf(time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)); d != -1 {
 		t.Errorf("1999-12-31 is day %d", d)
 	}
-	if _, err := matching.ParseDay("15/03/2026"); err == nil {
+	if _, err := aidhub.ParseDay("15/03/2026"); err == nil {
 		t.Error("parsed a bad date")
 	}
 }
 
 func TestCatalog_BlockedUntil(t *testing.T) {
 	cat := testCatalog(t)
-	d := func(s string) matching.Day {
-		v, err := matching.ParseDay(s)
+	d := func(s string) aidhub.Day {
+		v, err := aidhub.ParseDay(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,29 +139,29 @@ func TestCatalog_BlockedUntil(t *testing.T) {
 	}
 	// BASIC_LIVING has a 30-day window: a one-day grant on 03-01 covers to
 	// 03-30; a three-month allowance covers its period.
-	if got := cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != d("2026-03-30") {
+	if got := cat.BlockedUntil("BASIC_LIVING", []aidhub.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != d("2026-03-30") {
 		t.Errorf("one-off grant: %s", got)
 	}
-	if got := cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-01-01"), End: d("2026-03-31")}, {Category: "BASIC_LIVING", Start: d("2026-02-01"), End: d("2026-02-01")}}); got != d("2026-03-31") {
+	if got := cat.BlockedUntil("BASIC_LIVING", []aidhub.Aid{{Category: "BASIC_LIVING", Start: d("2026-01-01"), End: d("2026-03-31")}, {Category: "BASIC_LIVING", Start: d("2026-02-01"), End: d("2026-02-01")}}); got != d("2026-03-31") {
 		t.Errorf("allowance: %s", got)
 	}
-	if got := cat.BlockedUntil("LEGAL", []matching.Aid{{Category: "LEGAL", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != 0 {
+	if got := cat.BlockedUntil("LEGAL", []aidhub.Aid{{Category: "LEGAL", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != 0 {
 		t.Errorf("no rule: %s", got)
 	}
 	// The category tree: aid in a sub-category meets the need above it,
 	// not the other way round, and aid in another category meets nothing.
-	inpatient := matching.Aid{Category: "MEDICAL_INPATIENT", Start: d("2026-03-01"), End: d("2026-03-01")}
-	escort := matching.Aid{Category: "MEDICAL", Start: d("2026-03-01"), End: d("2026-03-01")}
-	if got := cat.BlockedUntil("MEDICAL", []matching.Aid{inpatient}); got != d("2026-05-29") {
+	inpatient := aidhub.Aid{Category: "MEDICAL_INPATIENT", Start: d("2026-03-01"), End: d("2026-03-01")}
+	escort := aidhub.Aid{Category: "MEDICAL", Start: d("2026-03-01"), End: d("2026-03-01")}
+	if got := cat.BlockedUntil("MEDICAL", []aidhub.Aid{inpatient}); got != d("2026-05-29") {
 		t.Errorf("inpatient aid for a MEDICAL need: %s, want 2026-05-29", got)
 	}
-	if got := cat.BlockedUntil("MEDICAL_INPATIENT", []matching.Aid{escort}); got != 0 {
+	if got := cat.BlockedUntil("MEDICAL_INPATIENT", []aidhub.Aid{escort}); got != 0 {
 		t.Errorf("MEDICAL aid for an inpatient need: %s, want none", got)
 	}
-	if got := cat.BlockedUntil("MEDICAL", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != 0 {
+	if got := cat.BlockedUntil("MEDICAL", []aidhub.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}}); got != 0 {
 		t.Errorf("BASIC_LIVING aid for a MEDICAL need: %s, want none", got)
 	}
-	if a, until, ok := cat.BlockingAid("MEDICAL", []matching.Aid{escort, inpatient}); !ok || until != d("2026-05-29") || a != escort {
+	if a, until, ok := cat.BlockingAid("MEDICAL", []aidhub.Aid{escort, inpatient}); !ok || until != d("2026-05-29") || a != escort {
 		t.Errorf("BlockingAid: %v %s %v, want the first of two that block as long", a, until, ok)
 	}
 	if got := cat.BlockedUntil("NO_SUCH", nil); got != 0 {
@@ -169,52 +170,13 @@ func TestCatalog_BlockedUntil(t *testing.T) {
 	// The need is blocked on the last covered day and free the day after.
 	e := newEngine(t, cat, matching.Resource{ID: 1, Items: []string{"MEAL_ASSISTANCE"}, Coverage: []string{"50"}})
 	n := &matching.Need{ID: 1, Region: "500103001003", Category: "BASIC_LIVING", Severity: 3, Age: 40,
-		BlockedUntil: cat.BlockedUntil("BASIC_LIVING", []matching.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}})}
+		BlockedUntil: cat.BlockedUntil("BASIC_LIVING", []aidhub.Aid{{Category: "BASIC_LIVING", Start: d("2026-03-01"), End: d("2026-03-01")}})}
 	if ms := e.Match(n, d("2026-03-30"), 5); len(ms) != 0 {
 		t.Errorf("matched on the last covered day: %v", ms)
 	}
 	if ms := e.Match(n, d("2026-03-31"), 5); len(ms) != 1 {
 		t.Errorf("not matched the day after: %v", ms)
 	}
-}
-
-func TestNewCatalog_Refuses(t *testing.T) {
-	g := []matching.Group{{Code: "DIBAO", Tier: 2}}
-	c := []matching.Category{{Code: "A"}, {Code: "B", Parent: "A"}}
-	it := []matching.Item{{Code: "X", Category: "B"}}
-	for _, tc := range []struct {
-		name string
-		g    []matching.Group
-		c    []matching.Category
-		it   []matching.Item
-		p    []matching.PlanEntry
-		want string
-	}{
-		{"TierZero", []matching.Group{{Code: "DIBAO"}}, c, it, nil, "tier 0"},
-		{"DuplicateGroup", append(g, g...), c, it, nil, "group DIBAO is listed twice"},
-		{"UnknownParent", g, []matching.Category{{Code: "B", Parent: "Z"}}, nil, nil, "unknown parent Z"},
-		{"Cycle", g, []matching.Category{{Code: "A", Parent: "B"}, {Code: "B", Parent: "A"}}, nil, nil, "its own ancestor"},
-		{"NegativeWindow", g, []matching.Category{{Code: "A", WindowDays: -1}}, nil, nil, "window of -1"},
-		{"ItemCategory", g, c, []matching.Item{{Code: "X", Category: "Q"}}, nil, "unknown category"},
-		{"PlanLevelNone", g, c, it, []matching.PlanEntry{{Group: "DIBAO", Item: "X"}}, "level NONE"},
-		{"PlanUnknownItem", g, c, it, []matching.PlanEntry{{Group: "DIBAO", Item: "Y", Level: matching.Entitled}}, "unknown item"},
-		{"TooManyGroups", manyGroups(64), c, it, nil, "at most 63"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := matching.NewCatalog(tc.g, tc.c, tc.it, tc.p)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func manyGroups(n int) []matching.Group {
-	var out []matching.Group
-	for i := range n {
-		out = append(out, matching.Group{Code: "G" + string(rune('A'+i/26)) + string(rune('A'+i%26)), Tier: 1})
-	}
-	return out
 }
 
 func TestEngine_SetResourcesRefuses(t *testing.T) {
@@ -235,7 +197,7 @@ func TestEngine_SetResourcesRefuses(t *testing.T) {
 		{"Coverage", func(r *matching.Resource) { r.Coverage = []string{"50a"} }, "resource 2: coverage"},
 		{"CoverageLong", func(r *matching.Resource) { r.Coverage = []string{"5001030010031"} }, "more than 12 digits"},
 		{"Ages", func(r *matching.Resource) { r.AgeMin, r.AgeMax = ptr(70), ptr(60) }, "ageMin 70 is above ageMax 60"},
-		{"Window", func(r *matching.Resource) { r.ValidFrom, r.ValidUntil = ptr(matching.Day(10)), ptr(matching.Day(9)) }, "validFrom"},
+		{"Window", func(r *matching.Resource) { r.ValidFrom, r.ValidUntil = ptr(aidhub.Day(10)), ptr(aidhub.Day(9)) }, "validFrom"},
 		{"Region", func(r *matching.Resource) { r.Region = "Chongqing" }, "resource 2: region"},
 		{"NoID", func(r *matching.Resource) { r.ID = 0 }, "has no ID"},
 	} {
@@ -313,9 +275,9 @@ func TestEngine_Consistency(t *testing.T) {
 	cat, spec := defaultCatalog(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	villages := sampleVillages(100, rng)
-	today, _ := matching.ParseDay("2026-03-15")
+	today, _ := aidhub.ParseDay("2026-03-15")
 	rs := genResources(spec, villages, 1000, today, rng)
-	e, err := matching.NewEngine(cat, matching.DefaultWeights(), matching.DefaultColours())
+	e, err := matching.NewEngine(cat, matching.DefaultWeights(), aidhub.DefaultColours())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +345,7 @@ func TestEngine_Consistency(t *testing.T) {
 	if found != len(pairs) {
 		t.Fatalf("MatchResource found %d pairs, Match %d", found, len(pairs))
 	}
-	st, err := e.Sweep(pop, today, 3, func(i int, m *matching.Match, c matching.Colour) {
+	st, err := e.Sweep(pop, today, 3, func(i int, m *matching.Match, c aidhub.Colour) {
 		want := full[i]
 		if (m == nil) != (len(want) == 0) || m != nil && !sameMatch(*m, want[0]) {
 			t.Errorf("need %d: sweep %v, match %v", needs[i].ID, m, want)
@@ -420,8 +382,8 @@ func TestMatch_Allocations(t *testing.T) {
 	cat, spec := defaultCatalog(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	villages := sampleVillages(200, rng)
-	today, _ := matching.ParseDay("2026-03-15")
-	e, _ := matching.NewEngine(cat, matching.DefaultWeights(), matching.DefaultColours())
+	today, _ := aidhub.ParseDay("2026-03-15")
+	e, _ := matching.NewEngine(cat, matching.DefaultWeights(), aidhub.DefaultColours())
 	if err := e.SetResources(genResources(spec, villages, 2000, today, rng)); err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +408,7 @@ func TestEngine_Concurrent(t *testing.T) {
 	cat, spec := defaultCatalog(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	villages := sampleVillages(50, rng)
-	today, _ := matching.ParseDay("2026-03-15")
+	today, _ := aidhub.ParseDay("2026-03-15")
 	rs := genResources(spec, villages, 300, today, rng)
 	e := newEngine(t, cat, rs...)
 	pop := matching.NewPopulation(cat)

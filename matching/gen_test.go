@@ -11,20 +11,21 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/regions"
 )
 
-func testCatalog(t testing.TB) *matching.Catalog {
+func testCatalog(t testing.TB) *aidhub.Catalog {
 	t.Helper()
 	var c catalogJSON
 	readJSON(t, "testdata/catalog.json", &c)
 	return buildCatalog(t, &c)
 }
 
-func newEngine(t testing.TB, cat *matching.Catalog, rs ...matching.Resource) *matching.Engine {
+func newEngine(t testing.TB, cat *aidhub.Catalog, rs ...matching.Resource) *matching.Engine {
 	t.Helper()
-	e, err := matching.NewEngine(cat, matching.DefaultWeights(), matching.DefaultColours())
+	e, err := matching.NewEngine(cat, matching.DefaultWeights(), aidhub.DefaultColours())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ type catalogSpec struct {
 }
 
 // defaultCatalog reads the seeded catalog.
-func defaultCatalog(t testing.TB) (*matching.Catalog, *catalogSpec) {
+func defaultCatalog(t testing.TB) (*aidhub.Catalog, *catalogSpec) {
 	t.Helper()
 	b, err := os.ReadFile("../catalog/defaults.json")
 	if err != nil {
@@ -75,10 +76,10 @@ func defaultCatalog(t testing.TB) (*matching.Catalog, *catalogSpec) {
 		t.Fatal(err)
 	}
 	var (
-		gs    []matching.Group
-		cs    []matching.Category
-		is    []matching.Item
-		ps    []matching.PlanEntry
+		gs    []aidhub.Group
+		cs    []aidhub.Category
+		is    []aidhub.Item
+		ps    []aidhub.PlanEntry
 		share = map[string]float64{ // of the monitored low-income population
 			"DIBAO": 40, "MARGINAL": 15, "RELAPSE_MONITORING": 12, "DISABILITY": 8, "TEKUN": 6,
 			"EXPENDITURE_HARDSHIP": 6, "SERIOUS_ILLNESS": 5, "LEFT_BEHIND_ELDERLY": 5, "TEMPORARY": 2,
@@ -95,12 +96,12 @@ func defaultCatalog(t testing.TB) (*matching.Catalog, *catalogSpec) {
 		childOf:   map[string]bool{"ORPHAN": true, "UNATTENDED_CHILD": true, "DISTRESSED_CHILD": true},
 		elderlyOf: map[string]bool{"LEFT_BEHIND_ELDERLY": true}}
 	for _, g := range raw.Groups {
-		gs = append(gs, matching.Group{Code: g.Code, Tier: g.Tier})
+		gs = append(gs, aidhub.Group{Code: g.Code, Tier: g.Tier})
 		spec.groups = append(spec.groups, g.Code)
 		spec.groupW = append(spec.groupW, share[g.Code]+0.05)
 	}
 	for _, c := range raw.Categories {
-		cat := matching.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
+		cat := aidhub.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
 		if c.Parent != nil {
 			cat.Parent = *c.Parent
 		}
@@ -109,20 +110,20 @@ func defaultCatalog(t testing.TB) (*matching.Catalog, *catalogSpec) {
 		spec.catW = append(spec.catW, catShare[c.Code]+0.5)
 	}
 	for _, it := range raw.Items {
-		is = append(is, matching.Item{Code: it.Code, Category: it.Category, HouseholdLevel: it.HouseholdLevel})
+		is = append(is, aidhub.Item{Code: it.Code, Category: it.Category, HouseholdLevel: it.HouseholdLevel})
 		spec.items = append(spec.items, it.Code)
 		spec.itemCat[it.Code] = it.Category
 		spec.itemHH[it.Code] = it.HouseholdLevel
 		spec.itemsOf[it.Category] = append(spec.itemsOf[it.Category], it.Code)
 	}
 	for _, p := range raw.Plans {
-		l, err := matching.ParseLevel(p.Level)
+		l, err := aidhub.ParseLevel(p.Level)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps = append(ps, matching.PlanEntry{Group: p.Group, Item: p.Item, Level: l})
+		ps = append(ps, aidhub.PlanEntry{Group: p.Group, Item: p.Item, Level: l})
 	}
-	cat, err := matching.NewCatalog(gs, cs, is, ps)
+	cat, err := aidhub.NewCatalog(gs, cs, is, ps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ var genRules = []string{
 
 // genResources draws n resources: local ones mostly (street and village
 // coverage), a quarter district-wide, a few city-wide.
-func genResources(spec *catalogSpec, villages []string, n int, today matching.Day, rng *rand.Rand) []matching.Resource {
+func genResources(spec *catalogSpec, villages []string, n int, today aidhub.Day, rng *rand.Rand) []matching.Resource {
 	streets, districts := map[string][]string{}, map[string][]string{}
 	var districtList []string
 	for _, v := range villages {
@@ -283,7 +284,7 @@ type personGen struct {
 	mean     float64 // people per village
 	village  int     // index of the current village
 	quota    int     // people still to draw in it
-	today    matching.Day
+	today    aidhub.Day
 	rng      *rand.Rand
 	catItems [][]string // items by spec.cats index
 	nextNeed int64
@@ -298,7 +299,7 @@ type personGen struct {
 	}
 }
 
-func newPersonGen(spec *catalogSpec, villages []string, persons int, today matching.Day, rng *rand.Rand) *personGen {
+func newPersonGen(spec *catalogSpec, villages []string, persons int, today aidhub.Day, rng *rand.Rand) *personGen {
 	g := &personGen{spec: spec, villages: villages, today: today, rng: rng, village: -1,
 		mean: float64(persons) / float64(len(villages))}
 	for _, c := range spec.cats {

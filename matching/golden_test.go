@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/matching"
 )
 
@@ -18,19 +19,19 @@ var update = flag.Bool("update", false, "write the golden files' want sections f
 
 // catalogJSON is a catalog in a golden file (or testdata/catalog.json).
 type catalogJSON struct {
-	Groups     []matching.Group     `json:"groups"`
-	Categories []matching.Category  `json:"categories"`
-	Items      []matching.Item      `json:"items"`
-	Plans      []matching.PlanEntry `json:"plans"`
+	Groups     []aidhub.Group     `json:"groups"`
+	Categories []aidhub.Category  `json:"categories"`
+	Items      []aidhub.Item      `json:"items"`
+	Plans      []aidhub.PlanEntry `json:"plans"`
 }
 
 // goldenCase is one testdata/*.json file: the input, and what the engine
 // must answer.
 type goldenCase struct {
 	Description string              `json:"description"`
-	Today       matching.Day        `json:"today"`
+	Today       aidhub.Day          `json:"today"`
 	Weights     *matching.Weights   `json:"weights,omitempty"`
-	Colours     *matching.Colours   `json:"colours,omitempty"`
+	Colours     *aidhub.Colours     `json:"colours,omitempty"`
 	Catalog     *catalogJSON        `json:"catalog,omitempty"` // default testdata/catalog.json
 	Resources   []matching.Resource `json:"resources"`
 	Needs       []matching.Need     `json:"needs"`
@@ -42,8 +43,8 @@ type goldenCase struct {
 }
 
 type needAids struct {
-	Need int64          `json:"need"`
-	Aids []matching.Aid `json:"aids"`
+	Need int64        `json:"need"`
+	Aids []aidhub.Aid `json:"aids"`
 }
 
 type goldenWant struct {
@@ -85,9 +86,9 @@ type sweepWant struct {
 }
 
 type sweepBest struct {
-	Need     int64           `json:"need"`
-	Resource int64           `json:"resource,omitempty"`
-	Colour   matching.Colour `json:"colour"`
+	Need     int64         `json:"need"`
+	Resource int64         `json:"resource,omitempty"`
+	Colour   aidhub.Colour `json:"colour"`
 }
 
 func readJSON(t testing.TB, path string, v any) {
@@ -103,9 +104,9 @@ func readJSON(t testing.TB, path string, v any) {
 	}
 }
 
-func buildCatalog(t testing.TB, c *catalogJSON) *matching.Catalog {
+func buildCatalog(t testing.TB, c *catalogJSON) *aidhub.Catalog {
 	t.Helper()
-	cat, err := matching.NewCatalog(c.Groups, c.Categories, c.Items, c.Plans)
+	cat, err := aidhub.NewCatalog(c.Groups, c.Categories, c.Items, c.Plans)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,9 +172,9 @@ func firstDiff(want, got string) string {
 	return ""
 }
 
-func runCase(t *testing.T, gc *goldenCase, cat *matching.Catalog) goldenWant {
+func runCase(t *testing.T, gc *goldenCase, cat *aidhub.Catalog) goldenWant {
 	t.Helper()
-	w, c := matching.DefaultWeights(), matching.DefaultColours()
+	w, c := matching.DefaultWeights(), aidhub.DefaultColours()
 	if gc.Weights != nil {
 		w = *gc.Weights
 	}
@@ -251,7 +252,7 @@ func runCase(t *testing.T, gc *goldenCase, cat *matching.Catalog) goldenWant {
 		got.ResourceMatches = append(got.ResourceMatches, rm)
 	}
 	best := make([]sweepBest, pop.Len())
-	st, err := e.Sweep(pop, today, 2, func(i int, m *matching.Match, colour matching.Colour) {
+	st, err := e.Sweep(pop, today, 2, func(i int, m *matching.Match, colour aidhub.Colour) {
 		best[i] = sweepBest{Need: pop.ID(i), Colour: colour}
 		if m != nil {
 			best[i].Resource = m.ResourceID

@@ -2,6 +2,8 @@ package matching
 
 import (
 	"fmt"
+
+	"github.com/aidhub/aidhub"
 )
 
 // Need is an assessed, open need as the engine sees it.
@@ -17,13 +19,13 @@ type Need struct {
 	PersonID    int64 `json:"personId,omitempty"` // 0: household-level
 	// Region is the 12-digit village or community code where the
 	// household lives (a shorter code when only that is known).
-	Region   string `json:"region"`
-	Category string `json:"category"`       // "" to take the item's
-	Item     string `json:"item,omitempty"` // "" for any item in the category
-	Severity int    `json:"severity"`       // 1–5
-	OpenedOn Day    `json:"openedOn"`
-	Age      int    `json:"age"`
-	Female   bool   `json:"female,omitempty"`
+	Region   string     `json:"region"`
+	Category string     `json:"category"`       // "" to take the item's
+	Item     string     `json:"item,omitempty"` // "" for any item in the category
+	Severity int        `json:"severity"`       // 1–5
+	OpenedOn aidhub.Day `json:"openedOn"`
+	Age      int        `json:"age"`
+	Female   bool       `json:"female,omitempty"`
 	// Groups the person (or household) belongs to today; codes the
 	// catalog does not know are ignored.
 	Groups             []string `json:"groups,omitempty"`
@@ -35,13 +37,14 @@ type Need struct {
 	// BlockedUntil is the last day on which the duplicate-aid rule blocks
 	// aid in this need's category for its subject (the person, or the
 	// household for household-level aid): the latest CoverEnd of the aids
-	// given or under way in the category (Catalog.BlockedUntil computes
-	// it). 0 means not aided. One day per need is enough because a need
+	// given or under way in the category (aidhub.Catalog.BlockedUntil
+	// computes it). 0 means not aided. One day per need is enough because a need
 	// has one category: the caller derives it from the ledger.
-	BlockedUntil Day `json:"blockedUntil,omitempty"`
-	// BlockedBy is the aid behind BlockedUntil (Catalog.BlockingAid), for
-	// saying which aid blocks the need; nil when unknown.
-	BlockedBy *Aid `json:"blockedBy,omitempty"`
+	BlockedUntil aidhub.Day `json:"blockedUntil,omitempty"`
+	// BlockedBy is the aid behind BlockedUntil
+	// (aidhub.Catalog.BlockingAid), for saying which aid blocks the need;
+	// nil when unknown.
+	BlockedBy *aidhub.Aid `json:"blockedBy,omitempty"`
 }
 
 // needView is a need resolved against the catalog, with the score
@@ -59,8 +62,8 @@ type needView struct {
 	income  int64
 	size    int32
 	sev     int32
-	opened  Day
-	blocked Day
+	opened  aidhub.Day
+	blocked aidhub.Day
 	wait    int
 
 	itemBit   uint64 // 1 << the item's place in its category (0: none, or 64 on)
@@ -69,15 +72,15 @@ type needView struct {
 	sevV, waitV, prioV float64
 
 	regionCode string
-	hhIncome   int64 // only when resolved from a Need
-	blockedBy  *Aid  // only when resolved from a Need
+	hhIncome   int64       // only when resolved from a Need
+	blockedBy  *aidhub.Aid // only when resolved from a Need
 }
 
 // isBlocked reports whether the duplicate-aid rule blocks the need today.
-func (v *needView) isBlocked(today Day) bool { return v.blocked != 0 && today <= v.blocked }
+func (v *needView) isBlocked(today aidhub.Day) bool { return v.blocked != 0 && today <= v.blocked }
 
 // resolve checks a need and resolves its codes; reg receives its region.
-func (c *Catalog) resolve(n *Need, reg *region, v *needView) error {
+func (c *codebook) resolve(n *Need, reg *region, v *needView) error {
 	*v = needView{id: n.ID, item: -1, reg: reg, regionCode: n.Region}
 	cat := n.Category
 	if n.Item != "" {
@@ -123,7 +126,7 @@ func (c *Catalog) resolve(n *Need, reg *region, v *needView) error {
 const maxHouseholdSize = 1000
 
 // prepare fills the offer code and the resource-independent factors.
-func (c *Catalog) prepare(v *needView, today Day) {
+func (c *codebook) prepare(v *needView, today aidhub.Day) {
 	v.offer = uint32(v.cat)
 	v.itemBit, v.itemOffer = 0, 0
 	if v.item >= 0 {
@@ -139,7 +142,7 @@ func (c *Catalog) prepare(v *needView, today Day) {
 }
 
 // ruleEnv fills what a rule sees of the need.
-func (c *Catalog) ruleEnv(v *needView, env *RuleEnv, groups []string) {
+func (c *codebook) ruleEnv(v *needView, env *RuleEnv, groups []string) {
 	*env = RuleEnv{
 		Age: int(v.age), Female: v.female, IncomePerCapitaFen: v.income, HouseholdSize: int(v.size),
 		Severity: int(v.sev), Groups: groups, Region: v.regionCode,

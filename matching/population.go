@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/aidhub/aidhub"
 )
 
 // Population is a compact, struct-of-arrays store of open needs and the
@@ -21,7 +23,7 @@ import (
 // A Population is not safe for concurrent writes; reads (Sweep,
 // MatchResource) may run together while nobody writes.
 type Population struct {
-	cat *Catalog
+	cat *codebook
 
 	// regions, interned: the code, its parsed prefixes, its district
 	regIdx    map[string]uint32
@@ -45,8 +47,8 @@ type Population struct {
 	// needs
 	nID      []int64
 	nSubj    []int32
-	nOpened  []Day
-	nBlocked []Day
+	nOpened  []aidhub.Day
+	nBlocked []aidhub.Day
 	nCat     []uint16
 	nItem    []uint16 // item + 1; 0: none
 	nSev     []uint8
@@ -63,8 +65,8 @@ const (
 )
 
 // NewPopulation returns an empty population over the catalog.
-func NewPopulation(cat *Catalog) *Population {
-	return &Population{cat: cat, regIdx: map[string]uint32{}, distIdx: map[string]uint32{}}
+func NewPopulation(cat *aidhub.Catalog) *Population {
+	return &Population{cat: newCodebook(cat), regIdx: map[string]uint32{}, distIdx: map[string]uint32{}}
 }
 
 // Grow makes room for about persons more subjects and needs more needs, so
@@ -108,7 +110,7 @@ func (p *Population) Open() int { return p.open }
 func (p *Population) Persons() int { return len(p.sPerson) }
 
 // Catalog returns the population's catalog.
-func (p *Population) Catalog() *Catalog { return p.cat }
+func (p *Population) Catalog() *aidhub.Catalog { return p.cat.src }
 
 // AddNeed checks an open need and appends it, returning its index. The
 // person's attributes are stored once for consecutive needs of the same
@@ -185,7 +187,7 @@ func (p *Population) Closed(i int) bool { return p.nFlags[i]&flagClosed != 0 }
 
 // SetBlockedUntil updates need i's duplicate-aid block (see
 // Need.BlockedUntil), as when aid in its category is recorded elsewhere.
-func (p *Population) SetBlockedUntil(i int, d Day) { p.nBlocked[i] = d }
+func (p *Population) SetBlockedUntil(i int, d aidhub.Day) { p.nBlocked[i] = d }
 
 // ID returns the ID of need i.
 func (p *Population) ID(i int) int64 { return p.nID[i] }
@@ -381,10 +383,36 @@ type NeedMatch struct {
 // id matches today, best first: score descending, ties by need ID
 // ascending. The filters and the score are those of Match. It returns nil
 // for an unknown resource, or an index over another catalog.
-func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []NeedMatch {
-	if limit <= 0 || ix == nil || ix.pop.cat != e.cat {
+func (e *Engine) MatchResource(id int64, ix *NeedIndex, today aidhub.Day, limit int) []NeedMatch {
+	if limit <= 0 || ix == nil || ix.pop.cat.src != e.cat.src {
 		return nil
 	}
+	x := e.liveResource(id, today)
+	if x == nil {
+		return nil
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.top.reset(limit, false)
+	scans, groups := districtScans(x, ix), groupKeys(x)
+	nCat := uint32(len(e.cat.catCodes))
+	for oi := range x.offers {
+		o := &x.offers[oi]
+		if o.code >= nCat {
+			continue // an item: its category's offer finds the needs
+		}
+		for _, sn := range scans {
+			for _, g := range groups {
+				e.rankBucket(sc, x, o, ix, needKey(uint16(o.code), g, sn.d), g, &sn, today)
+			}
+		}
+	}
+	return e.needMatches(sc, ix.pop, today)
+}
+
+// liveResource returns resource id when it can be matched today (it has
+// capacity left and is within its window), nil otherwise.
+func (e *Engine) liveResource(id int64, today aidhub.Day) *res {
 	e.mu.RLock()
 	s, ok := e.slot[id]
 	var x *res
@@ -395,26 +423,30 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 	if x == nil || !x.capacity || !x.windowOK(today) {
 		return nil
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
-	sc.top.reset(limit, false)
-	p, c := ix.pop, e.cat
+	return x
+}
 
-	// The district keys to scan, each with the coverage prefixes longer
-	// than a district that must still be checked (none: all of it).
-	type scan struct {
-		d     uint32
-		finer []*region
-		whole bool
-	}
-	var scans []scan
-	at := func(d uint32) *scan {
+// districtScan is a district key of the need index to scan for a
+// resource, with the coverage prefixes longer than a district that a
+// need there must still lie in (none when whole: all of it).
+type districtScan struct {
+	d     uint32
+	finer []*region
+	whole bool
+}
+
+// districtScans returns the districts of ix that x's coverage reaches: a
+// prefix of a district or shorter takes each indexed district under it
+// whole; a longer prefix takes its district, limited to the prefix.
+func districtScans(x *res, ix *NeedIndex) []districtScan {
+	var scans []districtScan
+	at := func(d uint32) *districtScan {
 		for i := range scans {
 			if scans[i].d == d {
 				return &scans[i]
 			}
 		}
-		scans = append(scans, scan{d: d})
+		scans = append(scans, districtScan{d: d})
 		return &scans[len(scans)-1]
 	}
 	for i := range x.cover {
@@ -436,70 +468,80 @@ func (e *Engine) MatchResource(id int64, ix *NeedIndex, today Day, limit int) []
 			}
 		}
 	}
-	groupKeys := []uint8{allGroups}
-	if x.groups != 0 {
-		groupKeys = groupKeys[:0]
-		for g := x.groups; g != 0; g &= g - 1 {
-			groupKeys = append(groupKeys, uint8(bits.TrailingZeros64(g)))
-		}
+	return scans
+}
+
+// groupKeys are the group keys of the need buckets to read for x: each of
+// its groups, or allGroups when it is for any group.
+func groupKeys(x *res) []uint8 {
+	if x.groups == 0 {
+		return []uint8{allGroups}
 	}
-	v := &sc.nv
-	nCat := uint32(len(c.catCodes))
-	for oi := range x.offers {
-		o := &x.offers[oi]
-		if o.code >= nCat {
-			continue // an item: its category's offer finds the needs
+	keys := make([]uint8, 0, bits.OnesCount64(x.groups))
+	for g := x.groups; g != 0; g &= g - 1 {
+		keys = append(keys, uint8(bits.TrailingZeros64(g)))
+	}
+	return keys
+}
+
+// rankBucket offers sc.top every need of bucket key (group key g, in
+// district scan sn) that x, through its offer o, matches today. The
+// bucket guarantees category and group, sn the district; the other
+// filters are tested here, in line, as this loop is the hot one.
+func (e *Engine) rankBucket(sc *scratch, x *res, o *offer, ix *NeedIndex, key uint64, g uint8, sn *districtScan, today aidhub.Day) {
+	p, v := ix.pop, &sc.nv
+	for _, ni := range ix.buckets[key] {
+		i := int(ni)
+		subj := p.nSubj[i]
+		// A need in several of the resource's groups is seen in the
+		// bucket of the lowest of them only.
+		if g != allGroups && p.sGroups[subj]&x.groups&(1<<g-1) != 0 {
+			continue
 		}
-		cat := uint16(o.code)
-		for _, sn := range scans {
-			for _, g := range groupKeys {
-				for _, ni := range ix.buckets[needKey(cat, g, sn.d)] {
-					i := int(ni)
-					subj := p.nSubj[i]
-					// A need in several of the resource's groups is seen
-					// in the bucket of the lowest of them only.
-					if g != allGroups && p.sGroups[subj]&x.groups&(1<<g-1) != 0 {
-						continue
-					}
-					if age := int32(p.sAge[subj]); age < x.ageMin || age > x.ageMax || p.sIncome[subj] > x.income ||
-						p.nFlags[i]&flagClosed != 0 {
-						continue
-					}
-					if b := p.nBlocked[i]; b != 0 && today <= b {
-						continue
-					}
-					if !sn.whole && !coveredBy(&p.regs[p.sRegion[subj]], sn.finer) {
-						continue
-					}
-					p.view(i, v)
-					c.prepare(v, today)
-					ent := entitlement(v.groups, &o.lv)
-					dist := proximity(v.reg, x.locN, x.loc12)
-					ft := v.fit(o.direct, o.wide, o.items, x)
-					cd := cand{score: e.score(v, ft, ent, dist, x.scarcity), id: v.id, idx: ni, fit: ft, ent: ent, dist: dist, scar: x.scarcity}
-					if !sc.top.takes(&cd) {
-						continue
-					}
-					if x.rule != nil {
-						if ok, _ := e.rule(sc, x, v); !ok {
-							continue
-						}
-					}
-					sc.top.push(cd)
-				}
+		if age := int32(p.sAge[subj]); age < x.ageMin || age > x.ageMax || p.sIncome[subj] > x.income ||
+			p.nFlags[i]&flagClosed != 0 {
+			continue
+		}
+		if b := p.nBlocked[i]; b != 0 && today <= b {
+			continue
+		}
+		if !sn.whole && !coveredBy(&p.regs[p.sRegion[subj]], sn.finer) {
+			continue
+		}
+		p.view(i, v)
+		e.cat.prepare(v, today)
+		ent := entitlement(v.groups, &o.lv)
+		dist := proximity(v.reg, x.locN, x.loc12)
+		ft := v.fit(o.direct, o.wide, o.items, x)
+		cd := cand{score: e.score(v, ft, ent, dist, x.scarcity), id: v.id, idx: ni, fit: ft, ent: ent, dist: dist, scar: x.scarcity}
+		if !sc.top.takes(&cd) {
+			continue
+		}
+		// The rule, the dearest filter, only for a need that would
+		// make the ranking.
+		if x.rule != nil {
+			if ok, _ := e.rule(sc, x, v); !ok {
+				continue
 			}
 		}
+		sc.top.push(cd)
 	}
+}
+
+// needMatches returns the needs kept in sc.top, best first, with their
+// factors.
+func (e *Engine) needMatches(sc *scratch, p *Population, today aidhub.Day) []NeedMatch {
 	cs := sc.top.sorted()
 	if len(cs) == 0 {
 		return nil
 	}
+	v := &sc.nv
 	out := make([]NeedMatch, len(cs))
 	fs := make([]Factor, len(cs)*nFactors)
 	for k := range cs {
 		cd := &cs[k]
 		p.view(int(cd.idx), v)
-		c.prepare(v, today)
+		e.cat.prepare(v, today)
 		f := fs[k*nFactors : (k+1)*nFactors : (k+1)*nFactors]
 		out[k] = NeedMatch{NeedID: cd.id, Index: int(cd.idx), Score: e.explain(v, cd, f), Factors: f}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aidhub/aidhub"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -23,15 +24,15 @@ type Resource struct {
 	// Coverage lists division-code prefixes (2, 6, 9 or 12 digits, or any
 	// other prefix of digits); a need is covered when one is a prefix of
 	// its region. Empty coverage covers nothing.
-	Coverage         []string `json:"coverage"`
-	AgeMin           *int     `json:"ageMin,omitempty"`           // inclusive
-	AgeMax           *int     `json:"ageMax,omitempty"`           // inclusive
-	IncomeCeilingFen *int64   `json:"incomeCeilingFen,omitempty"` // per capita per month, inclusive
-	ValidFrom        *Day     `json:"validFrom,omitempty"`        // first valid day
-	ValidUntil       *Day     `json:"validUntil,omitempty"`       // last valid day
-	UnitsLeft        *int64   `json:"unitsLeft,omitempty"`        // nil: units not counted
-	UnitsTotal       *int64   `json:"unitsTotal,omitempty"`       // for the scarcity factor
-	BudgetLeftFen    *int64   `json:"budgetLeftFen,omitempty"`    // nil: budget not counted
+	Coverage         []string    `json:"coverage"`
+	AgeMin           *int        `json:"ageMin,omitempty"`           // inclusive
+	AgeMax           *int        `json:"ageMax,omitempty"`           // inclusive
+	IncomeCeilingFen *int64      `json:"incomeCeilingFen,omitempty"` // per capita per month, inclusive
+	ValidFrom        *aidhub.Day `json:"validFrom,omitempty"`        // first valid day
+	ValidUntil       *aidhub.Day `json:"validUntil,omitempty"`       // last valid day
+	UnitsLeft        *int64      `json:"unitsLeft,omitempty"`        // nil: units not counted
+	UnitsTotal       *int64      `json:"unitsTotal,omitempty"`       // for the scarcity factor
+	BudgetLeftFen    *int64      `json:"budgetLeftFen,omitempty"`    // nil: budget not counted
 	// Region is the division code where the resource is (12, 9 or 6
 	// digits), "" when unknown; it drives the distance factor only.
 	Region string `json:"region,omitempty"`
@@ -71,7 +72,7 @@ type res struct {
 	groups         uint64
 	ageMin, ageMax int32
 	income         int64
-	from, until    Day
+	from, until    aidhub.Day
 	capacity       bool // every counted measure is above zero
 	scarcity       float64
 	rule           *vm.Program
@@ -91,8 +92,15 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
+// The first and last days a Day holds: a resource without a window is
+// valid from minDay to maxDay.
+const (
+	minDay aidhub.Day = math.MinInt32
+	maxDay aidhub.Day = math.MaxInt32
+)
+
 // compile checks r against the catalog and builds its engine form.
-func (c *Catalog) compile(r *Resource) (*res, error) {
+func (c *codebook) compile(r *Resource) (*res, error) {
 	fail := func(format string, a ...any) error {
 		return fmt.Errorf("matching: resource %d: %s", r.ID, fmt.Sprintf(format, a...))
 	}
@@ -133,7 +141,7 @@ func (c *Catalog) compile(r *Resource) (*res, error) {
 
 // compileOffers indexes the items offered, and the offers by category and
 // every category above it, with the plan masks the entitlement needs.
-func (c *Catalog) compileOffers(x *res, items []string) error {
+func (c *codebook) compileOffers(x *res, items []string) error {
 	for _, code := range items {
 		i, ok := c.itemIdx[code]
 		if !ok {
@@ -178,7 +186,7 @@ func (c *Catalog) compileOffers(x *res, items []string) error {
 }
 
 // compileGroups sets the bit of each eligible group.
-func (c *Catalog) compileGroups(x *res, groups []string) error {
+func (c *codebook) compileGroups(x *res, groups []string) error {
 	for _, g := range groups {
 		i, ok := c.groupIdx[g]
 		if !ok {
@@ -276,10 +284,10 @@ func (x *res) compileCapacity(r *Resource) {
 
 const maxAge = 150
 
-func (x *res) ageOK(age int32) bool    { return age >= x.ageMin && age <= x.ageMax }
-func (x *res) incomeOK(fen int64) bool { return fen <= x.income }
-func (x *res) windowOK(today Day) bool { return today >= x.from && today <= x.until }
-func groupsOK(res, need uint64) bool   { return res == 0 || res&need != 0 }
+func (x *res) ageOK(age int32) bool           { return age >= x.ageMin && age <= x.ageMax }
+func (x *res) incomeOK(fen int64) bool        { return fen <= x.income }
+func (x *res) windowOK(today aidhub.Day) bool { return today >= x.from && today <= x.until }
+func groupsOK(res, need uint64) bool          { return res == 0 || res&need != 0 }
 
 // covers reports whether some coverage prefix contains reg.
 func (x *res) covers(reg *region) bool {
@@ -334,11 +342,11 @@ func (x *res) hasItem(i int32) bool {
 // need's groups and the resource's items that answer the need.
 func entitlement(groups uint64, lv *planMasks) float64 {
 	switch {
-	case groups&lv[Entitled-1] != 0:
+	case groups&lv[aidhub.Entitled-1] != 0:
 		return 1
-	case groups&lv[Recommended-1] != 0:
+	case groups&lv[aidhub.Recommended-1] != 0:
 		return 0.6
-	case groups&lv[Optional-1] != 0:
+	case groups&lv[aidhub.Optional-1] != 0:
 		return 0.3
 	}
 	return 0

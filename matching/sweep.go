@@ -6,14 +6,16 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/aidhub/aidhub"
 )
 
 // DistrictStats counts the open needs of one district by colour, and how
 // many of them some resource matches.
 type DistrictStats struct {
-	District string        `json:"district"`
-	Needs    [nColours]int `json:"needs"`   // by Colour
-	Matched  [nColours]int `json:"matched"` // by Colour
+	District string                 `json:"district"`
+	Needs    [aidhub.NumColours]int `json:"needs"`   // by Colour
+	Matched  [aidhub.NumColours]int `json:"matched"` // by Colour
 }
 
 // SweepStats is what a sweep found: open needs, how many have a match,
@@ -26,9 +28,9 @@ type SweepStats struct {
 	// Candidates is how many resource-index entries the sweep looked at:
 	// the work, which follows the resources offering each need's category
 	// in its region rather than all resources.
-	Candidates int64           `json:"candidates"`
-	ByColour   [nColours]int   `json:"byColour"`
-	Districts  []DistrictStats `json:"districts"`
+	Candidates int64                  `json:"candidates"`
+	ByColour   [aidhub.NumColours]int `json:"byColour"`
+	Districts  []DistrictStats        `json:"districts"`
 }
 
 // sweepChunk is how many needs a worker takes at a time.
@@ -40,8 +42,8 @@ const sweepChunk = 4096
 // need with its index, its best match (nil when none) and its colour;
 // calls come concurrently from the workers, and best with its Factors is
 // reused once fn returns. Resource changes wait until the sweep is over.
-func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex int, best *Match, colour Colour)) (SweepStats, error) {
-	if p.cat != e.cat {
+func (e *Engine) Sweep(p *Population, today aidhub.Day, workers int, fn func(needIndex int, best *Match, colour aidhub.Colour)) (SweepStats, error) {
+	if p.cat.src != e.cat.src {
 		return SweepStats{}, fmt.Errorf("matching: the population is over another catalog than the engine")
 	}
 	if workers <= 0 {
@@ -49,7 +51,7 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 	}
 	nd := len(p.distCodes)
 	type local struct {
-		needs, matched [][nColours]int
+		needs, matched [][aidhub.NumColours]int
 		blocked        int
 		candidates     int64
 	}
@@ -63,7 +65,7 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 		wg.Add(1)
 		go func(l *local) {
 			defer wg.Done()
-			l.needs, l.matched = make([][nColours]int, nd), make([][nColours]int, nd)
+			l.needs, l.matched = make([][aidhub.NumColours]int, nd), make([][aidhub.NumColours]int, nd)
 			sc := scratchPool.Get().(*scratch)
 			defer scratchPool.Put(sc)
 			v := &sc.nv
@@ -146,13 +148,13 @@ func (e *Engine) Sweep(p *Population, today Day, workers int, fn func(needIndex 
 	for d, code := range p.distCodes {
 		ds := DistrictStats{District: code}
 		for _, l := range locals {
-			for c := range nColours {
+			for c := range aidhub.NumColours {
 				ds.Needs[c] += l.needs[d][c]
 				ds.Matched[c] += l.matched[d][c]
 			}
 		}
 		any := false
-		for c := range nColours {
+		for c := range aidhub.NumColours {
 			st.ByColour[c] += ds.Needs[c]
 			st.Needs += ds.Needs[c]
 			st.Matched += ds.Matched[c]

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/search/searchtest"
@@ -386,7 +386,7 @@ func generateDocuments(n int) []search.Document {
 		"残疾人可同时申请康复训练和辅具适配。",
 		"开展就业技能培训，推荐公益性岗位。",
 	}
-	validFrom, _ := db.ParseDate("2026-10-01") // ends from here to mid-2028; some before benchToday
+	validFrom, _ := aidhub.ParseDate("2026-10-01") // ends from here to mid-2028; some before benchToday
 
 	docs := make([]search.Document, 0, n)
 	for id := 1; id <= n; id++ {

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 )
 
 // Searchable reports whether a resource belongs in the index: published
@@ -73,7 +73,7 @@ func NewDocument(r *catalog.Resource, orgName string, cat *catalog.Catalog) Docu
 }
 
 // DateNumber turns a date into YYYYMMDD.
-func DateNumber(d db.Date) int {
+func DateNumber(d aidhub.Date) int {
 	n, _ := strconv.Atoi(d.Format("20060102"))
 	return n
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/casework"
@@ -277,7 +278,7 @@ func (h *hub) resource(org *catalog.Organization, status catalog.Status) *catalo
 	title, items, groups, cover := "困难家庭学生助学金", []string{"SCHOOL_GRANT"}, []string{"DIBAO"}, []string{"500103"}
 	r, err := h.svc.CreateResource(ctx, org.ID, catalog.ResourcePatch{
 		Title: &title, ItemCodes: &items, GroupCodes: &groups, Coverage: &cover,
-		CapacityUnits: catalog.Some(int64(10)),
+		CapacityUnits: aidhub.Some(int64(10)),
 	})
 	if err != nil {
 		h.t.Fatal(err)

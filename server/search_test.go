@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db/dbtest"
@@ -109,13 +110,13 @@ func newSearchFixture(t *testing.T, h *hub) *searchFixture {
 		items, groups, cover := s.items, s.groups, s.cover
 		contact, phone := "王小明", "023-63000000"
 		p := catalog.ResourcePatch{Title: &s.title, Description: &s.desc, ItemCodes: &items, GroupCodes: &groups, Coverage: &cover,
-			CapacityUnits: catalog.Some(int64(50)), ContactName: &contact, ContactPhone: &phone}
+			CapacityUnits: aidhub.Some(int64(50)), ContactName: &contact, ContactPhone: &phone}
 		if s.division != "" {
-			p.DivisionCode = catalog.Some(s.division)
+			p.DivisionCode = aidhub.Some(s.division)
 			p.Address = &s.title
 		}
 		if s.lat != 0 {
-			p.Lat, p.Lng = catalog.Some(s.lat), catalog.Some(s.lng)
+			p.Lat, p.Lng = aidhub.Some(s.lat), aidhub.Some(s.lng)
 		}
 		r, err := h.svc.CreateResource(ctx, s.org.ID, p)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/generate"
 	"github.com/aidhub/aidhub/hub"
@@ -45,7 +46,7 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	}
 	var today time.Time // zero: now
 	if *day != "" {
-		d, err := db.ParseDate(*day)
+		d, err := aidhub.ParseDate(*day)
 		if err != nil || d.Year() < 2000 || d.Year() > 2100 {
 			return errUsage{"bench generate: --today must be a date from 2000 to 2100 in the form YYYY-MM-DD"}
 		}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/benchmark"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/hub"
 )
 
@@ -65,7 +65,7 @@ func (a *app) benchMatch(ctx context.Context, args []string) error {
 	}
 	now := time.Now
 	if *day != "" {
-		d, err := db.ParseDate(*day)
+		d, err := aidhub.ParseDate(*day)
 		if err != nil || d.Year() < 2000 || d.Year() > 2100 {
 			return errUsage{"bench match: --today must be a date from 2000 to 2100 in the form YYYY-MM-DD"}
 		}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/hub"
-	"github.com/aidhub/aidhub/matching"
 )
 
 // sweep runs the full sweep: every open need matched against the published
@@ -56,6 +56,6 @@ func (a *app) sweep(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stdout, "swept %d open needs: %d matched, %d blocked by the duplicate rule (load %s, match %s, write %s)\n",
 		st.Needs, st.Matched, st.Blocked, res.Load.Round(time.Millisecond), res.Match.Round(time.Millisecond), res.Write.Round(time.Millisecond))
 	fmt.Fprintf(a.stdout, "watchlist: GREEN %d, BLUE %d, YELLOW %d, ORANGE %d, RED %d\n",
-		st.ByColour[matching.Green], st.ByColour[matching.Blue], st.ByColour[matching.Yellow], st.ByColour[matching.Orange], st.ByColour[matching.Red])
+		st.ByColour[aidhub.Green], st.ByColour[aidhub.Blue], st.ByColour[aidhub.Yellow], st.ByColour[aidhub.Orange], st.ByColour[aidhub.Red])
 	return nil
 }

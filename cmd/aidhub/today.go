@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub"
 )
 
 // chinaTime is the zone the services take the date in (validity windows,
@@ -28,7 +28,7 @@ func (a *app) clock(flagValue string, production bool) (now func() time.Time, da
 	if production {
 		return nil, "", errUsage{fmt.Sprintf("serve: %s is for development and tests only, not with AIDHUB_ENV=production; remove it", source)}
 	}
-	d, err := db.ParseDate(value)
+	d, err := aidhub.ParseDate(value)
 	if err != nil || d.Year() < 2000 || d.Year() > 2100 {
 		return nil, "", errUsage{fmt.Sprintf("serve: %s must be a date from 2000 to 2100 in the form YYYY-MM-DD, not %q", source, value)}
 	}
@@ -40,7 +40,7 @@ func (a *app) clock(flagValue string, production bool) (now func() time.Time, da
 // usual (a hub set to the 1st is on the 2nd the next morning), so
 // timestamps keep their order. China has no daylight saving: n × 24 hours
 // is n calendar days.
-func shiftedClock(day db.Date, real func() time.Time) func() time.Time {
-	shift := day.Sub(db.DateOf(real().In(chinaTime)).Time)
+func shiftedClock(day aidhub.Date, real func() time.Time) func() time.Time {
+	shift := day.Sub(aidhub.DateOf(real().In(chinaTime)).Time)
 	return func() time.Time { return real().Add(shift) }
 }

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aidhub/aidhub/db"
+	"github.com/aidhub/aidhub"
 )
 
 func TestShiftedClock(t *testing.T) {
-	day, err := db.ParseDate("2026-12-01")
+	day, err := aidhub.ParseDate("2026-12-01")
 	if err != nil {
 		t.Fatal(err)
 	}

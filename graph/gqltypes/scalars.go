@@ -14,25 +14,23 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/aidhub/aidhub"
-	"github.com/aidhub/aidhub/db"
-	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/regions"
 )
 
 // MarshalDate writes YYYY-MM-DD.
-func MarshalDate(d db.Date) graphql.Marshaler {
+func MarshalDate(d aidhub.Date) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(d.String())) })
 }
 
 // UnmarshalDate reads YYYY-MM-DD.
-func UnmarshalDate(v any) (db.Date, error) {
+func UnmarshalDate(v any) (aidhub.Date, error) {
 	s, ok := v.(string)
 	if !ok {
-		return db.Date{}, aidhub.Errorf(aidhub.EBADINPUT, "a Date is a string YYYY-MM-DD")
+		return aidhub.Date{}, aidhub.Errorf(aidhub.EBADINPUT, "a Date is a string YYYY-MM-DD")
 	}
-	d, err := db.ParseDate(s)
+	d, err := aidhub.ParseDate(s)
 	if err != nil {
-		return db.Date{}, aidhub.Errorf(aidhub.EBADINPUT, "%s", err.Error())
+		return aidhub.Date{}, aidhub.Errorf(aidhub.EBADINPUT, "%s", err.Error())
 	}
 	return d, nil
 }
@@ -111,25 +109,18 @@ func UnmarshalDivisionCode(v any) (string, error) {
 		return "", aidhub.Errorf(aidhub.EBADINPUT, "a DivisionCode is a string of 2, 6, 9 or 12 digits")
 	}
 	if _, ok := regions.LevelOf(s); !ok {
-		return "", aidhub.Errorf(aidhub.EBADINPUT, "%s", fmt.Sprintf("%q is not a division code: want 2, 6, 9 or 12 digits", clip(s)))
+		return "", aidhub.Errorf(aidhub.EBADINPUT, "%s", fmt.Sprintf("%q is not a division code: want 2, 6, 9 or 12 digits", aidhub.Clip(s)))
 	}
 	return s, nil
 }
 
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
-}
-
 // MarshalColour writes a watchlist colour as its enum name.
-func MarshalColour(c matching.Colour) graphql.Marshaler { return graphql.MarshalString(c.String()) }
+func MarshalColour(c aidhub.Colour) graphql.Marshaler { return graphql.MarshalString(c.String()) }
 
 // UnmarshalColour reads a WatchColour enum value.
-func UnmarshalColour(v any) (matching.Colour, error) {
+func UnmarshalColour(v any) (aidhub.Colour, error) {
 	s, ok := v.(string)
-	var c matching.Colour
+	var c aidhub.Colour
 	if !ok || c.UnmarshalText([]byte(s)) != nil {
 		return 0, aidhub.Errorf(aidhub.EBADINPUT, "a WatchColour is one of GREEN, BLUE, YELLOW, ORANGE, RED")
 	}

@@ -9,12 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/aidhub/aidhub"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/regions"
 )
 
-// FuzzDate checks the Date scalar and db.ParseDate on arbitrary strings:
+// FuzzDate checks the Date scalar and aidhub.ParseDate on arbitrary strings:
 // no panic; what parses is exactly its own YYYY-MM-DD form (so marshalling
 // gives back the input), reads the same from the database (text, bytes,
 // text with a time after it, time.Time) and is one day apart from its
@@ -35,13 +34,13 @@ func FuzzDate(f *testing.F) {
 			t.Skip("longer than any field")
 		}
 		d, err := gqltypes.UnmarshalDate(s)
-		pd, perr := db.ParseDate(s)
+		pd, perr := aidhub.ParseDate(s)
 		if (err == nil) != (perr == nil) || d != pd {
 			t.Fatalf("UnmarshalDate(%q) = %v, %v but ParseDate = %v, %v", s, d, err, pd, perr)
 		}
 		if err != nil {
 			var ae *aidhub.Error
-			if !errors.As(err, &ae) || ae.Code != aidhub.EBADINPUT || d != (db.Date{}) {
+			if !errors.As(err, &ae) || ae.Code != aidhub.EBADINPUT || d != (aidhub.Date{}) {
 				t.Fatalf("UnmarshalDate(%q) = %v, %#v", s, d, err)
 			}
 			if msg := ae.Message; strings.Contains(msg, "\n") || !utf8.ValidString(msg) || len(msg) > 4*len(s)+100 {
@@ -60,11 +59,11 @@ func FuzzDate(f *testing.F) {
 		if buf.String() != strconv.Quote(s) {
 			t.Fatalf("MarshalDate(%q) = %s", s, buf.String())
 		}
-		if db.DateOf(d.Time) != d || db.DateOf(d.Time.Add(23*60*60*1e9)) != d {
+		if aidhub.DateOf(d.Time) != d || aidhub.DateOf(d.Time.Add(23*60*60*1e9)) != d {
 			t.Fatalf("DateOf(%v) is not %s", d.Time, s)
 		}
 		for _, src := range []any{s, []byte(s), s + "T00:00:00Z", s + " 12:34:56+08", d.Time} {
-			var back db.Date
+			var back aidhub.Date
 			if err := back.Scan(src); err != nil || back != d {
 				t.Fatalf("Scan(%q) = %v, %v; want %s", src, back, err, s)
 			}

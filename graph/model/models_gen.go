@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
 )
@@ -38,7 +38,7 @@ type ClassifyApplicationInput struct {
 	Needs         []*NeedInput `json:"needs"`
 	Notes         *string      `json:"notes,omitempty"`
 	// Default: today.
-	AssessedOn *db.Date `json:"assessedOn,omitempty"`
+	AssessedOn *aidhub.Date `json:"assessedOn,omitempty"`
 }
 
 type ClassifyApplicationPayload struct {
@@ -50,7 +50,7 @@ type CreateAssessmentInput struct {
 	HouseholdID string       `json:"householdId"`
 	Needs       []*NeedInput `json:"needs"`
 	Notes       *string      `json:"notes,omitempty"`
-	AssessedOn  *db.Date     `json:"assessedOn,omitempty"`
+	AssessedOn  *aidhub.Date `json:"assessedOn,omitempty"`
 }
 
 type CreateAssessmentPayload struct {
@@ -92,9 +92,9 @@ type CreateReferralInput struct {
 	// Required when the resource counts a budget.
 	AmountFen *int64 `json:"amountFen,omitempty"`
 	// Default: today, for 30 days.
-	PeriodStart *db.Date `json:"periodStart,omitempty"`
-	PeriodEnd   *db.Date `json:"periodEnd,omitempty"`
-	Note        *string  `json:"note,omitempty"`
+	PeriodStart *aidhub.Date `json:"periodStart,omitempty"`
+	PeriodEnd   *aidhub.Date `json:"periodEnd,omitempty"`
+	Note        *string      `json:"note,omitempty"`
 	// CASE_MANAGER only: refers despite DUPLICATE_AID; audited.
 	OverrideReason *string `json:"overrideReason,omitempty"`
 	// Days the charity has to answer, 1–90 (default 14).
@@ -108,25 +108,25 @@ type CreateReferralPayload struct {
 // A new resource; it starts as DRAFT. A CHARITY creates for its own
 // organization; an ADMIN names `organizationId`.
 type CreateResourceInput struct {
-	OrganizationID    *string  `json:"organizationId,omitempty"`
-	Title             string   `json:"title"`
-	Description       *string  `json:"description,omitempty"`
-	ItemCodes         []string `json:"itemCodes,omitempty"`
-	GroupCodes        []string `json:"groupCodes,omitempty"`
-	Coverage          []string `json:"coverage,omitempty"`
-	AgeMin            *int     `json:"ageMin,omitempty"`
-	AgeMax            *int     `json:"ageMax,omitempty"`
-	IncomeCeilingFen  *int64   `json:"incomeCeilingFen,omitempty"`
-	CapacityUnits     *int     `json:"capacityUnits,omitempty"`
-	CapacityBudgetFen *int64   `json:"capacityBudgetFen,omitempty"`
-	ValidFrom         *db.Date `json:"validFrom,omitempty"`
-	ValidUntil        *db.Date `json:"validUntil,omitempty"`
-	Address           *string  `json:"address,omitempty"`
-	DivisionCode      *string  `json:"divisionCode,omitempty"`
-	Lat               *float64 `json:"lat,omitempty"`
-	Lng               *float64 `json:"lng,omitempty"`
-	ContactName       *string  `json:"contactName,omitempty"`
-	ContactPhone      *string  `json:"contactPhone,omitempty"`
+	OrganizationID    *string      `json:"organizationId,omitempty"`
+	Title             string       `json:"title"`
+	Description       *string      `json:"description,omitempty"`
+	ItemCodes         []string     `json:"itemCodes,omitempty"`
+	GroupCodes        []string     `json:"groupCodes,omitempty"`
+	Coverage          []string     `json:"coverage,omitempty"`
+	AgeMin            *int         `json:"ageMin,omitempty"`
+	AgeMax            *int         `json:"ageMax,omitempty"`
+	IncomeCeilingFen  *int64       `json:"incomeCeilingFen,omitempty"`
+	CapacityUnits     *int         `json:"capacityUnits,omitempty"`
+	CapacityBudgetFen *int64       `json:"capacityBudgetFen,omitempty"`
+	ValidFrom         *aidhub.Date `json:"validFrom,omitempty"`
+	ValidUntil        *aidhub.Date `json:"validUntil,omitempty"`
+	Address           *string      `json:"address,omitempty"`
+	DivisionCode      *string      `json:"divisionCode,omitempty"`
+	Lat               *float64     `json:"lat,omitempty"`
+	Lng               *float64     `json:"lng,omitempty"`
+	ContactName       *string      `json:"contactName,omitempty"`
+	ContactPhone      *string      `json:"contactPhone,omitempty"`
 	// See Resource.eligibilityRule; checked when saved.
 	EligibilityRule *string `json:"eligibilityRule,omitempty"`
 }
@@ -179,9 +179,9 @@ type FacetValue struct {
 }
 
 type GroupMembershipInput struct {
-	GroupCode string   `json:"groupCode"`
-	Since     db.Date  `json:"since"`
-	Until     *db.Date `json:"until,omitempty"`
+	GroupCode string       `json:"groupCode"`
+	Since     aidhub.Date  `json:"since"`
+	Until     *aidhub.Date `json:"until,omitempty"`
 }
 
 type HouseholdConnection struct {
@@ -290,8 +290,8 @@ type RecordAidInput struct {
 	ProviderName *string                `json:"providerName,omitempty"`
 	AmountFen    *int64                 `json:"amountFen,omitempty"`
 	Units        *int                   `json:"units,omitempty"`
-	PeriodStart  db.Date                `json:"periodStart"`
-	PeriodEnd    db.Date                `json:"periodEnd"`
+	PeriodStart  aidhub.Date            `json:"periodStart"`
+	PeriodEnd    aidhub.Date            `json:"periodEnd"`
 	Source       *casework.AidSource    `json:"source,omitempty"`
 	NeedID       *string                `json:"needId,omitempty"`
 	// CASE_MANAGER only: records the aid despite DUPLICATE_AID; audited.
@@ -317,13 +317,13 @@ type RecordConsentPayload struct {
 }
 
 type ReferMatchInput struct {
-	NeedID      string   `json:"needId"`
-	ResourceID  string   `json:"resourceId"`
-	Units       *int     `json:"units,omitempty"`
-	AmountFen   *int64   `json:"amountFen,omitempty"`
-	PeriodStart *db.Date `json:"periodStart,omitempty"`
-	PeriodEnd   *db.Date `json:"periodEnd,omitempty"`
-	Note        *string  `json:"note,omitempty"`
+	NeedID      string       `json:"needId"`
+	ResourceID  string       `json:"resourceId"`
+	Units       *int         `json:"units,omitempty"`
+	AmountFen   *int64       `json:"amountFen,omitempty"`
+	PeriodStart *aidhub.Date `json:"periodStart,omitempty"`
+	PeriodEnd   *aidhub.Date `json:"periodEnd,omitempty"`
+	Note        *string      `json:"note,omitempty"`
 	// CASE_MANAGER only: refers despite DUPLICATE_AID; audited.
 	OverrideReason    *string `json:"overrideReason,omitempty"`
 	RespondWithinDays *int    `json:"respondWithinDays,omitempty"`
@@ -518,9 +518,9 @@ type TransitionReferralInput struct {
 	DeclineReason *casework.DeclineReason `json:"declineReason,omitempty"`
 	Note          *string                 `json:"note,omitempty"`
 	// DELIVERED only: what was actually given, when it differs.
-	DeliveredAmountFen *int64   `json:"deliveredAmountFen,omitempty"`
-	DeliveredUnits     *int     `json:"deliveredUnits,omitempty"`
-	DeliveredUntil     *db.Date `json:"deliveredUntil,omitempty"`
+	DeliveredAmountFen *int64       `json:"deliveredAmountFen,omitempty"`
+	DeliveredUnits     *int         `json:"deliveredUnits,omitempty"`
+	DeliveredUntil     *aidhub.Date `json:"deliveredUntil,omitempty"`
 }
 
 type TransitionReferralPayload struct {
@@ -532,7 +532,7 @@ type UnmetNeed struct {
 	Need        *casework.Need      `json:"need"`
 	Household   *casework.Household `json:"household,omitempty"`
 	WaitingDays int                 `json:"waitingDays"`
-	Colour      matching.Colour     `json:"colour"`
+	Colour      aidhub.Colour       `json:"colour"`
 	// Its best match now, if any.
 	BestMatch *matcher.ShownMatch `json:"bestMatch,omitempty"`
 }
@@ -551,9 +551,9 @@ type UnmetNeedEdge struct {
 type UnmetNeedFilter struct {
 	RegionPrefix *string `json:"regionPrefix,omitempty"`
 	// A category and its sub-categories.
-	CategoryCode   *string          `json:"categoryCode,omitempty"`
-	Colour         *matching.Colour `json:"colour,omitempty"`
-	MinWaitingDays *int             `json:"minWaitingDays,omitempty"`
+	CategoryCode   *string        `json:"categoryCode,omitempty"`
+	Colour         *aidhub.Colour `json:"colour,omitempty"`
+	MinWaitingDays *int           `json:"minWaitingDays,omitempty"`
 }
 
 type UpdatePopulationGroupInput struct {
@@ -571,26 +571,26 @@ type UpdatePopulationGroupInput struct {
 type UpdateResourceInput struct {
 	ID string `json:"id"`
 	// When given, the change applies only if the resource is still at this version.
-	ExpectedVersion   *int                        `json:"expectedVersion,omitempty"`
-	Title             graphql.Omittable[*string]  `json:"title,omitempty"`
-	Description       graphql.Omittable[*string]  `json:"description,omitempty"`
-	ItemCodes         graphql.Omittable[[]string] `json:"itemCodes,omitempty"`
-	GroupCodes        graphql.Omittable[[]string] `json:"groupCodes,omitempty"`
-	Coverage          graphql.Omittable[[]string] `json:"coverage,omitempty"`
-	AgeMin            graphql.Omittable[*int]     `json:"ageMin,omitempty"`
-	AgeMax            graphql.Omittable[*int]     `json:"ageMax,omitempty"`
-	IncomeCeilingFen  graphql.Omittable[*int64]   `json:"incomeCeilingFen,omitempty"`
-	CapacityUnits     graphql.Omittable[*int]     `json:"capacityUnits,omitempty"`
-	CapacityBudgetFen graphql.Omittable[*int64]   `json:"capacityBudgetFen,omitempty"`
-	ValidFrom         graphql.Omittable[*db.Date] `json:"validFrom,omitempty"`
-	ValidUntil        graphql.Omittable[*db.Date] `json:"validUntil,omitempty"`
-	Address           graphql.Omittable[*string]  `json:"address,omitempty"`
-	DivisionCode      graphql.Omittable[*string]  `json:"divisionCode,omitempty"`
-	Lat               graphql.Omittable[*float64] `json:"lat,omitempty"`
-	Lng               graphql.Omittable[*float64] `json:"lng,omitempty"`
-	ContactName       graphql.Omittable[*string]  `json:"contactName,omitempty"`
-	ContactPhone      graphql.Omittable[*string]  `json:"contactPhone,omitempty"`
-	EligibilityRule   graphql.Omittable[*string]  `json:"eligibilityRule,omitempty"`
+	ExpectedVersion   *int                            `json:"expectedVersion,omitempty"`
+	Title             graphql.Omittable[*string]      `json:"title,omitempty"`
+	Description       graphql.Omittable[*string]      `json:"description,omitempty"`
+	ItemCodes         graphql.Omittable[[]string]     `json:"itemCodes,omitempty"`
+	GroupCodes        graphql.Omittable[[]string]     `json:"groupCodes,omitempty"`
+	Coverage          graphql.Omittable[[]string]     `json:"coverage,omitempty"`
+	AgeMin            graphql.Omittable[*int]         `json:"ageMin,omitempty"`
+	AgeMax            graphql.Omittable[*int]         `json:"ageMax,omitempty"`
+	IncomeCeilingFen  graphql.Omittable[*int64]       `json:"incomeCeilingFen,omitempty"`
+	CapacityUnits     graphql.Omittable[*int]         `json:"capacityUnits,omitempty"`
+	CapacityBudgetFen graphql.Omittable[*int64]       `json:"capacityBudgetFen,omitempty"`
+	ValidFrom         graphql.Omittable[*aidhub.Date] `json:"validFrom,omitempty"`
+	ValidUntil        graphql.Omittable[*aidhub.Date] `json:"validUntil,omitempty"`
+	Address           graphql.Omittable[*string]      `json:"address,omitempty"`
+	DivisionCode      graphql.Omittable[*string]      `json:"divisionCode,omitempty"`
+	Lat               graphql.Omittable[*float64]     `json:"lat,omitempty"`
+	Lng               graphql.Omittable[*float64]     `json:"lng,omitempty"`
+	ContactName       graphql.Omittable[*string]      `json:"contactName,omitempty"`
+	ContactPhone      graphql.Omittable[*string]      `json:"contactPhone,omitempty"`
+	EligibilityRule   graphql.Omittable[*string]      `json:"eligibilityRule,omitempty"`
 }
 
 type UpdateResourcePayload struct {

@@ -1,4 +1,4 @@
-package db
+package aidhub
 
 import (
 	"database/sql/driver"
@@ -8,6 +8,7 @@ import (
 
 // Date is a calendar date without time or zone, stored as DATE in
 // PostgreSQL and as 'YYYY-MM-DD' text in SQLite (which compares correctly).
+// DayOf(d.Time) is the same day as a Day.
 type Date struct {
 	time.Time // midnight UTC
 }
@@ -52,7 +53,7 @@ func (d *Date) Scan(src any) error {
 	case []byte:
 		return d.scanText(string(v))
 	}
-	return fmt.Errorf("db: cannot scan %T into Date", src)
+	return fmt.Errorf("aidhub: cannot scan %T into Date", src)
 }
 
 func (d *Date) scanText(s string) error {

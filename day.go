@@ -1,4 +1,4 @@
-package matching
+package aidhub
 
 import (
 	"fmt"
@@ -6,16 +6,11 @@ import (
 )
 
 // Day is a calendar day counted from 2000-01-01 (day 0). Days compare and
-// subtract as integers, which is all the engine does with dates.
+// subtract as integers, which is all the matching engine does with dates;
+// Date is the same day as stored in a column.
 type Day int32
 
-const (
-	epochUnix = 946684800 // 2000-01-01T00:00:00Z
-	dayLayout = "2006-01-02"
-
-	minDay Day = -1 << 31
-	maxDay Day = 1<<31 - 1
-)
+const epochUnix = 946684800 // 2000-01-01T00:00:00Z
 
 // DayOf returns the calendar day of t in t's own location.
 func DayOf(t time.Time) Day {
@@ -26,7 +21,7 @@ func DayOf(t time.Time) Day {
 
 // ParseDay parses YYYY-MM-DD.
 func ParseDay(s string) (Day, error) {
-	t, err := time.Parse(dayLayout, s)
+	t, err := time.Parse(DateLayout, s)
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
 	}
@@ -37,7 +32,7 @@ func ParseDay(s string) (Day, error) {
 func (d Day) Time() time.Time { return time.Unix(epochUnix+int64(d)*86400, 0).UTC() }
 
 // String formats the day as YYYY-MM-DD.
-func (d Day) String() string { return d.Time().Format(dayLayout) }
+func (d Day) String() string { return d.Time().Format(DateLayout) }
 
 // AddDays returns the day n days later (earlier when n < 0).
 func (d Day) AddDays(n int) Day { return d + Day(n) }
