@@ -11,13 +11,13 @@ import (
 	"github.com/aidhub/aidhub/benchmark"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
-	"github.com/aidhub/aidhub/generate"
 	"github.com/aidhub/aidhub/hub"
 	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/search/searchtest"
 	"github.com/aidhub/aidhub/secret"
+	"github.com/aidhub/aidhub/synthpop"
 )
 
 func fixedNow() time.Time { return time.Date(2026, 11, 29, 12, 0, 0, 0, time.FixedZone("CST", 8*3600)) }
@@ -41,7 +41,7 @@ func TestBaselinesAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := generate.Run(ctx, h.DB, keys, cat, regions.Chongqing(), generate.Options{
+		if _, err := synthpop.Run(ctx, h.DB, keys, cat, regions.Chongqing(), synthpop.Options{
 			Persons: 4000, Resources: 600, Seed: 5, Today: fixedNow(),
 		}); err != nil {
 			t.Fatal(err)

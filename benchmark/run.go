@@ -61,7 +61,7 @@ type Options struct {
 	// Rematch is how many resources of each kind (city-wide, district,
 	// street or village) the publish re-match is timed for.
 	Rematch int
-	// ServiceRematch also times matcher.RematchResource, the hub's own
+	// ServiceRematch also times matchsvc.RematchResource, the hub's own
 	// path (store read, engine upsert, ranking); it loads the matcher's
 	// engine and need index first.
 	ServiceRematch bool
@@ -595,7 +595,7 @@ func rematch(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any),
 		}
 		d := time.Since(t)
 		sum.RematchMax = max(sum.RematchMax, d)
-		p("matcher.RematchResource %d (read from the store, upsert into the engine, rank the needs, suggest): %s", id, roundMicro(d))
+		p("matchsvc.RematchResource %d (read from the store, upsert into the engine, rank the needs, suggest): %s", id, roundMicro(d))
 	}
 	return nil
 }

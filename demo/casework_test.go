@@ -13,7 +13,7 @@ import (
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
 	"github.com/aidhub/aidhub/demo"
-	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/secret"
 )
@@ -43,7 +43,7 @@ func TestLoadCasework(t *testing.T) {
 		if again, err := demo.LoadCasework(ctx, cw, svc.Today()); err != nil || again != 0 {
 			t.Fatalf("second load = %d, %v", again, err)
 		}
-		m, err := matcher.New(d, svc, cw, matcher.DefaultConfig(), now)
+		m, err := matchsvc.New(d, svc, cw, matchsvc.DefaultConfig(), now)
 		if err != nil {
 			t.Fatal(err)
 		}

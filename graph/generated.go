@@ -20,8 +20,8 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/gqltypes"
 	"github.com/aidhub/aidhub/graph/model"
-	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
+	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/search"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -729,8 +729,8 @@ type HouseholdResolver interface {
 	CurrentAssessment(ctx context.Context, obj *casework.Household) (*casework.Assessment, error)
 }
 type MatchSuggestionResolver interface {
-	Need(ctx context.Context, obj *matcher.Suggestion) (*casework.Need, error)
-	Resource(ctx context.Context, obj *matcher.Suggestion) (*catalog.Resource, error)
+	Need(ctx context.Context, obj *matchsvc.Suggestion) (*casework.Need, error)
+	Resource(ctx context.Context, obj *matchsvc.Suggestion) (*catalog.Resource, error)
 }
 type MutationResolver interface {
 	RegisterHousehold(ctx context.Context, input model.RegisterHouseholdInput) (*model.RegisterHouseholdPayload, error)
@@ -773,7 +773,7 @@ type NeedResolver interface {
 	WaitingDays(ctx context.Context, obj *casework.Need) (int, error)
 }
 type NeedMatchesResolver interface {
-	Need(ctx context.Context, obj *matcher.NeedMatches) (*casework.Need, error)
+	Need(ctx context.Context, obj *matchsvc.NeedMatches) (*casework.Need, error)
 }
 type OrganizationResolver interface {
 	ID(ctx context.Context, obj *catalog.Organization) (string, error)
@@ -810,8 +810,8 @@ type QueryResolver interface {
 	AidHistory(ctx context.Context, householdID string, personID *string, categoryCode *string, first *int, after *string) (*model.AidRecordConnection, error)
 	Referrals(ctx context.Context, filter *model.ReferralFilter, first *int, after *string) (*model.ReferralConnection, error)
 	Catalog(ctx context.Context) (*catalog.Catalog, error)
-	Matches(ctx context.Context, needID *string, assessmentID *string, first *int) ([]*matcher.NeedMatches, error)
-	MatchesForResource(ctx context.Context, resourceID string, first *int) ([]*matcher.ResourceMatch, error)
+	Matches(ctx context.Context, needID *string, assessmentID *string, first *int) ([]*matchsvc.NeedMatches, error)
+	MatchesForResource(ctx context.Context, resourceID string, first *int) ([]*matchsvc.ResourceMatch, error)
 	WhyNotMatched(ctx context.Context, needID string, resourceID string) (*model.WhyNotMatched, error)
 	UnmetNeeds(ctx context.Context, filter *model.UnmetNeedFilter, first *int, after *string) (*model.UnmetNeedConnection, error)
 	WatchlistCounts(ctx context.Context, regionPrefix *string) ([]*model.WatchlistCount, error)
@@ -848,15 +848,15 @@ type ResourceResolver interface {
 	Location(ctx context.Context, obj *catalog.Resource) (*model.Location, error)
 }
 type ResourceMatchResolver interface {
-	Category(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Category, error)
-	Item(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Item, error)
-	Severity(ctx context.Context, obj *matcher.ResourceMatch) (int, error)
-	WaitingDays(ctx context.Context, obj *matcher.ResourceMatch) (int, error)
-	RegionCode(ctx context.Context, obj *matcher.ResourceMatch) (string, error)
-	RegionName(ctx context.Context, obj *matcher.ResourceMatch) (string, error)
+	Category(ctx context.Context, obj *matchsvc.ResourceMatch) (*catalog.Category, error)
+	Item(ctx context.Context, obj *matchsvc.ResourceMatch) (*catalog.Item, error)
+	Severity(ctx context.Context, obj *matchsvc.ResourceMatch) (int, error)
+	WaitingDays(ctx context.Context, obj *matchsvc.ResourceMatch) (int, error)
+	RegionCode(ctx context.Context, obj *matchsvc.ResourceMatch) (string, error)
+	RegionName(ctx context.Context, obj *matchsvc.ResourceMatch) (string, error)
 
-	Score(ctx context.Context, obj *matcher.ResourceMatch) (float64, error)
-	Factors(ctx context.Context, obj *matcher.ResourceMatch) ([]*matching.Factor, error)
+	Score(ctx context.Context, obj *matchsvc.ResourceMatch) (float64, error)
+	Factors(ctx context.Context, obj *matchsvc.ResourceMatch) ([]*matching.Factor, error)
 }
 type ServiceCategoryResolver interface {
 	ID(ctx context.Context, obj *catalog.Category) (string, error)
@@ -871,7 +871,7 @@ type ServiceItemResolver interface {
 	Category(ctx context.Context, obj *catalog.Item) (*catalog.Category, error)
 }
 type SubscriptionResolver interface {
-	MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matcher.Suggestion, error)
+	MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matchsvc.Suggestion, error)
 }
 type ViewerResolver interface {
 	Organization(ctx context.Context, obj *auth.Principal) (*catalog.Organization, error)
@@ -10069,7 +10069,7 @@ func (ec *executionContext) fieldContext_Location_lng(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Location", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Match_resource(ctx context.Context, field graphql.CollectedField, obj *matcher.ShownMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _Match_resource(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ShownMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10101,7 +10101,7 @@ func (ec *executionContext) fieldContext_Match_resource(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Match_score(ctx context.Context, field graphql.CollectedField, obj *matcher.ShownMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _Match_score(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ShownMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10124,7 +10124,7 @@ func (ec *executionContext) fieldContext_Match_score(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Match", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Match_factors(ctx context.Context, field graphql.CollectedField, obj *matcher.ShownMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _Match_factors(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ShownMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10271,7 +10271,7 @@ func (ec *executionContext) fieldContext_MatchFactor_contribution(_ context.Cont
 	return graphql.NewScalarFieldContext("MatchFactor", field, false, false, "Float")
 }
 
-func (ec *executionContext) _MatchSuggestion_need(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+func (ec *executionContext) _MatchSuggestion_need(ctx context.Context, field graphql.CollectedField, obj *matchsvc.Suggestion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10303,7 +10303,7 @@ func (ec *executionContext) fieldContext_MatchSuggestion_need(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _MatchSuggestion_resource(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+func (ec *executionContext) _MatchSuggestion_resource(ctx context.Context, field graphql.CollectedField, obj *matchsvc.Suggestion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10335,7 +10335,7 @@ func (ec *executionContext) fieldContext_MatchSuggestion_resource(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _MatchSuggestion_score(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+func (ec *executionContext) _MatchSuggestion_score(ctx context.Context, field graphql.CollectedField, obj *matchsvc.Suggestion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10358,7 +10358,7 @@ func (ec *executionContext) fieldContext_MatchSuggestion_score(_ context.Context
 	return graphql.NewScalarFieldContext("MatchSuggestion", field, false, false, "Float")
 }
 
-func (ec *executionContext) _MatchSuggestion_reason(ctx context.Context, field graphql.CollectedField, obj *matcher.Suggestion) (ret graphql.Marshaler) {
+func (ec *executionContext) _MatchSuggestion_reason(ctx context.Context, field graphql.CollectedField, obj *matchsvc.Suggestion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11923,7 +11923,7 @@ func (ec *executionContext) fieldContext_Need_status(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Need", field, false, false, "NeedStatus")
 }
 
-func (ec *executionContext) _NeedMatches_need(ctx context.Context, field graphql.CollectedField, obj *matcher.NeedMatches) (ret graphql.Marshaler) {
+func (ec *executionContext) _NeedMatches_need(ctx context.Context, field graphql.CollectedField, obj *matchsvc.NeedMatches) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11955,7 +11955,7 @@ func (ec *executionContext) fieldContext_NeedMatches_need(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _NeedMatches_matches(ctx context.Context, field graphql.CollectedField, obj *matcher.NeedMatches) (ret graphql.Marshaler) {
+func (ec *executionContext) _NeedMatches_matches(ctx context.Context, field graphql.CollectedField, obj *matchsvc.NeedMatches) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11967,8 +11967,8 @@ func (ec *executionContext) _NeedMatches_matches(ctx context.Context, field grap
 			return obj.Matches, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []matcher.ShownMatch) graphql.Marshaler {
-			return ec.marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatchᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []matchsvc.ShownMatch) graphql.Marshaler {
+			return ec.marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐShownMatchᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13338,8 +13338,8 @@ func (ec *executionContext) _Query_matches(ctx context.Context, field graphql.Co
 			return ec.Resolvers.Query().Matches(ctx, fc.Args["needId"].(*string), fc.Args["assessmentId"].(*string), fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*matcher.NeedMatches) graphql.Marshaler {
-			return ec.marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatchesᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
+			return ec.marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13382,8 +13382,8 @@ func (ec *executionContext) _Query_matchesForResource(ctx context.Context, field
 			return ec.Resolvers.Query().MatchesForResource(ctx, fc.Args["resourceId"].(string), fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*matcher.ResourceMatch) graphql.Marshaler {
-			return ec.marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatchᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
+			return ec.marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15430,7 +15430,7 @@ func (ec *executionContext) fieldContext_ResourceEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _ResourceMatch_category(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_category(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15462,7 +15462,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_category(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _ResourceMatch_item(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_item(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15494,7 +15494,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_item(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _ResourceMatch_severity(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_severity(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15517,7 +15517,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_severity(_ context.Contex
 	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "Int")
 }
 
-func (ec *executionContext) _ResourceMatch_waitingDays(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_waitingDays(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15540,7 +15540,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_waitingDays(_ context.Con
 	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "Int")
 }
 
-func (ec *executionContext) _ResourceMatch_regionCode(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_regionCode(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15563,7 +15563,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_regionCode(_ context.Cont
 	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "DivisionCode")
 }
 
-func (ec *executionContext) _ResourceMatch_regionName(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_regionName(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15586,7 +15586,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_regionName(_ context.Cont
 	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "String")
 }
 
-func (ec *executionContext) _ResourceMatch_ageBand(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_ageBand(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15609,7 +15609,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_ageBand(_ context.Context
 	return graphql.NewScalarFieldContext("ResourceMatch", field, false, false, "String")
 }
 
-func (ec *executionContext) _ResourceMatch_score(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_score(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15632,7 +15632,7 @@ func (ec *executionContext) fieldContext_ResourceMatch_score(_ context.Context, 
 	return graphql.NewScalarFieldContext("ResourceMatch", field, true, true, "Float")
 }
 
-func (ec *executionContext) _ResourceMatch_factors(ctx context.Context, field graphql.CollectedField, obj *matcher.ResourceMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _ResourceMatch_factors(ctx context.Context, field graphql.CollectedField, obj *matchsvc.ResourceMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16663,8 +16663,8 @@ func (ec *executionContext) _Subscription_matchSuggested(ctx context.Context, fi
 			return ec.Resolvers.Subscription().MatchSuggested(ctx, fc.Args["regionPrefix"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *matcher.Suggestion) graphql.Marshaler {
-			return ec.marshalNMatchSuggestion2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐSuggestion(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *matchsvc.Suggestion) graphql.Marshaler {
+			return ec.marshalNMatchSuggestion2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐSuggestion(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16848,8 +16848,8 @@ func (ec *executionContext) _UnmetNeed_bestMatch(ctx context.Context, field grap
 			return obj.BestMatch, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *matcher.ShownMatch) graphql.Marshaler {
-			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *matchsvc.ShownMatch) graphql.Marshaler {
+			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐShownMatch(ctx, selections, v)
 		},
 		true,
 		false,
@@ -17371,8 +17371,8 @@ func (ec *executionContext) _WhyNotMatched_match(ctx context.Context, field grap
 			return obj.Match, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *matcher.ShownMatch) graphql.Marshaler {
-			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *matchsvc.ShownMatch) graphql.Marshaler {
+			return ec.marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐShownMatch(ctx, selections, v)
 		},
 		true,
 		false,
@@ -22685,7 +22685,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 
 var matchImplementors = []string{"Match"}
 
-func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matcher.ShownMatch) graphql.Marshaler {
+func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, obj *matchsvc.ShownMatch) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -22781,7 +22781,7 @@ func (ec *executionContext) _MatchFactor(ctx context.Context, sel ast.SelectionS
 
 var matchSuggestionImplementors = []string{"MatchSuggestion"}
 
-func (ec *executionContext) _MatchSuggestion(ctx context.Context, sel ast.SelectionSet, obj *matcher.Suggestion) graphql.Marshaler {
+func (ec *executionContext) _MatchSuggestion(ctx context.Context, sel ast.SelectionSet, obj *matchsvc.Suggestion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, matchSuggestionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -23154,7 +23154,7 @@ func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj
 
 var needMatchesImplementors = []string{"NeedMatches"}
 
-func (ec *executionContext) _NeedMatches(ctx context.Context, sel ast.SelectionSet, obj *matcher.NeedMatches) graphql.Marshaler {
+func (ec *executionContext) _NeedMatches(ctx context.Context, sel ast.SelectionSet, obj *matchsvc.NeedMatches) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, needMatchesImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24416,7 +24416,7 @@ func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.Selection
 
 var resourceMatchImplementors = []string{"ResourceMatch"}
 
-func (ec *executionContext) _ResourceMatch(ctx context.Context, sel ast.SelectionSet, obj *matcher.ResourceMatch) graphql.Marshaler {
+func (ec *executionContext) _ResourceMatch(ctx context.Context, sel ast.SelectionSet, obj *matchsvc.ResourceMatch) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceMatchImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -26427,15 +26427,15 @@ func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 	return ec._Location(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx context.Context, sel ast.SelectionSet, v matcher.ShownMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐShownMatch(ctx context.Context, sel ast.SelectionSet, v matchsvc.ShownMatch) graphql.Marshaler {
 	return ec._Match(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []matcher.ShownMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNMatch2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐShownMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []matchsvc.ShownMatch) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx, sel, v[i])
+		return ec.marshalNMatch2githubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐShownMatch(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26491,7 +26491,7 @@ func (ec *executionContext) marshalNMatchFactor2ᚖgithubᚗcomᚋaidhubᚋaidhu
 	return ec._MatchFactor(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNMatchSuggestion2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐSuggestion(ctx context.Context, sel ast.SelectionSet, v *matcher.Suggestion) graphql.Marshaler {
+func (ec *executionContext) marshalNMatchSuggestion2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐSuggestion(ctx context.Context, sel ast.SelectionSet, v *matchsvc.Suggestion) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MatchSuggestion!")
 		return graphql.Null
@@ -26542,11 +26542,11 @@ func (ec *executionContext) unmarshalNNeedInput2ᚖgithubᚗcomᚋaidhubᚋaidhu
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []*matcher.NeedMatches) graphql.Marshaler {
+func (ec *executionContext) marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatches(ctx, sel, v[i])
+		return ec.marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26558,7 +26558,7 @@ func (ec *executionContext) marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋai
 	return ret
 }
 
-func (ec *executionContext) marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐNeedMatches(ctx context.Context, sel ast.SelectionSet, v *matcher.NeedMatches) graphql.Marshaler {
+func (ec *executionContext) marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx context.Context, sel ast.SelectionSet, v *matchsvc.NeedMatches) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "NeedMatches!")
 		return graphql.Null
@@ -26990,11 +26990,11 @@ func (ec *executionContext) marshalNResourceEdge2ᚖgithubᚗcomᚋaidhubᚋaidh
 	return ec._ResourceEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*matcher.ResourceMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatch(ctx, sel, v[i])
+		return ec.marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -27006,7 +27006,7 @@ func (ec *executionContext) marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋ
 	return ret
 }
 
-func (ec *executionContext) marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐResourceMatch(ctx context.Context, sel ast.SelectionSet, v *matcher.ResourceMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx context.Context, sel ast.SelectionSet, v *matchsvc.ResourceMatch) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ResourceMatch!")
 		return graphql.Null
@@ -27865,7 +27865,7 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatcherᚐShownMatch(ctx context.Context, sel ast.SelectionSet, v *matcher.ShownMatch) graphql.Marshaler {
+func (ec *executionContext) marshalOMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐShownMatch(ctx context.Context, sel ast.SelectionSet, v *matchsvc.ShownMatch) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -7,11 +7,11 @@ import (
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/graph/model"
-	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
+	"github.com/aidhub/aidhub/matchsvc"
 )
 
-func (r *Resolver) matches(ctx context.Context, needID, assessmentID *string, first *int) ([]*matcher.NeedMatches, error) {
+func (r *Resolver) matches(ctx context.Context, needID, assessmentID *string, first *int) ([]*matchsvc.NeedMatches, error) {
 	need, err := optRowID("needId", typeNeed, needID)
 	if err != nil {
 		return nil, err
@@ -24,14 +24,14 @@ func (r *Resolver) matches(ctx context.Context, needID, assessmentID *string, fi
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*matcher.NeedMatches, len(all))
+	out := make([]*matchsvc.NeedMatches, len(all))
 	for i := range all {
 		out[i] = &all[i]
 	}
 	return out, nil
 }
 
-func (r *Resolver) matchesForResource(ctx context.Context, resourceID string, first *int) ([]*matcher.ResourceMatch, error) {
+func (r *Resolver) matchesForResource(ctx context.Context, resourceID string, first *int) ([]*matchsvc.ResourceMatch, error) {
 	id, err := decodeRowID("resourceId", typeResource, resourceID)
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func (r *Resolver) matchesForResource(ctx context.Context, resourceID string, fi
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*matcher.ResourceMatch, len(all))
+	out := make([]*matchsvc.ResourceMatch, len(all))
 	for i := range all {
 		out[i] = &all[i]
 	}
@@ -66,7 +66,7 @@ func (r *Resolver) whyNotMatched(ctx context.Context, needID, resourceID string)
 		if err != nil {
 			return nil, err
 		}
-		out.Match = &matcher.ShownMatch{Match: *m, Resource: shown[0]}
+		out.Match = &matchsvc.ShownMatch{Match: *m, Resource: shown[0]}
 	}
 	for i := range failures {
 		out.Failures = append(out.Failures, &failures[i])

@@ -12,8 +12,8 @@ import (
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/graph/model"
-	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
+	"github.com/aidhub/aidhub/matchsvc"
 )
 
 // Code is the resolver for the code field.
@@ -42,12 +42,12 @@ func (r *filterFailureResolver) Until(ctx context.Context, obj *matching.Failure
 }
 
 // Need is the resolver for the need field.
-func (r *matchSuggestionResolver) Need(ctx context.Context, obj *matcher.Suggestion) (*casework.Need, error) {
+func (r *matchSuggestionResolver) Need(ctx context.Context, obj *matchsvc.Suggestion) (*casework.Need, error) {
 	return optional(ctx, &obj.NeedID, r.Casework.Need)
 }
 
 // Resource is the resolver for the resource field.
-func (r *matchSuggestionResolver) Resource(ctx context.Context, obj *matcher.Suggestion) (*catalog.Resource, error) {
+func (r *matchSuggestionResolver) Resource(ctx context.Context, obj *matchsvc.Suggestion) (*catalog.Resource, error) {
 	return optional(ctx, &obj.ResourceID, r.CatalogService.Resource)
 }
 
@@ -61,17 +61,17 @@ func (r *mutationResolver) ReferMatch(ctx context.Context, input model.ReferMatc
 }
 
 // Need is the resolver for the need field.
-func (r *needMatchesResolver) Need(ctx context.Context, obj *matcher.NeedMatches) (*casework.Need, error) {
+func (r *needMatchesResolver) Need(ctx context.Context, obj *matchsvc.NeedMatches) (*casework.Need, error) {
 	return r.Matcher.NeedOf(ctx, obj)
 }
 
 // Matches is the resolver for the matches field.
-func (r *queryResolver) Matches(ctx context.Context, needID *string, assessmentID *string, first *int) ([]*matcher.NeedMatches, error) {
+func (r *queryResolver) Matches(ctx context.Context, needID *string, assessmentID *string, first *int) ([]*matchsvc.NeedMatches, error) {
 	return r.matches(ctx, needID, assessmentID, first)
 }
 
 // MatchesForResource is the resolver for the matchesForResource field.
-func (r *queryResolver) MatchesForResource(ctx context.Context, resourceID string, first *int) ([]*matcher.ResourceMatch, error) {
+func (r *queryResolver) MatchesForResource(ctx context.Context, resourceID string, first *int) ([]*matchsvc.ResourceMatch, error) {
 	return r.matchesForResource(ctx, resourceID, first)
 }
 
@@ -91,47 +91,47 @@ func (r *queryResolver) WatchlistCounts(ctx context.Context, regionPrefix *strin
 }
 
 // Category is the resolver for the category field.
-func (r *resourceMatchResolver) Category(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Category, error) {
+func (r *resourceMatchResolver) Category(ctx context.Context, obj *matchsvc.ResourceMatch) (*catalog.Category, error) {
 	return r.category(ctx, obj.Need.CategoryCode)
 }
 
 // Item is the resolver for the item field.
-func (r *resourceMatchResolver) Item(ctx context.Context, obj *matcher.ResourceMatch) (*catalog.Item, error) {
+func (r *resourceMatchResolver) Item(ctx context.Context, obj *matchsvc.ResourceMatch) (*catalog.Item, error) {
 	return r.item(ctx, obj.Need.ItemCode)
 }
 
 // Severity is the resolver for the severity field.
-func (r *resourceMatchResolver) Severity(ctx context.Context, obj *matcher.ResourceMatch) (int, error) {
+func (r *resourceMatchResolver) Severity(ctx context.Context, obj *matchsvc.ResourceMatch) (int, error) {
 	return obj.Need.Severity, nil
 }
 
 // WaitingDays is the resolver for the waitingDays field.
-func (r *resourceMatchResolver) WaitingDays(ctx context.Context, obj *matcher.ResourceMatch) (int, error) {
+func (r *resourceMatchResolver) WaitingDays(ctx context.Context, obj *matchsvc.ResourceMatch) (int, error) {
 	return r.Casework.WaitingDays(obj.Need), nil
 }
 
 // RegionCode is the resolver for the regionCode field.
-func (r *resourceMatchResolver) RegionCode(ctx context.Context, obj *matcher.ResourceMatch) (string, error) {
+func (r *resourceMatchResolver) RegionCode(ctx context.Context, obj *matchsvc.ResourceMatch) (string, error) {
 	return obj.Region, nil
 }
 
 // RegionName is the resolver for the regionName field.
-func (r *resourceMatchResolver) RegionName(ctx context.Context, obj *matcher.ResourceMatch) (string, error) {
+func (r *resourceMatchResolver) RegionName(ctx context.Context, obj *matchsvc.ResourceMatch) (string, error) {
 	return r.CatalogService.Regions().FullName(obj.Region), nil
 }
 
 // Score is the resolver for the score field.
-func (r *resourceMatchResolver) Score(ctx context.Context, obj *matcher.ResourceMatch) (float64, error) {
+func (r *resourceMatchResolver) Score(ctx context.Context, obj *matchsvc.ResourceMatch) (float64, error) {
 	return obj.Match.Score, nil
 }
 
 // Factors is the resolver for the factors field.
-func (r *resourceMatchResolver) Factors(ctx context.Context, obj *matcher.ResourceMatch) ([]*matching.Factor, error) {
+func (r *resourceMatchResolver) Factors(ctx context.Context, obj *matchsvc.ResourceMatch) ([]*matching.Factor, error) {
 	return factorList(obj.Match.Factors), nil
 }
 
 // MatchSuggested is the resolver for the matchSuggested field.
-func (r *subscriptionResolver) MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matcher.Suggestion, error) {
+func (r *subscriptionResolver) MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matchsvc.Suggestion, error) {
 	return r.Matcher.FollowSuggestions(ctx, deref(regionPrefix))
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/aidhub/aidhub"
-	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matchsvc"
 )
 
 // PageRanges checks every `first` argument of the operation (1 to the
@@ -37,8 +37,8 @@ func (PageRanges) Validate(graphql.ExecutableSchema) error { return nil }
 // maxFirst is the largest `first` of a field; aidhub.MaxPage for the
 // connections.
 var maxFirst = map[string]int{
-	"Query.matches":            matcher.MaxMatches,
-	"Query.matchesForResource": matcher.MaxMatches,
+	"Query.matches":            matchsvc.MaxMatches,
+	"Query.matchesForResource": matchsvc.MaxMatches,
 }
 
 // MutateOperationContext implements graphql.OperationContextMutator.

@@ -11,7 +11,7 @@ package graph
 import (
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/search"
 )
 
@@ -19,6 +19,6 @@ import (
 type Resolver struct {
 	CatalogService *catalog.Service
 	Casework       *casework.Service
-	Matcher        *matcher.Service
+	Matcher        *matchsvc.Service
 	Search         search.Index
 }

@@ -20,8 +20,8 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/jobs"
-	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
+	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/migrations"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
@@ -45,7 +45,7 @@ type Config struct {
 	Keys *secret.Keys
 	// Matching is the scoring and the watchlist thresholds; zero means
 	// the defaults.
-	Matching matcher.Config
+	Matching matchsvc.Config
 	// Offline opens the store without the search index and without
 	// workers, for commands that write data while a hub may be serving:
 	// the jobs they queue are delivered by the serving hub.
@@ -61,7 +61,7 @@ type Hub struct {
 	DB       *db.DB
 	Catalog  *catalog.Service
 	Casework *casework.Service
-	Matcher  *matcher.Service
+	Matcher  *matchsvc.Service
 	Audit    *audit.Log
 	Tokens   *auth.Tokens
 	Index    search.Index
@@ -121,7 +121,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	worker := &search.Worker{}
 	expirer := &casework.ExpireWorker{}
 	resourceExpirer := &catalog.ExpireWorker{}
-	rematchResource, rematchHousehold, reload := &matcher.ResourceWorker{}, &matcher.HouseholdWorker{}, &matcher.ReloadWorker{}
+	rematchResource, rematchHousehold, reload := &matchsvc.ResourceWorker{}, &matchsvc.HouseholdWorker{}, &matchsvc.ReloadWorker{}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, worker)
 	river.AddWorker(workers, expirer)
@@ -140,7 +140,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		Workers: workers,
 		Queues: map[string]river.QueueConfig{
 			search.Queue:       {MaxWorkers: concurrency},
-			matcher.Queue:      {MaxWorkers: 1}, // the engine serialises changes anyway
+			matchsvc.Queue:     {MaxWorkers: 1}, // the engine serialises changes anyway
 			river.QueueDefault: {MaxWorkers: 1},
 		},
 		Periodic: []*river.PeriodicJob{casework.ExpiryJob(15 * time.Minute), catalog.ExpiryJob()},
@@ -154,7 +154,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	}
 	dir := regions.Chongqing()
 	h.Audit = audit.New(d, now)
-	rematch := matcher.Outbox{Jobs: h.Jobs}
+	rematch := matchsvc.Outbox{Jobs: h.Jobs}
 	h.Catalog = catalog.NewService(d, dir, h.Audit, now,
 		catalog.WithOutbox(outboxes{search.Outbox{Jobs: h.Jobs}, rematch}),
 		catalog.WithRuleCheck(matching.CheckRule))
@@ -169,10 +169,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	h.Casework = casework.NewService(d, dir, keys, h.Catalog, h.Audit, now, casework.WithNeedsOutbox(rematch))
 	expirer.Service = h.Casework
 	mcfg := cfg.Matching
-	if mcfg == (matcher.Config{}) {
-		mcfg = matcher.DefaultConfig()
+	if mcfg == (matchsvc.Config{}) {
+		mcfg = matchsvc.DefaultConfig()
 	}
-	if h.Matcher, err = matcher.New(d, h.Catalog, h.Casework, mcfg, now); err != nil {
+	if h.Matcher, err = matchsvc.New(d, h.Catalog, h.Casework, mcfg, now); err != nil {
 		return fail(err)
 	}
 	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher

@@ -21,7 +21,7 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	apphub "github.com/aidhub/aidhub/hub"
-	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/secret"
@@ -43,7 +43,7 @@ type hub struct {
 	tokens  map[string]string // "admin", "charityA", "charityB", "caseManager", "donor", "anonymous" ("")
 	app     *apphub.Hub       // set by newHubWithIndex: the index, its syncer and job queue
 	cw      *casework.Service
-	matcher *matcher.Service
+	matcher *matchsvc.Service
 	audit   *audit.Log
 }
 
@@ -124,7 +124,7 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 	} else {
 		h.audit = audit.New(d, fixedNow)
 		h.cw = casework.NewService(d, regions.Chongqing(), testKeys(t), svc, h.audit, fixedNow)
-		if h.matcher, err = matcher.New(d, svc, h.cw, matcher.DefaultConfig(), fixedNow); err != nil {
+		if h.matcher, err = matchsvc.New(d, svc, h.cw, matchsvc.DefaultConfig(), fixedNow); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/graph"
-	"github.com/aidhub/aidhub/matcher"
+	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/search"
 )
 
@@ -81,7 +81,7 @@ type Deps struct {
 	DB       *db.DB
 	Catalog  *catalog.Service
 	Casework *casework.Service
-	Matcher  *matcher.Service
+	Matcher  *matchsvc.Service
 	Tokens   *auth.Tokens
 	// Search serves searchResources; nil turns search off.
 	Search search.Index
@@ -214,12 +214,12 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 // caller's next matching query sees its own writes. The re-matching jobs
 // queued with the change still make suggestions and update the other
 // processes.
-func readYourWrites(m *matcher.Service) graphql.RootFieldMiddleware {
+func readYourWrites(m *matchsvc.Service) graphql.RootFieldMiddleware {
 	return func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 		if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
 			return next(ctx)
 		}
-		ctx, changes := matcher.WithChanges(ctx)
+		ctx, changes := matchsvc.WithChanges(ctx)
 		out := next(ctx)
 		// The write is committed whether or not the caller still waits.
 		if err := m.Sync(context.WithoutCancel(ctx), changes); err != nil {

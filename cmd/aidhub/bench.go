@@ -10,10 +10,10 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/db"
-	"github.com/aidhub/aidhub/generate"
 	"github.com/aidhub/aidhub/hub"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/secret"
+	"github.com/aidhub/aidhub/synthpop"
 )
 
 // bench runs the benchmark chores: `bench generate` fills an empty store
@@ -39,10 +39,10 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	switch {
 	case fs.NArg() > 0:
 		return errUsage{fmt.Sprintf("bench generate: unexpected argument %q", fs.Arg(0))}
-	case *persons < 1 || *persons > generate.MaxPersons:
-		return errUsage{fmt.Sprintf("bench generate: --persons must be 1 to %d", generate.MaxPersons)}
-	case *resources < 0 || *resources > generate.MaxResources:
-		return errUsage{fmt.Sprintf("bench generate: --resources must be 0 to %d", generate.MaxResources)}
+	case *persons < 1 || *persons > synthpop.MaxPersons:
+		return errUsage{fmt.Sprintf("bench generate: --persons must be 1 to %d", synthpop.MaxPersons)}
+	case *resources < 0 || *resources > synthpop.MaxResources:
+		return errUsage{fmt.Sprintf("bench generate: --resources must be 0 to %d", synthpop.MaxResources)}
 	}
 	var today time.Time // zero: now
 	if *day != "" {
@@ -76,7 +76,7 @@ func (a *app) bench(ctx context.Context, args []string) error {
 
 	var bar *progressbar.ProgressBar
 	phase := ""
-	rep, err := generate.Run(ctx, h.DB, keys, cat, regions.Chongqing(), generate.Options{
+	rep, err := synthpop.Run(ctx, h.DB, keys, cat, regions.Chongqing(), synthpop.Options{
 		Persons: *persons, Resources: *resources, Seed: *seed, Today: today,
 		Progress: func(p string, done, total int) {
 			if p != phase {
@@ -92,7 +92,7 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	if errors.Is(err, generate.ErrNotEmpty) {
+	if errors.Is(err, synthpop.ErrNotEmpty) {
 		where := "this database"
 		if h.DB.Engine == db.SQLite {
 			where = "a new --data folder"

@@ -34,7 +34,7 @@ func (a *app) benchMatch(ctx context.Context, args []string) error {
 	meiliSample := fs.Int("meili-sample", 2000, "needs of the sample that get one Meilisearch query each")
 	meiliWorkers := fs.Int("meili-workers", 2, "Meilisearch queries at a time")
 	rematch := fs.Int("rematch", 2, "resources of each kind (city-wide, district, street or village) to time the publish re-match for")
-	serviceRematch := fs.Bool("service-rematch", true, "also time matcher.RematchResource (loads the matcher's engine and need index)")
+	serviceRematch := fs.Bool("service-rematch", true, "also time matchsvc.RematchResource (loads the matcher's engine and need index)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -9,8 +9,8 @@ import (
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
-	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
+	"github.com/aidhub/aidhub/matchsvc"
 )
 
 type AddPersonInput struct {
@@ -534,7 +534,7 @@ type UnmetNeed struct {
 	WaitingDays int                 `json:"waitingDays"`
 	Colour      aidhub.Colour       `json:"colour"`
 	// Its best match now, if any.
-	BestMatch *matcher.ShownMatch `json:"bestMatch,omitempty"`
+	BestMatch *matchsvc.ShownMatch `json:"bestMatch,omitempty"`
 }
 
 type UnmetNeedConnection struct {
@@ -634,5 +634,5 @@ type WhyNotMatched struct {
 	// Every filter the resource fails, in a fixed order; empty when it matches.
 	Failures []*matching.Failure `json:"failures"`
 	// The match, when it matches.
-	Match *matcher.ShownMatch `json:"match,omitempty"`
+	Match *matchsvc.ShownMatch `json:"match,omitempty"`
 }

@@ -1,4 +1,4 @@
-// Package generate builds a reproducible synthetic population over the
+// Package synthpop builds a reproducible synthetic population over the
 // real Chongqing division codes, for benchmarks and load tests: households
 // and their members with valid resident IDs (stored sealed, exactly as
 // casework stores them), group memberships, consent, needs assessments
@@ -12,7 +12,7 @@
 // PostgreSQL and by multi-row INSERT on SQLite, in one transaction, with
 // ids the generator assigns; the sequences are moved past them afterwards
 // so the hub goes on working on the generated store.
-package generate
+package synthpop
 
 import (
 	"context"

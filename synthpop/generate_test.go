@@ -1,4 +1,4 @@
-package generate_test
+package synthpop_test
 
 import (
 	"bytes"
@@ -19,11 +19,11 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
-	"github.com/aidhub/aidhub/generate"
 	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/residentid"
 	"github.com/aidhub/aidhub/secret"
+	"github.com/aidhub/aidhub/synthpop"
 )
 
 // fixedNow is the tests' clock: 2026-11-28 12:00 in Chongqing.
@@ -68,10 +68,10 @@ func newStore(t *testing.T, d *db.DB) *store {
 	return s
 }
 
-func (s *store) generate(t *testing.T, persons, resources int, seed int64) generate.Report {
+func (s *store) generate(t *testing.T, persons, resources int, seed int64) synthpop.Report {
 	t.Helper()
 	var phases []string
-	rep, err := generate.Run(context.Background(), s.d, s.keys, s.cat, regions.Chongqing(), generate.Options{
+	rep, err := synthpop.Run(context.Background(), s.d, s.keys, s.cat, regions.Chongqing(), synthpop.Options{
 		Persons: persons, Resources: resources, Seed: seed, Today: fixedNow(),
 		Progress: func(phase string, done, total int) {
 			if len(phases) == 0 || phases[len(phases)-1] != phase {
@@ -247,8 +247,8 @@ func TestRun(t *testing.T) {
 
 		t.Run("refuses a store with households", func(t *testing.T) {
 			before := s.count(t, "SELECT COUNT(*) FROM persons")
-			_, err := generate.Run(context.Background(), s.d, s.keys, s.cat, regions.Chongqing(), generate.Options{Persons: 10, Resources: 1, Seed: 1, Today: fixedNow()})
-			if !errors.Is(err, generate.ErrNotEmpty) {
+			_, err := synthpop.Run(context.Background(), s.d, s.keys, s.cat, regions.Chongqing(), synthpop.Options{Persons: 10, Resources: 1, Seed: 1, Today: fixedNow()})
+			if !errors.Is(err, synthpop.ErrNotEmpty) {
 				t.Fatalf("second run: %v, want ErrNotEmpty", err)
 			}
 			if after := s.count(t, "SELECT COUNT(*) FROM persons"); after != before {
@@ -264,12 +264,12 @@ func TestRun(t *testing.T) {
 func TestRunRefusesBadOptions(t *testing.T) {
 	d := dbtest.SQLite(t)
 	s := newStore(t, d)
-	for _, o := range []generate.Options{{Persons: -1}, {Resources: -1}, {Persons: generate.MaxPersons + 1}} {
-		if _, err := generate.Run(context.Background(), d, s.keys, s.cat, regions.Chongqing(), o); err == nil {
+	for _, o := range []synthpop.Options{{Persons: -1}, {Resources: -1}, {Persons: synthpop.MaxPersons + 1}} {
+		if _, err := synthpop.Run(context.Background(), d, s.keys, s.cat, regions.Chongqing(), o); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
 	}
-	if _, err := generate.Run(context.Background(), d, nil, s.cat, regions.Chongqing(), generate.Options{Persons: 1}); err == nil {
+	if _, err := synthpop.Run(context.Background(), d, nil, s.cat, regions.Chongqing(), synthpop.Options{Persons: 1}); err == nil {
 		t.Error("no keys: no error")
 	}
 }
@@ -487,7 +487,7 @@ func TestRunCancelled(t *testing.T) {
 		schema := schemaOf(t, s)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		_, err := generate.Run(ctx, s.d, s.keys, s.cat, regions.Chongqing(), generate.Options{
+		_, err := synthpop.Run(ctx, s.d, s.keys, s.cat, regions.Chongqing(), synthpop.Options{
 			Persons: 30_000, Resources: 10, Seed: 1, Today: fixedNow(),
 			Progress: func(phase string, done, total int) {
 				if phase == "population" { // with resources written

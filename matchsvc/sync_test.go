@@ -1,4 +1,4 @@
-package matcher_test
+package matchsvc_test
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
 	"github.com/aidhub/aidhub/jobs"
-	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
+	"github.com/aidhub/aidhub/matchsvc"
 )
 
 func TestChanges(t *testing.T) {
@@ -27,7 +27,7 @@ func TestChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := matcher.Outbox{Jobs: client}
+		out := matchsvc.Outbox{Jobs: client}
 		change := func(ctx context.Context, fail bool) {
 			t.Helper()
 			err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -50,7 +50,7 @@ func TestChanges(t *testing.T) {
 		}
 		change(context.Background(), false) // no collector: only the jobs
 
-		ctx, changes := matcher.WithChanges(context.Background())
+		ctx, changes := matchsvc.WithChanges(context.Background())
 		change(ctx, false)
 		resources, households := changes.Take()
 		if !slices.Equal(resources, []int64{3, 7}) || !slices.Equal(households, []int64{5}) {
@@ -67,13 +67,13 @@ func TestChanges(t *testing.T) {
 	})
 
 	t.Run("concurrent notes", func(t *testing.T) {
-		ctx, changes := matcher.WithChanges(context.Background())
+		ctx, changes := matchsvc.WithChanges(context.Background())
 		var wg sync.WaitGroup
 		for i := range 8 {
 			wg.Go(func() {
 				for id := range int64(100) {
-					matcher.NoteResource(ctx, id)
-					matcher.NoteHousehold(ctx, id*int64(i+1))
+					matchsvc.NoteResource(ctx, id)
+					matchsvc.NoteHousehold(ctx, id*int64(i+1))
 				}
 			})
 		}
@@ -85,18 +85,18 @@ func TestChanges(t *testing.T) {
 	})
 }
 
-func hasNeed(ms []matcher.ResourceMatch, needID int64) bool {
-	return slices.ContainsFunc(ms, func(m matcher.ResourceMatch) bool { return m.Need.ID == needID })
+func hasNeed(ms []matchsvc.ResourceMatch, needID int64) bool {
+	return slices.ContainsFunc(ms, func(m matchsvc.ResourceMatch) bool { return m.Need.ID == needID })
 }
 
 // note returns Changes naming the given resources and households.
-func note(resources, households []int64) *matcher.Changes {
-	ctx, c := matcher.WithChanges(context.Background())
+func note(resources, households []int64) *matchsvc.Changes {
+	ctx, c := matchsvc.WithChanges(context.Background())
 	for _, id := range resources {
-		matcher.NoteResource(ctx, id)
+		matchsvc.NoteResource(ctx, id)
 	}
 	for _, id := range households {
-		matcher.NoteHousehold(ctx, id)
+		matchsvc.NoteHousehold(ctx, id)
 	}
 	return c
 }

@@ -1,4 +1,4 @@
-package matcher
+package matchsvc
 
 // needSlots maps the open needs in the index to their slots and finds a
 // household's needs, in maps without pointers: the garbage collector

@@ -1,10 +1,10 @@
-// Package matcher keeps the pure matching engine fed from the store and
-// answers the matching questions of the API: the best resources for a
-// need, the best needs for a resource, why a resource does not match, the
+// Package matchsvc is the matching service: it keeps the pure matching
+// engine (package matching) fed from the store and answers the matching
+// questions of the API: the best resources for a need, the best needs for a resource, why a resource does not match, the
 // referral of a match, re-matching when resources or needs change (at
 // once in the request that changed them, and through durable jobs),
 // suggestions for case managers, and the full sweep.
-package matcher
+package matchsvc
 
 import (
 	"context"

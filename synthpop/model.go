@@ -1,4 +1,4 @@
-package generate
+package synthpop
 
 // The shape of the synthetic population. These are assumptions chosen to be
 // plausible, not statistics: they are of the order of what Chongqing and

@@ -1,4 +1,4 @@
-package matcher_test
+package matchsvc_test
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/db/dbtest"
-	"github.com/aidhub/aidhub/matcher"
 	"github.com/aidhub/aidhub/matching"
+	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/migrations"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/secret"
@@ -55,7 +55,7 @@ type fixture struct {
 	d        *db.DB
 	cat      *catalog.Service
 	cw       *casework.Service
-	m        *matcher.Service
+	m        *matchsvc.Service
 	org      *catalog.Organization
 	orgOther *catalog.Organization
 	seq      int
@@ -83,7 +83,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.cw = casework.NewService(d, dir, keys, f.cat, log, fixedNow)
-	if f.m, err = matcher.New(d, f.cat, f.cw, matcher.DefaultConfig(), fixedNow); err != nil {
+	if f.m, err = matchsvc.New(d, f.cat, f.cw, matchsvc.DefaultConfig(), fixedNow); err != nil {
 		t.Fatal(err)
 	}
 	if f.org, err = f.cat.CreateOrganization(admin, catalog.NewOrganization{Name: "重庆市慈善总会", Kind: catalog.KindCharity, DivisionCode: "500103"}); err != nil {
@@ -484,7 +484,7 @@ func TestRematchAndSweep(t *testing.T) {
 		if res.Stats.Needs != 3 || res.Stats.Matched != 3 {
 			t.Errorf("sweep stats %+v", res.Stats)
 		}
-		var rows []matcher.NeedMatch
+		var rows []matchsvc.NeedMatch
 		if err := d.NewSelect().Model(&rows).Order("need_id").Scan(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -527,13 +527,13 @@ func TestRematchAndSweep(t *testing.T) {
 
 func TestConfigRefusesBadWeights(t *testing.T) {
 	for _, w := range []float64{-1, math.NaN(), math.Inf(1)} {
-		cfg := matcher.DefaultConfig()
+		cfg := matchsvc.DefaultConfig()
 		cfg.Weights.Severity = w
 		if err := cfg.Validate(); err == nil {
 			t.Errorf("weight %v accepted", w)
 		}
 	}
-	cfg := matcher.DefaultConfig()
+	cfg := matchsvc.DefaultConfig()
 	cfg.Colours.Red = cfg.Colours.Orange
 	if err := cfg.Validate(); err == nil {
 		t.Error("non-increasing colours accepted")
