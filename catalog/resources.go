@@ -857,9 +857,10 @@ func (s *Service) LoadResource(ctx context.Context, id int64) (*Resource, error)
 	return r, wrap(err, "catalog: load resource %d", id)
 }
 
-// LoadResourceIn is LoadResource inside u, the transaction of a change
-// another package is making that depends on the resource (a referral to
-// it), so the change sees the resource as the transaction does.
+// LoadResourceIn is LoadResource inside u, the transaction of another
+// package that depends on the resource (a referral to it; the search
+// delivery holding the resource's lock), so it sees the resource as the
+// transaction does.
 func (s *Service) LoadResourceIn(ctx context.Context, u db.Unit, id int64) (*Resource, error) {
 	r, err := loadResource(ctx, u.Tx(), id)
 	return r, wrap(err, "catalog: load resource %d", id)

@@ -68,29 +68,31 @@ func NewSyncer(d *db.DB, svc *catalog.Service, idx Index) *Syncer {
 // Two deliveries for one resource must not interleave (the slower could
 // write what it read before the faster): on PostgreSQL a transaction-scoped
 // advisory lock serializes them across every hub process; on SQLite, whose
-// file has one hub process, an in-process lock does. The catalog reads
-// the resource after the lock is taken, on a connection of its own: at
-// read committed it sees what the lock's transaction would.
+// file has one hub process, an in-process lock does. On PostgreSQL the
+// catalog reads the resource in the lock's transaction (handed over as a
+// db.Unit), so a delivery holds one connection, not two.
 func (s *Syncer) Sync(ctx context.Context, resourceID int64) error {
 	if !s.db.IsPostgres() {
 		mu := &s.stripes[maphash.Comparable(s.seed, resourceID)%uint64(len(s.stripes))]
 		mu.Lock()
 		defer mu.Unlock()
-		return s.sync(ctx, resourceID)
+		return s.sync(ctx, resourceID, s.catalog.LoadResource)
 	}
 	return s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, ?)", advisoryClass, resourceID); err != nil {
 			return fmt.Errorf("search: lock resource %d: %w", resourceID, err)
 		}
-		return s.sync(ctx, resourceID)
+		return s.sync(ctx, resourceID, func(ctx context.Context, id int64) (*catalog.Resource, error) {
+			return s.catalog.LoadResourceIn(ctx, db.UnitOf(tx), id)
+		})
 	})
 }
 
 // advisoryClass keeps these advisory locks apart from any others.
 const advisoryClass = 7411
 
-func (s *Syncer) sync(ctx context.Context, id int64) error {
-	r, err := s.catalog.LoadResource(ctx, id)
+func (s *Syncer) sync(ctx context.Context, id int64, load func(context.Context, int64) (*catalog.Resource, error)) error {
+	r, err := load(ctx, id)
 	if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
 		return s.index.Delete(ctx, []int64{id})
 	} else if err != nil {
