@@ -353,16 +353,28 @@ func CoverEnd(a Aid, window int) Day {
 // a need in it is never blocked. casework applies the same rule to the
 // ledger (duplicate aid and the watchlist).
 func (c *Catalog) Covers(needCat string, a Aid) Day {
-	ni, ok := c.catIdx[needCat]
-	ai, ok2 := c.catIdx[a.Category]
-	if !ok || !ok2 {
+	w, ok := c.CoverWindow(needCat, a.Category)
+	if !ok {
 		return 0
+	}
+	return CoverEnd(a, w)
+}
+
+// CoverWindow is the rule of Covers without a period: whether aid in
+// category aidCat meets a need in needCat, and then for how many days from
+// its start at least (the aid category's window). casework applies it to
+// the ledger, in Go and in SQL.
+func (c *Catalog) CoverWindow(needCat, aidCat string) (window int, ok bool) {
+	ni, ok := c.catIdx[needCat]
+	ai, ok2 := c.catIdx[aidCat]
+	if !ok || !ok2 {
+		return 0, false
 	}
 	nw, aw := c.categories[ni].WindowDays, c.categories[ai].WindowDays
 	if nw == 0 || aw == 0 || !c.within(ai, ni) {
-		return 0
+		return 0, false
 	}
-	return CoverEnd(a, aw)
+	return aw, true
 }
 
 // BlockedUntil computes a need's duplicate-aid block from the aids given

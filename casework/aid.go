@@ -384,6 +384,10 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 	if subj.window == 0 || subj.own == 0 || override {
 		return nil
 	}
+	tree, err := cat.Tree()
+	if err != nil {
+		return err
+	}
 	end := coverEnd(p, subj.own)
 	under := cat.Subtree(subj.category)
 	sameSubject := func(person *int64) bool {
@@ -392,7 +396,7 @@ func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Princip
 	// blocks returns the last day an earlier aid covers the new aid's
 	// category, when it overlaps the new aid's span.
 	blocks := func(person *int64, category string, start, stop aidhub.Date) (aidhub.Date, bool) {
-		w, ok := covers(cat, subj.category, category)
+		w, ok := tree.CoverWindow(subj.category, category)
 		if !ok || !sameSubject(person) {
 			return aidhub.Date{}, false
 		}

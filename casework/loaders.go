@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -48,8 +49,10 @@ type loadersKey struct{}
 // one mutation field, or one subscription event: whatever must not see
 // rows cached before it). wait is how long a loader gathers keys before it
 // reads them in one statement.
+// The loaders are made on first use: most requests (a page of matches, the
+// catalog) never read casework's rows and should not pay for them.
 func (s *Service) NewLoaderContext(ctx context.Context, wait time.Duration) context.Context {
-	return context.WithValue(ctx, loadersKey{}, s.newLoaders(wait))
+	return context.WithValue(ctx, loadersKey{}, sync.OnceValue(func() *loaders { return s.newLoaders(wait) }))
 }
 
 // fromContext returns the request's loaders and ctx. Without any (jobs, the
@@ -57,11 +60,11 @@ func (s *Service) NewLoaderContext(ctx context.Context, wait time.Duration) cont
 // the returned ctx for the getters the call makes itself: one code path,
 // and nothing cached beyond the call.
 func (s *Service) fromContext(ctx context.Context) (context.Context, *loaders) {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
-		return ctx, l
+	if l, ok := ctx.Value(loadersKey{}).(func() *loaders); ok {
+		return ctx, l()
 	}
 	l := s.newLoaders(0)
-	return context.WithValue(ctx, loadersKey{}, l), l
+	return context.WithValue(ctx, loadersKey{}, func() *loaders { return l }), l
 }
 
 func (s *Service) newLoaders(wait time.Duration) *loaders {
@@ -191,10 +194,11 @@ func (l *loaders) sharingConsent(ctx context.Context, householdID int64) (bool, 
 // (each would otherwise wait and read alone) find them cached. Without
 // request loaders there is nothing to warm.
 func (s *Service) warmHouseholds(ctx context.Context, householdIDs []int64) {
-	l, ok := ctx.Value(loadersKey{}).(*loaders)
+	load, ok := ctx.Value(loadersKey{}).(func() *loaders)
 	if !ok || len(householdIDs) == 0 {
 		return
 	}
+	l := load()
 	// An error is cached for the getters, which report it.
 	_, _ = l.households.LoadAll(ctx, householdIDs)
 }

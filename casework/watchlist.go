@@ -31,12 +31,16 @@ func (s *Service) unmetQuery(ctx context.Context, pr auth.Principal, f UnmetFilt
 	if err != nil {
 		return nil, err
 	}
+	tree, err := cat.Tree()
+	if err != nil {
+		return nil, err
+	}
 	today := s.today()
 	// Aid covers a need whether or not it names it: the duplicate-aid
-	// rule (covers) decides, as it does for matching.
-	aided := coveredToday(s.db.NewSelect().TableExpr("aid_records AS ar").ColumnExpr("1"), cat, "ar", today)
+	// rule (aidhub.Catalog.CoverWindow) decides, as it does for matching.
+	aided := coveredToday(s.db.NewSelect().TableExpr("aid_records AS ar").ColumnExpr("1"), tree, "ar", today)
 	underWay := coveredToday(s.db.NewSelect().TableExpr("referrals AS ru").ColumnExpr("1").
-		Where("ru.status IN (?)", bun.List(openReferralStatuses)), cat, "ru", today)
+		Where("ru.status IN (?)", bun.List(openReferralStatuses)), tree, "ru", today)
 	q := s.db.NewSelect().Model((*Need)(nil)).
 		Join("JOIN households AS h ON h.id = n.household_id").
 		Where("n.status = ?", NeedOpen).

@@ -6,9 +6,12 @@
 package catalog
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
+	"github.com/aidhub/aidhub"
 	"github.com/uptrace/bun"
 )
 
@@ -87,6 +90,8 @@ type Catalog struct {
 	children   map[string][]string // parent code ("" for roots) → category codes
 	itemsOf    map[string][]string // category code → item codes
 	planOf     map[string][]int    // group code → indexes into Plans
+
+	tree func() (*aidhub.Catalog, error)
 }
 
 // NewCatalog sorts the parts for display and builds the look-ups.
@@ -138,6 +143,7 @@ func NewCatalog(groups []Group, cats []Category, items []Item, plans []PlanEntry
 	for i, p := range plans {
 		c.planOf[p.GroupCode] = append(c.planOf[p.GroupCode], i)
 	}
+	c.tree = sync.OnceValues(c.buildTree)
 	return c
 }
 
@@ -235,4 +241,36 @@ func (c *Catalog) PlanLevel(group, item string) PlanLevel {
 		}
 	}
 	return ""
+}
+
+// Tree is the snapshot as the rules read it (aidhub.Catalog): the category
+// tree with its duplicate-aid windows and cover rule, the groups, items
+// and plans, with their names for reasons. Built once per snapshot.
+func (c *Catalog) Tree() (*aidhub.Catalog, error) { return c.tree() }
+
+func (c *Catalog) buildTree() (*aidhub.Catalog, error) {
+	groups := make([]aidhub.Group, len(c.Groups))
+	for i, g := range c.Groups {
+		groups[i] = aidhub.Group{Code: g.Code, Tier: g.Tier, Name: g.NameEn, NameZh: g.NameZh}
+	}
+	cats := make([]aidhub.Category, len(c.Categories))
+	for i, k := range c.Categories {
+		cats[i] = aidhub.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays, Name: k.NameEn, NameZh: k.NameZh}
+		if k.ParentCode != nil {
+			cats[i].Parent = *k.ParentCode
+		}
+	}
+	items := make([]aidhub.Item, len(c.Items))
+	for i, it := range c.Items {
+		items[i] = aidhub.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel, Name: it.NameEn, NameZh: it.NameZh}
+	}
+	plans := make([]aidhub.PlanEntry, len(c.Plans))
+	for i, p := range c.Plans {
+		lv, err := aidhub.ParseLevel(string(p.Level))
+		if err != nil {
+			return nil, fmt.Errorf("catalog: plan of %s: %w", p.GroupCode, err)
+		}
+		plans[i] = aidhub.PlanEntry{Group: p.GroupCode, Item: p.ItemCode, Level: lv}
+	}
+	return aidhub.NewCatalog(groups, cats, items, plans)
 }

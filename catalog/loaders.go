@@ -30,19 +30,21 @@ type loadersKey struct{}
 // one mutation field, or one subscription event: whatever must not see
 // rows cached before it). wait is how long a loader gathers keys before it
 // reads them in one statement.
+// The loaders are made on first use: a request that reads no catalog rows
+// (a page of matches: the matcher holds its resources) does not pay for them.
 func (s *Service) NewLoaderContext(ctx context.Context, wait time.Duration) context.Context {
-	return context.WithValue(ctx, loadersKey{}, s.newLoaders(ctx, wait))
+	return context.WithValue(ctx, loadersKey{}, sync.OnceValue(func() *loaders { return s.newLoaders(ctx, wait) }))
 }
 
 // fromContext returns the request's loaders and ctx. Without any (jobs, the
 // command line, tests calling the service) it makes one-off loaders, kept in
 // the returned ctx: one code path, and nothing cached beyond the call.
 func (s *Service) fromContext(ctx context.Context) (context.Context, *loaders) {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
-		return ctx, l
+	if l, ok := ctx.Value(loadersKey{}).(func() *loaders); ok {
+		return ctx, l()
 	}
 	l := s.newLoaders(ctx, 0)
-	return context.WithValue(ctx, loadersKey{}, l), l
+	return context.WithValue(ctx, loadersKey{}, func() *loaders { return l }), l
 }
 
 func (s *Service) newLoaders(ctx context.Context, wait time.Duration) *loaders {

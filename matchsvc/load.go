@@ -9,34 +9,6 @@ import (
 	"github.com/aidhub/aidhub/matching"
 )
 
-// engineCatalog turns the stored catalog into the engine's view.
-func engineCatalog(c *catalog.Catalog) (*aidhub.Catalog, error) {
-	groups := make([]aidhub.Group, len(c.Groups))
-	for i, g := range c.Groups {
-		groups[i] = aidhub.Group{Code: g.Code, Tier: g.Tier, Name: g.NameEn, NameZh: g.NameZh}
-	}
-	cats := make([]aidhub.Category, len(c.Categories))
-	for i, k := range c.Categories {
-		cats[i] = aidhub.Category{Code: k.Code, WindowDays: k.DuplicateWindowDays, Name: k.NameEn, NameZh: k.NameZh}
-		if k.ParentCode != nil {
-			cats[i].Parent = *k.ParentCode
-		}
-	}
-	items := make([]aidhub.Item, len(c.Items))
-	for i, it := range c.Items {
-		items[i] = aidhub.Item{Code: it.Code, Category: it.CategoryCode, HouseholdLevel: it.HouseholdLevel, Name: it.NameEn, NameZh: it.NameZh}
-	}
-	plans := make([]aidhub.PlanEntry, len(c.Plans))
-	for i, p := range c.Plans {
-		lv, err := aidhub.ParseLevel(string(p.Level))
-		if err != nil {
-			return nil, err
-		}
-		plans[i] = aidhub.PlanEntry{Group: p.GroupCode, Item: p.ItemCode, Level: lv}
-	}
-	return aidhub.NewCatalog(groups, cats, items, plans)
-}
-
 func day(d *aidhub.Date) *aidhub.Day {
 	if d == nil {
 		return nil

@@ -27,7 +27,7 @@ func (s *Service) EngineCatalog(ctx context.Context) (*aidhub.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := engineCatalog(snap)
+	cat, err := snap.Tree()
 	if err != nil {
 		return nil, fmt.Errorf("matcher: catalog: %w", err)
 	}
