@@ -32,6 +32,7 @@ var mayImport = map[string][]string{
 	"regions":    {},
 	"secret":     {},
 	"residentid": {""},
+	"buildinfo":  {},
 	"matching":   {""}, // the pure engine: plain values in, matches out
 	// infrastructure
 	"db":         {},
