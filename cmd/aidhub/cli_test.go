@@ -99,18 +99,25 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"serv"}, "serve"},
-		{[]string{"migrate", "stauts"}, "status"},
-		{[]string{"token", "creat"}, "create"},
+		{[]string{"serv"}, "did you mean this? seed serve"},
+		{[]string{"migrate", "stauts"}, "did you mean status?"},
+		{[]string{"token", "creat"}, "did you mean create?"},
+		{[]string{"bench", "genrate"}, "did you mean generate?"},
 	} {
 		r := run(t, env{}, tc.args...)
 		if r.code != 2 {
 			t.Errorf("aidhub %s: want exit 2, got %s", strings.Join(tc.args, " "), r)
 			continue
 		}
-		if line := oneErrorLine(t, r); !strings.Contains(line, tc.args[len(tc.args)-1]) || !strings.Contains(line, tc.want) {
+		if line := oneErrorLine(t, r); !strings.Contains(line, tc.args[len(tc.args)-1]) || !strings.Contains(strings.ToLower(line), tc.want) {
 			t.Errorf("aidhub %s: %q does not suggest %q", strings.Join(tc.args, " "), line, tc.want)
 		}
+	}
+}
+
+func TestHelpOnAnUnknownCommand(t *testing.T) {
+	if r := run(t, env{}, "help", "frob"); r.code != 2 || !strings.Contains(oneErrorLine(t, r), "frob") {
+		t.Errorf("aidhub help frob: %s", r)
 	}
 }
 
@@ -152,6 +159,7 @@ func TestCompletion(t *testing.T) {
 	}{
 		{[]string{""}, []string{"serve", "migrate", "token", "bench", "version", "completion"}},
 		{[]string{"migrate", ""}, []string{"up", "down", "status", "unlock"}},
+		{[]string{"help", "token", ""}, []string{"create"}},
 		{[]string{"token", "create", "--role", ""}, []string{"ADMIN", "CASE_MANAGER", "CHARITY", "DONOR"}},
 		{[]string{"import", "households", "--format", ""}, []string{"csv", "jsonl"}},
 		{[]string{"serve", "--"}, []string{"--addr", "--data", "--demo", "--pprof", "--today"}},
@@ -166,5 +174,19 @@ func TestCompletion(t *testing.T) {
 				t.Errorf("aidhub __complete %s does not offer %s:\n%s", strings.Join(tc.args, " "), w, r.stdout)
 			}
 		}
+	}
+}
+
+func TestSingleDashLongFlagIsAUsageError(t *testing.T) {
+	// The standard flag package took -data; pflag does not, and says how.
+	r := run(t, env{}, "serve", "-data", "x")
+	if r.code != 2 {
+		t.Fatalf("want exit 2, got %s", r)
+	}
+	if line := oneErrorLine(t, r); !strings.Contains(line, "two dashes: --data") {
+		t.Errorf("%q does not point at --data", line)
+	}
+	if line := oneErrorLine(t, run(t, env{}, "serve", "-zz")); strings.Contains(line, "two dashes") {
+		t.Errorf("%q suggests a flag that does not exist", line)
 	}
 }

@@ -143,7 +143,15 @@ func (a *app) root() *cobra.Command {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return errUsage{fmt.Sprintf("%s: %v; see `%s --help`", commandName(c), err, c.CommandPath())}
+		msg := err.Error()
+		// The standard flag package took -data for --data; pflag reads
+		// it as the shorthands -d -a -t -a.
+		if _, word, ok := strings.Cut(msg, "unknown shorthand flag: "); ok {
+			if _, arg, ok := strings.Cut(word, " in -"); ok && c.Flags().Lookup(strings.SplitN(arg, "=", 2)[0]) != nil {
+				msg += "; long flags take two dashes: --" + arg
+			}
+		}
+		return errUsage{fmt.Sprintf("%s: %s; see `%s --help`", commandName(c), msg, c.CommandPath())}
 	})
 	root.AddCommand(
 		a.serveCmd(),
@@ -156,6 +164,7 @@ func (a *app) root() *cobra.Command {
 		a.benchCmd(),
 		a.versionCmd(),
 	)
+	root.SetHelpCommand(helpCmd())
 	// cobra's completion command, made now rather than on Execute so that
 	// it too exits 2 on a missing or unknown shell.
 	root.InitDefaultCompletionCmd()
@@ -168,6 +177,40 @@ func (a *app) root() *cobra.Command {
 		}
 	}
 	return root
+}
+
+// helpCmd is cobra's help command, except that an unknown topic is a
+// usage error (exit 2) rather than the overall help.
+func helpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help about any command: what it does, its flags with their defaults, and examples; the same as COMMAND --help.",
+		Example: `  aidhub help
+  aidhub help token create`,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, s := range cmd.Commands() {
+				if s.IsAvailableCommand() && strings.HasPrefix(s.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(s.Name(), s.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return errUsage{fmt.Sprintf("help: unknown command %q; see `%s --help`", strings.Join(args, " "), c.Root().Name())}
+			}
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+	}
 }
 
 // action adapts a command's work to cobra: its errors that are not usage
@@ -200,6 +243,7 @@ func group(use, short, say string, subs ...*cobra.Command) *cobra.Command {
 // asGroup makes c answer a missing or unknown subcommand with a usage
 // error (cobra would print the help and exit 0).
 func asGroup(c *cobra.Command, say string) {
+	c.SuggestionsMinimumDistance = 2 // cobra sets it on the root only
 	c.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return nil
