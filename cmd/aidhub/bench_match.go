@@ -10,17 +10,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/benchmark"
 	"github.com/aidhub/aidhub/hub"
 )
 
-// benchMatch times the matching engine on the store's data against the
+// benchMatchCmd times the matching engine on the store's data against the
 // SQL and Meilisearch baselines and checks that they agree (package
 // benchmark).
-func (a *app) benchMatch(ctx context.Context, args []string) error {
-	fs := a.flags("bench match")
-	dataDir := fs.String("data", "data", "folder of the SQLite database and the key file")
+func (a *app) benchMatchCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "match",
+		Short: "Time matching on the store's data against the SQL and Meilisearch baselines",
+		Long: `Time the matching engine's sweep on the store's data (see bench generate)
+beside a set-based SQL matcher and one Meilisearch query per need, and check
+that they agree on each need's top match; exit 1 when they do not.`,
+		Example: `  aidhub bench match --data ./bench
+  aidhub bench match --regions all --sql-full --runs 3
+  aidhub bench match --meili-bin "$(./scripts/meilisearch)" --cpuprofile cpu.out`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
+	dataDir := dataFlag(c, "folder of the SQLite database and the key file")
 	day := fs.String("today", "", "the day to match on, YYYY-MM-DD (default: today in China)")
 	runs := fs.Int("runs", 2, "how many times to time the sweep, the SQL matcher and the Meilisearch queries")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sweep workers")
@@ -36,73 +50,71 @@ func (a *app) benchMatch(ctx context.Context, args []string) error {
 	rematch := fs.Int("rematch", 2, "resources of each kind (city-wide, district, street or village) to time the publish re-match for")
 	serviceRematch := fs.Bool("service-rematch", true, "also time matchsvc.RematchResource (loads the matcher's engine and need index)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	switch {
-	case fs.NArg() > 0:
-		return errUsage{fmt.Sprintf("bench match: unexpected argument %q", fs.Arg(0))}
-	case *runs < 1 || *runs > 10:
-		return errUsage{"bench match: --runs must be 1 to 10"}
-	case *workers < 1 || *workers > 256:
-		return errUsage{"bench match: --workers must be 1 to 256"}
-	case *meiliSample < 1 || *meiliWorkers < 1 || *meiliWorkers > 64:
-		return errUsage{"bench match: --meili-sample must be at least 1 and --meili-workers 1 to 64"}
-	case *rematch < 0:
-		return errUsage{"bench match: --rematch must be 0 or more"}
-	case *meiliBin != "" && *meiliURL != "":
-		return errUsage{"bench match: give --meili-bin or --meili-url, not both"}
-	}
-	var prefixes []string
-	if *regions != "all" {
-		for _, p := range strings.Split(*regions, ",") {
-			p = strings.TrimSpace(p)
-			if p == "" || strings.Trim(p, "0123456789") != "" || len(p) > 12 {
-				return errUsage{fmt.Sprintf("bench match: --regions: %q is not a division-code prefix", p)}
+	c.RunE = action(func(ctx context.Context, _ []string) error {
+		switch {
+		case *runs < 1 || *runs > 10:
+			return errUsage{"bench match: --runs must be 1 to 10"}
+		case *workers < 1 || *workers > 256:
+			return errUsage{"bench match: --workers must be 1 to 256"}
+		case *meiliSample < 1 || *meiliWorkers < 1 || *meiliWorkers > 64:
+			return errUsage{"bench match: --meili-sample must be at least 1 and --meili-workers 1 to 64"}
+		case *rematch < 0:
+			return errUsage{"bench match: --rematch must be 0 or more"}
+		case *meiliBin != "" && *meiliURL != "":
+			return errUsage{"bench match: give --meili-bin or --meili-url, not both"}
+		}
+		var prefixes []string
+		if *regions != "all" {
+			for _, p := range strings.Split(*regions, ",") {
+				p = strings.TrimSpace(p)
+				if p == "" || strings.Trim(p, "0123456789") != "" || len(p) > 12 {
+					return errUsage{fmt.Sprintf("bench match: --regions: %q is not a division-code prefix", p)}
+				}
+				prefixes = append(prefixes, p)
 			}
-			prefixes = append(prefixes, p)
 		}
-	}
-	now := time.Now
-	if *day != "" {
-		d, err := aidhub.ParseDate(*day)
-		if err != nil || d.Year() < 2000 || d.Year() > 2100 {
-			return errUsage{"bench match: --today must be a date from 2000 to 2100 in the form YYYY-MM-DD"}
+		now := time.Now
+		if *day != "" {
+			d, err := aidhub.ParseDate(*day)
+			if err != nil || d.Year() < 2000 || d.Year() > 2100 {
+				return errUsage{"bench match: --today must be a date from 2000 to 2100 in the form YYYY-MM-DD"}
+			}
+			noon := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.FixedZone("CST", 8*3600))
+			now = func() time.Time { return noon }
 		}
-		noon := time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, time.FixedZone("CST", 8*3600))
-		now = func() time.Time { return noon }
-	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+
+		h, err := hub.Open(ctx, hub.Config{
+			DatabaseURL: a.getenv("AIDHUB_DATABASE_URL"),
+			DataDir:     *dataDir,
+			Secret:      a.getenv("AIDHUB_SECRET"),
+			Offline:     true,
+			Logs:        a.stderr,
+			Now:         now,
+		})
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+		defer h.Close()
+		_, err = benchmark.Run(ctx, h, benchmark.Options{
+			Workers: *workers, Runs: *runs, Prefixes: prefixes, SQLFull: *sqlFull, WorkMem: *workMem, JIT: *jit,
+			MeiliBin: *meiliBin, MeiliURL: *meiliURL, MeiliKey: *meiliKey, MeiliSample: *meiliSample, MeiliWorkers: *meiliWorkers,
+			Rematch: *rematch, ServiceRematch: *serviceRematch, Out: a.stdout,
+		})
+		if errors.Is(err, benchmark.ErrMismatch) {
+			return fmt.Errorf("bench match: %w", err)
 		}
-		defer pprof.StopCPUProfile()
-	}
-
-	h, err := hub.Open(ctx, hub.Config{
-		DatabaseURL: a.getenv("AIDHUB_DATABASE_URL"),
-		DataDir:     *dataDir,
-		Secret:      a.getenv("AIDHUB_SECRET"),
-		Offline:     true,
-		Logs:        a.stderr,
-		Now:         now,
-	})
-	if err != nil {
 		return err
-	}
-	defer h.Close()
-	_, err = benchmark.Run(ctx, h, benchmark.Options{
-		Workers: *workers, Runs: *runs, Prefixes: prefixes, SQLFull: *sqlFull, WorkMem: *workMem, JIT: *jit,
-		MeiliBin: *meiliBin, MeiliURL: *meiliURL, MeiliKey: *meiliKey, MeiliSample: *meiliSample, MeiliWorkers: *meiliWorkers,
-		Rematch: *rematch, ServiceRematch: *serviceRematch, Out: a.stdout,
 	})
-	if errors.Is(err, benchmark.ErrMismatch) {
-		return fmt.Errorf("bench match: %w", err)
-	}
-	return err
+	return c
 }

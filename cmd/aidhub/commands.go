@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
@@ -73,133 +74,153 @@ func (a *app) logger() zerolog.Logger {
 	return zerolog.New(a.stderr).Level(level).With().Timestamp().Str("service", "aidhub").Logger()
 }
 
-func (a *app) serve(ctx context.Context, args []string) error {
-	fs := a.flags("serve")
+func (a *app) serveCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the GraphQL API, migrating the store and seeding its catalog first",
+		Long: `Serve the GraphQL API at /graphql (and GraphiQL at / unless AIDHUB_ENV=production).
+
+serve applies pending migrations and seeds the default catalog into an empty
+store, runs the job workers, and stops cleanly on Ctrl-C or SIGTERM. The
+store is SQLite in --data unless AIDHUB_DATABASE_URL names PostgreSQL; the
+search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
+		Example: `  aidhub serve --demo
+  aidhub serve --addr 0.0.0.0:8080 --data /var/lib/aidhub
+  AIDHUB_DATABASE_URL=postgres://aidhub@db:5432/aidhub aidhub serve
+  aidhub serve --today 2026-12-01 --pprof 127.0.0.1:6060`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	dataDir := fs.String("data", "data", "folder for the SQLite database and other local state")
+	dataDir := dataFlag(c, "folder for the SQLite database and other local state")
 	withDemo := fs.Bool("demo", false, "load demo organizations and resources into an empty store")
 	pprofAddr := fs.String("pprof", "", "also serve the runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	today := fs.String("today", "", "development only: run as if the date in China were this day, YYYY-MM-DD (also AIDHUB_TODAY)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
-	}
-	if *pprofAddr != "" {
-		stop, err := servePprof(*pprofAddr)
-		if err != nil {
-			return fmt.Errorf("serve: --pprof %s: %v", *pprofAddr, err)
-		}
-		defer stop()
-	}
-	env := a.getenv("AIDHUB_ENV")
-	if env != "" && env != "production" && env != "development" {
-		return errUsage{fmt.Sprintf("AIDHUB_ENV must be production or development, not %q", env)}
-	}
-	production := env == "production"
-	now, day, err := a.clock(*today, production)
-	if err != nil {
-		return err
-	}
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("cannot listen on %s: the address is already in use (another aidhub?); choose another with --addr", *addr)
-		}
-		return fmt.Errorf("cannot listen on %s: %v", *addr, err)
-	}
-	defer ln.Close()
-
-	log := a.logger()
-	if day != "" {
-		log.Warn().Str("today", day).Msg("the clock is set to another day (--today or AIDHUB_TODAY): validity, waiting days and duplicate-aid windows follow it; development only")
-	}
-	h, err := a.openAt(ctx, *dataDir, now)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	if err := h.Start(ctx); err != nil {
-		return err
-	}
-	if *withDemo {
-		res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
-		if err != nil {
-			return err
-		}
-		households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
-		if err != nil {
-			return err
-		}
-		log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
-	}
-
-	// Load the matcher now rather than on the first matching request: on
-	// a large store it takes longer than a request may.
-	go func() {
-		start := time.Now()
-		if err := h.Matcher.Warm(ctx); err != nil {
-			if ctx.Err() == nil {
-				log.Warn().Err(err).Msg("matcher: loading failed; the first matching request tries again")
+	c.RunE = action(func(ctx context.Context, _ []string) error {
+		if *pprofAddr != "" {
+			stop, err := servePprof(*pprofAddr)
+			if err != nil {
+				return fmt.Errorf("serve: --pprof %s: %v", *pprofAddr, err)
 			}
-			return
+			defer stop()
 		}
-		log.Info().Dur("took", time.Since(start)).Msg("matcher loaded")
-	}()
+		env := a.getenv("AIDHUB_ENV")
+		if env != "" && env != "production" && env != "development" {
+			return errUsage{fmt.Sprintf("AIDHUB_ENV must be production or development, not %q", env)}
+		}
+		production := env == "production"
+		now, day, err := a.clock(*today, production)
+		if err != nil {
+			return err
+		}
 
-	handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	url := "http://" + ln.Addr().String()
-	log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")
-	fmt.Fprintf(a.stdout, "aidhub is serving %s/graphql", url)
-	if !production {
-		fmt.Fprintf(a.stdout, " (GraphiQL at %s/)", url)
-	}
-	fmt.Fprintf(a.stdout, "\nDatabase: %s %s; search: %s\n", h.DB.Engine, h.DB.Where, h.Index.Name())
-	if day != "" {
-		fmt.Fprintf(a.stdout, "Today is %s in China for this hub (--today or AIDHUB_TODAY; development only)\n", h.Catalog.Today())
-	}
-	tokenCmd := "go run ./cmd/aidhub token create --role ADMIN"
-	if h.DB.Engine == db.SQLite {
-		tokenCmd += " --data " + *dataDir
-	}
-	fmt.Fprintf(a.stdout, "Get a token: %s\nthen send it as the header  Authorization: Bearer <token>\n", tokenCmd)
-	if a.ready != nil {
-		a.ready(ln.Addr().String())
-	}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("cannot listen on %s: the address is already in use (another aidhub?); choose another with --addr", *addr)
+			}
+			return fmt.Errorf("cannot listen on %s: %v", *addr, err)
+		}
+		defer ln.Close()
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %v", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	log.Info().Msg("shutting down")
-	return srv.Shutdown(shutdownCtx)
+		log := a.logger()
+		if day != "" {
+			log.Warn().Str("today", day).Msg("the clock is set to another day (--today or AIDHUB_TODAY): validity, waiting days and duplicate-aid windows follow it; development only")
+		}
+		h, err := a.openAt(ctx, *dataDir, now)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		if err := h.Start(ctx); err != nil {
+			return err
+		}
+		if *withDemo {
+			res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
+			if err != nil {
+				return err
+			}
+			households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
+			if err != nil {
+				return err
+			}
+			log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
+		}
+
+		// Load the matcher now rather than on the first matching request: on
+		// a large store it takes longer than a request may.
+		go func() {
+			start := time.Now()
+			if err := h.Matcher.Warm(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Warn().Err(err).Msg("matcher: loading failed; the first matching request tries again")
+				}
+				return
+			}
+			log.Info().Dur("took", time.Since(start)).Msg("matcher loaded")
+		}()
+
+		handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log})
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		url := "http://" + ln.Addr().String()
+		log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")
+		fmt.Fprintf(a.stdout, "aidhub is serving %s/graphql", url)
+		if !production {
+			fmt.Fprintf(a.stdout, " (GraphiQL at %s/)", url)
+		}
+		fmt.Fprintf(a.stdout, "\nDatabase: %s %s; search: %s\n", h.DB.Engine, h.DB.Where, h.Index.Name())
+		if day != "" {
+			fmt.Fprintf(a.stdout, "Today is %s in China for this hub (--today or AIDHUB_TODAY; development only)\n", h.Catalog.Today())
+		}
+		tokenCmd := "go run ./cmd/aidhub token create --role ADMIN"
+		if h.DB.Engine == db.SQLite {
+			tokenCmd += " --data " + *dataDir
+		}
+		fmt.Fprintf(a.stdout, "Get a token: %s\nthen send it as the header  Authorization: Bearer <token>\n", tokenCmd)
+		if a.ready != nil {
+			a.ready(ln.Addr().String())
+		}
+
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve: %v", err)
+		case <-ctx.Done():
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		log.Info().Msg("shutting down")
+		return srv.Shutdown(shutdownCtx)
+	})
+	return c
 }
 
-func (a *app) migrate(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errUsage{"migrate: say up, down, status or unlock"}
+func (a *app) migrateCmd() *cobra.Command {
+	step := func(name, short, long string) *cobra.Command {
+		c := &cobra.Command{
+			Use:               name,
+			Short:             short,
+			Long:              long,
+			Example:           "  aidhub migrate " + name + " --data ./data\n  AIDHUB_DATABASE_URL=postgres://aidhub@db:5432/aidhub aidhub migrate " + name,
+			Args:              noArgs,
+			ValidArgsFunction: cobra.NoFileCompletions,
+		}
+		dataDir := dataFlag(c, "folder of the SQLite database")
+		c.RunE = action(func(ctx context.Context, _ []string) error { return a.migrate(ctx, name, *dataDir) })
+		return c
 	}
-	action := args[0]
-	fs := a.flags("migrate " + action)
-	dataDir := fs.String("data", "data", "folder of the SQLite database")
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	if action != "up" && action != "down" && action != "status" && action != "unlock" {
-		return errUsage{fmt.Sprintf("migrate: unknown action %q; say up, down, status or unlock", action)}
-	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("migrate %s: unexpected argument %q", action, fs.Arg(0))}
-	}
-	d, err := db.Open(ctx, db.Config{URL: a.getenv("AIDHUB_DATABASE_URL"), DataDir: *dataDir})
+	return group("migrate", "Apply, roll back or list the database migrations", "say up, down, status or unlock",
+		step("up", "Apply the pending migrations and seed the default catalog", "Apply the pending migrations, in order, and seed the default catalog into an empty store."),
+		step("down", "Roll back the last migration", "Roll back the last applied migration."),
+		step("status", "List the migrations, applied (when) or pending", "List every migration with its state: applied, with the time in UTC, or pending."),
+		step("unlock", "Release a migration lock left by a crashed run", "Release the migration lock a crashed or killed migration left behind; run it only when no migration is running."),
+	)
+}
+
+func (a *app) migrate(ctx context.Context, action, dataDir string) error {
+	d, err := db.Open(ctx, db.Config{URL: a.getenv("AIDHUB_DATABASE_URL"), DataDir: dataDir})
 	if err != nil {
 		return err
 	}
@@ -255,81 +276,94 @@ func report(a *app, verb string, names []string) {
 	}
 }
 
-func (a *app) seed(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "demo" {
-		return errUsage{"seed: say `seed demo`"}
+func (a *app) seedCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Load the demo organizations, resources and households into an empty store",
+		Long: `Load the demo organizations, resources and households into an empty store.
+
+A store that already has organizations and households is left as it is.`,
+		Example:           "  aidhub seed demo --data ./data",
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	fs := a.flags("seed demo")
-	dataDir := fs.String("data", "data", "folder of the SQLite database")
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("seed demo: unexpected argument %q", fs.Arg(0))}
-	}
-	h, err := a.open(ctx, *dataDir)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
-	if err != nil {
-		return err
-	}
-	households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
-	if err != nil {
-		return err
-	}
-	if res.Organizations == 0 && households == 0 {
-		fmt.Fprintln(a.stdout, "the hub already has organizations and households; demo data not loaded")
+	dataDir := dataFlag(c, "folder of the SQLite database")
+	c.RunE = action(func(ctx context.Context, _ []string) error {
+		h, err := a.open(ctx, *dataDir)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
+		if err != nil {
+			return err
+		}
+		households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
+		if err != nil {
+			return err
+		}
+		if res.Organizations == 0 && households == 0 {
+			fmt.Fprintln(a.stdout, "the hub already has organizations and households; demo data not loaded")
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "loaded %d organizations, %d resources (%d published) and %d households\n", res.Organizations, res.Resources, res.Published, households)
 		return nil
-	}
-	fmt.Fprintf(a.stdout, "loaded %d organizations, %d resources (%d published) and %d households\n", res.Organizations, res.Resources, res.Published, households)
-	return nil
+	})
+	return group("seed", "Load data into the store", "say `seed demo`", c)
 }
 
-func (a *app) token(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errUsage{"token: say `token create --role ROLE`"}
+func (a *app) tokenCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "create --role ROLE",
+		Short: "Create a bearer token and print it (only the token, on stdout)",
+		Long: `Create a bearer token and print it, alone on stdout, so that
+TOKEN=$(aidhub token create …) works. The hub keeps only its SHA-256 hash:
+the token is shown once.
+
+A CHARITY token needs --org (the organization it acts for); a CASE_MANAGER
+token needs --region (a Chongqing division code such as 500103 for 渝中区).`,
+		Example: `  ADMIN=$(aidhub token create --role ADMIN)
+  aidhub token create --role CHARITY --org 1 --label "front desk"
+  aidhub token create --role CASE_MANAGER --region 500103`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	fs := a.flags("token create")
-	role := fs.String("role", "", "ADMIN, CASE_MANAGER, CHARITY or DONOR")
+	fs := c.Flags()
+	role := fs.String("role", "", "ADMIN, CASE_MANAGER, CHARITY or DONOR (required)")
 	org := fs.String("org", "", "organization ID (number or global ID) a CHARITY token acts for")
 	region := fs.String("region", "", "division-code prefix a CASE_MANAGER token is scoped to")
 	label := fs.String("label", "", "a note on who holds the token")
-	dataDir := fs.String("data", "data", "folder of the SQLite database")
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("token create: unexpected argument %q", fs.Arg(0))}
-	}
-	r, ok := auth.ParseRole(*role)
-	if !ok {
-		return errUsage{fmt.Sprintf("token create: --role must be ADMIN, CASE_MANAGER, CHARITY or DONOR, not %q", *role)}
-	}
-	var orgID int64
-	if *org != "" {
-		id, err := parseOrgID(*org)
-		if err != nil {
-			return errUsage{"token create: " + err.Error()}
+	dataDir := dataFlag(c, "folder of the SQLite database")
+	fixedCompletion(c, "role", "ADMIN", "CASE_MANAGER", "CHARITY", "DONOR")
+	c.RunE = action(func(ctx context.Context, _ []string) error {
+		r, ok := auth.ParseRole(*role)
+		if !ok {
+			return errUsage{fmt.Sprintf("token create: --role must be ADMIN, CASE_MANAGER, CHARITY or DONOR, not %q", *role)}
 		}
-		orgID = id
-	}
-	// The database alone: the hint serve prints runs this while serve holds
-	// the Bleve index, whose lock a whole hub would wait on forever.
-	d, err := a.openDB(ctx, *dataDir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	tok, err := auth.NewTokens(d, regions.Chongqing(), time.Now).Create(ctx, auth.NewToken{Role: r, OrganizationID: orgID, RegionPrefix: *region, Label: *label})
-	if err != nil {
-		return err
-	}
-	// Only the token on stdout, so `TOKEN=$(aidhub token create …)` works.
-	fmt.Fprintln(a.stdout, tok)
-	return nil
+		var orgID int64
+		if *org != "" {
+			id, err := parseOrgID(*org)
+			if err != nil {
+				return errUsage{"token create: " + err.Error()}
+			}
+			orgID = id
+		}
+		// The database alone: the hint serve prints runs this while serve holds
+		// the Bleve index, whose lock a whole hub would wait on forever.
+		d, err := a.openDB(ctx, *dataDir)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		tok, err := auth.NewTokens(d, regions.Chongqing(), time.Now).Create(ctx, auth.NewToken{Role: r, OrganizationID: orgID, RegionPrefix: *region, Label: *label})
+		if err != nil {
+			return err
+		}
+		// Only the token on stdout, so `TOKEN=$(aidhub token create …)` works.
+		fmt.Fprintln(a.stdout, tok)
+		return nil
+	})
+	return group("token", "Manage API tokens", "say `token create --role ROLE`", c)
 }
 
 // parseOrgID accepts a row number or an Organization global ID.
@@ -343,34 +377,41 @@ func parseOrgID(s string) (int64, error) {
 	return 0, fmt.Errorf("--org %q is neither an organization number nor an Organization ID", s)
 }
 
-func (a *app) reindex(ctx context.Context, args []string) error {
-	fs := a.flags("reindex")
-	dataDir := fs.String("data", "data", "folder of the SQLite database and the Bleve index")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := parse(fs, args); err != nil {
-		return err
+func (a *app) reindexCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "reindex",
+		Short: "Rebuild the search index from the database",
+		Long: `Rebuild the search index from the database's published resources, with a
+progress bar, and swap it in atomically. With the embedded Bleve index stop
+serve first: the running hub holds the index's lock.`,
+		Example: `  aidhub reindex --data ./data
+  AIDHUB_MEILI_URL=http://127.0.0.1:7700 aidhub reindex --quiet`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Sprintf("reindex: unexpected argument %q", fs.Arg(0))}
-	}
-	h, err := a.open(ctx, *dataDir)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	if err := h.Index.Health(ctx); err != nil {
-		return fmt.Errorf("reindex: %s is not reachable: %v", h.Index.Name(), err)
-	}
-	total, err := h.Catalog.CountPublished(ctx)
-	if err != nil {
-		return fmt.Errorf("reindex: %w", err)
-	}
-	bar := newProgress(a.stderr, "reindex "+h.Index.Name(), int64(total), false, *quiet)
-	n, err := h.Reindex(ctx, func(n int) { _ = bar.Set(n) })
-	_ = bar.Finish()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "reindexed %d published resources into %s\n", n, h.Index.Name())
-	return nil
+	dataDir := dataFlag(c, "folder of the SQLite database and the Bleve index")
+	quiet := c.Flags().Bool("quiet", false, "no progress bar")
+	c.RunE = action(func(ctx context.Context, _ []string) error {
+		h, err := a.open(ctx, *dataDir)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		if err := h.Index.Health(ctx); err != nil {
+			return fmt.Errorf("reindex: %s is not reachable: %v", h.Index.Name(), err)
+		}
+		total, err := h.Catalog.CountPublished(ctx)
+		if err != nil {
+			return fmt.Errorf("reindex: %w", err)
+		}
+		bar := newProgress(a.stderr, "reindex "+h.Index.Name(), int64(total), false, *quiet)
+		n, err := h.Reindex(ctx, func(n int) { _ = bar.Set(n) })
+		_ = bar.Finish()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "reindexed %d published resources into %s\n", n, h.Index.Name())
+		return nil
+	})
+	return c
 }

@@ -5,6 +5,15 @@
 //	aidhub seed demo [--data DIR]
 //	aidhub token create --role ROLE [--org ID] [--region CODE] [--label TEXT] [--data DIR]
 //	aidhub reindex [--data DIR] [--quiet]
+//	aidhub sweep [--data DIR] [--quiet]
+//	aidhub import households [--data DIR] [--format csv|jsonl] [--batch N] [--errors FILE] [--quiet] FILE
+//	aidhub bench generate|match [flags]
+//	aidhub version | aidhub --version
+//	aidhub completion bash|zsh|fish|powershell
+//
+// The commands are github.com/spf13/cobra commands: `aidhub help COMMAND`
+// or `COMMAND --help` describes each flag; exit codes are 0 (done),
+// 1 (failed) and 2 (usage error: unknown command or flag, bad value).
 //
 // AIDHUB_DATABASE_URL=postgres://… selects PostgreSQL instead of SQLite in
 // the data folder; AIDHUB_MEILI_URL (+ AIDHUB_MEILI_KEY) selects Meilisearch
@@ -16,13 +25,16 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aidhub/aidhub/buildinfo"
 )
 
 func main() {
@@ -41,9 +53,11 @@ type app struct {
 	ready func(addr string)
 }
 
-const usage = `aidhub — a GraphQL hub for social assistance
+// overview is the root command's description: every command at a glance
+// and the environment, which no flag shows.
+const overview = `aidhub — a GraphQL hub for social assistance
 
-Usage:
+Commands at a glance:
   aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR] [--today YYYY-MM-DD]
   aidhub migrate up|down|status|unlock [--data DIR]
   aidhub seed demo [--data DIR]
@@ -53,6 +67,8 @@ Usage:
   aidhub import households [--data DIR] [--format csv|jsonl] [--batch 1000] [--errors FILE] [--quiet] FILE
   aidhub bench generate --persons N [--resources M] [--seed S] [--today YYYY-MM-DD] [--data DIR] [--quiet]
   aidhub bench match [--data DIR] [--today YYYY-MM-DD] [--regions 500103,500112,500235|all] [--sql-full] [--meili-bin PATH] [--runs 2]
+  aidhub version
+  aidhub completion bash|zsh|fish|powershell
 
 Environment:
   AIDHUB_DATABASE_URL  postgres://user@host:5432/db selects PostgreSQL (default: SQLite in --data)
@@ -63,76 +79,212 @@ Environment:
   AIDHUB_ENV           production turns off introspection and GraphiQL
   AIDHUB_LOG_LEVEL     debug, info (default), warn or error
   AIDHUB_TODAY         YYYY-MM-DD: serve as if the date in China were that day (--today wins);
-                       development only, refused with AIDHUB_ENV=production
-`
+                       development only, refused with AIDHUB_ENV=production`
 
 // errUsage marks errors that are the caller's words, answered with exit 2.
 type errUsage struct{ msg string }
 
 func (e errUsage) Error() string { return e.msg }
 
+// errFailure marks errors of a command's work (exit 1), as against the
+// usage errors cobra itself finds (unknown command, bad arguments).
+type errFailure struct{ err error }
+
+func (e errFailure) Error() string { return e.err.Error() }
+func (e errFailure) Unwrap() error { return e.err }
+
 func (a *app) run(ctx context.Context, args []string) int {
-	err := a.dispatch(ctx, args)
+	root := a.root()
+	root.SetArgs(args)
+	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(a.stdout, usage) // the flag sets print nothing themselves
-		return 0
+	var u errUsage
+	var f errFailure
+	code := 2
+	msg := err.Error()
+	switch {
+	case errors.As(err, &f):
+		code = 1
+	case !errors.As(err, &u):
+		// cobra's own words (unknown command and its suggestions): point
+		// at the help that lists what there is.
+		msg = strings.TrimRight(msg, "\n") + "; see `" + c.CommandPath() + " --help`"
 	}
 	// One line, never a stack trace.
-	fmt.Fprintln(a.stderr, "aidhub: "+strings.Join(strings.Fields(err.Error()), " "))
-	var u errUsage
-	if errors.As(err, &u) {
-		return 2
-	}
-	return 1
+	fmt.Fprintln(a.stderr, "aidhub: "+strings.Join(strings.Fields(msg), " "))
+	return code
 }
 
-func (a *app) dispatch(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(a.stderr, usage)
-		return errUsage{"no command given"}
+// root builds the command tree; a new one for each run, so nothing is
+// shared between in-process runs.
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:     "aidhub",
+		Short:   "A GraphQL hub for social assistance",
+		Long:    overview,
+		Version: versionText(buildinfo.Get()),
+		Example: `  aidhub serve --demo
+  aidhub token create --role ADMIN
+  aidhub help token create
+  source <(aidhub completion bash)`,
+		SilenceErrors: true, // run prints the one error line
+		SilenceUsage:  true,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stderr, overview)
+			fmt.Fprintln(a.stderr)
+			fmt.Fprint(a.stderr, c.UsageString())
+			return errUsage{"no command given"}
+		},
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		return a.serve(ctx, rest)
-	case "migrate":
-		return a.migrate(ctx, rest)
-	case "seed":
-		return a.seed(ctx, rest)
-	case "token":
-		return a.token(ctx, rest)
-	case "reindex":
-		return a.reindex(ctx, rest)
-	case "import":
-		return a.importCmd(ctx, rest)
-	case "sweep":
-		return a.sweep(ctx, rest)
-	case "bench":
-		return a.bench(ctx, rest)
-	case "help", "-h", "--help":
-		fmt.Fprint(a.stdout, usage)
-		return nil
-	default:
-		return errUsage{fmt.Sprintf("unknown command %q; run `aidhub help`", cmd)}
-	}
-}
-
-// flags returns a flag set that reports errors as one line instead of
-// printing usage by itself.
-func (a *app) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	root.SetVersionTemplate("{{.Version}}")
+	// Help, version and completion scripts go to stdout.
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		msg := err.Error()
+		// The standard flag package took -data for --data; pflag reads
+		// it as the shorthands -d -a -t -a.
+		if _, word, ok := strings.Cut(msg, "unknown shorthand flag: "); ok {
+			if _, arg, ok := strings.Cut(word, " in -"); ok && c.Flags().Lookup(strings.SplitN(arg, "=", 2)[0]) != nil {
+				msg += "; long flags take two dashes: --" + arg
+			}
 		}
-		return errUsage{fmt.Sprintf("%s: %v", fs.Name(), err)}
+		return errUsage{fmt.Sprintf("%s: %s; see `%s --help`", commandName(c), msg, c.CommandPath())}
+	})
+	root.AddCommand(
+		a.serveCmd(),
+		a.migrateCmd(),
+		a.seedCmd(),
+		a.tokenCmd(),
+		a.reindexCmd(),
+		a.sweepCmd(),
+		a.importCmd(),
+		a.benchCmd(),
+		a.versionCmd(),
+	)
+	root.SetHelpCommand(helpCmd())
+	// cobra's completion command, made now rather than on Execute so that
+	// it too exits 2 on a missing or unknown shell.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  source <(aidhub completion bash)
+  aidhub completion zsh > "${fpath[1]}/_aidhub"
+  aidhub completion fish > ~/.config/fish/completions/aidhub.fish`
+			asGroup(c, "say bash, zsh, fish or powershell")
+		}
+	}
+	return root
+}
+
+// helpCmd is cobra's help command, except that an unknown topic is a
+// usage error (exit 2) rather than the overall help.
+func helpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help about any command: what it does, its flags with their defaults, and examples; the same as COMMAND --help.",
+		Example: `  aidhub help
+  aidhub help token create`,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, s := range cmd.Commands() {
+				if s.IsAvailableCommand() && strings.HasPrefix(s.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(s.Name(), s.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return errUsage{fmt.Sprintf("help: unknown command %q; see `%s --help`", strings.Join(args, " "), c.Root().Name())}
+			}
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+	}
+}
+
+// action adapts a command's work to cobra: its errors that are not usage
+// errors are failures, exit 1.
+func action(f func(ctx context.Context, args []string) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		err := f(c.Context(), args)
+		var u errUsage
+		if err != nil && !errors.As(err, &u) {
+			return errFailure{err}
+		}
+		return err
+	}
+}
+
+// group is a command that only holds subcommands: alone, or followed by a
+// word that is none of them, it is a usage error that says what to type.
+func group(use, short, say string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short}
+	var examples []string
+	for _, s := range subs {
+		examples = append(examples, strings.SplitN(s.Example, "\n", 2)[0])
+	}
+	c.Example = strings.Join(examples, "\n")
+	c.AddCommand(subs...)
+	asGroup(c, say)
+	return c
+}
+
+// asGroup makes c answer a missing or unknown subcommand with a usage
+// error (cobra would print the help and exit 0).
+func asGroup(c *cobra.Command, say string) {
+	c.SuggestionsMinimumDistance = 2 // cobra sets it on the root only
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("%s: unknown command %q; %s", commandName(c), args[0], say)
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+		}
+		return errUsage{msg}
+	}
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return errUsage{commandName(c) + ": " + say}
+	}
+	c.ValidArgsFunction = cobra.NoFileCompletions
+}
+
+// noArgs is the Args of commands that take flags only.
+func noArgs(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return errUsage{fmt.Sprintf("%s: unexpected argument %q", commandName(c), args[0])}
 	}
 	return nil
+}
+
+// commandName is c's path without the program's name: "token create".
+func commandName(c *cobra.Command) string {
+	if !c.HasParent() {
+		return c.Name()
+	}
+	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+}
+
+// dataFlag adds the --data flag most commands share; shells complete it
+// with folders.
+func dataFlag(c *cobra.Command, usage string) *string {
+	p := c.Flags().String("data", "data", usage)
+	_ = c.MarkFlagDirname("data")
+	return p
+}
+
+// fixedCompletion completes a flag with a fixed list of values.
+func fixedCompletion(c *cobra.Command, flag string, values ...string) {
+	_ = c.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 }

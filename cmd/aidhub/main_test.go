@@ -234,10 +234,22 @@ func TestNoCommandIsAUsageError(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"--help"}, {"serve", "-h"}, {"migrate", "up", "--help"}, {"token", "create", "-h"}} {
-		r := run(t, env{}, args...)
-		if r.code != 0 || !strings.Contains(r.stdout, "aidhub serve") || r.stderr != "" {
-			t.Errorf("aidhub %s: %s", strings.Join(args, " "), r)
+	// Each command's help shows its own usage line (cli_test.go checks the
+	// flags); the overall help lists every command.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help"}, "aidhub serve"},
+		{[]string{"--help"}, "aidhub serve"},
+		{[]string{"serve", "-h"}, "aidhub serve"},
+		{[]string{"migrate", "up", "--help"}, "aidhub migrate up"},
+		{[]string{"token", "create", "-h"}, "aidhub token create"},
+		{[]string{"help", "token", "create"}, "aidhub token create"},
+	} {
+		r := run(t, env{}, tc.args...)
+		if r.code != 0 || !strings.Contains(r.stdout, tc.want) || r.stderr != "" {
+			t.Errorf("aidhub %s: %s", strings.Join(tc.args, " "), r)
 		}
 	}
 }
