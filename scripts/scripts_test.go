@@ -97,6 +97,8 @@ func TestScriptTest(t *testing.T) {
 		// A package narrows the run, before or after the flags.
 		{args: []string{"-run", "TestPass", "./pass/"}, tested: []string{pass}, untested: []string{skip}, want: []string{"DONE 1 tests in "}, avoid: skipped},
 		{args: []string{"./skip/", "-run", "TestSkipped"}, tested: []string{skip}, untested: []string{pass}, want: skipped},
+		// -json: go test's own output, no summary in the way.
+		{args: []string{"-json", "-run", "TestPass", "./pass/"}, want: []string{`"Action":"pass","Package":"` + pass + `"`}, avoid: []string{"DONE"}},
 		// A failing test: go test's exit status, and the failure summarized.
 		{args: []string{"-tags", "failing", "./fail/"}, code: 1, tested: []string{fail}, untested: []string{pass}, want: []string{"=== FAIL: fail TestFail", "it fails", "1 failure"}},
 	} {
