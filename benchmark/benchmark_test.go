@@ -3,7 +3,9 @@ package benchmark_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +59,8 @@ func TestBaselinesAgree(t *testing.T) {
 		sum, err := benchmark.Run(ctx, h, benchmark.Options{
 			Runs: 1, MeiliURL: meili.URL, MeiliKey: meili.Key, MeiliIndex: meili.Index, MeiliSample: 100_000,
 			Rematch: 1, ServiceRematch: true, Out: &out,
+			// SQLite without Meilisearch has no baseline to compare with.
+			AllowNoComparison: !d.IsPostgres() && meili.URL == "",
 		})
 		t.Log("\n" + out.String())
 		if err != nil {
@@ -75,6 +79,41 @@ func TestBaselinesAgree(t *testing.T) {
 			}
 			if sum.Compared[want] != sum.SampleNeeds || sum.MeiliNeeds != sum.SampleNeeds {
 				t.Errorf("%s compared on %d needs (%d queried), want %d", want, sum.Compared[want], sum.MeiliNeeds, sum.SampleNeeds)
+			}
+		}
+	})
+}
+
+// TestNothingCompared: a run in which no baseline met the engine (here
+// an empty store: no open need in the sample, and on SQLite no SQL
+// matcher) fails with ErrNothingCompared and says why, rather than
+// reporting "0 comparisons, 0 mismatches" as agreement; unless allowed.
+func TestNothingCompared(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		keys, err := secret.NewKeys([]byte("benchmark tests: thirty-two bytes of key material"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := hub.New(ctx, d, hub.Config{Offline: true, Keys: keys, Now: fixedNow, DataDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, allow := range []bool{false, true} {
+			var out bytes.Buffer
+			sum, err := benchmark.Run(ctx, h, benchmark.Options{Runs: 1, Rematch: 1, AllowNoComparison: allow, Out: &out})
+			if allow && err != nil {
+				t.Fatalf("allowed: %v\n%s", err, out.String())
+			}
+			if !allow && !errors.Is(err, benchmark.ErrNothingCompared) {
+				t.Fatalf("err = %v, want ErrNothingCompared\n%s", err, out.String())
+			}
+			if !strings.Contains(out.String(), "agreement: nothing compared: the sample has no open need") ||
+				strings.Contains(out.String(), "0 comparisons") {
+				t.Errorf("report:\n%s", out.String())
+			}
+			if sum == nil || sum.Compared["engine = sql"] != 0 || len(sum.Mismatches) != 0 {
+				t.Errorf("summary %+v", sum)
 			}
 		}
 	})

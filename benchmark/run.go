@@ -65,6 +65,12 @@ type Options struct {
 	// path (store read, engine upsert, ranking); it loads the matcher's
 	// engine and need index first.
 	ServiceRematch bool
+	// AllowNoComparison lets a run in which nothing could be compared
+	// (no PostgreSQL for the SQL matcher and no Meilisearch, or no open
+	// need in the sample) succeed; otherwise it fails with
+	// ErrNothingCompared, so that "0 mismatches" is never mistaken for
+	// agreement.
+	AllowNoComparison bool
 	// Out receives the report as it goes.
 	Out io.Writer
 }
@@ -83,6 +89,10 @@ type Summary struct {
 
 // ErrMismatch is returned when the matchers disagree on some need.
 var ErrMismatch = errors.New("benchmark: the matchers disagree on some needs")
+
+// ErrNothingCompared is returned when no baseline could be compared with
+// the engine, unless Options.AllowNoComparison.
+var ErrNothingCompared = errors.New("benchmark: nothing was compared with the engine")
 
 // Run runs the benchmark on the hub's store. The hub's clock sets the day.
 func Run(ctx context.Context, h *hub.Hub, o Options) (*Summary, error) {
@@ -411,11 +421,34 @@ func (r *runner) summarize(perPerson float64) (*Summary, error) {
 	for _, c := range sum.Compared {
 		checks += c
 	}
+	if checks == 0 {
+		why := r.nothingCompared()
+		r.p("agreement: nothing compared: %s", why)
+		if !r.o.AllowNoComparison {
+			return sum, fmt.Errorf("%w: %s", ErrNothingCompared, why)
+		}
+		return sum, nil
+	}
 	r.p("agreement: %d comparisons, %d mismatches", checks, len(sum.Mismatches))
 	if len(sum.Mismatches) > 0 {
 		return sum, fmt.Errorf("%w: %d mismatches (listed above)", ErrMismatch, len(sum.Mismatches))
 	}
 	return sum, nil
+}
+
+// nothingCompared says why no baseline was compared with the engine.
+func (r *runner) nothingCompared() string {
+	if r.sum.SampleNeeds == 0 {
+		return "the sample has no open need"
+	}
+	var why []string
+	if !r.h.DB.IsPostgres() {
+		why = append(why, fmt.Sprintf("the SQL matcher needs PostgreSQL and the store is %s", r.h.DB.Engine))
+	}
+	if r.o.MeiliBin == "" && r.o.MeiliURL == "" {
+		why = append(why, "no Meilisearch was given")
+	}
+	return strings.Join(why, "; ")
 }
 
 func runMeili(ctx context.Context, h *hub.Hub, o Options, p func(string, ...any), sum *Summary,

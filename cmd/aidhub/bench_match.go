@@ -50,6 +50,7 @@ that they agree on each need's top match; exit 1 when they do not.`,
 	rematch := fs.Int("rematch", 2, "resources of each kind (city-wide, district, street or village) to time the publish re-match for")
 	serviceRematch := fs.Bool("service-rematch", true, "also time matchsvc.RematchResource (loads the matcher's engine and need index)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	allowNoComparison := fs.Bool("allow-no-comparison", false, "succeed even when nothing could be compared (no PostgreSQL and no Meilisearch, or no open need in the sample)")
 	c.RunE = action(func(ctx context.Context, _ []string) error {
 		switch {
 		case *runs < 1 || *runs > 10:
@@ -109,9 +110,9 @@ that they agree on each need's top match; exit 1 when they do not.`,
 		_, err = benchmark.Run(ctx, h, benchmark.Options{
 			Workers: *workers, Runs: *runs, Prefixes: prefixes, SQLFull: *sqlFull, WorkMem: *workMem, JIT: *jit,
 			MeiliBin: *meiliBin, MeiliURL: *meiliURL, MeiliKey: *meiliKey, MeiliSample: *meiliSample, MeiliWorkers: *meiliWorkers,
-			Rematch: *rematch, ServiceRematch: *serviceRematch, Out: a.stdout,
+			Rematch: *rematch, ServiceRematch: *serviceRematch, AllowNoComparison: *allowNoComparison, Out: a.stdout,
 		})
-		if errors.Is(err, benchmark.ErrMismatch) {
+		if errors.Is(err, benchmark.ErrMismatch) || errors.Is(err, benchmark.ErrNothingCompared) {
 			return fmt.Errorf("bench match: %w", err)
 		}
 		return err

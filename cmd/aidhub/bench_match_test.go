@@ -18,8 +18,24 @@ func TestBenchMatch(t *testing.T) {
 			}
 			dir := t.TempDir()
 			mustRun(t, e, "bench", "generate", "--persons", "300", "--resources", "40", "--seed", "2", "--today", "2026-11-29", "--data", dir, "--quiet")
-			r := mustRun(t, e, "bench", "match", "--data", dir, "--today", "2026-11-29", "--regions", "all", "--runs", "1", "--rematch", "1")
-			for _, want := range []string{"## engine", "sweep 1: ", "publish re-match", "0 mismatches"} {
+			args := []string{"bench", "match", "--data", dir, "--today", "2026-11-29", "--regions", "all", "--runs", "1", "--rematch", "1"}
+			if engine == db.SQLite {
+				// No SQL matcher and no Meilisearch: nothing to compare,
+				// which fails the run unless allowed.
+				r := run(t, e, args...)
+				if r.code != 1 || !strings.Contains(r.stdout, "agreement: nothing compared: the SQL matcher needs PostgreSQL and the store is sqlite; no Meilisearch was given") ||
+					!strings.Contains(r.stderr, "nothing was compared") || strings.Contains(r.stdout, "0 comparisons") {
+					t.Errorf("without --allow-no-comparison: %s", r)
+				}
+				oneErrorLine(t, r)
+				args = append(args, "--allow-no-comparison")
+			}
+			r := mustRun(t, e, args...)
+			want := "0 mismatches"
+			if engine == db.SQLite {
+				want = "agreement: nothing compared"
+			}
+			for _, want := range []string{"## engine", "sweep 1: ", "publish re-match", want} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("output lacks %q: %s", want, r)
 				}
