@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -77,6 +78,30 @@ func TestAssets_SameAsBefore(t *testing.T) {
 		sum := sha256.Sum256(e.assets[name].body)
 		if got := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); got != sri {
 			t.Errorf("%s: %s, gqlgen's playground loaded %s", name, got, sri)
+		}
+	}
+}
+
+// TestAssets_FetchNothingElse: the bundles themselves pull nothing from
+// outside at run time — the stylesheet's fonts and images are data: URLs
+// and no script names a CDN.
+func TestAssets_FetchNothingElse(t *testing.T) {
+	e := New("t", "/graphql")
+	css := string(e.assets[graphiqlCS].body)
+	if strings.Contains(css, "@import") {
+		t.Error("the stylesheet imports another")
+	}
+	for _, m := range regexp.MustCompile(`url\(\s*["']?([^"')\s]{0,40})`).FindAllStringSubmatch(css, -1) {
+		if !strings.HasPrefix(m[1], "data:") && !strings.HasPrefix(m[1], "#") {
+			t.Errorf("the stylesheet loads %q", m[1])
+		}
+	}
+	for _, name := range []string{reactJS, reactDOMJS, graphiqlJS} {
+		js := string(e.assets[name].body)
+		for _, host := range []string{"cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "googleapis.com", "esm.sh/", "importScripts("} {
+			if strings.Contains(js, host) {
+				t.Errorf("%s names %q", name, host)
+			}
 		}
 	}
 }
