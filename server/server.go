@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/aidhub/aidhub/graph"
 	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/search"
+	"github.com/aidhub/aidhub/server/explorer"
 )
 
 // Limits bound what one request may ask for.
@@ -120,7 +120,10 @@ func New(cfg Config, deps Deps) http.Handler {
 		writeJSON(w, http.StatusOK, body)
 	})
 	if !cfg.Production {
-		mux.Handle("GET /{$}", playground.Handler("aidhub GraphiQL", "/graphql"))
+		// Served from the binary: the explorer must work with no internet.
+		ex := explorer.New("aidhub GraphiQL", "/graphql")
+		mux.Handle("GET /{$}", ex.Page())
+		mux.Handle("GET "+explorer.AssetsPrefix, ex.Assets())
 	}
 	return requestLogging(deps.Log, mux)
 }
