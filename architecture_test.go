@@ -53,7 +53,7 @@ var mayImport = map[string][]string{
 	"graph/model":    {"", "casework", "catalog", "matching", "matchsvc"},
 	"server":         {"", "auth", "casework", "catalog", "db", "graph", "matchsvc", "search"},
 	// wiring and tools
-	"hub":        {"", "audit", "auth", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret"},
+	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret"},
 	"demo":       {"", "auth", "casework", "catalog", "db", "residentid"},
 	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret"},
 	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc"},

@@ -12,10 +12,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
 
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/buildinfo"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -67,6 +70,12 @@ type Hub struct {
 	Index    search.Index
 	Syncer   *search.Syncer
 	Jobs     *jobs.Client
+	// Metrics is the hub's registry: runtime, process, database pool,
+	// build and job queue collectors; the server adds its request
+	// metrics to it (server.Deps.Metrics) and serves it.
+	Metrics *prometheus.Registry
+	// logs receives the line Start writes.
+	logs io.Writer
 	// runner starts and stops Jobs so that jobs a dead process left
 	// running are retried at once; nil when Offline.
 	runner *jobs.Runner
@@ -94,12 +103,15 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	if now == nil {
 		now = time.Now
 	}
-	h := &Hub{DB: d}
+	h := &Hub{DB: d, logs: cfg.Logs}
 	var err error
 	fail := func(err error) (*Hub, error) {
 		h.DB = nil // the caller closes what it opened
 		h.Close()
 		return nil, err
+	}
+	if h.Metrics, err = newRegistry(d); err != nil {
+		return fail(fmt.Errorf("hub: metrics: %w", err))
 	}
 	m, err := migrations.New(d)
 	if err != nil {
@@ -193,6 +205,14 @@ func (h *Hub) Start(ctx context.Context) error {
 	}
 	if err := start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("hub: start jobs: %w", err)
+	}
+	if h.logs != nil {
+		// Which build is running is the first thing asked of a log.
+		bi := buildinfo.Get()
+		log := zerolog.New(h.logs).With().Timestamp().Logger()
+		log.Info().
+			Str("version", bi.Version).Str("commit", bi.Commit).Str("go_version", bi.GoVersion).
+			Str("database", h.DB.Engine).Msg("hub started")
 	}
 	return nil
 }
