@@ -184,7 +184,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	if mcfg == (matchsvc.Config{}) {
 		mcfg = matchsvc.DefaultConfig()
 	}
-	if h.Matcher, err = matchsvc.New(d, h.Catalog, h.Casework, mcfg, now); err != nil {
+	timings, err := newMatcherTimings(h.Metrics)
+	if err != nil {
+		return fail(fmt.Errorf("hub: metrics: %w", err))
+	}
+	if h.Matcher, err = matchsvc.New(d, h.Catalog, h.Casework, mcfg, now, matchsvc.WithTimings(timings)); err != nil {
 		return fail(err)
 	}
 	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher

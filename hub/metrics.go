@@ -90,3 +90,26 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, lag.Seconds())
 }
+
+// matcherTimings feeds matchsvc's timings to a histogram by operation and
+// outcome.
+type matcherTimings struct{ h *prometheus.HistogramVec }
+
+func newMatcherTimings(reg prometheus.Registerer) (matcherTimings, error) {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "aidhub_matcher_duration_seconds",
+		Help: "Time the matcher took to load the store (load), sweep every open need (sweep) and re-match after a change (rematch_resource, rematch_household), by outcome (ok, error).",
+		// From a re-match (milliseconds) to a load or sweep at city
+		// scale (a minute or more).
+		Buckets: []float64{.001, .005, .025, .1, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
+	}, []string{"op", "outcome"})
+	return matcherTimings{h}, reg.Register(h)
+}
+
+func (m matcherTimings) Observe(op string, took time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.h.WithLabelValues(op, outcome).Observe(took.Seconds())
+}
