@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -103,5 +104,34 @@ func TestMetricsOperationBound(t *testing.T) {
 	}
 	if !strings.Contains(out, `aidhub_graphql_requests_total{code="OK",operation="(other)"} 5`) {
 		t.Errorf("names past the bound are not counted as (other)")
+	}
+}
+
+// TestLogDurationsHaveUnits: every duration in the request log is in a
+// field named with its unit, as a number.
+func TestLogDurationsHaveUnits(t *testing.T) {
+	h := newHub(t, dbtest.SQLite(t), server.Config{})
+	h.must(t, "admin", "query Who { viewer { role } }", nil)
+	h.do("anonymous", "{ nope }", nil)
+	lines := 0
+	for _, l := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		for k := range m {
+			if (strings.Contains(k, "took") || strings.Contains(k, "duration") || strings.Contains(k, "elapsed")) && !strings.HasSuffix(k, "_ms") {
+				t.Errorf("log field %q has no unit: %s", k, l)
+			}
+		}
+		if m["message"] == "request" {
+			lines++
+			if _, ok := m["duration_ms"].(float64); !ok {
+				t.Errorf("request line without a numeric duration_ms: %s", l)
+			}
+		}
+	}
+	if lines != 2 {
+		t.Errorf("%d request lines, want 2:\n%s", lines, h.logs.String())
 	}
 }
