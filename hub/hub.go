@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
@@ -57,6 +58,10 @@ type Config struct {
 	Logs io.Writer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// OTLPEndpoint turns tracing on (OTEL_EXPORTER_OTLP_ENDPOINT, e.g.
+	// http://127.0.0.1:4318): GraphQL operations (server.Deps.Tracer) and
+	// SQL statements go there over OTLP/HTTP. Empty: no tracing.
+	OTLPEndpoint string
 }
 
 // Hub is an opened, migrated hub.
@@ -74,6 +79,10 @@ type Hub struct {
 	// build and job queue collectors; the server adds its request
 	// metrics to it (server.Deps.Metrics) and serves it.
 	Metrics *prometheus.Registry
+	// Tracer is where spans go: a no-op provider unless
+	// Config.OTLPEndpoint is set.
+	Tracer        trace.TracerProvider
+	traceShutdown func(context.Context) error
 	// logs receives the line Start writes.
 	logs io.Writer
 	// runner starts and stops Jobs so that jobs a dead process left
@@ -112,6 +121,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	}
 	if h.Metrics, err = newRegistry(d); err != nil {
 		return fail(fmt.Errorf("hub: metrics: %w", err))
+	}
+	if h.Tracer, h.traceShutdown, err = openTracing(ctx, d, cfg.OTLPEndpoint); err != nil {
+		return fail(err)
 	}
 	m, err := migrations.New(d)
 	if err != nil {
@@ -237,6 +249,11 @@ func (h *Hub) Close() error {
 	}
 	if h.Index != nil {
 		errs = append(errs, h.Index.Close())
+	}
+	if h.traceShutdown != nil { // sends the spans still buffered
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, h.traceShutdown(ctx))
+		cancel()
 	}
 	if h.DB != nil {
 		errs = append(errs, h.DB.Close())

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
@@ -91,6 +92,9 @@ type Deps struct {
 	// registry, hub.Hub.Metrics); serve them with MetricsHandler on the
 	// admin address.
 	Metrics prometheus.Registerer
+	// Tracer, when set, gets a span for each GraphQL operation
+	// (hub.Hub.Tracer; a no-op provider unless tracing is configured).
+	Tracer trace.TracerProvider
 }
 
 // New returns the hub's HTTP handler.
@@ -175,6 +179,9 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 	srv.Use(graph.NewListLimits(cfg.Limits.MaxListLength))
 	srv.Use(graph.PageRanges{}) // `first` out of range is BAD_USER_INPUT, not a cost
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
+	if deps.Tracer != nil {
+		srv.Use(tracing{tracer: deps.Tracer.Tracer("github.com/aidhub/aidhub/server")})
+	}
 	srv.AroundFields(graph.Authorize)
 	loaders := domainLoaders(deps, cfg.LoaderWait)
 	// Every response (a subscription's: every event) reads through fresh
