@@ -54,7 +54,7 @@ var mayImport = map[string][]string{
 	"server":          {"", "auth", "casework", "catalog", "db", "graph", "matchsvc", "search", "server/explorer"},
 	"server/explorer": {}, // GraphiQL's page and its embedded assets
 	// wiring and tools
-	"hub":        {"", "audit", "auth", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret"},
+	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret"},
 	"demo":       {"", "auth", "casework", "catalog", "db", "residentid"},
 	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret"},
 	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc"},

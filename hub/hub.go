@@ -12,10 +12,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidhub/aidhub/audit"
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/buildinfo"
 	"github.com/aidhub/aidhub/casework"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
@@ -54,6 +58,10 @@ type Config struct {
 	Logs io.Writer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// OTLPEndpoint turns tracing on (OTEL_EXPORTER_OTLP_ENDPOINT, e.g.
+	// http://127.0.0.1:4318): GraphQL operations (server.Deps.Tracer) and
+	// SQL statements go there over OTLP/HTTP. Empty: no tracing.
+	OTLPEndpoint string
 }
 
 // Hub is an opened, migrated hub.
@@ -67,6 +75,16 @@ type Hub struct {
 	Index    search.Index
 	Syncer   *search.Syncer
 	Jobs     *jobs.Client
+	// Metrics is the hub's registry: runtime, process, database pool,
+	// build and job queue collectors; the server adds its request
+	// metrics to it (server.Deps.Metrics) and serves it.
+	Metrics *prometheus.Registry
+	// Tracer is where spans go: a no-op provider unless
+	// Config.OTLPEndpoint is set.
+	Tracer        trace.TracerProvider
+	traceShutdown func(context.Context) error
+	// logs receives the line Start writes.
+	logs io.Writer
 	// runner starts and stops Jobs so that jobs a dead process left
 	// running are retried at once; nil when Offline.
 	runner *jobs.Runner
@@ -94,12 +112,18 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	if now == nil {
 		now = time.Now
 	}
-	h := &Hub{DB: d}
+	h := &Hub{DB: d, logs: cfg.Logs}
 	var err error
 	fail := func(err error) (*Hub, error) {
 		h.DB = nil // the caller closes what it opened
 		h.Close()
 		return nil, err
+	}
+	if h.Metrics, err = newRegistry(d); err != nil {
+		return fail(fmt.Errorf("hub: metrics: %w", err))
+	}
+	if h.Tracer, h.traceShutdown, err = openTracing(ctx, d, cfg.OTLPEndpoint); err != nil {
+		return fail(err)
 	}
 	m, err := migrations.New(d)
 	if err != nil {
@@ -172,7 +196,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	if mcfg == (matchsvc.Config{}) {
 		mcfg = matchsvc.DefaultConfig()
 	}
-	if h.Matcher, err = matchsvc.New(d, h.Catalog, h.Casework, mcfg, now); err != nil {
+	timings, err := newMatcherTimings(h.Metrics)
+	if err != nil {
+		return fail(fmt.Errorf("hub: metrics: %w", err))
+	}
+	if h.Matcher, err = matchsvc.New(d, h.Catalog, h.Casework, mcfg, now, matchsvc.WithTimings(timings)); err != nil {
 		return fail(err)
 	}
 	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher
@@ -194,6 +222,14 @@ func (h *Hub) Start(ctx context.Context) error {
 	if err := start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("hub: start jobs: %w", err)
 	}
+	if h.logs != nil {
+		// Which build is running is the first thing asked of a log.
+		bi := buildinfo.Get()
+		log := zerolog.New(h.logs).With().Timestamp().Logger()
+		log.Info().
+			Str("version", bi.Version).Str("commit", bi.Commit).Str("go_version", bi.GoVersion).
+			Str("database", h.DB.Engine).Msg("hub started")
+	}
 	return nil
 }
 
@@ -213,6 +249,11 @@ func (h *Hub) Close() error {
 	}
 	if h.Index != nil {
 		errs = append(errs, h.Index.Close())
+	}
+	if h.traceShutdown != nil { // sends the spans still buffered
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, h.traceShutdown(ctx))
+		cancel()
 	}
 	if h.DB != nil {
 		errs = append(errs, h.DB.Close())

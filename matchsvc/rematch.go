@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -171,7 +172,8 @@ const suggestPerResource = 50
 // RematchResource brings one resource in the engine in line with the
 // store (as the request that changed it may have done already, see Sync)
 // and suggests the needs it now matches best.
-func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
+func (s *Service) RematchResource(ctx context.Context, resourceID int64) (err error) {
+	defer s.timed(TimingRematchResource, time.Now(), &err)
 	if _, err := s.Engine(ctx); err != nil {
 		return err
 	}
@@ -207,7 +209,8 @@ func (s *Service) RematchResource(ctx context.Context, resourceID int64) error {
 // RematchHousehold re-reads a household's open needs into the index (as
 // the request that changed them may have done already, see Sync) and
 // suggests each one's best match.
-func (s *Service) RematchHousehold(ctx context.Context, householdID int64) error {
+func (s *Service) RematchHousehold(ctx context.Context, householdID int64) (err error) {
+	defer s.timed(TimingRematchHousehold, time.Now(), &err)
 	if _, err := s.Engine(ctx); err != nil {
 		return err
 	}

@@ -78,14 +78,20 @@ type Service struct {
 	idx   sync.RWMutex // guards the need index: read to match, write to change
 	index *matching.NeedIndex
 	slots *needSlots // need ID → index slot; household → its indexed needs
+
+	timings Timings // nil: none
 }
 
 // New returns a matcher; Load fills it.
-func New(d *db.DB, cat *catalog.Service, cw *casework.Service, cfg Config, now func() time.Time) (*Service, error) {
+func New(d *db.DB, cat *catalog.Service, cw *casework.Service, cfg Config, now func() time.Time, opts ...Option) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{db: d, catalog: cat, casework: cw, cfg: cfg, now: now, Broker: NewBroker()}, nil
+	s := &Service{db: d, catalog: cat, casework: cw, cfg: cfg, now: now, Broker: NewBroker()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Colours are the watchlist thresholds.
@@ -128,7 +134,8 @@ func (s *Service) Reload(ctx context.Context) error {
 
 func (s *Service) today() aidhub.Date { return s.casework.Today() }
 
-func (s *Service) load(ctx context.Context) error {
+func (s *Service) load(ctx context.Context) (err error) {
+	defer s.timed(TimingLoad, time.Now(), &err)
 	s.syncing.Lock()
 	s.missed = &Changes{}
 	s.syncing.Unlock()

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,6 +60,30 @@ type fixture struct {
 	org      *catalog.Organization
 	orgOther *catalog.Organization
 	seq      int
+	timings  *timings
+}
+
+// timings counts what the matcher observed, by operation.
+type timings struct {
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+func (t *timings) Observe(op string, took time.Duration, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ops == nil {
+		t.ops = map[string]int{}
+	}
+	if took > 0 && err == nil {
+		t.ops[op]++
+	}
+}
+
+func (t *timings) count(op string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ops[op]
 }
 
 func newFixture(t *testing.T, d *db.DB) *fixture {
@@ -83,7 +108,8 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.cw = casework.NewService(d, dir, keys, f.cat, log, fixedNow)
-	if f.m, err = matchsvc.New(d, f.cat, f.cw, matchsvc.DefaultConfig(), fixedNow); err != nil {
+	f.timings = &timings{}
+	if f.m, err = matchsvc.New(d, f.cat, f.cw, matchsvc.DefaultConfig(), fixedNow, matchsvc.WithTimings(f.timings)); err != nil {
 		t.Fatal(err)
 	}
 	if f.org, err = f.cat.CreateOrganization(admin, catalog.NewOrganization{Name: "重庆市慈善总会", Kind: catalog.KindCharity, DivisionCode: "500103"}); err != nil {
@@ -521,6 +547,13 @@ func TestRematchAndSweep(t *testing.T) {
 		}
 		if res, err = f.m.Sweep(ctx, nil); err != nil || res.Stats.Matched != 0 {
 			t.Errorf("after closing: %+v %v", res, err)
+		}
+		// The operator's histograms are fed through Timings.
+		for op, atLeast := range map[string]int{matchsvc.TimingLoad: 1, matchsvc.TimingRematchResource: 3,
+			matchsvc.TimingRematchHousehold: 1, matchsvc.TimingSweep: 2} {
+			if n := f.timings.count(op); n < atLeast {
+				t.Errorf("timings observed %s %d times, want at least %d", op, n, atLeast)
+			}
 		}
 	})
 }

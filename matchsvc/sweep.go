@@ -36,7 +36,8 @@ type SweepResult struct {
 // Sweep matches every open need against the published resources, writes
 // each need's best match to need_matches (replacing the last sweep's) and
 // returns the watchlist counts.
-func (s *Service) Sweep(ctx context.Context, progress SweepProgress) (*SweepResult, error) {
+func (s *Service) Sweep(ctx context.Context, progress SweepProgress) (_ *SweepResult, err error) {
+	defer s.timed(TimingSweep, time.Now(), &err)
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/aidhub/aidhub"
@@ -45,6 +46,9 @@ type hub struct {
 	cw      *casework.Service
 	matcher *matchsvc.Service
 	audit   *audit.Log
+	// metrics is the registry the handler records into: the process
+	// hub's when app is set.
+	metrics *prometheus.Registry
 }
 
 // testKeys are the personal-data keys of every test hub.
@@ -143,8 +147,12 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 		}
 		h.tokens[name] = tok
 	}
+	h.metrics = prometheus.NewRegistry()
+	if app != nil {
+		h.metrics = app.Metrics
+	}
 	log := zerolog.New(h.logs)
-	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Matcher: h.matcher, Tokens: tokens, Search: idx, Log: log}))
+	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Matcher: h.matcher, Tokens: tokens, Search: idx, Log: log, Metrics: h.metrics}))
 	t.Cleanup(h.srv.Close)
 	return h
 }

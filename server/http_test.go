@@ -398,4 +398,20 @@ func TestWebsocket(t *testing.T) {
 	if m := read(); m["type"] != "complete" {
 		t.Fatalf("complete: %v", m)
 	}
+	// The connection's log line, written when it closes, names the role
+	// its connection_init signed in as, not the tokenless upgrade's.
+	conn.Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(h.logs.String(), `"status":101`) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var line map[string]any
+	for _, l := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(l, `"status":101`) {
+			_ = json.Unmarshal([]byte(l), &line)
+		}
+	}
+	if line["role"] != "CHARITY" {
+		t.Errorf("websocket log line: role %v, want CHARITY; logs:\n%s", line["role"], h.logs.String())
+	}
 }

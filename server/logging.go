@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"sort"
 	"sync"
 	"time"
 
@@ -26,6 +25,18 @@ type requestInfo struct {
 	opType    string
 	role      string
 	codes     map[string]int
+}
+
+func (i *requestInfo) setOperation(name, opType string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.operation, i.opType = name, opType
+}
+
+func (i *requestInfo) setRole(role string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.role = role
 }
 
 func (i *requestInfo) addCode(code string) {
@@ -60,8 +71,10 @@ func newRequestID() string {
 // requestLogging gives each request an ID (echoed in X-Request-ID) and
 // writes one line when it ends: method, path, status, duration, operation,
 // role and error codes. Bodies, variables and tokens are never logged: they
-// may carry personal data.
-func requestLogging(log zerolog.Logger, next http.Handler) http.Handler {
+// may carry personal data. A GraphQL request over HTTP is also recorded in
+// metrics (nil: none); a websocket connection is not, since it lasts as
+// long as its subscriptions.
+func requestLogging(log zerolog.Logger, metrics *Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
@@ -85,8 +98,13 @@ func requestLogging(log zerolog.Logger, next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			ev = reqLog.Error()
 		}
+		took := time.Since(start)
+		codes := sortedCodes(info.codes)
+		if r.URL.Path == "/graphql" && rec.status != http.StatusSwitchingProtocols {
+			metrics.observe(info.operation, info.opType, codes, took)
+		}
 		ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
-			Float64("duration_ms", float64(time.Since(start).Microseconds())/1000).
+			Float64("duration_ms", float64(took.Microseconds())/1000).
 			Int64("bytes", rec.bytes).Str("outcome", outcome)
 		if info.operation != "" {
 			ev = ev.Str("operation", info.operation)
@@ -97,12 +115,7 @@ func requestLogging(log zerolog.Logger, next http.Handler) http.Handler {
 		if info.role != "" {
 			ev = ev.Str("role", info.role)
 		}
-		if len(info.codes) > 0 {
-			codes := make([]string, 0, len(info.codes))
-			for c := range info.codes {
-				codes = append(codes, c)
-			}
-			sort.Strings(codes)
+		if len(codes) > 0 {
 			ev = ev.Strs("error_codes", codes)
 		}
 		ev.Msg("request")

@@ -15,8 +15,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
@@ -86,6 +88,13 @@ type Deps struct {
 	// Search serves searchResources; nil turns search off.
 	Search search.Index
 	Log    zerolog.Logger
+	// Metrics, when set, receives the request metrics (the hub's
+	// registry, hub.Hub.Metrics); serve them with MetricsHandler on the
+	// admin address.
+	Metrics prometheus.Registerer
+	// Tracer, when set, gets a span for each GraphQL operation
+	// (hub.Hub.Tracer; a no-op provider unless tracing is configured).
+	Tracer trace.TracerProvider
 }
 
 // New returns the hub's HTTP handler.
@@ -125,7 +134,14 @@ func New(cfg Config, deps Deps) http.Handler {
 		mux.Handle("GET /{$}", ex.Page())
 		mux.Handle("GET "+explorer.AssetsPrefix, ex.Assets())
 	}
-	return requestLogging(deps.Log, mux)
+	var metrics *Metrics
+	if deps.Metrics != nil {
+		var err error
+		if metrics, err = NewMetrics(deps.Metrics); err != nil {
+			deps.Log.Error().Err(err).Msg("metrics: registering the request metrics failed; serving without them")
+		}
+	}
+	return requestLogging(deps.Log, metrics, mux)
 }
 
 func newGraphQL(cfg Config, deps Deps) http.Handler {
@@ -140,6 +156,11 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 			p, err := principalFor(ctx, deps.Tokens, payload.Authorization())
 			if err != nil {
 				return ctx, nil, err
+			}
+			// The upgrade request carried no token (browsers cannot send
+			// one): the connection's log line names the role it signs in as.
+			if info := infoFrom(ctx); info != nil {
+				info.setRole(string(p.Role))
 			}
 			return auth.WithPrincipal(ctx, p), nil, nil
 		},
@@ -161,6 +182,9 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 	srv.Use(graph.NewListLimits(cfg.Limits.MaxListLength))
 	srv.Use(graph.PageRanges{}) // `first` out of range is BAD_USER_INPUT, not a cost
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
+	if deps.Tracer != nil {
+		srv.Use(tracing{tracer: deps.Tracer.Tracer("github.com/aidhub/aidhub/server")})
+	}
 	srv.AroundFields(graph.Authorize)
 	loaders := domainLoaders(deps, cfg.LoaderWait)
 	// Every response (a subscription's: every event) reads through fresh
@@ -181,8 +205,9 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)
 		if info := infoFrom(ctx); info != nil && oc.Operation != nil {
-			info.operation = oc.OperationName
-			info.opType = string(oc.Operation.Operation)
+			// The parsed operation's name: a client need not send
+			// operationName for a document with one operation.
+			info.setOperation(oc.Operation.Name, string(oc.Operation.Operation))
 		}
 		return next(ctx)
 	})
@@ -246,7 +271,7 @@ func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
 			return
 		}
 		if info := infoFrom(r.Context()); info != nil {
-			info.role = string(p.Role)
+			info.setRole(string(p.Role))
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})

@@ -42,9 +42,10 @@ func (a *app) openAt(ctx context.Context, dataDir string, now func() time.Time) 
 			Key:   a.getenv("AIDHUB_MEILI_KEY"),
 			Index: a.getenv("AIDHUB_MEILI_INDEX"),
 		},
-		Secret: a.getenv("AIDHUB_SECRET"),
-		Logs:   a.stderr,
-		Now:    now,
+		Secret:       a.getenv("AIDHUB_SECRET"),
+		OTLPEndpoint: a.getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		Logs:         a.stderr,
+		Now:          now,
 	})
 }
 
@@ -95,16 +96,9 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dataDir := dataFlag(c, "folder for the SQLite database and other local state")
 	withDemo := fs.Bool("demo", false, "load demo organizations and resources into an empty store")
-	pprofAddr := fs.String("pprof", "", "also serve the runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
+	pprofAddr := fs.String("pprof", "", "also serve the runtime profiles (net/http/pprof) and the Prometheus metrics (/metrics) on this address, e.g. 127.0.0.1:6060; keep it off the public network")
 	today := fs.String("today", "", "development only: run as if the date in China were this day, YYYY-MM-DD (also AIDHUB_TODAY)")
 	c.RunE = action(func(ctx context.Context, _ []string) error {
-		if *pprofAddr != "" {
-			stop, err := servePprof(*pprofAddr)
-			if err != nil {
-				return fmt.Errorf("serve: --pprof %s: %v", *pprofAddr, err)
-			}
-			defer stop()
-		}
 		env := a.getenv("AIDHUB_ENV")
 		if env != "" && env != "production" && env != "development" {
 			return errUsage{fmt.Sprintf("AIDHUB_ENV must be production or development, not %q", env)}
@@ -136,6 +130,13 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 		if err := h.Start(ctx); err != nil {
 			return err
 		}
+		if *pprofAddr != "" {
+			stop, err := serveAdmin(*pprofAddr, server.MetricsHandler(h.Metrics))
+			if err != nil {
+				return fmt.Errorf("serve: --pprof %s: %v", *pprofAddr, err)
+			}
+			defer stop()
+		}
 		if *withDemo {
 			res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
 			if err != nil {
@@ -158,10 +159,10 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 				}
 				return
 			}
-			log.Info().Dur("took", time.Since(start)).Msg("matcher loaded")
+			log.Info().Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("matcher loaded")
 		}()
 
-		handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log})
+		handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log, Metrics: h.Metrics, Tracer: h.Tracer})
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 		url := "http://" + ln.Addr().String()
 		log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")

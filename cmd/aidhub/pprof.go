@@ -7,11 +7,13 @@ import (
 	"time"
 )
 
-// servePprof serves the runtime profiles (net/http/pprof) on addr, apart
-// from the API, until the returned function is called: `serve --pprof
-// 127.0.0.1:6060` lets `go tool pprof http://127.0.0.1:6060/debug/pprof/profile`
-// profile a running hub under load.
-func servePprof(addr string) (stop func(), err error) {
+// serveAdmin serves the runtime profiles (net/http/pprof) and the metrics
+// on addr, apart from the API, until the returned function is called:
+// `serve --pprof 127.0.0.1:6060` lets `go tool pprof
+// http://127.0.0.1:6060/debug/pprof/profile` profile a running hub under
+// load, and Prometheus scrape http://127.0.0.1:6060/metrics. Neither
+// belongs on the public address.
+func serveAdmin(addr string, metrics http.Handler) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -22,6 +24,7 @@ func servePprof(addr string) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /metrics", metrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return func() { _ = srv.Close() }, nil
