@@ -723,7 +723,7 @@ type HouseholdResolver interface {
 	Spending(ctx context.Context, obj *casework.Household) (*model.RigidSpending, error)
 	Persons(ctx context.Context, obj *casework.Household) ([]*casework.Person, error)
 	Consents(ctx context.Context, obj *casework.Household) ([]*casework.Consent, error)
-	SharingConsented(ctx context.Context, obj *casework.Household) (bool, error)
+	SharingConsented(ctx context.Context, obj *casework.Household) (*bool, error)
 	Applications(ctx context.Context, obj *casework.Household) ([]*casework.Application, error)
 	Assessments(ctx context.Context, obj *casework.Household) ([]*casework.Assessment, error)
 	CurrentAssessment(ctx context.Context, obj *casework.Household) (*casework.Assessment, error)
@@ -788,7 +788,7 @@ type PersonResolver interface {
 
 	ResidentID(ctx context.Context, obj *casework.Person) (string, error)
 
-	Age(ctx context.Context, obj *casework.Person) (int, error)
+	Age(ctx context.Context, obj *casework.Person) (*int, error)
 
 	Groups(ctx context.Context, obj *casework.Person) ([]*casework.Membership, error)
 	PossibleDuplicateOf(ctx context.Context, obj *casework.Person) (*casework.Person, error)
@@ -3593,6 +3593,16 @@ directive @goField(
   omittable: Boolean
   type: String
 ) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
+
+"""
+The roles that may resolve this field, from the one field policy
+(graph/policy.go), written here by ` + "`" + `go generate` + "`" + `. Introspection does not show
+directives applied to fields, so the field's description ends with the same
+list ("Allowed: …"). For any other role the field is null with one FORBIDDEN
+(UNAUTHENTICATED without a token) error at its path; fields that can be refused
+on an object the caller may read are nullable for that reason.
+"""
+directive @allowed(roles: [Role!]!) on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/casework.graphqls", Input: `# casework: households, consent, applications, assessments, aid and referrals.
 # The root types, scalars, Node and PageInfo are in ../schema.graphqls.
@@ -3616,72 +3626,87 @@ and the household consents to sharing with charities, and then only the
 fields needed to deliver (region, address, the referred persons).
 """
 type Household implements Node {
-  id: ID!
-  "Case workers only: the ID in the system the household was imported from."
-  externalId: String
-  "The 12-digit village or community code."
-  regionCode: DivisionCode!
-  "Full name of the village, e.g. 重庆市渝中区七星岗街道…"
-  regionName: String!
-  address: String!
-  "Case workers only: household income per month."
-  monthlyIncomeFen: Fen!
-  "Case workers only: rigid expenditures per month."
-  spending: RigidSpending!
-  "Members the caller may see: all for case workers, the referred ones for a charity."
-  persons: [Person!]!
-  "Case workers only, newest first."
-  consents: [Consent!]!
-  "Case workers only: whether sharing with charities is consented to now."
-  sharingConsented: Boolean!
-  "Case workers only, newest first."
-  applications: [Application!]!
-  "Case workers only: every assessment, the current one first."
-  assessments: [Assessment!]!
-  "Case workers only."
-  currentAssessment: Assessment
-  createdAt: DateTime!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only: the ID in the system the household was imported from. Allowed: ADMIN, CASE_MANAGER."
+  externalId: String @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The 12-digit village or community code. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  regionCode: DivisionCode! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Full name of the village, e.g. 重庆市渝中区七星岗街道… Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  regionName: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  address: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only: household income per month. Allowed: ADMIN, CASE_MANAGER."
+  monthlyIncomeFen: Fen @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: rigid expenditures per month. Allowed: ADMIN, CASE_MANAGER."
+  spending: RigidSpending @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Members the caller may see: all for case workers, the referred ones for a charity. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  persons: [Person!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only, newest first. Allowed: ADMIN, CASE_MANAGER."
+  consents: [Consent!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: whether sharing with charities is consented to now. Allowed: ADMIN, CASE_MANAGER."
+  sharingConsented: Boolean @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only, newest first. Allowed: ADMIN, CASE_MANAGER."
+  applications: [Application!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: every assessment, the current one first. Allowed: ADMIN, CASE_MANAGER."
+  assessments: [Assessment!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  currentAssessment: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  createdAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 "Rigid expenditures per month (刚性支出)."
 type RigidSpending {
-  medicalFen: Fen!
-  educationFen: Fen!
-  housingFen: Fen!
-  otherFen: Fen!
+  "Allowed: ADMIN, CASE_MANAGER."
+  medicalFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  educationFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  housingFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  otherFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "A member of a household."
 type Person implements Node {
-  id: ID!
-  "Null when the caller may no longer see the household."
-  household: Household
-  name: String!
-  relation: Relation!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null when the caller may no longer see the household. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  name: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  relation: Relation! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   """
   The resident ID, masked: ` + "`" + `500103********123X` + "`" + ` for case workers,
   ` + "`" + `500**************X` + "`" + ` for a charity. Case managers see it whole only
   through the audited ` + "`" + `revealResidentId` + "`" + `.
+  Allowed: ADMIN, CASE_MANAGER, CHARITY.
   """
-  residentId: String!
-  "Case workers only."
-  birthDate: Date!
-  age: Int!
-  "Case workers only."
-  female: Boolean!
-  "Case workers only: population group memberships."
-  groups: [GroupMembership!]!
-  "Case workers only: a person with the same name and birth date in the same village, registered earlier; review before aiding."
-  possibleDuplicateOf: Person
+  residentId: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  birthDate: Date @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  age: Int @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  female: Boolean @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: population group memberships. Allowed: ADMIN, CASE_MANAGER."
+  groups: [GroupMembership!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: a person with the same name and birth date in the same village, registered earlier; review before aiding. Allowed: ADMIN, CASE_MANAGER."
+  possibleDuplicateOf: Person @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "Membership of a population group for a period."
 type GroupMembership {
-  group: PopulationGroup!
-  since: Date!
-  until: Date
-  "True today."
-  active: Boolean!
+  "Allowed: ADMIN, CASE_MANAGER."
+  group: PopulationGroup! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  since: Date! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  until: Date @allowed(roles: [ADMIN, CASE_MANAGER])
+  "True today. Allowed: ADMIN, CASE_MANAGER."
+  active: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "What a household consents to (电子授权)."
@@ -3700,16 +3725,24 @@ enum ConsentMethod {
 
 "One grant of consent by a household member."
 type Consent implements Node {
-  id: ID!
-  purposes: [ConsentPurpose!]!
-  grantedBy: Person!
-  method: ConsentMethod!
-  grantedAt: DateTime!
-  expiresAt: DateTime
-  revokedAt: DateTime
-  revokeReason: String!
-  "True now: granted, not expired, not revoked."
-  active: Boolean!
+  "Allowed: ADMIN, CASE_MANAGER."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  purposes: [ConsentPurpose!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  grantedBy: Person! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  method: ConsentMethod! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  grantedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  expiresAt: DateTime @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  revokedAt: DateTime @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  revokeReason: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "True now: granted, not expired, not revoked. Allowed: ADMIN, CASE_MANAGER."
+  active: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 enum ApplicationChannel {
@@ -3729,40 +3762,61 @@ enum ApplicationStatus {
 
 "One application for help (一次申请), in the household's own words."
 type Application implements Node {
-  id: ID!
-  household: Household
-  applicant: Person
-  channel: ApplicationChannel!
-  helpText: String!
-  "Categories the applicant named, if any."
-  categories: [ServiceCategory!]!
-  status: ApplicationStatus!
-  "The assessment it was classified into."
-  assessment: Assessment
-  submittedAt: DateTime!
-  history: [ApplicationEvent!]!
+  "Allowed: ADMIN, CASE_MANAGER."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  applicant: Person @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  channel: ApplicationChannel! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  helpText: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Categories the applicant named, if any. Allowed: ADMIN, CASE_MANAGER."
+  categories: [ServiceCategory!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  status: ApplicationStatus! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The assessment it was classified into. Allowed: ADMIN, CASE_MANAGER."
+  assessment: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  submittedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  history: [ApplicationEvent!]! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type ApplicationEvent {
-  status: ApplicationStatus!
-  at: DateTime!
-  actorRole: Role!
-  note: String!
+  "Allowed: ADMIN, CASE_MANAGER."
+  status: ApplicationStatus! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  at: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  actorRole: Role! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  note: String! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "A needs assessment (需求评估); a reassessment supersedes the current one."
 type Assessment implements Node {
-  id: ID!
-  household: Household
-  application: Application
-  assessedOn: Date!
-  assessorRole: Role!
-  notes: String!
-  "False once superseded."
-  current: Boolean!
-  supersedes: Assessment
-  needs: [Need!]!
-  createdAt: DateTime!
+  "Allowed: ADMIN, CASE_MANAGER."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  application: Application @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  assessedOn: Date! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  assessorRole: Role! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  notes: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "False once superseded. Allowed: ADMIN, CASE_MANAGER."
+  current: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  supersedes: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  needs: [Need!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  createdAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "OPEN until aid is delivered (MET), the need is reassessed (SUPERSEDED) or closed."
@@ -3775,20 +3829,26 @@ enum NeedStatus {
 
 "One assessed need."
 type Need implements Node {
-  id: ID!
-  assessment: Assessment!
-  "Null for a need of the household as a whole."
-  person: Person
-  category: ServiceCategory!
-  item: ServiceItem
-  "1 (mild) to 5 (urgent)."
-  severity: Int!
-  notes: String!
-  "When the need was first assessed; reassessment keeps it."
-  openedOn: Date!
-  "Days since openedOn."
-  waitingDays: Int!
-  status: NeedStatus!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER."
+  assessment: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Null for a need of the household as a whole. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "1 (mild) to 5 (urgent). Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  severity: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  notes: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "When the need was first assessed; reassessment keeps it. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  openedOn: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Days since openedOn. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  waitingDays: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  status: NeedStatus! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 enum ProviderKind {
@@ -3808,35 +3868,54 @@ enum AidSource {
 
 "One line of the aid ledger: an aid any provider gave."
 type AidRecord implements Node {
-  id: ID!
-  household: Household
-  "Null for aid to the household as a whole."
-  person: Person
-  category: ServiceCategory!
-  item: ServiceItem
-  providerKind: ProviderKind!
-  provider: Organization
-  providerName: String!
-  amountFen: Fen!
-  units: Int!
-  periodStart: Date!
-  periodEnd: Date!
-  source: AidSource!
-  referral: Referral
-  "True when a case manager overrode the duplicate-aid rule."
-  overridden: Boolean!
-  recordedAt: DateTime!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null for aid to the household as a whole. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  providerKind: ProviderKind! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  provider: Organization @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  providerName: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  amountFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  units: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodStart: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodEnd: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  source: AidSource! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  referral: Referral @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "True when a case manager overrode the duplicate-aid rule. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  overridden: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  recordedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type AidRecordEdge {
-  cursor: String!
-  node: AidRecord!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  node: AidRecord! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type AidRecordConnection {
-  edges: [AidRecordEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  edges: [AidRecordEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 """
@@ -3863,59 +3942,91 @@ enum DeclineReason {
 
 "A referral of a person or household to a charity resource."
 type Referral implements Node {
-  id: ID!
-  "Null with CONSENT_REQUIRED for the charity once the household's consent has ended."
-  household: Household
-  "Null for a household referral; null with CONSENT_REQUIRED for the charity once the household's consent has ended."
-  person: Person
-  need: Need
-  resource: Resource
-  organization: Organization!
-  category: ServiceCategory!
-  item: ServiceItem
-  units: Int!
-  amountFen: Fen!
-  periodStart: Date!
-  periodEnd: Date!
-  status: ReferralStatus!
-  declineReason: DeclineReason
-  note: String!
-  "PENDING and ACCEPTED referrals expire after this."
-  respondBy: DateTime!
-  overridden: Boolean!
-  createdAt: DateTime!
-  updatedAt: DateTime!
-  history: [ReferralEvent!]!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null with CONSENT_REQUIRED for the charity once the household's consent has ended. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null for a household referral; null with CONSENT_REQUIRED for the charity once the household's consent has ended. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  need: Need @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  organization: Organization! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  units: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  amountFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodStart: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodEnd: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  status: ReferralStatus! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  declineReason: DeclineReason @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  note: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "PENDING and ACCEPTED referrals expire after this. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  respondBy: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  overridden: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  createdAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  updatedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  history: [ReferralEvent!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type ReferralEvent {
-  from: ReferralStatus
-  to: ReferralStatus!
-  at: DateTime!
-  actorRole: Role!
-  reason: String!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  from: ReferralStatus @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  to: ReferralStatus! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  at: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  actorRole: Role! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  reason: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type ReferralEdge {
-  cursor: String!
-  node: Referral!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  node: Referral! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type ReferralConnection {
-  edges: [ReferralEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  edges: [ReferralEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type HouseholdEdge {
-  cursor: String!
-  node: Household!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  node: Household! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type HouseholdConnection {
-  edges: [HouseholdEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  edges: [HouseholdEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 input HouseholdFilter {
@@ -3935,14 +4046,14 @@ input ReferralFilter {
 }
 
 extend type Query {
-  "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds."
-  household(id: ID!): Household
-  "Households the caller may see, by ID. DONOR: FORBIDDEN."
-  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
-  "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid."
-  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection!
-  "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region."
-  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection!
+  "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household(id: ID!): Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Households the caller may see, by ID. DONOR: FORBIDDEN. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 input RigidSpendingInput {
@@ -4143,28 +4254,28 @@ type RevealResidentIdPayload {
 }
 
 extend type Mutation {
-  "CASE_MANAGER (in region) or ADMIN: registers a household with its members. CONFLICT names an existing person with the same resident ID in extensions.existingId."
-  registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload!
-  "CASE_MANAGER (in region) or ADMIN: adds a member."
-  addPerson(input: AddPersonInput!): AddPersonPayload!
-  "CASE_MANAGER (in region) or ADMIN: records a member's consent (电子授权)."
-  recordConsent(input: RecordConsentInput!): RecordConsentPayload!
-  "CASE_MANAGER (in region) or ADMIN: revokes a consent now."
-  revokeConsent(input: RevokeConsentInput!): RevokeConsentPayload!
-  "CASE_MANAGER (in region) or ADMIN: takes one application (一次申请)."
-  submitApplication(input: SubmitApplicationInput!): SubmitApplicationPayload!
-  "CASE_MANAGER (in region) or ADMIN: classifies a SUBMITTED application into needs, creating the household's current assessment."
-  classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload!
-  "CASE_MANAGER (in region) or ADMIN: records a needs assessment, superseding the current one."
-  createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload!
-  "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when aid to the same person (or household) already covers the need's category (the aid's own, without needId) for an overlapping period: aid in that category or below it, within its category's window."
-  recordAid(input: RecordAidInput!): RecordAidPayload!
-  "CASE_MANAGER (in region) or ADMIN: refers to a published resource. CONSENT_REQUIRED without sharing consent; DUPLICATE_AID; CAPACITY_EXHAUSTED."
-  createReferral(input: CreateReferralInput!): CreateReferralPayload!
-  "Moves a referral one step: the charity accepts (takes capacity), starts, delivers (writes the ledger) or declines; a case manager cancels."
-  transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload!
-  "CASE_MANAGER in region only: shows a resident ID whole; audited."
-  revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload!
+  "CASE_MANAGER (in region) or ADMIN: registers a household with its members. CONFLICT names an existing person with the same resident ID in extensions.existingId. Allowed: ADMIN, CASE_MANAGER."
+  registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: adds a member. Allowed: ADMIN, CASE_MANAGER."
+  addPerson(input: AddPersonInput!): AddPersonPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: records a member's consent (电子授权). Allowed: ADMIN, CASE_MANAGER."
+  recordConsent(input: RecordConsentInput!): RecordConsentPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: revokes a consent now. Allowed: ADMIN, CASE_MANAGER."
+  revokeConsent(input: RevokeConsentInput!): RevokeConsentPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: takes one application (一次申请). Allowed: ADMIN, CASE_MANAGER."
+  submitApplication(input: SubmitApplicationInput!): SubmitApplicationPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: classifies a SUBMITTED application into needs, creating the household's current assessment. Allowed: ADMIN, CASE_MANAGER."
+  classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: records a needs assessment, superseding the current one. Allowed: ADMIN, CASE_MANAGER."
+  createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when aid to the same person (or household) already covers the need's category (the aid's own, without needId) for an overlapping period: aid in that category or below it, within its category's window. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  recordAid(input: RecordAidInput!): RecordAidPayload! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "CASE_MANAGER (in region) or ADMIN: refers to a published resource. CONSENT_REQUIRED without sharing consent; DUPLICATE_AID; CAPACITY_EXHAUSTED. Allowed: ADMIN, CASE_MANAGER."
+  createReferral(input: CreateReferralInput!): CreateReferralPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Moves a referral one step: the charity accepts (takes capacity), starts, delivers (writes the ledger) or declines; a case manager cancels. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "CASE_MANAGER in region only: shows a resident ID whole; audited. Allowed: CASE_MANAGER."
+  revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload! @allowed(roles: [CASE_MANAGER])
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalog.graphqls", Input: `# catalog: the layered assistance catalog (groups, categories, items, plans).
@@ -4349,28 +4460,28 @@ type RemovePlanEntryPayload {
 }
 
 extend type Mutation {
-  "ADMIN: adds a population group."
-  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload!
-  "ADMIN: changes a population group."
-  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload!
-  "ADMIN: removes a group no resource names, with its plan."
-  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: adds a service category."
-  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload!
-  "ADMIN: changes or moves a service category."
-  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload!
-  "ADMIN: removes a category without sub-categories or items."
-  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: adds a service item."
-  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload!
-  "ADMIN: changes a service item."
-  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload!
-  "ADMIN: removes an item no resource offers, with its plan entries."
-  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: puts an item in a group's plan, or changes its level."
-  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload!
-  "ADMIN: takes an item out of a group's plan."
-  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload!
+  "ADMIN: adds a population group. Allowed: ADMIN."
+  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload! @allowed(roles: [ADMIN])
+  "ADMIN: changes a population group. Allowed: ADMIN."
+  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload! @allowed(roles: [ADMIN])
+  "ADMIN: removes a group no resource names, with its plan. Allowed: ADMIN."
+  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload! @allowed(roles: [ADMIN])
+  "ADMIN: adds a service category. Allowed: ADMIN."
+  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload! @allowed(roles: [ADMIN])
+  "ADMIN: changes or moves a service category. Allowed: ADMIN."
+  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload! @allowed(roles: [ADMIN])
+  "ADMIN: removes a category without sub-categories or items. Allowed: ADMIN."
+  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload! @allowed(roles: [ADMIN])
+  "ADMIN: adds a service item. Allowed: ADMIN."
+  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload! @allowed(roles: [ADMIN])
+  "ADMIN: changes a service item. Allowed: ADMIN."
+  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload! @allowed(roles: [ADMIN])
+  "ADMIN: removes an item no resource offers, with its plan entries. Allowed: ADMIN."
+  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload! @allowed(roles: [ADMIN])
+  "ADMIN: puts an item in a group's plan, or changes its level. Allowed: ADMIN."
+  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload! @allowed(roles: [ADMIN])
+  "ADMIN: takes an item out of a group's plan. Allowed: ADMIN."
+  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload! @allowed(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/matching.graphqls", Input: `# matching: matches, the watchlist of unmet needs and match suggestions.
@@ -4382,37 +4493,41 @@ a share of them (maxPoints = 100 × weight / the sum of the weights) and gives
 contribution = value × maxPoints. The contributions add up to the score.
 """
 type MatchFactor {
-  "severity, itemFit, entitlement, distance, waiting, priority or scarcity."
-  factor: String!
-  "The factor's value, 0 (worst) to 1 (best)."
-  value: Float!
-  "The configured weight."
-  weight: Float!
-  "The factor's share of the 100 points: what it gives at value 1."
-  maxPoints: Float!
-  "The points it gives this match: value × maxPoints."
-  contribution: Float!
+  "severity, itemFit, entitlement, distance, waiting, priority or scarcity. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  factor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The factor's value, 0 (worst) to 1 (best). Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  value: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The configured weight. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  weight: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The factor's share of the 100 points: what it gives at value 1. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  maxPoints: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The points it gives this match: value × maxPoints. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  contribution: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 "A resource that passes every hard filter for a need, with its score explained."
 type Match {
-  resource: Resource
-  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be."
-  score: Float!
-  factors: [MatchFactor!]!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  score: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  factors: [MatchFactor!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 "The ranked matches of one need."
 type NeedMatches {
-  need: Need!
+  "Allowed: ADMIN, CASE_MANAGER."
+  need: Need! @allowed(roles: [ADMIN, CASE_MANAGER])
   """
   Best first: resources offering the item the need names, then other items of
   its category, then items of categories below it (the itemFit factor: 1, 0.6,
   0.3); within each, by score, then resource ID. A need is met by items in its
   category or below it (a MEDICAL need by 大病医疗救助, an item of MEDICAL_INPATIENT), never
   above or beside it. Empty for a need that is not OPEN.
+  Allowed: ADMIN, CASE_MANAGER.
   """
-  matches: [Match!]!
+  matches: [Match!]! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 """
@@ -4420,18 +4535,24 @@ An open need a resource matches, as its charity may see it: what is needed,
 how urgently, how long it has waited and where — never who.
 """
 type ResourceMatch {
-  category: ServiceCategory!
-  item: ServiceItem
-  severity: Int!
-  waitingDays: Int!
-  "The household's street (9 digits), not its village: coarse enough not to single anyone out."
-  regionCode: DivisionCode!
-  regionName: String!
-  "Ten-year band, e.g. 40–49; 80+ from 80."
-  ageBand: String!
-  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID."
-  score: Float!
-  factors: [MatchFactor!]!
+  "Allowed: ADMIN, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  severity: Int! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  waitingDays: Int! @allowed(roles: [ADMIN, CHARITY])
+  "The household's street (9 digits), not its village: coarse enough not to single anyone out. Allowed: ADMIN, CHARITY."
+  regionCode: DivisionCode! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  regionName: String! @allowed(roles: [ADMIN, CHARITY])
+  "Ten-year band, e.g. 40–49; 80+ from 80. Allowed: ADMIN, CHARITY."
+  ageBand: String! @allowed(roles: [ADMIN, CHARITY])
+  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID. Allowed: ADMIN, CHARITY."
+  score: Float! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  factors: [MatchFactor!]! @allowed(roles: [ADMIN, CHARITY])
 }
 
 """
@@ -4439,34 +4560,35 @@ A hard filter a resource fails for a need, said in English and Chinese with the
 figures behind it.
 """
 type FilterFailure {
-  "need, resource, status, category, group, coverage, age, income, window, capacity, rule or duplicate."
-  filter: String!
-  "The filter in capitals (CATEGORY, INCOME, DUPLICATE, …), for programs."
-  code: String!
-  "Why, in English."
-  message: String!
-  "Why, in Chinese, e.g. 人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元."
-  messageZh: String!
-  "The same as message."
-  reason: String! @deprecated(reason: "Use message.")
-  "The limit the need is measured against (the age bound, the income ceiling, the units in all), in unit."
-  limit: Float
-  "What the need (or the resource, for capacity) has, in unit."
-  actual: Float
-  "YEARS, FEN (money in fen, 1/100 yuan: income per person a month, budget) or UNITS."
-  unit: String
-  "window: the first valid day; duplicate: the start of the aid that blocks."
-  from: Date
-  "window: the last valid day; duplicate: the last day the rule blocks (inclusive); status: the last valid day of an expired resource."
-  until: Date
+  "need, resource, status, category, group, coverage, age, income, window, capacity, rule or duplicate. Allowed: ADMIN, CASE_MANAGER."
+  filter: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The filter in capitals (CATEGORY, INCOME, DUPLICATE, …), for programs. Allowed: ADMIN, CASE_MANAGER."
+  code: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Why, in English. Allowed: ADMIN, CASE_MANAGER."
+  message: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Why, in Chinese, e.g. 人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元. Allowed: ADMIN, CASE_MANAGER."
+  messageZh: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The same as message. Allowed: ADMIN, CASE_MANAGER."
+  reason: String! @allowed(roles: [ADMIN, CASE_MANAGER]) @deprecated(reason: "Use message.")
+  "The limit the need is measured against (the age bound, the income ceiling, the units in all), in unit. Allowed: ADMIN, CASE_MANAGER."
+  limit: Float @allowed(roles: [ADMIN, CASE_MANAGER])
+  "What the need (or the resource, for capacity) has, in unit. Allowed: ADMIN, CASE_MANAGER."
+  actual: Float @allowed(roles: [ADMIN, CASE_MANAGER])
+  "YEARS, FEN (money in fen, 1/100 yuan: income per person a month, budget) or UNITS. Allowed: ADMIN, CASE_MANAGER."
+  unit: String @allowed(roles: [ADMIN, CASE_MANAGER])
+  "window: the first valid day; duplicate: the start of the aid that blocks. Allowed: ADMIN, CASE_MANAGER."
+  from: Date @allowed(roles: [ADMIN, CASE_MANAGER])
+  "window: the last valid day; duplicate: the last day the rule blocks (inclusive); status: the last valid day of an expired resource. Allowed: ADMIN, CASE_MANAGER."
+  until: Date @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type WhyNotMatched {
-  matched: Boolean!
-  "Every filter the resource fails, in a fixed order; empty when it matches."
-  failures: [FilterFailure!]!
-  "The match, when it matches."
-  match: Match
+  "Allowed: ADMIN, CASE_MANAGER."
+  matched: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Every filter the resource fails, in a fixed order; empty when it matches. Allowed: ADMIN, CASE_MANAGER."
+  failures: [FilterFailure!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The match, when it matches. Allowed: ADMIN, CASE_MANAGER."
+  match: Match @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "Watchlist colour by waiting time: GREEN < 7 days, BLUE < 14, YELLOW < 30, ORANGE < 60, RED from 60 (thresholds are configuration)."
@@ -4480,23 +4602,32 @@ enum WatchColour {
 
 "An open need with no aid delivered or under way (持续监测未获帮扶对象)."
 type UnmetNeed {
-  need: Need!
-  household: Household
-  waitingDays: Int!
-  colour: WatchColour!
-  "Its best match now, if any."
-  bestMatch: Match
+  "Allowed: ADMIN, CASE_MANAGER."
+  need: Need! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  waitingDays: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  colour: WatchColour! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Its best match now, if any. Allowed: ADMIN, CASE_MANAGER."
+  bestMatch: Match @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type UnmetNeedEdge {
-  cursor: String!
-  node: UnmetNeed!
+  "Allowed: ADMIN, CASE_MANAGER."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  node: UnmetNeed! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type UnmetNeedConnection {
-  edges: [UnmetNeedEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER."
+  edges: [UnmetNeedEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 input UnmetNeedFilter {
@@ -4509,23 +4640,34 @@ input UnmetNeedFilter {
 
 "Unmet needs of one district by colour."
 type WatchlistCount {
-  districtCode: DivisionCode!
-  districtName: String!
-  green: Int!
-  blue: Int!
-  yellow: Int!
-  orange: Int!
-  red: Int!
-  total: Int!
+  "Allowed: ADMIN, CASE_MANAGER."
+  districtCode: DivisionCode! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  districtName: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  green: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  blue: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  yellow: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  orange: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  red: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  total: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "An open need that has a new or better match, for the case managers of its region."
 type MatchSuggestion {
-  need: Need
-  resource: Resource
-  score: Float!
-  "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED."
-  reason: String!
+  "Allowed: ADMIN, CASE_MANAGER."
+  need: Need @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  score: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED. Allowed: ADMIN, CASE_MANAGER."
+  reason: String! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 input ReferMatchInput {
@@ -4542,27 +4684,28 @@ input ReferMatchInput {
 }
 
 extend type Query {
-  "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100."
-  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]!
-  "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100."
-  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]!
+  "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100. Allowed: ADMIN, CASE_MANAGER."
+  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100. Allowed: ADMIN, CHARITY."
+  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]! @allowed(roles: [ADMIN, CHARITY])
   """
   CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need,
   and every filter it fails. A resource once published that is now paused,
   expired or closed answers with its status (filter ` + "`" + `status` + "`" + `: 暂停中, 已过期
   with the date, 已关闭) instead of NOT_FOUND; a draft stays NOT_FOUND to a
   case manager.
+  Allowed: ADMIN, CASE_MANAGER.
   """
-  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched!
-  "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first."
-  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection!
-  "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour."
-  watchlistCounts(regionPrefix: String): [WatchlistCount!]!
+  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first. Allowed: ADMIN, CASE_MANAGER."
+  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour. Allowed: ADMIN, CASE_MANAGER."
+  watchlistCounts(regionPrefix: String): [WatchlistCount!]! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 extend type Mutation {
-  "CASE_MANAGER (in region) or ADMIN: refers a need to a resource it matches, through the casework rules. CONFLICT lists the filters it fails."
-  referMatch(input: ReferMatchInput!): CreateReferralPayload!
+  "CASE_MANAGER (in region) or ADMIN: refers a need to a resource it matches, through the casework rules. CONFLICT lists the filters it fails. Allowed: ADMIN, CASE_MANAGER."
+  referMatch(input: ReferMatchInput!): CreateReferralPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 extend type Subscription {
@@ -4570,8 +4713,9 @@ extend type Subscription {
   CASE_MANAGER or ADMIN, over graphql-transport-ws: open needs whose
   village starts with regionPrefix (within a case manager's own region;
   default: all of it) that a resource change or a new assessment matched.
+  Allowed: ADMIN, CASE_MANAGER.
   """
-  matchSuggested(regionPrefix: String): MatchSuggestion!
+  matchSuggested(regionPrefix: String): MatchSuggestion! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 `, BuiltIn: false},
 	{Name: "../schema/resources.graphqls", Input: `# resources: organizations and the resources they publish.
@@ -4822,19 +4966,19 @@ type ResourceTransitionPayload {
 }
 
 extend type Mutation {
-  "ADMIN: registers an organization."
-  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload!
+  "ADMIN: registers an organization. Allowed: ADMIN."
+  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload! @allowed(roles: [ADMIN])
 
-  "ADMIN or the owning CHARITY: creates a DRAFT resource."
-  createResource(input: CreateResourceInput!): CreateResourcePayload!
-  "ADMIN or the owning CHARITY: changes a resource that is not closed."
-  updateResource(input: UpdateResourceInput!): UpdateResourcePayload!
-  "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window."
-  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
-  "ADMIN or the owning CHARITY: PUBLISHED → PAUSED."
-  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
-  "ADMIN or the owning CHARITY: any state → CLOSED, for good."
-  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
+  "ADMIN or the owning CHARITY: creates a DRAFT resource. Allowed: ADMIN, CHARITY."
+  createResource(input: CreateResourceInput!): CreateResourcePayload! @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: changes a resource that is not closed. Allowed: ADMIN, CHARITY."
+  updateResource(input: UpdateResourceInput!): UpdateResourcePayload! @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window. Allowed: ADMIN, CHARITY."
+  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload! @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: PUBLISHED → PAUSED. Allowed: ADMIN, CHARITY."
+  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload! @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: any state → CLOSED, for good. Allowed: ADMIN, CHARITY."
+  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload! @allowed(roles: [ADMIN, CHARITY])
 }
 `, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `# search: full-text and map search over published resources.
@@ -9564,10 +9708,10 @@ func (ec *executionContext) _Household_monthlyIncomeFen(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNFen2int64(ctx, selections, v)
+			return ec.marshalOFen2int64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_monthlyIncomeFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9587,10 +9731,10 @@ func (ec *executionContext) _Household_spending(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
-			return ec.marshalNRigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx, selections, v)
+			return ec.marshalORigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_spending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9651,10 +9795,10 @@ func (ec *executionContext) _Household_consents(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
-			return ec.marshalNConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx, selections, v)
+			return ec.marshalOConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_consents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9682,11 +9826,11 @@ func (ec *executionContext) _Household_sharingConsented(ctx context.Context, fie
 			return ec.Resolvers.Household().SharingConsented(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_sharingConsented(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9706,10 +9850,10 @@ func (ec *executionContext) _Household_applications(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
-			return ec.marshalNApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx, selections, v)
+			return ec.marshalOApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_applications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9738,10 +9882,10 @@ func (ec *executionContext) _Household_assessments(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
-			return ec.marshalNAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx, selections, v)
+			return ec.marshalOAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_assessments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11693,10 +11837,10 @@ func (ec *executionContext) _Need_assessment(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
-			return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+			return ec.marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Need_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12609,10 +12753,10 @@ func (ec *executionContext) _Person_birthDate(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
+			return ec.marshalODate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12631,11 +12775,11 @@ func (ec *executionContext) _Person_age(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Person().Age(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_age(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12655,10 +12799,10 @@ func (ec *executionContext) _Person_female(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_female(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12678,10 +12822,10 @@ func (ec *executionContext) _Person_groups(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
-			return ec.marshalNGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx, selections, v)
+			return ec.marshalOGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -22482,12 +22626,12 @@ func (ec *executionContext) _Household(ctx context.Context, sel ast.SelectionSet
 			}
 		case "monthlyIncomeFen":
 			out.Values[i] = ec._Household_monthlyIncomeFen(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "spending":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_spending(ctx, field, obj)
 				})
@@ -22499,25 +22643,25 @@ func (ec *executionContext) _Household(ctx context.Context, sel ast.SelectionSet
 				})
 		case "consents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_consents(ctx, field, obj)
 				})
 		case "sharingConsented":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_sharingConsented(ctx, field, obj)
 				})
 		case "applications":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_applications(ctx, field, obj)
 				})
 		case "assessments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_assessments(ctx, field, obj)
 				})
@@ -23087,7 +23231,7 @@ func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj
 				})
 		case "assessment":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Need_assessment(ctx, field, obj)
 				})
@@ -23442,23 +23586,23 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				})
 		case "birthDate":
 			out.Values[i] = ec._Person_birthDate(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "age":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_age(ctx, field, obj)
 				})
 		case "female":
 			out.Values[i] = ec._Person_female(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "groups":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_groups(ctx, field, obj)
 				})
@@ -25828,22 +25972,6 @@ func (ec *executionContext) marshalNAidSource2githubᚗcomᚋaidhubᚋaidhubᚋc
 	return res
 }
 
-func (ec *executionContext) marshalNApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx context.Context, sel ast.SelectionSet, v *casework.Application) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Application!")
@@ -25906,22 +26034,6 @@ func (ec *executionContext) marshalNApplicationStatus2githubᚗcomᚋaidhubᚋai
 	return res
 }
 
-func (ec *executionContext) marshalNAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Assessment!")
@@ -25971,22 +26083,6 @@ func (ec *executionContext) marshalNClassifyApplicationPayload2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._ClassifyApplicationPayload(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx context.Context, sel ast.SelectionSet, v *casework.Consent) graphql.Marshaler {
@@ -26306,22 +26402,6 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
-}
-
-func (ec *executionContext) marshalNGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx context.Context, sel ast.SelectionSet, v *casework.Membership) graphql.Marshaler {
@@ -27085,14 +27165,6 @@ func (ec *executionContext) marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhu
 	return ec._RevokeConsentPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx context.Context, sel ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RigidSpending!")
-		return graphql.Null
-	}
-	return ec._RigidSpending(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole[tmp]
@@ -27124,6 +27196,36 @@ var (
 		auth.Donor:       "DONOR",
 	}
 )
+
+func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋauthᚐRoleᚄ(ctx context.Context, v any) ([]auth.Role, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]auth.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋauthᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) marshalNSearchHit2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchHit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -27557,11 +27659,49 @@ func (ec *executionContext) marshalOAidSource2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 	return res
 }
 
+func (ec *executionContext) marshalOApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx context.Context, sel ast.SelectionSet, v *casework.Application) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Application(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
@@ -27598,6 +27738,37 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalODate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, v any) (aidhub.Date, error) {
+	res, err := gqltypes.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, sel ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := gqltypes.MarshalDate(v)
 	return res
 }
 
@@ -27709,6 +27880,18 @@ func (ec *executionContext) marshalODivisionCode2ᚖstring(ctx context.Context, 
 	return res
 }
 
+func (ec *executionContext) unmarshalOFen2int64(ctx context.Context, v any) (int64, error) {
+	res, err := gqltypes.UnmarshalFen(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFen2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := gqltypes.MarshalFen(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOFen2ᚖint64(ctx context.Context, v any) (*int64, error) {
 	if v == nil {
 		return nil, nil
@@ -27742,6 +27925,25 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOGroupMembershipInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐGroupMembershipInputᚄ(ctx context.Context, v any) ([]*model.GroupMembershipInput, error) {
@@ -28086,6 +28288,13 @@ func (ec *executionContext) marshalOResourceStatus2ᚕgithubᚗcomᚋaidhubᚋai
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalORigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx context.Context, sel ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RigidSpending(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORigidSpendingInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpendingInput(ctx context.Context, v any) (*model.RigidSpendingInput, error) {
