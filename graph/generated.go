@@ -3510,6 +3510,14 @@ DUPLICATE_AID ` + "`" + `category` + "`" + `, ` + "`" + `aidCategory` + "`" + `,
 ` + "`" + `blockedUntil` + "`" + `; CAPACITY_EXHAUSTED ` + "`" + `unitsLeft` + "`" + `, ` + "`" + `unitsRequested` + "`" + `,
 ` + "`" + `budgetLeftFen` + "`" + `, ` + "`" + `budgetRequestedFen` + "`" + `; a refused referMatch (CONFLICT)
 ` + "`" + `failures` + "`" + `, the codes of the filters it fails.
+
+Fields restricted to some roles carry ` + "`" + `@allowed(roles: [...])` + "`" + ` and end their
+description with "Allowed: …" (from the one field policy). Another caller gets
+null for such a field with one FORBIDDEN error at its path; the object around
+it is still answered. The fields that can be refused on an object the caller
+may read are nullable for this (Household.monthlyIncomeFen, Person.age, …,
+non-null before): a compatible change, they are never null for a caller
+allowed to read them.
 """
 schema {
   query: Query
