@@ -38,19 +38,38 @@ type edit struct {
 // rewriteSchema marks every field whose rule is not public in files (one
 // schema, parsed together), rewriting each file that changes.
 func rewriteSchema(files []string, rolesFor func(object, field string) ([]auth.Role, bool)) error {
-	srcs := map[string]string{}
-	var sources []*ast.Source
+	old := map[string]string{}
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return err
 		}
-		srcs[name] = strip(string(b))
+		old[name] = string(b)
+	}
+	marked, err := mark(files, old, rolesFor)
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		if err := writeIfChanged(name, []byte(old[name]), []byte(marked[name])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mark returns the schema sources (by file name, in files' order) with
+// what it wrote before removed and every restricted field marked.
+func mark(files []string, in map[string]string, rolesFor func(object, field string) ([]auth.Role, bool)) (map[string]string, error) {
+	srcs := map[string]string{}
+	var sources []*ast.Source
+	for _, name := range files {
+		srcs[name] = strip(in[name])
 		sources = append(sources, &ast.Source{Name: name, Input: srcs[name]})
 	}
 	schema, err := gqlparser.LoadSchema(sources...)
 	if err != nil {
-		return fmt.Errorf("schema: %w", err)
+		return nil, fmt.Errorf("schema: %w", err)
 	}
 	edits := map[string][]edit{}
 	for name, def := range schema.Types {
@@ -63,7 +82,7 @@ func rewriteSchema(files []string, rolesFor func(object, field string) ([]auth.R
 			}
 			roles, ok := rolesFor(name, f.Name)
 			if !ok {
-				return fmt.Errorf("%s.%s has no access rule in graph/policy.go", name, f.Name)
+				return nil, fmt.Errorf("%s.%s has no access rule in graph/policy.go", name, f.Name)
 			}
 			if roles == nil {
 				continue
@@ -71,22 +90,16 @@ func rewriteSchema(files []string, rolesFor func(object, field string) ([]auth.R
 			file := f.Position.Src.Name
 			es, err := fieldEdits(srcs[file], f, roles)
 			if err != nil {
-				return fmt.Errorf("%s: %s.%s: %w", file, name, f.Name, err)
+				return nil, fmt.Errorf("%s: %s.%s: %w", file, name, f.Name, err)
 			}
 			edits[file] = append(edits[file], es...)
 		}
 	}
+	out := map[string]string{}
 	for _, name := range files {
-		out := apply(srcs[name], edits[name])
-		old, err := os.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		if err := writeIfChanged(name, old, []byte(out)); err != nil {
-			return err
-		}
+		out[name] = apply(srcs[name], edits[name])
 	}
-	return nil
+	return out, nil
 }
 
 func apply(src string, es []edit) string {
