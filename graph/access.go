@@ -47,9 +47,11 @@ func (r rule) allows(role auth.Role) bool {
 // DeniableFields returns the fields ("Type.field", sorted) that some role
 // can be refused on an object it was allowed to reach: the object types
 // it reaches from the roots through fields it may resolve (and node(id:)
-// through nodeRules). Each must be nullable in the schema so a refusal
-// nulls that field only, never its allowed parent. Root fields are left
-// out: their parent is the response's data.
+// through nodeRules), and the restricted fields of Query and Mutation. Each
+// must be nullable in the schema so a refusal nulls that field only, never
+// its allowed parent (for a root field, the response's data and so every
+// other root field, of mutations that ran too). Subscription is left out:
+// a subscription has one root field.
 func DeniableFields(schema *ast.Schema) []string {
 	roles := append([]auth.Role{auth.Anonymous}, auth.Roles...)
 	found := map[string]bool{}
@@ -93,7 +95,7 @@ func deniedReachable(schema *ast.Schema, role auth.Role) map[string]bool {
 			}
 			r, _ := ruleFor(name, f.Name)
 			if !r.allows(role) {
-				if !roots[name] {
+				if schema.Subscription == nil || name != schema.Subscription.Name {
 					denied[name+"."+f.Name] = true
 				}
 				continue

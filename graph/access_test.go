@@ -24,12 +24,12 @@ func TestPolicy_DeniedFieldsAreNullable(t *testing.T) {
 			t.Errorf("%s is %s: a refusal would null its parent; make it nullable", key, f.Type)
 		}
 	}
-	for _, want := range []string{"Person.age", "Person.birthDate", "Household.monthlyIncomeFen", "Need.assessment"} {
+	for _, want := range []string{"Person.age", "Person.birthDate", "Household.monthlyIncomeFen", "Need.assessment", "Query.referrals", "Mutation.createReferral"} {
 		if !slices.Contains(deniable, want) {
 			t.Errorf("%s is not found deniable (a CHARITY may see its parent, not it)", want)
 		}
 	}
-	for _, never := range []string{"Household.id", "Person.name", "Query.referrals"} {
+	for _, never := range []string{"Household.id", "Person.name", "Query.viewer", "Subscription.matchSuggested"} {
 		if slices.Contains(deniable, never) {
 			t.Errorf("%s is found deniable", never)
 		}

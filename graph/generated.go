@@ -3514,10 +3514,12 @@ DUPLICATE_AID ` + "`" + `category` + "`" + `, ` + "`" + `aidCategory` + "`" + `,
 Fields restricted to some roles carry ` + "`" + `@allowed(roles: [...])` + "`" + ` and end their
 description with "Allowed: …" (from the one field policy). Another caller gets
 null for such a field with one FORBIDDEN error at its path; the object around
-it is still answered. The fields that can be refused on an object the caller
-may read are nullable for this (Household.monthlyIncomeFen, Person.age, …,
-non-null before): a compatible change, they are never null for a caller
-allowed to read them.
+it is still answered, and a refused query or mutation is null beside the
+other root fields of the request. The fields that can be refused on an object
+the caller may read, and the restricted queries and mutations, are nullable
+for this (Person.age, Household.monthlyIncomeFen, Query.referrals, every
+mutation's payload, …; non-null before): a compatible change, they are never
+null for a caller allowed to read them.
 """
 schema {
   query: Query
@@ -4057,11 +4059,11 @@ extend type Query {
   "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds. Allowed: ADMIN, CASE_MANAGER, CHARITY."
   household(id: ID!): Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   "Households the caller may see, by ID. DONOR: FORBIDDEN. Allowed: ADMIN, CASE_MANAGER, CHARITY."
-  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid. Allowed: ADMIN, CASE_MANAGER, CHARITY."
-  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region. Allowed: ADMIN, CASE_MANAGER, CHARITY."
-  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 input RigidSpendingInput {
@@ -4263,27 +4265,27 @@ type RevealResidentIdPayload {
 
 extend type Mutation {
   "CASE_MANAGER (in region) or ADMIN: registers a household with its members. CONFLICT names an existing person with the same resident ID in extensions.existingId. Allowed: ADMIN, CASE_MANAGER."
-  registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (in region) or ADMIN: adds a member. Allowed: ADMIN, CASE_MANAGER."
-  addPerson(input: AddPersonInput!): AddPersonPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  addPerson(input: AddPersonInput!): AddPersonPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (in region) or ADMIN: records a member's consent (电子授权). Allowed: ADMIN, CASE_MANAGER."
-  recordConsent(input: RecordConsentInput!): RecordConsentPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  recordConsent(input: RecordConsentInput!): RecordConsentPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (in region) or ADMIN: revokes a consent now. Allowed: ADMIN, CASE_MANAGER."
-  revokeConsent(input: RevokeConsentInput!): RevokeConsentPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  revokeConsent(input: RevokeConsentInput!): RevokeConsentPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (in region) or ADMIN: takes one application (一次申请). Allowed: ADMIN, CASE_MANAGER."
-  submitApplication(input: SubmitApplicationInput!): SubmitApplicationPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  submitApplication(input: SubmitApplicationInput!): SubmitApplicationPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (in region) or ADMIN: classifies a SUBMITTED application into needs, creating the household's current assessment. Allowed: ADMIN, CASE_MANAGER."
-  classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (in region) or ADMIN: records a needs assessment, superseding the current one. Allowed: ADMIN, CASE_MANAGER."
-  createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when aid to the same person (or household) already covers the need's category (the aid's own, without needId) for an overlapping period: aid in that category or below it, within its category's window. Allowed: ADMIN, CASE_MANAGER, CHARITY."
-  recordAid(input: RecordAidInput!): RecordAidPayload! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  recordAid(input: RecordAidInput!): RecordAidPayload @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   "CASE_MANAGER (in region) or ADMIN: refers to a published resource. CONSENT_REQUIRED without sharing consent; DUPLICATE_AID; CAPACITY_EXHAUSTED. Allowed: ADMIN, CASE_MANAGER."
-  createReferral(input: CreateReferralInput!): CreateReferralPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  createReferral(input: CreateReferralInput!): CreateReferralPayload @allowed(roles: [ADMIN, CASE_MANAGER])
   "Moves a referral one step: the charity accepts (takes capacity), starts, delivers (writes the ledger) or declines; a case manager cancels. Allowed: ADMIN, CASE_MANAGER, CHARITY."
-  transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   "CASE_MANAGER in region only: shows a resident ID whole; audited. Allowed: CASE_MANAGER."
-  revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload! @allowed(roles: [CASE_MANAGER])
+  revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload @allowed(roles: [CASE_MANAGER])
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalog.graphqls", Input: `# catalog: the layered assistance catalog (groups, categories, items, plans).
@@ -4469,27 +4471,27 @@ type RemovePlanEntryPayload {
 
 extend type Mutation {
   "ADMIN: adds a population group. Allowed: ADMIN."
-  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload! @allowed(roles: [ADMIN])
+  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload @allowed(roles: [ADMIN])
   "ADMIN: changes a population group. Allowed: ADMIN."
-  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload! @allowed(roles: [ADMIN])
+  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload @allowed(roles: [ADMIN])
   "ADMIN: removes a group no resource names, with its plan. Allowed: ADMIN."
-  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload! @allowed(roles: [ADMIN])
+  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload @allowed(roles: [ADMIN])
   "ADMIN: adds a service category. Allowed: ADMIN."
-  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload! @allowed(roles: [ADMIN])
+  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload @allowed(roles: [ADMIN])
   "ADMIN: changes or moves a service category. Allowed: ADMIN."
-  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload! @allowed(roles: [ADMIN])
+  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload @allowed(roles: [ADMIN])
   "ADMIN: removes a category without sub-categories or items. Allowed: ADMIN."
-  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload! @allowed(roles: [ADMIN])
+  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload @allowed(roles: [ADMIN])
   "ADMIN: adds a service item. Allowed: ADMIN."
-  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload! @allowed(roles: [ADMIN])
+  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload @allowed(roles: [ADMIN])
   "ADMIN: changes a service item. Allowed: ADMIN."
-  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload! @allowed(roles: [ADMIN])
+  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload @allowed(roles: [ADMIN])
   "ADMIN: removes an item no resource offers, with its plan entries. Allowed: ADMIN."
-  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload! @allowed(roles: [ADMIN])
+  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload @allowed(roles: [ADMIN])
   "ADMIN: puts an item in a group's plan, or changes its level. Allowed: ADMIN."
-  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload! @allowed(roles: [ADMIN])
+  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload @allowed(roles: [ADMIN])
   "ADMIN: takes an item out of a group's plan. Allowed: ADMIN."
-  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload! @allowed(roles: [ADMIN])
+  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload @allowed(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/matching.graphqls", Input: `# matching: matches, the watchlist of unmet needs and match suggestions.
@@ -4693,9 +4695,9 @@ input ReferMatchInput {
 
 extend type Query {
   "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100. Allowed: ADMIN, CASE_MANAGER."
-  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!] @allowed(roles: [ADMIN, CASE_MANAGER])
   "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100. Allowed: ADMIN, CHARITY."
-  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]! @allowed(roles: [ADMIN, CHARITY])
+  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!] @allowed(roles: [ADMIN, CHARITY])
   """
   CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need,
   and every filter it fails. A resource once published that is now paused,
@@ -4704,16 +4706,16 @@ extend type Query {
   case manager.
   Allowed: ADMIN, CASE_MANAGER.
   """
-  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched! @allowed(roles: [ADMIN, CASE_MANAGER])
+  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first. Allowed: ADMIN, CASE_MANAGER."
-  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection! @allowed(roles: [ADMIN, CASE_MANAGER])
+  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection @allowed(roles: [ADMIN, CASE_MANAGER])
   "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour. Allowed: ADMIN, CASE_MANAGER."
-  watchlistCounts(regionPrefix: String): [WatchlistCount!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  watchlistCounts(regionPrefix: String): [WatchlistCount!] @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 extend type Mutation {
   "CASE_MANAGER (in region) or ADMIN: refers a need to a resource it matches, through the casework rules. CONFLICT lists the filters it fails. Allowed: ADMIN, CASE_MANAGER."
-  referMatch(input: ReferMatchInput!): CreateReferralPayload! @allowed(roles: [ADMIN, CASE_MANAGER])
+  referMatch(input: ReferMatchInput!): CreateReferralPayload @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 extend type Subscription {
@@ -4975,18 +4977,18 @@ type ResourceTransitionPayload {
 
 extend type Mutation {
   "ADMIN: registers an organization. Allowed: ADMIN."
-  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload! @allowed(roles: [ADMIN])
+  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload @allowed(roles: [ADMIN])
 
   "ADMIN or the owning CHARITY: creates a DRAFT resource. Allowed: ADMIN, CHARITY."
-  createResource(input: CreateResourceInput!): CreateResourcePayload! @allowed(roles: [ADMIN, CHARITY])
+  createResource(input: CreateResourceInput!): CreateResourcePayload @allowed(roles: [ADMIN, CHARITY])
   "ADMIN or the owning CHARITY: changes a resource that is not closed. Allowed: ADMIN, CHARITY."
-  updateResource(input: UpdateResourceInput!): UpdateResourcePayload! @allowed(roles: [ADMIN, CHARITY])
+  updateResource(input: UpdateResourceInput!): UpdateResourcePayload @allowed(roles: [ADMIN, CHARITY])
   "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window. Allowed: ADMIN, CHARITY."
-  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload! @allowed(roles: [ADMIN, CHARITY])
+  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload @allowed(roles: [ADMIN, CHARITY])
   "ADMIN or the owning CHARITY: PUBLISHED → PAUSED. Allowed: ADMIN, CHARITY."
-  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload! @allowed(roles: [ADMIN, CHARITY])
+  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload @allowed(roles: [ADMIN, CHARITY])
   "ADMIN or the owning CHARITY: any state → CLOSED, for good. Allowed: ADMIN, CHARITY."
-  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload! @allowed(roles: [ADMIN, CHARITY])
+  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload @allowed(roles: [ADMIN, CHARITY])
 }
 `, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `# search: full-text and map search over published resources.
@@ -10547,10 +10549,10 @@ func (ec *executionContext) _Mutation_registerHousehold(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
-			return ec.marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx, selections, v)
+			return ec.marshalORegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10591,10 +10593,10 @@ func (ec *executionContext) _Mutation_addPerson(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
-			return ec.marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx, selections, v)
+			return ec.marshalOAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10635,10 +10637,10 @@ func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
-			return ec.marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx, selections, v)
+			return ec.marshalORecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10679,10 +10681,10 @@ func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
-			return ec.marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
+			return ec.marshalORevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10723,10 +10725,10 @@ func (ec *executionContext) _Mutation_submitApplication(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
-			return ec.marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx, selections, v)
+			return ec.marshalOSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10767,10 +10769,10 @@ func (ec *executionContext) _Mutation_classifyApplication(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
-			return ec.marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx, selections, v)
+			return ec.marshalOClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10811,10 +10813,10 @@ func (ec *executionContext) _Mutation_createAssessment(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
-			return ec.marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx, selections, v)
+			return ec.marshalOCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10855,10 +10857,10 @@ func (ec *executionContext) _Mutation_recordAid(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
-			return ec.marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx, selections, v)
+			return ec.marshalORecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10899,10 +10901,10 @@ func (ec *executionContext) _Mutation_createReferral(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
-			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
+			return ec.marshalOCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10943,10 +10945,10 @@ func (ec *executionContext) _Mutation_transitionReferral(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
-			return ec.marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx, selections, v)
+			return ec.marshalOTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10987,10 +10989,10 @@ func (ec *executionContext) _Mutation_revealResidentId(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
-			return ec.marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx, selections, v)
+			return ec.marshalORevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11031,10 +11033,10 @@ func (ec *executionContext) _Mutation_createPopulationGroup(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
-			return ec.marshalNPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
+			return ec.marshalOPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createPopulationGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11075,10 +11077,10 @@ func (ec *executionContext) _Mutation_updatePopulationGroup(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
-			return ec.marshalNPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
+			return ec.marshalOPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updatePopulationGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11119,10 +11121,10 @@ func (ec *executionContext) _Mutation_deletePopulationGroup(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-			return ec.marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
+			return ec.marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deletePopulationGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11163,10 +11165,10 @@ func (ec *executionContext) _Mutation_createServiceCategory(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
-			return ec.marshalNServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
+			return ec.marshalOServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createServiceCategory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11207,10 +11209,10 @@ func (ec *executionContext) _Mutation_updateServiceCategory(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
-			return ec.marshalNServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
+			return ec.marshalOServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateServiceCategory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11251,10 +11253,10 @@ func (ec *executionContext) _Mutation_deleteServiceCategory(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-			return ec.marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
+			return ec.marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteServiceCategory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11295,10 +11297,10 @@ func (ec *executionContext) _Mutation_createServiceItem(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
-			return ec.marshalNServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
+			return ec.marshalOServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11339,10 +11341,10 @@ func (ec *executionContext) _Mutation_updateServiceItem(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
-			return ec.marshalNServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
+			return ec.marshalOServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11383,10 +11385,10 @@ func (ec *executionContext) _Mutation_deleteServiceItem(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-			return ec.marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
+			return ec.marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11427,10 +11429,10 @@ func (ec *executionContext) _Mutation_setPlanEntry(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetPlanEntryPayload) graphql.Marshaler {
-			return ec.marshalNSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx, selections, v)
+			return ec.marshalOSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_setPlanEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11471,10 +11473,10 @@ func (ec *executionContext) _Mutation_removePlanEntry(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RemovePlanEntryPayload) graphql.Marshaler {
-			return ec.marshalNRemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx, selections, v)
+			return ec.marshalORemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_removePlanEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11515,10 +11517,10 @@ func (ec *executionContext) _Mutation_referMatch(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
-			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
+			return ec.marshalOCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_referMatch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11559,10 +11561,10 @@ func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
-			return ec.marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx, selections, v)
+			return ec.marshalOCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11603,10 +11605,10 @@ func (ec *executionContext) _Mutation_createResource(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
-			return ec.marshalNCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx, selections, v)
+			return ec.marshalOCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11647,10 +11649,10 @@ func (ec *executionContext) _Mutation_updateResource(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
-			return ec.marshalNUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx, selections, v)
+			return ec.marshalOUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11691,10 +11693,10 @@ func (ec *executionContext) _Mutation_publishResource(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+			return ec.marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_publishResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11735,10 +11737,10 @@ func (ec *executionContext) _Mutation_pauseResource(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+			return ec.marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_pauseResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11779,10 +11781,10 @@ func (ec *executionContext) _Mutation_closeResource(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+			return ec.marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_closeResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13327,10 +13329,10 @@ func (ec *executionContext) _Query_households(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
-			return ec.marshalNHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx, selections, v)
+			return ec.marshalOHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_households(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13371,10 +13373,10 @@ func (ec *executionContext) _Query_aidHistory(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
-			return ec.marshalNAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx, selections, v)
+			return ec.marshalOAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_aidHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13415,10 +13417,10 @@ func (ec *executionContext) _Query_referrals(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
-			return ec.marshalNReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx, selections, v)
+			return ec.marshalOReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_referrals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13491,10 +13493,10 @@ func (ec *executionContext) _Query_matches(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
-			return ec.marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx, selections, v)
+			return ec.marshalONeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_matches(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13535,10 +13537,10 @@ func (ec *executionContext) _Query_matchesForResource(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
-			return ec.marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx, selections, v)
+			return ec.marshalOResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_matchesForResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13579,10 +13581,10 @@ func (ec *executionContext) _Query_whyNotMatched(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
-			return ec.marshalNWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx, selections, v)
+			return ec.marshalOWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_whyNotMatched(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13623,10 +13625,10 @@ func (ec *executionContext) _Query_unmetNeeds(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
-			return ec.marshalNUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx, selections, v)
+			return ec.marshalOUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_unmetNeeds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13667,10 +13669,10 @@ func (ec *executionContext) _Query_watchlistCounts(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
-			return ec.marshalNWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx, selections, v)
+			return ec.marshalOWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_watchlistCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -23004,203 +23006,203 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerHousehold(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addPerson":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addPerson(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordConsent(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revokeConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeConsent(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "submitApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitApplication(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "classifyApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_classifyApplication(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createAssessment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAssessment(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordAid":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordAid(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createReferral":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createReferral(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "transitionReferral":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_transitionReferral(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revealResidentId":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revealResidentId(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createPopulationGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPopulationGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updatePopulationGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updatePopulationGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deletePopulationGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deletePopulationGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createServiceCategory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createServiceCategory(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateServiceCategory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateServiceCategory(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteServiceCategory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteServiceCategory(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createServiceItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createServiceItem(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateServiceItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateServiceItem(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteServiceItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteServiceItem(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "setPlanEntry":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setPlanEntry(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "removePlanEntry":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removePlanEntry(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "referMatch":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_referMatch(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createOrganization":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createOrganization(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "publishResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "pauseResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_pauseResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "closeResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_closeResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -23824,19 +23826,19 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "households":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_households(ctx, field)
 				})
 		case "aidHistory":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_aidHistory(ctx, field)
 				})
 		case "referrals":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_referrals(ctx, field)
 				})
@@ -23848,31 +23850,31 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "matches":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_matches(ctx, field)
 				})
 		case "matchesForResource":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_matchesForResource(ctx, field)
 				})
 		case "whyNotMatched":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_whyNotMatched(ctx, field)
 				})
 		case "unmetNeeds":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_unmetNeeds(ctx, field)
 				})
 		case "watchlistCounts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_watchlistCounts(ctx, field)
 				})
@@ -25917,28 +25919,12 @@ func (ec *executionContext) unmarshalNAddPersonInput2githubᚗcomᚋaidhubᚋaid
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AddPersonPayload!")
-		return graphql.Null
-	}
-	return ec._AddPersonPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNAidRecord2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidRecord(ctx context.Context, sel ast.SelectionSet, v *casework.AidRecord) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AidRecord!")
 		return graphql.Null
 	}
 	return ec._AidRecord(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AidRecordConnection!")
-		return graphql.Null
-	}
-	return ec._AidRecordConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAidRecordEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AidRecordEdge) graphql.Marshaler {
@@ -26085,14 +26071,6 @@ func (ec *executionContext) unmarshalNClassifyApplicationInput2githubᚗcomᚋai
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ClassifyApplicationPayload!")
-		return graphql.Null
-	}
-	return ec._ClassifyApplicationPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx context.Context, sel ast.SelectionSet, v *casework.Consent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Consent!")
@@ -26166,25 +26144,9 @@ func (ec *executionContext) unmarshalNCreateAssessmentInput2githubᚗcomᚋaidhu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateAssessmentPayload!")
-		return graphql.Null
-	}
-	return ec._CreateAssessmentPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationInput(ctx context.Context, v any) (model.CreateOrganizationInput, error) {
 	res, err := ec.unmarshalInputCreateOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateOrganizationPayload!")
-		return graphql.Null
-	}
-	return ec._CreateOrganizationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreatePopulationGroupInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreatePopulationGroupInput(ctx context.Context, v any) (model.CreatePopulationGroupInput, error) {
@@ -26197,25 +26159,9 @@ func (ec *executionContext) unmarshalNCreateReferralInput2githubᚗcomᚋaidhub�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateReferralPayload!")
-		return graphql.Null
-	}
-	return ec._CreateReferralPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCreateResourceInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourceInput(ctx context.Context, v any) (model.CreateResourceInput, error) {
 	res, err := ec.unmarshalInputCreateResourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateResourcePayload!")
-		return graphql.Null
-	}
-	return ec._CreateResourcePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateServiceCategoryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateServiceCategoryInput(ctx context.Context, v any) (model.CreateServiceCategoryInput, error) {
@@ -26259,14 +26205,6 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 func (ec *executionContext) unmarshalNDeleteCatalogEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryInput(ctx context.Context, v any) (model.DeleteCatalogEntryInput, error) {
 	res, err := ec.unmarshalInputDeleteCatalogEntryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeleteCatalogEntryPayload!")
-		return graphql.Null
-	}
-	return ec._DeleteCatalogEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDivisionCode2string(ctx context.Context, v any) (string, error) {
@@ -26431,14 +26369,6 @@ func (ec *executionContext) marshalNHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._Household(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "HouseholdConnection!")
-		return graphql.Null
-	}
-	return ec._HouseholdConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHouseholdEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HouseholdEdge) graphql.Marshaler {
@@ -26628,22 +26558,6 @@ func (ec *executionContext) unmarshalNNeedInput2ᚕᚖgithubᚗcomᚋaidhubᚋai
 func (ec *executionContext) unmarshalNNeedInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInput(ctx context.Context, v any) (*model.NeedInput, error) {
 	res, err := ec.unmarshalInputNeedInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx context.Context, sel ast.SelectionSet, v *matchsvc.NeedMatches) graphql.Marshaler {
@@ -26864,14 +26778,6 @@ func (ec *executionContext) marshalNPopulationGroup2ᚖgithubᚗcomᚋaidhubᚋa
 	return ec._PopulationGroup(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx context.Context, sel ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PopulationGroupPayload!")
-		return graphql.Null
-	}
-	return ec._PopulationGroupPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNProviderKind2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, v any) (casework.ProviderKind, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := casework.ProviderKind(tmp)
@@ -26892,25 +26798,9 @@ func (ec *executionContext) unmarshalNRecordAidInput2githubᚗcomᚋaidhubᚋaid
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RecordAidPayload!")
-		return graphql.Null
-	}
-	return ec._RecordAidPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRecordConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentInput(ctx context.Context, v any) (model.RecordConsentInput, error) {
 	res, err := ec.unmarshalInputRecordConsentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RecordConsentPayload!")
-		return graphql.Null
-	}
-	return ec._RecordConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReferMatchInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferMatchInput(ctx context.Context, v any) (model.ReferMatchInput, error) {
@@ -26924,14 +26814,6 @@ func (ec *executionContext) marshalNReferral2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._Referral(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ReferralConnection!")
-		return graphql.Null
-	}
-	return ec._ReferralConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNReferralEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReferralEdge) graphql.Marshaler {
@@ -27002,14 +26884,6 @@ func (ec *executionContext) unmarshalNRegisterHouseholdInput2githubᚗcomᚋaidh
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RegisterHouseholdPayload!")
-		return graphql.Null
-	}
-	return ec._RegisterHouseholdPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐRelation(ctx context.Context, v any) (casework.Relation, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := casework.Relation(tmp)
@@ -27028,14 +26902,6 @@ func (ec *executionContext) marshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋca
 func (ec *executionContext) unmarshalNRemovePlanEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryInput(ctx context.Context, v any) (model.RemovePlanEntryInput, error) {
 	res, err := ec.unmarshalInputRemovePlanEntryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemovePlanEntryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RemovePlanEntryPayload!")
-		return graphql.Null
-	}
-	return ec._RemovePlanEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx context.Context, sel ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
@@ -27076,22 +26942,6 @@ func (ec *executionContext) marshalNResourceEdge2ᚖgithubᚗcomᚋaidhubᚋaidh
 		return graphql.Null
 	}
 	return ec._ResourceEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx context.Context, sel ast.SelectionSet, v *matchsvc.ResourceMatch) graphql.Marshaler {
@@ -27139,38 +26989,14 @@ func (ec *executionContext) unmarshalNResourceTransitionInput2githubᚗcomᚋaid
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ResourceTransitionPayload!")
-		return graphql.Null
-	}
-	return ec._ResourceTransitionPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRevealResidentIdInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDInput(ctx context.Context, v any) (model.RevealResidentIDInput, error) {
 	res, err := ec.unmarshalInputRevealResidentIdInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RevealResidentIdPayload!")
-		return graphql.Null
-	}
-	return ec._RevealResidentIdPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRevokeConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentInput(ctx context.Context, v any) (model.RevokeConsentInput, error) {
 	res, err := ec.unmarshalInputRevokeConsentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RevokeConsentPayload!")
-		return graphql.Null
-	}
-	return ec._RevokeConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
@@ -27291,14 +27117,6 @@ func (ec *executionContext) marshalNServiceCategory2ᚖgithubᚗcomᚋaidhubᚋa
 	return ec._ServiceCategory(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ServiceCategoryPayload!")
-		return graphql.Null
-	}
-	return ec._ServiceCategoryPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNServiceItem2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27323,25 +27141,9 @@ func (ec *executionContext) marshalNServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhu
 	return ec._ServiceItem(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ServiceItemPayload!")
-		return graphql.Null
-	}
-	return ec._ServiceItemPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNSetPlanEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryInput(ctx context.Context, v any) (model.SetPlanEntryInput, error) {
 	res, err := ec.unmarshalInputSetPlanEntryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetPlanEntryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SetPlanEntryPayload!")
-		return graphql.Null
-	}
-	return ec._SetPlanEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -27363,25 +27165,9 @@ func (ec *executionContext) unmarshalNSubmitApplicationInput2githubᚗcomᚋaidh
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SubmitApplicationPayload!")
-		return graphql.Null
-	}
-	return ec._SubmitApplicationPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNTransitionReferralInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralInput(ctx context.Context, v any) (model.TransitionReferralInput, error) {
 	res, err := ec.unmarshalInputTransitionReferralInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TransitionReferralPayload!")
-		return graphql.Null
-	}
-	return ec._TransitionReferralPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUnmetNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeed(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeed) graphql.Marshaler {
@@ -27390,14 +27176,6 @@ func (ec *executionContext) marshalNUnmetNeed2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._UnmetNeed(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UnmetNeedConnection!")
-		return graphql.Null
-	}
-	return ec._UnmetNeedConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUnmetNeedEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UnmetNeedEdge) graphql.Marshaler {
@@ -27434,14 +27212,6 @@ func (ec *executionContext) unmarshalNUpdateResourceInput2githubᚗcomᚋaidhub�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UpdateResourcePayload!")
-		return graphql.Null
-	}
-	return ec._UpdateResourcePayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNUpdateServiceCategoryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateServiceCategoryInput(ctx context.Context, v any) (model.UpdateServiceCategoryInput, error) {
 	res, err := ec.unmarshalInputUpdateServiceCategoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27474,36 +27244,12 @@ func (ec *executionContext) marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhub�
 	return res
 }
 
-func (ec *executionContext) marshalNWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx context.Context, sel ast.SelectionSet, v *model.WatchlistCount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "WatchlistCount!")
 		return graphql.Null
 	}
 	return ec._WatchlistCount(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx context.Context, sel ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "WhyNotMatched!")
-		return graphql.Null
-	}
-	return ec._WhyNotMatched(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -27648,6 +27394,20 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AddPersonPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AidRecordConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAidSource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx context.Context, v any) (*casework.AidSource, error) {
 	if v == nil {
 		return nil, nil
@@ -27749,6 +27509,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ClassifyApplicationPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27766,6 +27533,34 @@ func (ec *executionContext) marshalOConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhub
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateAssessmentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateOrganizationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateReferralPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateResourcePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, v any) (aidhub.Date, error) {
@@ -27833,6 +27628,13 @@ func (ec *executionContext) marshalODeclineReason2ᚖgithubᚗcomᚋaidhubᚋaid
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeleteCatalogEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODivisionCode2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -27978,6 +27780,13 @@ func (ec *executionContext) marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 	return ec._Household(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HouseholdConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOHouseholdFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdFilter(ctx context.Context, v any) (*model.HouseholdFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -28097,6 +27906,25 @@ func (ec *executionContext) marshalONeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcas
 	return ec._Need(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalONeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋgqltypesᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltypes.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -28158,6 +27986,13 @@ func (ec *executionContext) marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋc
 	return ec._Person(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx context.Context, sel ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PopulationGroupPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, v any) (*casework.ProviderKind, error) {
 	if v == nil {
 		return nil, nil
@@ -28177,11 +28012,32 @@ func (ec *executionContext) marshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidh
 	return res
 }
 
+func (ec *executionContext) marshalORecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecordAidPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecordConsentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx context.Context, sel ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Referral(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReferralConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOReferralFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralFilter(ctx context.Context, v any) (*model.ReferralFilter, error) {
@@ -28247,6 +28103,20 @@ func (ec *executionContext) marshalOReferralStatus2ᚖgithubᚗcomᚋaidhubᚋai
 	return res
 }
 
+func (ec *executionContext) marshalORegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RegisterHouseholdPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemovePlanEntryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RemovePlanEntryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx context.Context, sel ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -28260,6 +28130,25 @@ func (ec *executionContext) unmarshalOResourceFilter2ᚖgithubᚗcomᚋaidhubᚋ
 	}
 	res, err := ec.unmarshalInputResourceFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOResourceStatus2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐStatusᚄ(ctx context.Context, v any) ([]catalog.Status, error) {
@@ -28296,6 +28185,27 @@ func (ec *executionContext) marshalOResourceStatus2ᚕgithubᚗcomᚋaidhubᚋai
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResourceTransitionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RevealResidentIdPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RevokeConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx context.Context, sel ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
@@ -28358,11 +28268,32 @@ func (ec *executionContext) marshalOServiceCategory2ᚖgithubᚗcomᚋaidhubᚋa
 	return ec._ServiceCategory(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceCategoryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItem(ctx context.Context, sel ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ServiceItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceItemPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetPlanEntryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SetPlanEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
@@ -28430,12 +28361,40 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SubmitApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TransitionReferralPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UnmetNeedConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOUnmetNeedFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedFilter(ctx context.Context, v any) (*model.UnmetNeedFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputUnmetNeedFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateResourcePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, v any) (*aidhub.Colour, error) {
@@ -28454,6 +28413,32 @@ func (ec *executionContext) marshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhu
 	_ = ctx
 	res := gqltypes.MarshalColour(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx context.Context, sel ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WhyNotMatched(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -78,6 +78,24 @@ func TestDeniedFieldNullsOnlyItself(t *testing.T) {
 		if get(r.Data, "node", "name") == nil || len(r.Errors) != 2 {
 			t.Fatalf("two denied fields: %s", r.Raw)
 		}
+		// Root fields too: a refused query or mutation is null beside the
+		// others, which answer (a mutation that ran keeps its result).
+		r = c.try("donor", `{ viewer { role } referrals { totalCount } }`, nil)
+		if get(r.Data, "viewer", "role") != "DONOR" {
+			t.Fatalf("viewer nulled by a refused referrals: %s", r.Raw)
+		}
+		wantOneErrorAt(t, r, "referrals")
+		r = c.try("charityA", `mutation($a: RecordAidInput!, $b: RevealResidentIdInput!) {
+			a: recordAid(input: $a) { aidRecord { id } }
+			b: revealResidentId(input: $b) { residentId } }`, map[string]any{
+			"a": map[string]any{"householdId": f.household, "personId": f.child, "categoryCode": "LEGAL",
+				"providerKind": "GOVERNMENT", "providerName": "区法律援助中心", "units": 1, "periodStart": "2026-12-01", "periodEnd": "2026-12-31"},
+			"b": map[string]any{"personId": f.child, "reason": "配送需要核对"}})
+		if get(r.Data, "a", "aidRecord", "id") == nil {
+			t.Fatalf("the aid recorded is not shown: %s", r.Raw)
+		}
+		wantOneErrorAt(t, r, "b")
+
 		// A need reached through the referral: its assessment is null,
 		// the need is not.
 		r = c.try("charityA", `query($id: ID!) { node(id: $id) { ... on Need { id assessment { id } } } }`, map[string]any{"id": f.need})
