@@ -150,3 +150,29 @@ func wantOneErrorAt(t *testing.T, r response, path ...any) {
 		t.Fatalf("want FORBIDDEN at %v, got %v %v: %s", want, e.Extensions["code"], e.Path, r.Raw)
 	}
 }
+
+// TestIntrospectionShowsRestrictions: introspection does not expose
+// directives applied to fields, so a client learns that Person.age is
+// restricted from its description, which the generator ends with the
+// policy's roles.
+func TestIntrospectionShowsRestrictions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		c := newCW(t, d)
+		data := c.must(t, "anonymous", `{ __type(name: "Person") { fields { name description type { kind } } } }`, nil)
+		found := false
+		for _, f := range list(get(data, "__type", "fields")) {
+			if get(f, "name") == "age" {
+				found = true
+				if desc := str(get(f, "description")); desc != "Allowed: ADMIN, CASE_MANAGER." {
+					t.Errorf("Person.age's description: %q", desc)
+				}
+				if get(f, "type", "kind") != "SCALAR" {
+					t.Errorf("Person.age is not nullable: %v", f)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("no Person.age in %v", data)
+		}
+	})
+}
