@@ -197,8 +197,10 @@ func (r *householdResolver) Consents(ctx context.Context, obj *casework.Househol
 }
 
 // SharingConsented is the resolver for the sharingConsented field.
-func (r *householdResolver) SharingConsented(ctx context.Context, obj *casework.Household) (bool, error) {
-	return r.Casework.SharingConsented(ctx, obj.ID)
+func (r *householdResolver) SharingConsented(ctx context.Context, obj *casework.Household) (*bool, error) {
+	// Nullable in the schema only so a refusal stops at this field.
+	ok, err := r.Casework.SharingConsented(ctx, obj.ID)
+	return &ok, err
 }
 
 // Applications is the resolver for the applications field.
@@ -422,8 +424,10 @@ func (r *personResolver) ResidentID(ctx context.Context, obj *casework.Person) (
 }
 
 // Age is the resolver for the age field.
-func (r *personResolver) Age(ctx context.Context, obj *casework.Person) (int, error) {
-	return obj.Age(r.Casework.Today()), nil
+func (r *personResolver) Age(ctx context.Context, obj *casework.Person) (*int, error) {
+	// Nullable in the schema only so a refusal stops at this field.
+	age := obj.Age(r.Casework.Today())
+	return &age, nil
 }
 
 // Groups is the resolver for the groups field.

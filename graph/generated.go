@@ -723,7 +723,7 @@ type HouseholdResolver interface {
 	Spending(ctx context.Context, obj *casework.Household) (*model.RigidSpending, error)
 	Persons(ctx context.Context, obj *casework.Household) ([]*casework.Person, error)
 	Consents(ctx context.Context, obj *casework.Household) ([]*casework.Consent, error)
-	SharingConsented(ctx context.Context, obj *casework.Household) (bool, error)
+	SharingConsented(ctx context.Context, obj *casework.Household) (*bool, error)
 	Applications(ctx context.Context, obj *casework.Household) ([]*casework.Application, error)
 	Assessments(ctx context.Context, obj *casework.Household) ([]*casework.Assessment, error)
 	CurrentAssessment(ctx context.Context, obj *casework.Household) (*casework.Assessment, error)
@@ -788,7 +788,7 @@ type PersonResolver interface {
 
 	ResidentID(ctx context.Context, obj *casework.Person) (string, error)
 
-	Age(ctx context.Context, obj *casework.Person) (int, error)
+	Age(ctx context.Context, obj *casework.Person) (*int, error)
 
 	Groups(ctx context.Context, obj *casework.Person) ([]*casework.Membership, error)
 	PossibleDuplicateOf(ctx context.Context, obj *casework.Person) (*casework.Person, error)
@@ -3510,6 +3510,16 @@ DUPLICATE_AID ` + "`" + `category` + "`" + `, ` + "`" + `aidCategory` + "`" + `,
 ` + "`" + `blockedUntil` + "`" + `; CAPACITY_EXHAUSTED ` + "`" + `unitsLeft` + "`" + `, ` + "`" + `unitsRequested` + "`" + `,
 ` + "`" + `budgetLeftFen` + "`" + `, ` + "`" + `budgetRequestedFen` + "`" + `; a refused referMatch (CONFLICT)
 ` + "`" + `failures` + "`" + `, the codes of the filters it fails.
+
+Fields restricted to some roles carry ` + "`" + `@allowed(roles: [...])` + "`" + ` and end their
+description with "Allowed: …" (from the one field policy). Another caller gets
+null for such a field with one FORBIDDEN error at its path; the object around
+it is still answered, and a refused query or mutation is null beside the
+other root fields of the request. The fields that can be refused on an object
+the caller may read, and the restricted queries and mutations, are nullable
+for this (Person.age, Household.monthlyIncomeFen, Query.referrals, every
+mutation's payload, …; non-null before): a compatible change, they are never
+null for a caller allowed to read them.
 """
 schema {
   query: Query
@@ -3593,6 +3603,16 @@ directive @goField(
   omittable: Boolean
   type: String
 ) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
+
+"""
+The roles that may resolve this field, from the one field policy
+(graph/policy.go), written here by ` + "`" + `go generate` + "`" + `. Introspection does not show
+directives applied to fields, so the field's description ends with the same
+list ("Allowed: …"). For any other role the field is null with one FORBIDDEN
+(UNAUTHENTICATED without a token) error at its path; fields that can be refused
+on an object the caller may read are nullable for that reason.
+"""
+directive @allowed(roles: [Role!]!) on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/casework.graphqls", Input: `# casework: households, consent, applications, assessments, aid and referrals.
 # The root types, scalars, Node and PageInfo are in ../schema.graphqls.
@@ -3616,72 +3636,87 @@ and the household consents to sharing with charities, and then only the
 fields needed to deliver (region, address, the referred persons).
 """
 type Household implements Node {
-  id: ID!
-  "Case workers only: the ID in the system the household was imported from."
-  externalId: String
-  "The 12-digit village or community code."
-  regionCode: DivisionCode!
-  "Full name of the village, e.g. 重庆市渝中区七星岗街道…"
-  regionName: String!
-  address: String!
-  "Case workers only: household income per month."
-  monthlyIncomeFen: Fen!
-  "Case workers only: rigid expenditures per month."
-  spending: RigidSpending!
-  "Members the caller may see: all for case workers, the referred ones for a charity."
-  persons: [Person!]!
-  "Case workers only, newest first."
-  consents: [Consent!]!
-  "Case workers only: whether sharing with charities is consented to now."
-  sharingConsented: Boolean!
-  "Case workers only, newest first."
-  applications: [Application!]!
-  "Case workers only: every assessment, the current one first."
-  assessments: [Assessment!]!
-  "Case workers only."
-  currentAssessment: Assessment
-  createdAt: DateTime!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only: the ID in the system the household was imported from. Allowed: ADMIN, CASE_MANAGER."
+  externalId: String @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The 12-digit village or community code. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  regionCode: DivisionCode! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Full name of the village, e.g. 重庆市渝中区七星岗街道… Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  regionName: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  address: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only: household income per month. Allowed: ADMIN, CASE_MANAGER."
+  monthlyIncomeFen: Fen @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: rigid expenditures per month. Allowed: ADMIN, CASE_MANAGER."
+  spending: RigidSpending @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Members the caller may see: all for case workers, the referred ones for a charity. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  persons: [Person!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only, newest first. Allowed: ADMIN, CASE_MANAGER."
+  consents: [Consent!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: whether sharing with charities is consented to now. Allowed: ADMIN, CASE_MANAGER."
+  sharingConsented: Boolean @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only, newest first. Allowed: ADMIN, CASE_MANAGER."
+  applications: [Application!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: every assessment, the current one first. Allowed: ADMIN, CASE_MANAGER."
+  assessments: [Assessment!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  currentAssessment: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  createdAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 "Rigid expenditures per month (刚性支出)."
 type RigidSpending {
-  medicalFen: Fen!
-  educationFen: Fen!
-  housingFen: Fen!
-  otherFen: Fen!
+  "Allowed: ADMIN, CASE_MANAGER."
+  medicalFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  educationFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  housingFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  otherFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "A member of a household."
 type Person implements Node {
-  id: ID!
-  "Null when the caller may no longer see the household."
-  household: Household
-  name: String!
-  relation: Relation!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null when the caller may no longer see the household. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  name: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  relation: Relation! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   """
   The resident ID, masked: ` + "`" + `500103********123X` + "`" + ` for case workers,
   ` + "`" + `500**************X` + "`" + ` for a charity. Case managers see it whole only
   through the audited ` + "`" + `revealResidentId` + "`" + `.
+  Allowed: ADMIN, CASE_MANAGER, CHARITY.
   """
-  residentId: String!
-  "Case workers only."
-  birthDate: Date!
-  age: Int!
-  "Case workers only."
-  female: Boolean!
-  "Case workers only: population group memberships."
-  groups: [GroupMembership!]!
-  "Case workers only: a person with the same name and birth date in the same village, registered earlier; review before aiding."
-  possibleDuplicateOf: Person
+  residentId: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  birthDate: Date @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  age: Int @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  female: Boolean @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: population group memberships. Allowed: ADMIN, CASE_MANAGER."
+  groups: [GroupMembership!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Case workers only: a person with the same name and birth date in the same village, registered earlier; review before aiding. Allowed: ADMIN, CASE_MANAGER."
+  possibleDuplicateOf: Person @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "Membership of a population group for a period."
 type GroupMembership {
-  group: PopulationGroup!
-  since: Date!
-  until: Date
-  "True today."
-  active: Boolean!
+  "Allowed: ADMIN, CASE_MANAGER."
+  group: PopulationGroup! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  since: Date! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  until: Date @allowed(roles: [ADMIN, CASE_MANAGER])
+  "True today. Allowed: ADMIN, CASE_MANAGER."
+  active: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "What a household consents to (电子授权)."
@@ -3700,16 +3735,24 @@ enum ConsentMethod {
 
 "One grant of consent by a household member."
 type Consent implements Node {
-  id: ID!
-  purposes: [ConsentPurpose!]!
-  grantedBy: Person!
-  method: ConsentMethod!
-  grantedAt: DateTime!
-  expiresAt: DateTime
-  revokedAt: DateTime
-  revokeReason: String!
-  "True now: granted, not expired, not revoked."
-  active: Boolean!
+  "Allowed: ADMIN, CASE_MANAGER."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  purposes: [ConsentPurpose!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  grantedBy: Person! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  method: ConsentMethod! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  grantedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  expiresAt: DateTime @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  revokedAt: DateTime @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  revokeReason: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "True now: granted, not expired, not revoked. Allowed: ADMIN, CASE_MANAGER."
+  active: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 enum ApplicationChannel {
@@ -3729,40 +3772,61 @@ enum ApplicationStatus {
 
 "One application for help (一次申请), in the household's own words."
 type Application implements Node {
-  id: ID!
-  household: Household
-  applicant: Person
-  channel: ApplicationChannel!
-  helpText: String!
-  "Categories the applicant named, if any."
-  categories: [ServiceCategory!]!
-  status: ApplicationStatus!
-  "The assessment it was classified into."
-  assessment: Assessment
-  submittedAt: DateTime!
-  history: [ApplicationEvent!]!
+  "Allowed: ADMIN, CASE_MANAGER."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  applicant: Person @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  channel: ApplicationChannel! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  helpText: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Categories the applicant named, if any. Allowed: ADMIN, CASE_MANAGER."
+  categories: [ServiceCategory!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  status: ApplicationStatus! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The assessment it was classified into. Allowed: ADMIN, CASE_MANAGER."
+  assessment: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  submittedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  history: [ApplicationEvent!]! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type ApplicationEvent {
-  status: ApplicationStatus!
-  at: DateTime!
-  actorRole: Role!
-  note: String!
+  "Allowed: ADMIN, CASE_MANAGER."
+  status: ApplicationStatus! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  at: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  actorRole: Role! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  note: String! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "A needs assessment (需求评估); a reassessment supersedes the current one."
 type Assessment implements Node {
-  id: ID!
-  household: Household
-  application: Application
-  assessedOn: Date!
-  assessorRole: Role!
-  notes: String!
-  "False once superseded."
-  current: Boolean!
-  supersedes: Assessment
-  needs: [Need!]!
-  createdAt: DateTime!
+  "Allowed: ADMIN, CASE_MANAGER."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  application: Application @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  assessedOn: Date! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  assessorRole: Role! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  notes: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "False once superseded. Allowed: ADMIN, CASE_MANAGER."
+  current: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  supersedes: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  needs: [Need!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  createdAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "OPEN until aid is delivered (MET), the need is reassessed (SUPERSEDED) or closed."
@@ -3775,20 +3839,26 @@ enum NeedStatus {
 
 "One assessed need."
 type Need implements Node {
-  id: ID!
-  assessment: Assessment!
-  "Null for a need of the household as a whole."
-  person: Person
-  category: ServiceCategory!
-  item: ServiceItem
-  "1 (mild) to 5 (urgent)."
-  severity: Int!
-  notes: String!
-  "When the need was first assessed; reassessment keeps it."
-  openedOn: Date!
-  "Days since openedOn."
-  waitingDays: Int!
-  status: NeedStatus!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER."
+  assessment: Assessment @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Null for a need of the household as a whole. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "1 (mild) to 5 (urgent). Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  severity: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  notes: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "When the need was first assessed; reassessment keeps it. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  openedOn: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Days since openedOn. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  waitingDays: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  status: NeedStatus! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 enum ProviderKind {
@@ -3808,35 +3878,54 @@ enum AidSource {
 
 "One line of the aid ledger: an aid any provider gave."
 type AidRecord implements Node {
-  id: ID!
-  household: Household
-  "Null for aid to the household as a whole."
-  person: Person
-  category: ServiceCategory!
-  item: ServiceItem
-  providerKind: ProviderKind!
-  provider: Organization
-  providerName: String!
-  amountFen: Fen!
-  units: Int!
-  periodStart: Date!
-  periodEnd: Date!
-  source: AidSource!
-  referral: Referral
-  "True when a case manager overrode the duplicate-aid rule."
-  overridden: Boolean!
-  recordedAt: DateTime!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null for aid to the household as a whole. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  providerKind: ProviderKind! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  provider: Organization @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  providerName: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  amountFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  units: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodStart: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodEnd: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  source: AidSource! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  referral: Referral @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "True when a case manager overrode the duplicate-aid rule. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  overridden: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  recordedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type AidRecordEdge {
-  cursor: String!
-  node: AidRecord!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  node: AidRecord! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type AidRecordConnection {
-  edges: [AidRecordEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  edges: [AidRecordEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 """
@@ -3863,59 +3952,91 @@ enum DeclineReason {
 
 "A referral of a person or household to a charity resource."
 type Referral implements Node {
-  id: ID!
-  "Null with CONSENT_REQUIRED for the charity once the household's consent has ended."
-  household: Household
-  "Null for a household referral; null with CONSENT_REQUIRED for the charity once the household's consent has ended."
-  person: Person
-  need: Need
-  resource: Resource
-  organization: Organization!
-  category: ServiceCategory!
-  item: ServiceItem
-  units: Int!
-  amountFen: Fen!
-  periodStart: Date!
-  periodEnd: Date!
-  status: ReferralStatus!
-  declineReason: DeclineReason
-  note: String!
-  "PENDING and ACCEPTED referrals expire after this."
-  respondBy: DateTime!
-  overridden: Boolean!
-  createdAt: DateTime!
-  updatedAt: DateTime!
-  history: [ReferralEvent!]!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null with CONSENT_REQUIRED for the charity once the household's consent has ended. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Null for a household referral; null with CONSENT_REQUIRED for the charity once the household's consent has ended. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  need: Need @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  organization: Organization! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  units: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  amountFen: Fen! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodStart: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  periodEnd: Date! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  status: ReferralStatus! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  declineReason: DeclineReason @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  note: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "PENDING and ACCEPTED referrals expire after this. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  respondBy: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  overridden: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  createdAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  updatedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  history: [ReferralEvent!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type ReferralEvent {
-  from: ReferralStatus
-  to: ReferralStatus!
-  at: DateTime!
-  actorRole: Role!
-  reason: String!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  from: ReferralStatus @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  to: ReferralStatus! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  at: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  actorRole: Role! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  reason: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type ReferralEdge {
-  cursor: String!
-  node: Referral!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  node: Referral! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type ReferralConnection {
-  edges: [ReferralEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  edges: [ReferralEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type HouseholdEdge {
-  cursor: String!
-  node: Household!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  node: Household! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 type HouseholdConnection {
-  edges: [HouseholdEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  edges: [HouseholdEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 input HouseholdFilter {
@@ -3935,14 +4056,14 @@ input ReferralFilter {
 }
 
 extend type Query {
-  "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds."
-  household(id: ID!): Household
-  "Households the caller may see, by ID. DONOR: FORBIDDEN."
-  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
-  "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid."
-  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection!
-  "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region."
-  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection!
+  "ADMIN, a CASE_MANAGER of its region, or a CHARITY it is referred to while consent to share holds. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  household(id: ID!): Household @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Households the caller may see, by ID. DONOR: FORBIDDEN. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Aid a household (or one member, with household-level aid) received, newest first; categoryCode takes that category and those below it. A CHARITY sees only its own aid. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  aidHistory(householdId: ID!, personId: ID, categoryCode: String, first: Int = 20, after: String): AidRecordConnection @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Referrals the caller may see, newest first: a CHARITY its own, a CASE_MANAGER those of its region. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  referrals(filter: ReferralFilter, first: Int = 20, after: String): ReferralConnection @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 input RigidSpendingInput {
@@ -4143,28 +4264,28 @@ type RevealResidentIdPayload {
 }
 
 extend type Mutation {
-  "CASE_MANAGER (in region) or ADMIN: registers a household with its members. CONFLICT names an existing person with the same resident ID in extensions.existingId."
-  registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload!
-  "CASE_MANAGER (in region) or ADMIN: adds a member."
-  addPerson(input: AddPersonInput!): AddPersonPayload!
-  "CASE_MANAGER (in region) or ADMIN: records a member's consent (电子授权)."
-  recordConsent(input: RecordConsentInput!): RecordConsentPayload!
-  "CASE_MANAGER (in region) or ADMIN: revokes a consent now."
-  revokeConsent(input: RevokeConsentInput!): RevokeConsentPayload!
-  "CASE_MANAGER (in region) or ADMIN: takes one application (一次申请)."
-  submitApplication(input: SubmitApplicationInput!): SubmitApplicationPayload!
-  "CASE_MANAGER (in region) or ADMIN: classifies a SUBMITTED application into needs, creating the household's current assessment."
-  classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload!
-  "CASE_MANAGER (in region) or ADMIN: records a needs assessment, superseding the current one."
-  createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload!
-  "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when aid to the same person (or household) already covers the need's category (the aid's own, without needId) for an overlapping period: aid in that category or below it, within its category's window."
-  recordAid(input: RecordAidInput!): RecordAidPayload!
-  "CASE_MANAGER (in region) or ADMIN: refers to a published resource. CONSENT_REQUIRED without sharing consent; DUPLICATE_AID; CAPACITY_EXHAUSTED."
-  createReferral(input: CreateReferralInput!): CreateReferralPayload!
-  "Moves a referral one step: the charity accepts (takes capacity), starts, delivers (writes the ledger) or declines; a case manager cancels."
-  transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload!
-  "CASE_MANAGER in region only: shows a resident ID whole; audited."
-  revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload!
+  "CASE_MANAGER (in region) or ADMIN: registers a household with its members. CONFLICT names an existing person with the same resident ID in extensions.existingId. Allowed: ADMIN, CASE_MANAGER."
+  registerHousehold(input: RegisterHouseholdInput!): RegisterHouseholdPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: adds a member. Allowed: ADMIN, CASE_MANAGER."
+  addPerson(input: AddPersonInput!): AddPersonPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: records a member's consent (电子授权). Allowed: ADMIN, CASE_MANAGER."
+  recordConsent(input: RecordConsentInput!): RecordConsentPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: revokes a consent now. Allowed: ADMIN, CASE_MANAGER."
+  revokeConsent(input: RevokeConsentInput!): RevokeConsentPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: takes one application (一次申请). Allowed: ADMIN, CASE_MANAGER."
+  submitApplication(input: SubmitApplicationInput!): SubmitApplicationPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: classifies a SUBMITTED application into needs, creating the household's current assessment. Allowed: ADMIN, CASE_MANAGER."
+  classifyApplication(input: ClassifyApplicationInput!): ClassifyApplicationPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (in region) or ADMIN: records a needs assessment, superseding the current one. Allowed: ADMIN, CASE_MANAGER."
+  createAssessment(input: CreateAssessmentInput!): CreateAssessmentPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER, ADMIN, or a CHARITY (its own aid, to households it may see): writes the aid ledger. DUPLICATE_AID when aid to the same person (or household) already covers the need's category (the aid's own, without needId) for an overlapping period: aid in that category or below it, within its category's window. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  recordAid(input: RecordAidInput!): RecordAidPayload @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "CASE_MANAGER (in region) or ADMIN: refers to a published resource. CONSENT_REQUIRED without sharing consent; DUPLICATE_AID; CAPACITY_EXHAUSTED. Allowed: ADMIN, CASE_MANAGER."
+  createReferral(input: CreateReferralInput!): CreateReferralPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Moves a referral one step: the charity accepts (takes capacity), starts, delivers (writes the ledger) or declines; a case manager cancels. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  transitionReferral(input: TransitionReferralInput!): TransitionReferralPayload @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "CASE_MANAGER in region only: shows a resident ID whole; audited. Allowed: CASE_MANAGER."
+  revealResidentId(input: RevealResidentIdInput!): RevealResidentIdPayload @allowed(roles: [CASE_MANAGER])
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalog.graphqls", Input: `# catalog: the layered assistance catalog (groups, categories, items, plans).
@@ -4349,28 +4470,28 @@ type RemovePlanEntryPayload {
 }
 
 extend type Mutation {
-  "ADMIN: adds a population group."
-  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload!
-  "ADMIN: changes a population group."
-  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload!
-  "ADMIN: removes a group no resource names, with its plan."
-  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: adds a service category."
-  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload!
-  "ADMIN: changes or moves a service category."
-  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload!
-  "ADMIN: removes a category without sub-categories or items."
-  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: adds a service item."
-  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload!
-  "ADMIN: changes a service item."
-  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload!
-  "ADMIN: removes an item no resource offers, with its plan entries."
-  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload!
-  "ADMIN: puts an item in a group's plan, or changes its level."
-  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload!
-  "ADMIN: takes an item out of a group's plan."
-  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload!
+  "ADMIN: adds a population group. Allowed: ADMIN."
+  createPopulationGroup(input: CreatePopulationGroupInput!): PopulationGroupPayload @allowed(roles: [ADMIN])
+  "ADMIN: changes a population group. Allowed: ADMIN."
+  updatePopulationGroup(input: UpdatePopulationGroupInput!): PopulationGroupPayload @allowed(roles: [ADMIN])
+  "ADMIN: removes a group no resource names, with its plan. Allowed: ADMIN."
+  deletePopulationGroup(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload @allowed(roles: [ADMIN])
+  "ADMIN: adds a service category. Allowed: ADMIN."
+  createServiceCategory(input: CreateServiceCategoryInput!): ServiceCategoryPayload @allowed(roles: [ADMIN])
+  "ADMIN: changes or moves a service category. Allowed: ADMIN."
+  updateServiceCategory(input: UpdateServiceCategoryInput!): ServiceCategoryPayload @allowed(roles: [ADMIN])
+  "ADMIN: removes a category without sub-categories or items. Allowed: ADMIN."
+  deleteServiceCategory(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload @allowed(roles: [ADMIN])
+  "ADMIN: adds a service item. Allowed: ADMIN."
+  createServiceItem(input: CreateServiceItemInput!): ServiceItemPayload @allowed(roles: [ADMIN])
+  "ADMIN: changes a service item. Allowed: ADMIN."
+  updateServiceItem(input: UpdateServiceItemInput!): ServiceItemPayload @allowed(roles: [ADMIN])
+  "ADMIN: removes an item no resource offers, with its plan entries. Allowed: ADMIN."
+  deleteServiceItem(input: DeleteCatalogEntryInput!): DeleteCatalogEntryPayload @allowed(roles: [ADMIN])
+  "ADMIN: puts an item in a group's plan, or changes its level. Allowed: ADMIN."
+  setPlanEntry(input: SetPlanEntryInput!): SetPlanEntryPayload @allowed(roles: [ADMIN])
+  "ADMIN: takes an item out of a group's plan. Allowed: ADMIN."
+  removePlanEntry(input: RemovePlanEntryInput!): RemovePlanEntryPayload @allowed(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/matching.graphqls", Input: `# matching: matches, the watchlist of unmet needs and match suggestions.
@@ -4382,37 +4503,41 @@ a share of them (maxPoints = 100 × weight / the sum of the weights) and gives
 contribution = value × maxPoints. The contributions add up to the score.
 """
 type MatchFactor {
-  "severity, itemFit, entitlement, distance, waiting, priority or scarcity."
-  factor: String!
-  "The factor's value, 0 (worst) to 1 (best)."
-  value: Float!
-  "The configured weight."
-  weight: Float!
-  "The factor's share of the 100 points: what it gives at value 1."
-  maxPoints: Float!
-  "The points it gives this match: value × maxPoints."
-  contribution: Float!
+  "severity, itemFit, entitlement, distance, waiting, priority or scarcity. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  factor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The factor's value, 0 (worst) to 1 (best). Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  value: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The configured weight. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  weight: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The factor's share of the 100 points: what it gives at value 1. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  maxPoints: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "The points it gives this match: value × maxPoints. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  contribution: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 "A resource that passes every hard filter for a need, with its score explained."
 type Match {
-  resource: Resource
-  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be."
-  score: Float!
-  factors: [MatchFactor!]!
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  score: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
+  "Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  factors: [MatchFactor!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
 "The ranked matches of one need."
 type NeedMatches {
-  need: Need!
+  "Allowed: ADMIN, CASE_MANAGER."
+  need: Need! @allowed(roles: [ADMIN, CASE_MANAGER])
   """
   Best first: resources offering the item the need names, then other items of
   its category, then items of categories below it (the itemFit factor: 1, 0.6,
   0.3); within each, by score, then resource ID. A need is met by items in its
   category or below it (a MEDICAL need by 大病医疗救助, an item of MEDICAL_INPATIENT), never
   above or beside it. Empty for a need that is not OPEN.
+  Allowed: ADMIN, CASE_MANAGER.
   """
-  matches: [Match!]!
+  matches: [Match!]! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 """
@@ -4420,18 +4545,24 @@ An open need a resource matches, as its charity may see it: what is needed,
 how urgently, how long it has waited and where — never who.
 """
 type ResourceMatch {
-  category: ServiceCategory!
-  item: ServiceItem
-  severity: Int!
-  waitingDays: Int!
-  "The household's street (9 digits), not its village: coarse enough not to single anyone out."
-  regionCode: DivisionCode!
-  regionName: String!
-  "Ten-year band, e.g. 40–49; 80+ from 80."
-  ageBand: String!
-  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID."
-  score: Float!
-  factors: [MatchFactor!]!
+  "Allowed: ADMIN, CHARITY."
+  category: ServiceCategory! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  item: ServiceItem @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  severity: Int! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  waitingDays: Int! @allowed(roles: [ADMIN, CHARITY])
+  "The household's street (9 digits), not its village: coarse enough not to single anyone out. Allowed: ADMIN, CHARITY."
+  regionCode: DivisionCode! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  regionName: String! @allowed(roles: [ADMIN, CHARITY])
+  "Ten-year band, e.g. 40–49; 80+ from 80. Allowed: ADMIN, CHARITY."
+  ageBand: String! @allowed(roles: [ADMIN, CHARITY])
+  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID. Allowed: ADMIN, CHARITY."
+  score: Float! @allowed(roles: [ADMIN, CHARITY])
+  "Allowed: ADMIN, CHARITY."
+  factors: [MatchFactor!]! @allowed(roles: [ADMIN, CHARITY])
 }
 
 """
@@ -4439,34 +4570,35 @@ A hard filter a resource fails for a need, said in English and Chinese with the
 figures behind it.
 """
 type FilterFailure {
-  "need, resource, status, category, group, coverage, age, income, window, capacity, rule or duplicate."
-  filter: String!
-  "The filter in capitals (CATEGORY, INCOME, DUPLICATE, …), for programs."
-  code: String!
-  "Why, in English."
-  message: String!
-  "Why, in Chinese, e.g. 人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元."
-  messageZh: String!
-  "The same as message."
-  reason: String! @deprecated(reason: "Use message.")
-  "The limit the need is measured against (the age bound, the income ceiling, the units in all), in unit."
-  limit: Float
-  "What the need (or the resource, for capacity) has, in unit."
-  actual: Float
-  "YEARS, FEN (money in fen, 1/100 yuan: income per person a month, budget) or UNITS."
-  unit: String
-  "window: the first valid day; duplicate: the start of the aid that blocks."
-  from: Date
-  "window: the last valid day; duplicate: the last day the rule blocks (inclusive); status: the last valid day of an expired resource."
-  until: Date
+  "need, resource, status, category, group, coverage, age, income, window, capacity, rule or duplicate. Allowed: ADMIN, CASE_MANAGER."
+  filter: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The filter in capitals (CATEGORY, INCOME, DUPLICATE, …), for programs. Allowed: ADMIN, CASE_MANAGER."
+  code: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Why, in English. Allowed: ADMIN, CASE_MANAGER."
+  message: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Why, in Chinese, e.g. 人均 801 元/月 = 2,403 元 ÷ 3 人，超过上限 800 元. Allowed: ADMIN, CASE_MANAGER."
+  messageZh: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The same as message. Allowed: ADMIN, CASE_MANAGER."
+  reason: String! @allowed(roles: [ADMIN, CASE_MANAGER]) @deprecated(reason: "Use message.")
+  "The limit the need is measured against (the age bound, the income ceiling, the units in all), in unit. Allowed: ADMIN, CASE_MANAGER."
+  limit: Float @allowed(roles: [ADMIN, CASE_MANAGER])
+  "What the need (or the resource, for capacity) has, in unit. Allowed: ADMIN, CASE_MANAGER."
+  actual: Float @allowed(roles: [ADMIN, CASE_MANAGER])
+  "YEARS, FEN (money in fen, 1/100 yuan: income per person a month, budget) or UNITS. Allowed: ADMIN, CASE_MANAGER."
+  unit: String @allowed(roles: [ADMIN, CASE_MANAGER])
+  "window: the first valid day; duplicate: the start of the aid that blocks. Allowed: ADMIN, CASE_MANAGER."
+  from: Date @allowed(roles: [ADMIN, CASE_MANAGER])
+  "window: the last valid day; duplicate: the last day the rule blocks (inclusive); status: the last valid day of an expired resource. Allowed: ADMIN, CASE_MANAGER."
+  until: Date @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type WhyNotMatched {
-  matched: Boolean!
-  "Every filter the resource fails, in a fixed order; empty when it matches."
-  failures: [FilterFailure!]!
-  "The match, when it matches."
-  match: Match
+  "Allowed: ADMIN, CASE_MANAGER."
+  matched: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Every filter the resource fails, in a fixed order; empty when it matches. Allowed: ADMIN, CASE_MANAGER."
+  failures: [FilterFailure!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The match, when it matches. Allowed: ADMIN, CASE_MANAGER."
+  match: Match @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "Watchlist colour by waiting time: GREEN < 7 days, BLUE < 14, YELLOW < 30, ORANGE < 60, RED from 60 (thresholds are configuration)."
@@ -4480,23 +4612,32 @@ enum WatchColour {
 
 "An open need with no aid delivered or under way (持续监测未获帮扶对象)."
 type UnmetNeed {
-  need: Need!
-  household: Household
-  waitingDays: Int!
-  colour: WatchColour!
-  "Its best match now, if any."
-  bestMatch: Match
+  "Allowed: ADMIN, CASE_MANAGER."
+  need: Need! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  waitingDays: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  colour: WatchColour! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Its best match now, if any. Allowed: ADMIN, CASE_MANAGER."
+  bestMatch: Match @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type UnmetNeedEdge {
-  cursor: String!
-  node: UnmetNeed!
+  "Allowed: ADMIN, CASE_MANAGER."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  node: UnmetNeed! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 type UnmetNeedConnection {
-  edges: [UnmetNeedEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
+  "Allowed: ADMIN, CASE_MANAGER."
+  edges: [UnmetNeedEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 input UnmetNeedFilter {
@@ -4509,23 +4650,34 @@ input UnmetNeedFilter {
 
 "Unmet needs of one district by colour."
 type WatchlistCount {
-  districtCode: DivisionCode!
-  districtName: String!
-  green: Int!
-  blue: Int!
-  yellow: Int!
-  orange: Int!
-  red: Int!
-  total: Int!
+  "Allowed: ADMIN, CASE_MANAGER."
+  districtCode: DivisionCode! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  districtName: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  green: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  blue: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  yellow: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  orange: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  red: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  total: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 "An open need that has a new or better match, for the case managers of its region."
 type MatchSuggestion {
-  need: Need
-  resource: Resource
-  score: Float!
-  "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED."
-  reason: String!
+  "Allowed: ADMIN, CASE_MANAGER."
+  need: Need @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  score: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED. Allowed: ADMIN, CASE_MANAGER."
+  reason: String! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 input ReferMatchInput {
@@ -4542,27 +4694,28 @@ input ReferMatchInput {
 }
 
 extend type Query {
-  "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100."
-  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!]!
-  "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100."
-  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!]!
+  "CASE_MANAGER (need in region) or ADMIN: ranked, explained matches of one need or of every need of an assessment. ` + "`" + `first` + "`" + ` is 1–100. Allowed: ADMIN, CASE_MANAGER."
+  matches(needId: ID, assessmentId: ID, first: Int = 10): [NeedMatches!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The owning CHARITY or ADMIN: the open needs a resource matches, of consenting households only, without names. ` + "`" + `first` + "`" + ` is 1–100. Allowed: ADMIN, CHARITY."
+  matchesForResource(resourceId: ID!, first: Int = 20): [ResourceMatch!] @allowed(roles: [ADMIN, CHARITY])
   """
   CASE_MANAGER (need in region) or ADMIN: whether a resource matches a need,
   and every filter it fails. A resource once published that is now paused,
   expired or closed answers with its status (filter ` + "`" + `status` + "`" + `: 暂停中, 已过期
   with the date, 已关闭) instead of NOT_FOUND; a draft stays NOT_FOUND to a
   case manager.
+  Allowed: ADMIN, CASE_MANAGER.
   """
-  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched!
-  "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first."
-  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection!
-  "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour."
-  watchlistCounts(regionPrefix: String): [WatchlistCount!]!
+  whyNotMatched(needId: ID!, resourceId: ID!): WhyNotMatched @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (own region) or ADMIN: the watchlist, longest waiting first. Allowed: ADMIN, CASE_MANAGER."
+  unmetNeeds(filter: UnmetNeedFilter, first: Int = 20, after: String): UnmetNeedConnection @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER (own region) or ADMIN: unmet needs per district per colour. Allowed: ADMIN, CASE_MANAGER."
+  watchlistCounts(regionPrefix: String): [WatchlistCount!] @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 extend type Mutation {
-  "CASE_MANAGER (in region) or ADMIN: refers a need to a resource it matches, through the casework rules. CONFLICT lists the filters it fails."
-  referMatch(input: ReferMatchInput!): CreateReferralPayload!
+  "CASE_MANAGER (in region) or ADMIN: refers a need to a resource it matches, through the casework rules. CONFLICT lists the filters it fails. Allowed: ADMIN, CASE_MANAGER."
+  referMatch(input: ReferMatchInput!): CreateReferralPayload @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 
 extend type Subscription {
@@ -4570,8 +4723,9 @@ extend type Subscription {
   CASE_MANAGER or ADMIN, over graphql-transport-ws: open needs whose
   village starts with regionPrefix (within a case manager's own region;
   default: all of it) that a resource change or a new assessment matched.
+  Allowed: ADMIN, CASE_MANAGER.
   """
-  matchSuggested(regionPrefix: String): MatchSuggestion!
+  matchSuggested(regionPrefix: String): MatchSuggestion! @allowed(roles: [ADMIN, CASE_MANAGER])
 }
 `, BuiltIn: false},
 	{Name: "../schema/resources.graphqls", Input: `# resources: organizations and the resources they publish.
@@ -4822,19 +4976,19 @@ type ResourceTransitionPayload {
 }
 
 extend type Mutation {
-  "ADMIN: registers an organization."
-  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload!
+  "ADMIN: registers an organization. Allowed: ADMIN."
+  createOrganization(input: CreateOrganizationInput!): CreateOrganizationPayload @allowed(roles: [ADMIN])
 
-  "ADMIN or the owning CHARITY: creates a DRAFT resource."
-  createResource(input: CreateResourceInput!): CreateResourcePayload!
-  "ADMIN or the owning CHARITY: changes a resource that is not closed."
-  updateResource(input: UpdateResourceInput!): UpdateResourcePayload!
-  "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window."
-  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
-  "ADMIN or the owning CHARITY: PUBLISHED → PAUSED."
-  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
-  "ADMIN or the owning CHARITY: any state → CLOSED, for good."
-  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload!
+  "ADMIN or the owning CHARITY: creates a DRAFT resource. Allowed: ADMIN, CHARITY."
+  createResource(input: CreateResourceInput!): CreateResourcePayload @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: changes a resource that is not closed. Allowed: ADMIN, CHARITY."
+  updateResource(input: UpdateResourceInput!): UpdateResourcePayload @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: DRAFT, PAUSED or EXPIRED → PUBLISHED. Needs an item, a coverage region, capacity left and an unexpired window. Allowed: ADMIN, CHARITY."
+  publishResource(input: ResourceTransitionInput!): ResourceTransitionPayload @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: PUBLISHED → PAUSED. Allowed: ADMIN, CHARITY."
+  pauseResource(input: ResourceTransitionInput!): ResourceTransitionPayload @allowed(roles: [ADMIN, CHARITY])
+  "ADMIN or the owning CHARITY: any state → CLOSED, for good. Allowed: ADMIN, CHARITY."
+  closeResource(input: ResourceTransitionInput!): ResourceTransitionPayload @allowed(roles: [ADMIN, CHARITY])
 }
 `, BuiltIn: false},
 	{Name: "../schema/search.graphqls", Input: `# search: full-text and map search over published resources.
@@ -9564,10 +9718,10 @@ func (ec *executionContext) _Household_monthlyIncomeFen(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNFen2int64(ctx, selections, v)
+			return ec.marshalOFen2int64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_monthlyIncomeFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9587,10 +9741,10 @@ func (ec *executionContext) _Household_spending(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
-			return ec.marshalNRigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx, selections, v)
+			return ec.marshalORigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_spending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9651,10 +9805,10 @@ func (ec *executionContext) _Household_consents(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
-			return ec.marshalNConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx, selections, v)
+			return ec.marshalOConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_consents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9682,11 +9836,11 @@ func (ec *executionContext) _Household_sharingConsented(ctx context.Context, fie
 			return ec.Resolvers.Household().SharingConsented(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_sharingConsented(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9706,10 +9860,10 @@ func (ec *executionContext) _Household_applications(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
-			return ec.marshalNApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx, selections, v)
+			return ec.marshalOApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_applications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9738,10 +9892,10 @@ func (ec *executionContext) _Household_assessments(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
-			return ec.marshalNAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx, selections, v)
+			return ec.marshalOAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Household_assessments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10395,10 +10549,10 @@ func (ec *executionContext) _Mutation_registerHousehold(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
-			return ec.marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx, selections, v)
+			return ec.marshalORegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_registerHousehold(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10439,10 +10593,10 @@ func (ec *executionContext) _Mutation_addPerson(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
-			return ec.marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx, selections, v)
+			return ec.marshalOAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10483,10 +10637,10 @@ func (ec *executionContext) _Mutation_recordConsent(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
-			return ec.marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx, selections, v)
+			return ec.marshalORecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10527,10 +10681,10 @@ func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
-			return ec.marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
+			return ec.marshalORevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10571,10 +10725,10 @@ func (ec *executionContext) _Mutation_submitApplication(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
-			return ec.marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx, selections, v)
+			return ec.marshalOSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_submitApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10615,10 +10769,10 @@ func (ec *executionContext) _Mutation_classifyApplication(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
-			return ec.marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx, selections, v)
+			return ec.marshalOClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_classifyApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10659,10 +10813,10 @@ func (ec *executionContext) _Mutation_createAssessment(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
-			return ec.marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx, selections, v)
+			return ec.marshalOCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10703,10 +10857,10 @@ func (ec *executionContext) _Mutation_recordAid(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
-			return ec.marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx, selections, v)
+			return ec.marshalORecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_recordAid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10747,10 +10901,10 @@ func (ec *executionContext) _Mutation_createReferral(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
-			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
+			return ec.marshalOCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10791,10 +10945,10 @@ func (ec *executionContext) _Mutation_transitionReferral(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
-			return ec.marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx, selections, v)
+			return ec.marshalOTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_transitionReferral(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10835,10 +10989,10 @@ func (ec *executionContext) _Mutation_revealResidentId(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
-			return ec.marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx, selections, v)
+			return ec.marshalORevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revealResidentId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10879,10 +11033,10 @@ func (ec *executionContext) _Mutation_createPopulationGroup(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
-			return ec.marshalNPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
+			return ec.marshalOPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createPopulationGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10923,10 +11077,10 @@ func (ec *executionContext) _Mutation_updatePopulationGroup(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
-			return ec.marshalNPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
+			return ec.marshalOPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updatePopulationGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10967,10 +11121,10 @@ func (ec *executionContext) _Mutation_deletePopulationGroup(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-			return ec.marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
+			return ec.marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deletePopulationGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11011,10 +11165,10 @@ func (ec *executionContext) _Mutation_createServiceCategory(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
-			return ec.marshalNServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
+			return ec.marshalOServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createServiceCategory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11055,10 +11209,10 @@ func (ec *executionContext) _Mutation_updateServiceCategory(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
-			return ec.marshalNServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
+			return ec.marshalOServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateServiceCategory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11099,10 +11253,10 @@ func (ec *executionContext) _Mutation_deleteServiceCategory(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-			return ec.marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
+			return ec.marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteServiceCategory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11143,10 +11297,10 @@ func (ec *executionContext) _Mutation_createServiceItem(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
-			return ec.marshalNServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
+			return ec.marshalOServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11187,10 +11341,10 @@ func (ec *executionContext) _Mutation_updateServiceItem(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
-			return ec.marshalNServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
+			return ec.marshalOServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11231,10 +11385,10 @@ func (ec *executionContext) _Mutation_deleteServiceItem(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-			return ec.marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
+			return ec.marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11275,10 +11429,10 @@ func (ec *executionContext) _Mutation_setPlanEntry(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SetPlanEntryPayload) graphql.Marshaler {
-			return ec.marshalNSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx, selections, v)
+			return ec.marshalOSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_setPlanEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11319,10 +11473,10 @@ func (ec *executionContext) _Mutation_removePlanEntry(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RemovePlanEntryPayload) graphql.Marshaler {
-			return ec.marshalNRemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx, selections, v)
+			return ec.marshalORemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_removePlanEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11363,10 +11517,10 @@ func (ec *executionContext) _Mutation_referMatch(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
-			return ec.marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
+			return ec.marshalOCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_referMatch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11407,10 +11561,10 @@ func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
-			return ec.marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx, selections, v)
+			return ec.marshalOCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11451,10 +11605,10 @@ func (ec *executionContext) _Mutation_createResource(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
-			return ec.marshalNCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx, selections, v)
+			return ec.marshalOCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11495,10 +11649,10 @@ func (ec *executionContext) _Mutation_updateResource(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
-			return ec.marshalNUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx, selections, v)
+			return ec.marshalOUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11539,10 +11693,10 @@ func (ec *executionContext) _Mutation_publishResource(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+			return ec.marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_publishResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11583,10 +11737,10 @@ func (ec *executionContext) _Mutation_pauseResource(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+			return ec.marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_pauseResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11627,10 +11781,10 @@ func (ec *executionContext) _Mutation_closeResource(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-			return ec.marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
+			return ec.marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_closeResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11693,10 +11847,10 @@ func (ec *executionContext) _Need_assessment(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
-			return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
+			return ec.marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Need_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12609,10 +12763,10 @@ func (ec *executionContext) _Person_birthDate(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
+			return ec.marshalODate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12631,11 +12785,11 @@ func (ec *executionContext) _Person_age(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Person().Age(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_age(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12655,10 +12809,10 @@ func (ec *executionContext) _Person_female(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_female(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12678,10 +12832,10 @@ func (ec *executionContext) _Person_groups(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
-			return ec.marshalNGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx, selections, v)
+			return ec.marshalOGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Person_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13175,10 +13329,10 @@ func (ec *executionContext) _Query_households(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
-			return ec.marshalNHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx, selections, v)
+			return ec.marshalOHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_households(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13219,10 +13373,10 @@ func (ec *executionContext) _Query_aidHistory(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
-			return ec.marshalNAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx, selections, v)
+			return ec.marshalOAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_aidHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13263,10 +13417,10 @@ func (ec *executionContext) _Query_referrals(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
-			return ec.marshalNReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx, selections, v)
+			return ec.marshalOReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_referrals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13339,10 +13493,10 @@ func (ec *executionContext) _Query_matches(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
-			return ec.marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx, selections, v)
+			return ec.marshalONeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_matches(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13383,10 +13537,10 @@ func (ec *executionContext) _Query_matchesForResource(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
-			return ec.marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx, selections, v)
+			return ec.marshalOResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_matchesForResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13427,10 +13581,10 @@ func (ec *executionContext) _Query_whyNotMatched(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
-			return ec.marshalNWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx, selections, v)
+			return ec.marshalOWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_whyNotMatched(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13471,10 +13625,10 @@ func (ec *executionContext) _Query_unmetNeeds(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
-			return ec.marshalNUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx, selections, v)
+			return ec.marshalOUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_unmetNeeds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13515,10 +13669,10 @@ func (ec *executionContext) _Query_watchlistCounts(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
-			return ec.marshalNWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx, selections, v)
+			return ec.marshalOWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_watchlistCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -22482,12 +22636,12 @@ func (ec *executionContext) _Household(ctx context.Context, sel ast.SelectionSet
 			}
 		case "monthlyIncomeFen":
 			out.Values[i] = ec._Household_monthlyIncomeFen(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "spending":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_spending(ctx, field, obj)
 				})
@@ -22499,25 +22653,25 @@ func (ec *executionContext) _Household(ctx context.Context, sel ast.SelectionSet
 				})
 		case "consents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_consents(ctx, field, obj)
 				})
 		case "sharingConsented":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_sharingConsented(ctx, field, obj)
 				})
 		case "applications":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_applications(ctx, field, obj)
 				})
 		case "assessments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Household_assessments(ctx, field, obj)
 				})
@@ -22852,203 +23006,203 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerHousehold(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addPerson":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addPerson(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordConsent(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revokeConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeConsent(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "submitApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitApplication(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "classifyApplication":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_classifyApplication(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createAssessment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAssessment(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "recordAid":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordAid(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createReferral":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createReferral(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "transitionReferral":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_transitionReferral(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revealResidentId":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revealResidentId(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createPopulationGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPopulationGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updatePopulationGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updatePopulationGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deletePopulationGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deletePopulationGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createServiceCategory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createServiceCategory(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateServiceCategory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateServiceCategory(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteServiceCategory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteServiceCategory(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createServiceItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createServiceItem(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateServiceItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateServiceItem(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteServiceItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteServiceItem(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "setPlanEntry":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setPlanEntry(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "removePlanEntry":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removePlanEntry(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "referMatch":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_referMatch(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createOrganization":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createOrganization(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "publishResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "pauseResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_pauseResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "closeResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_closeResource(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -23087,7 +23241,7 @@ func (ec *executionContext) _Need(ctx context.Context, sel ast.SelectionSet, obj
 				})
 		case "assessment":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Need_assessment(ctx, field, obj)
 				})
@@ -23442,23 +23596,23 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				})
 		case "birthDate":
 			out.Values[i] = ec._Person_birthDate(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "age":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_age(ctx, field, obj)
 				})
 		case "female":
 			out.Values[i] = ec._Person_female(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "groups":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_groups(ctx, field, obj)
 				})
@@ -23672,19 +23826,19 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "households":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_households(ctx, field)
 				})
 		case "aidHistory":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_aidHistory(ctx, field)
 				})
 		case "referrals":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_referrals(ctx, field)
 				})
@@ -23696,31 +23850,31 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "matches":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_matches(ctx, field)
 				})
 		case "matchesForResource":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_matchesForResource(ctx, field)
 				})
 		case "whyNotMatched":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_whyNotMatched(ctx, field)
 				})
 		case "unmetNeeds":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_unmetNeeds(ctx, field)
 				})
 		case "watchlistCounts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_watchlistCounts(ctx, field)
 				})
@@ -25765,28 +25919,12 @@ func (ec *executionContext) unmarshalNAddPersonInput2githubᚗcomᚋaidhubᚋaid
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AddPersonPayload!")
-		return graphql.Null
-	}
-	return ec._AddPersonPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNAidRecord2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidRecord(ctx context.Context, sel ast.SelectionSet, v *casework.AidRecord) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AidRecord!")
 		return graphql.Null
 	}
 	return ec._AidRecord(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AidRecordConnection!")
-		return graphql.Null
-	}
-	return ec._AidRecordConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAidRecordEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AidRecordEdge) graphql.Marshaler {
@@ -25826,22 +25964,6 @@ func (ec *executionContext) marshalNAidSource2githubᚗcomᚋaidhubᚋaidhubᚋc
 		graphql.AddInvalidNullFromMarshaler(ctx, "AidSource!")
 	}
 	return res
-}
-
-func (ec *executionContext) marshalNApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx context.Context, sel ast.SelectionSet, v *casework.Application) graphql.Marshaler {
@@ -25906,22 +26028,6 @@ func (ec *executionContext) marshalNApplicationStatus2githubᚗcomᚋaidhubᚋai
 	return res
 }
 
-func (ec *executionContext) marshalNAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Assessment!")
@@ -25963,30 +26069,6 @@ func (ec *executionContext) marshalNCatalog2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋ
 func (ec *executionContext) unmarshalNClassifyApplicationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationInput(ctx context.Context, v any) (model.ClassifyApplicationInput, error) {
 	res, err := ec.unmarshalInputClassifyApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ClassifyApplicationPayload!")
-		return graphql.Null
-	}
-	return ec._ClassifyApplicationPayload(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx context.Context, sel ast.SelectionSet, v *casework.Consent) graphql.Marshaler {
@@ -26062,25 +26144,9 @@ func (ec *executionContext) unmarshalNCreateAssessmentInput2githubᚗcomᚋaidhu
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateAssessmentPayload!")
-		return graphql.Null
-	}
-	return ec._CreateAssessmentPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationInput(ctx context.Context, v any) (model.CreateOrganizationInput, error) {
 	res, err := ec.unmarshalInputCreateOrganizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateOrganizationPayload!")
-		return graphql.Null
-	}
-	return ec._CreateOrganizationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreatePopulationGroupInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreatePopulationGroupInput(ctx context.Context, v any) (model.CreatePopulationGroupInput, error) {
@@ -26093,25 +26159,9 @@ func (ec *executionContext) unmarshalNCreateReferralInput2githubᚗcomᚋaidhub�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateReferralPayload!")
-		return graphql.Null
-	}
-	return ec._CreateReferralPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCreateResourceInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourceInput(ctx context.Context, v any) (model.CreateResourceInput, error) {
 	res, err := ec.unmarshalInputCreateResourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateResourcePayload!")
-		return graphql.Null
-	}
-	return ec._CreateResourcePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateServiceCategoryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateServiceCategoryInput(ctx context.Context, v any) (model.CreateServiceCategoryInput, error) {
@@ -26155,14 +26205,6 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 func (ec *executionContext) unmarshalNDeleteCatalogEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryInput(ctx context.Context, v any) (model.DeleteCatalogEntryInput, error) {
 	res, err := ec.unmarshalInputDeleteCatalogEntryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNDeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeleteCatalogEntryPayload!")
-		return graphql.Null
-	}
-	return ec._DeleteCatalogEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDivisionCode2string(ctx context.Context, v any) (string, error) {
@@ -26308,22 +26350,6 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) marshalNGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx context.Context, sel ast.SelectionSet, v *casework.Membership) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "GroupMembership!")
@@ -26343,14 +26369,6 @@ func (ec *executionContext) marshalNHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._Household(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "HouseholdConnection!")
-		return graphql.Null
-	}
-	return ec._HouseholdConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHouseholdEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HouseholdEdge) graphql.Marshaler {
@@ -26540,22 +26558,6 @@ func (ec *executionContext) unmarshalNNeedInput2ᚕᚖgithubᚗcomᚋaidhubᚋai
 func (ec *executionContext) unmarshalNNeedInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐNeedInput(ctx context.Context, v any) (*model.NeedInput, error) {
 	res, err := ec.unmarshalInputNeedInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx context.Context, sel ast.SelectionSet, v *matchsvc.NeedMatches) graphql.Marshaler {
@@ -26776,14 +26778,6 @@ func (ec *executionContext) marshalNPopulationGroup2ᚖgithubᚗcomᚋaidhubᚋa
 	return ec._PopulationGroup(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx context.Context, sel ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PopulationGroupPayload!")
-		return graphql.Null
-	}
-	return ec._PopulationGroupPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNProviderKind2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, v any) (casework.ProviderKind, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := casework.ProviderKind(tmp)
@@ -26804,25 +26798,9 @@ func (ec *executionContext) unmarshalNRecordAidInput2githubᚗcomᚋaidhubᚋaid
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RecordAidPayload!")
-		return graphql.Null
-	}
-	return ec._RecordAidPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRecordConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentInput(ctx context.Context, v any) (model.RecordConsentInput, error) {
 	res, err := ec.unmarshalInputRecordConsentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RecordConsentPayload!")
-		return graphql.Null
-	}
-	return ec._RecordConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNReferMatchInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferMatchInput(ctx context.Context, v any) (model.ReferMatchInput, error) {
@@ -26836,14 +26814,6 @@ func (ec *executionContext) marshalNReferral2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._Referral(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ReferralConnection!")
-		return graphql.Null
-	}
-	return ec._ReferralConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNReferralEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReferralEdge) graphql.Marshaler {
@@ -26914,14 +26884,6 @@ func (ec *executionContext) unmarshalNRegisterHouseholdInput2githubᚗcomᚋaidh
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RegisterHouseholdPayload!")
-		return graphql.Null
-	}
-	return ec._RegisterHouseholdPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐRelation(ctx context.Context, v any) (casework.Relation, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := casework.Relation(tmp)
@@ -26940,14 +26902,6 @@ func (ec *executionContext) marshalNRelation2githubᚗcomᚋaidhubᚋaidhubᚋca
 func (ec *executionContext) unmarshalNRemovePlanEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryInput(ctx context.Context, v any) (model.RemovePlanEntryInput, error) {
 	res, err := ec.unmarshalInputRemovePlanEntryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemovePlanEntryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RemovePlanEntryPayload!")
-		return graphql.Null
-	}
-	return ec._RemovePlanEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx context.Context, sel ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
@@ -26988,22 +26942,6 @@ func (ec *executionContext) marshalNResourceEdge2ᚖgithubᚗcomᚋaidhubᚋaidh
 		return graphql.Null
 	}
 	return ec._ResourceEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx context.Context, sel ast.SelectionSet, v *matchsvc.ResourceMatch) graphql.Marshaler {
@@ -27051,46 +26989,14 @@ func (ec *executionContext) unmarshalNResourceTransitionInput2githubᚗcomᚋaid
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ResourceTransitionPayload!")
-		return graphql.Null
-	}
-	return ec._ResourceTransitionPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRevealResidentIdInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDInput(ctx context.Context, v any) (model.RevealResidentIDInput, error) {
 	res, err := ec.unmarshalInputRevealResidentIdInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RevealResidentIdPayload!")
-		return graphql.Null
-	}
-	return ec._RevealResidentIdPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNRevokeConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentInput(ctx context.Context, v any) (model.RevokeConsentInput, error) {
 	res, err := ec.unmarshalInputRevokeConsentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNRevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RevokeConsentPayload!")
-		return graphql.Null
-	}
-	return ec._RevokeConsentPayload(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNRigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx context.Context, sel ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RigidSpending!")
-		return graphql.Null
-	}
-	return ec._RigidSpending(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
@@ -27124,6 +27030,36 @@ var (
 		auth.Donor:       "DONOR",
 	}
 )
+
+func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋauthᚐRoleᚄ(ctx context.Context, v any) ([]auth.Role, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]auth.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋauthᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) marshalNSearchHit2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSearchHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SearchHit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -27181,14 +27117,6 @@ func (ec *executionContext) marshalNServiceCategory2ᚖgithubᚗcomᚋaidhubᚋa
 	return ec._ServiceCategory(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ServiceCategoryPayload!")
-		return graphql.Null
-	}
-	return ec._ServiceCategoryPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNServiceItem2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27213,25 +27141,9 @@ func (ec *executionContext) marshalNServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhu
 	return ec._ServiceItem(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ServiceItemPayload!")
-		return graphql.Null
-	}
-	return ec._ServiceItemPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNSetPlanEntryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryInput(ctx context.Context, v any) (model.SetPlanEntryInput, error) {
 	res, err := ec.unmarshalInputSetPlanEntryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetPlanEntryPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SetPlanEntryPayload!")
-		return graphql.Null
-	}
-	return ec._SetPlanEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -27253,25 +27165,9 @@ func (ec *executionContext) unmarshalNSubmitApplicationInput2githubᚗcomᚋaidh
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SubmitApplicationPayload!")
-		return graphql.Null
-	}
-	return ec._SubmitApplicationPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNTransitionReferralInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralInput(ctx context.Context, v any) (model.TransitionReferralInput, error) {
 	res, err := ec.unmarshalInputTransitionReferralInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TransitionReferralPayload!")
-		return graphql.Null
-	}
-	return ec._TransitionReferralPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUnmetNeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeed(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeed) graphql.Marshaler {
@@ -27280,14 +27176,6 @@ func (ec *executionContext) marshalNUnmetNeed2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._UnmetNeed(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UnmetNeedConnection!")
-		return graphql.Null
-	}
-	return ec._UnmetNeedConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUnmetNeedEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UnmetNeedEdge) graphql.Marshaler {
@@ -27324,14 +27212,6 @@ func (ec *executionContext) unmarshalNUpdateResourceInput2githubᚗcomᚋaidhub�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UpdateResourcePayload!")
-		return graphql.Null
-	}
-	return ec._UpdateResourcePayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNUpdateServiceCategoryInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateServiceCategoryInput(ctx context.Context, v any) (model.UpdateServiceCategoryInput, error) {
 	res, err := ec.unmarshalInputUpdateServiceCategoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27364,36 +27244,12 @@ func (ec *executionContext) marshalNWatchColour2githubᚗcomᚋaidhubᚋaidhub�
 	return res
 }
 
-func (ec *executionContext) marshalNWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx context.Context, sel ast.SelectionSet, v *model.WatchlistCount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "WatchlistCount!")
 		return graphql.Null
 	}
 	return ec._WatchlistCount(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx context.Context, sel ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "WhyNotMatched!")
-		return graphql.Null
-	}
-	return ec._WhyNotMatched(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -27538,6 +27394,20 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAddPersonPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAddPersonPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddPersonPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AddPersonPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAidRecordConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐAidRecordConnection(ctx context.Context, sel ast.SelectionSet, v *model.AidRecordConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AidRecordConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAidSource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAidSource(ctx context.Context, v any) (*casework.AidSource, error) {
 	if v == nil {
 		return nil, nil
@@ -27557,11 +27427,49 @@ func (ec *executionContext) marshalOAidSource2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 	return res
 }
 
+func (ec *executionContext) marshalOApplication2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Application) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx context.Context, sel ast.SelectionSet, v *casework.Application) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Application(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAssessment2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Assessment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOAssessment2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *casework.Assessment) graphql.Marshaler {
@@ -27598,6 +27506,72 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOClassifyApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐClassifyApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClassifyApplicationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ClassifyApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOConsent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Consent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOCreateAssessmentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateAssessmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAssessmentPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateAssessmentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateOrganizationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateOrganizationPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOrganizationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateOrganizationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateReferralPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateReferralPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐCreateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateResourcePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateResourcePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, v any) (aidhub.Date, error) {
+	res, err := gqltypes.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx context.Context, sel ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := gqltypes.MarshalDate(v)
 	return res
 }
 
@@ -27656,6 +27630,13 @@ func (ec *executionContext) marshalODeclineReason2ᚖgithubᚗcomᚋaidhubᚋaid
 	return res
 }
 
+func (ec *executionContext) marshalODeleteCatalogEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐDeleteCatalogEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCatalogEntryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeleteCatalogEntryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODivisionCode2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -27709,6 +27690,18 @@ func (ec *executionContext) marshalODivisionCode2ᚖstring(ctx context.Context, 
 	return res
 }
 
+func (ec *executionContext) unmarshalOFen2int64(ctx context.Context, v any) (int64, error) {
+	res, err := gqltypes.UnmarshalFen(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFen2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := gqltypes.MarshalFen(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOFen2ᚖint64(ctx context.Context, v any) (*int64, error) {
 	if v == nil {
 		return nil, nil
@@ -27744,6 +27737,25 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalOGroupMembership2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*casework.Membership) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroupMembership2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐMembership(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOGroupMembershipInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐGroupMembershipInputᚄ(ctx context.Context, v any) ([]*model.GroupMembershipInput, error) {
 	if v == nil {
 		return nil, nil
@@ -27766,6 +27778,13 @@ func (ec *executionContext) marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhub�
 		return graphql.Null
 	}
 	return ec._Household(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOHouseholdConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdConnection(ctx context.Context, sel ast.SelectionSet, v *model.HouseholdConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HouseholdConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOHouseholdFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐHouseholdFilter(ctx context.Context, v any) (*model.HouseholdFilter, error) {
@@ -27887,6 +27906,25 @@ func (ec *executionContext) marshalONeed2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcas
 	return ec._Need(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalONeedMatches2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatchesᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.NeedMatches) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNeedMatches2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐNeedMatches(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋgqltypesᚐNode(ctx context.Context, sel ast.SelectionSet, v gqltypes.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27948,6 +27986,13 @@ func (ec *executionContext) marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋc
 	return ec._Person(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx context.Context, sel ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PopulationGroupPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐProviderKind(ctx context.Context, v any) (*casework.ProviderKind, error) {
 	if v == nil {
 		return nil, nil
@@ -27967,11 +28012,32 @@ func (ec *executionContext) marshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidh
 	return res
 }
 
+func (ec *executionContext) marshalORecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecordAidPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORecordConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordConsentPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecordConsentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx context.Context, sel ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Referral(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReferralConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReferralConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReferralConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOReferralFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferralFilter(ctx context.Context, v any) (*model.ReferralFilter, error) {
@@ -28037,6 +28103,20 @@ func (ec *executionContext) marshalOReferralStatus2ᚖgithubᚗcomᚋaidhubᚋai
 	return res
 }
 
+func (ec *executionContext) marshalORegisterHouseholdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRegisterHouseholdPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterHouseholdPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RegisterHouseholdPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORemovePlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRemovePlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemovePlanEntryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RemovePlanEntryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOResource2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐResource(ctx context.Context, sel ast.SelectionSet, v *catalog.Resource) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -28050,6 +28130,25 @@ func (ec *executionContext) unmarshalOResourceFilter2ᚖgithubᚗcomᚋaidhubᚋ
 	}
 	res, err := ec.unmarshalInputResourceFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOResourceMatch2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*matchsvc.ResourceMatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResourceMatch2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋmatchsvcᚐResourceMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOResourceStatus2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐStatusᚄ(ctx context.Context, v any) ([]catalog.Status, error) {
@@ -28086,6 +28185,34 @@ func (ec *executionContext) marshalOResourceStatus2ᚕgithubᚗcomᚋaidhubᚋai
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOResourceTransitionPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐResourceTransitionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResourceTransitionPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResourceTransitionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORevealResidentIdPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevealResidentIDPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevealResidentIDPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RevealResidentIdPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORevokeConsentPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RevokeConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORigidSpending2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpending(ctx context.Context, sel ast.SelectionSet, v *model.RigidSpending) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RigidSpending(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORigidSpendingInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRigidSpendingInput(ctx context.Context, v any) (*model.RigidSpendingInput, error) {
@@ -28141,11 +28268,32 @@ func (ec *executionContext) marshalOServiceCategory2ᚖgithubᚗcomᚋaidhubᚋa
 	return ec._ServiceCategory(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOServiceCategoryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceCategoryPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceCategoryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceCategoryPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOServiceItem2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐItem(ctx context.Context, sel ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._ServiceItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOServiceItemPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐServiceItemPayload(ctx context.Context, sel ast.SelectionSet, v *model.ServiceItemPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceItemPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSetPlanEntryPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetPlanEntryPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SetPlanEntryPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
@@ -28213,12 +28361,40 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOSubmitApplicationPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitApplicationPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SubmitApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TransitionReferralPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UnmetNeedConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOUnmetNeedFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedFilter(ctx context.Context, v any) (*model.UnmetNeedFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputUnmetNeedFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUpdateResourcePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateResourcePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateResourcePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateResourcePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, v any) (*aidhub.Colour, error) {
@@ -28237,6 +28413,32 @@ func (ec *executionContext) marshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhu
 	_ = ctx
 	res := gqltypes.MarshalColour(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOWatchlistCount2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WatchlistCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWatchlistCount2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWatchlistCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWhyNotMatched2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWhyNotMatched(ctx context.Context, sel ast.SelectionSet, v *model.WhyNotMatched) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WhyNotMatched(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -23,14 +23,19 @@ type AddPersonPayload struct {
 }
 
 type AidRecordConnection struct {
-	Edges      []*AidRecordEdge `json:"edges"`
-	PageInfo   *PageInfo        `json:"pageInfo"`
-	TotalCount int              `json:"totalCount"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Edges []*AidRecordEdge `json:"edges"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	TotalCount int `json:"totalCount"`
 }
 
 type AidRecordEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *casework.AidRecord `json:"node"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Cursor string `json:"cursor"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Node *casework.AidRecord `json:"node"`
 }
 
 type ClassifyApplicationInput struct {
@@ -185,14 +190,19 @@ type GroupMembershipInput struct {
 }
 
 type HouseholdConnection struct {
-	Edges      []*HouseholdEdge `json:"edges"`
-	PageInfo   *PageInfo        `json:"pageInfo"`
-	TotalCount int              `json:"totalCount"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Edges []*HouseholdEdge `json:"edges"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	TotalCount int `json:"totalCount"`
 }
 
 type HouseholdEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *casework.Household `json:"node"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Cursor string `json:"cursor"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Node *casework.Household `json:"node"`
 }
 
 type HouseholdFilter struct {
@@ -330,14 +340,19 @@ type ReferMatchInput struct {
 }
 
 type ReferralConnection struct {
-	Edges      []*ReferralEdge `json:"edges"`
-	PageInfo   *PageInfo       `json:"pageInfo"`
-	TotalCount int             `json:"totalCount"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Edges []*ReferralEdge `json:"edges"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	TotalCount int `json:"totalCount"`
 }
 
 type ReferralEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *casework.Referral `json:"node"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Cursor string `json:"cursor"`
+	// Allowed: ADMIN, CASE_MANAGER, CHARITY.
+	Node *casework.Referral `json:"node"`
 }
 
 type ReferralFilter struct {
@@ -433,10 +448,14 @@ type RevokeConsentPayload struct {
 
 // Rigid expenditures per month (刚性支出).
 type RigidSpending struct {
-	MedicalFen   int64 `json:"medicalFen"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	MedicalFen int64 `json:"medicalFen"`
+	// Allowed: ADMIN, CASE_MANAGER.
 	EducationFen int64 `json:"educationFen"`
-	HousingFen   int64 `json:"housingFen"`
-	OtherFen     int64 `json:"otherFen"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	HousingFen int64 `json:"housingFen"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	OtherFen int64 `json:"otherFen"`
 }
 
 type RigidSpendingInput struct {
@@ -529,23 +548,32 @@ type TransitionReferralPayload struct {
 
 // An open need with no aid delivered or under way (持续监测未获帮扶对象).
 type UnmetNeed struct {
-	Need        *casework.Need      `json:"need"`
-	Household   *casework.Household `json:"household,omitempty"`
-	WaitingDays int                 `json:"waitingDays"`
-	Colour      aidhub.Colour       `json:"colour"`
-	// Its best match now, if any.
+	// Allowed: ADMIN, CASE_MANAGER.
+	Need *casework.Need `json:"need"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Household *casework.Household `json:"household,omitempty"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	WaitingDays int `json:"waitingDays"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Colour aidhub.Colour `json:"colour"`
+	// Its best match now, if any. Allowed: ADMIN, CASE_MANAGER.
 	BestMatch *matchsvc.ShownMatch `json:"bestMatch,omitempty"`
 }
 
 type UnmetNeedConnection struct {
-	Edges      []*UnmetNeedEdge `json:"edges"`
-	PageInfo   *PageInfo        `json:"pageInfo"`
-	TotalCount int              `json:"totalCount"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Edges []*UnmetNeedEdge `json:"edges"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	TotalCount int `json:"totalCount"`
 }
 
 type UnmetNeedEdge struct {
-	Cursor string     `json:"cursor"`
-	Node   *UnmetNeed `json:"node"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Cursor string `json:"cursor"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Node *UnmetNeed `json:"node"`
 }
 
 type UnmetNeedFilter struct {
@@ -619,20 +647,29 @@ type UpdateServiceItemInput struct {
 
 // Unmet needs of one district by colour.
 type WatchlistCount struct {
+	// Allowed: ADMIN, CASE_MANAGER.
 	DistrictCode string `json:"districtCode"`
+	// Allowed: ADMIN, CASE_MANAGER.
 	DistrictName string `json:"districtName"`
-	Green        int    `json:"green"`
-	Blue         int    `json:"blue"`
-	Yellow       int    `json:"yellow"`
-	Orange       int    `json:"orange"`
-	Red          int    `json:"red"`
-	Total        int    `json:"total"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Green int `json:"green"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Blue int `json:"blue"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Yellow int `json:"yellow"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Orange int `json:"orange"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Red int `json:"red"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Total int `json:"total"`
 }
 
 type WhyNotMatched struct {
+	// Allowed: ADMIN, CASE_MANAGER.
 	Matched bool `json:"matched"`
-	// Every filter the resource fails, in a fixed order; empty when it matches.
+	// Every filter the resource fails, in a fixed order; empty when it matches. Allowed: ADMIN, CASE_MANAGER.
 	Failures []*matching.Failure `json:"failures"`
-	// The match, when it matches.
+	// The match, when it matches. Allowed: ADMIN, CASE_MANAGER.
 	Match *matchsvc.ShownMatch `json:"match,omitempty"`
 }
