@@ -26,7 +26,9 @@ func (tracing) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (t tracing) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	name, opType := "GraphQL", ""
-	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil {
+	// A request refused before parsing (bad body, no query) has no operation
+	// context, and GetOperationContext panics without one.
+	if oc := operationContext(ctx); oc != nil && oc.Operation != nil {
 		opType = string(oc.Operation.Operation)
 		name = opType
 		if oc.Operation.Name != "" {
@@ -48,4 +50,13 @@ func (t tracing) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 		span.SetStatus(codes.Error, "GraphQL errors")
 	}
 	return resp
+}
+
+// operationContext is the request's operation context, nil before one
+// exists.
+func operationContext(ctx context.Context) *graphql.OperationContext {
+	if !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	return graphql.GetOperationContext(ctx)
 }

@@ -67,3 +67,37 @@ func TestTracingSpans(t *testing.T) {
 		t.Errorf("the failed operation's span has no error codes: %v", got[1].Attributes)
 	}
 }
+
+// TestTracing_RefusedBeforeParsing: with tracing on (as serve always has
+// it: a no-op provider without an endpoint), a request refused before it
+// has an operation (no query, a bad body, no content type) keeps its 4xx
+// answer instead of panicking in the tracer (a 500).
+func TestTracing_RefusedBeforeParsing(t *testing.T) {
+	d := dbtest.SQLite(t)
+	dir := regions.Chongqing()
+	svc := catalog.NewService(d, dir, audit.New(d, fixedNow), fixedNow)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewInMemoryExporter()))
+	srv := httptest.NewServer(server.New(server.Config{}, server.Deps{DB: d, Catalog: svc, Tokens: auth.NewTokens(d, dir, fixedNow), Log: zerolog.Nop(), Tracer: tp}))
+	defer srv.Close()
+	for _, c := range []struct{ name, contentType, body string }{
+		{"no query", "application/json", `{}`},
+		{"query not a string", "application/json", `{"query":1}`},
+		{"no content type", "", `{"query":"{ __typename }"}`},
+	} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.contentType != "" {
+			req.Header.Set("Content-Type", c.contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode > 499 {
+			t.Errorf("%s: status %d, want 4xx", c.name, resp.StatusCode)
+		}
+	}
+}
