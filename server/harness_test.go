@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/audit"
@@ -152,7 +154,13 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 		h.metrics = app.Metrics
 	}
 	log := zerolog.New(h.logs)
-	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Matcher: h.matcher, Tokens: tokens, Search: idx, Log: log, Metrics: h.metrics}))
+	// A tracer as serve always has one (a no-op provider without an OTLP
+	// endpoint), so every test runs the handler serve runs.
+	var tracer trace.TracerProvider = tracenoop.NewTracerProvider()
+	if app != nil {
+		tracer = app.Tracer
+	}
+	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Matcher: h.matcher, Tokens: tokens, Search: idx, Log: log, Metrics: h.metrics, Tracer: tracer}))
 	t.Cleanup(h.srv.Close)
 	return h
 }
