@@ -108,6 +108,11 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 		if err != nil {
 			return err
 		}
+		// A key file made on the fly would hold the only key to every
+		// resident ID, beside the database and outside any secret store.
+		if production && a.getenv("AIDHUB_SECRET") == "" {
+			return errUsage{"AIDHUB_ENV=production needs AIDHUB_SECRET, the master key for personal data (e.g. openssl rand -base64 32, kept in your secret store); without it the hub would create secret.key in the data folder"}
+		}
 
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
@@ -146,7 +151,11 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 			if err != nil {
 				return err
 			}
-			log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
+			if res.Organizations == 0 && households == 0 {
+				log.Info().Msg("demo data not loaded: the store is not empty, it is kept as it is")
+			} else {
+				log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
+			}
 		}
 
 		// Load the matcher now rather than on the first matching request: on
@@ -193,7 +202,12 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		log.Info().Msg("shutting down")
-		return srv.Shutdown(shutdownCtx)
+		stopping := time.Now()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			return err
+		}
+		log.Info().Float64("took_ms", float64(time.Since(stopping).Microseconds())/1000).Msg("stopped")
+		return nil
 	})
 	return c
 }

@@ -170,6 +170,7 @@ func TestBadConfiguration(t *testing.T) {
 		{name: "stray token argument", args: []string{"token", "create", "--role", "ADMIN", "stray", "--data", "DATA"}, code: 2, want: []string{"stray"}},
 		{name: "seed without demo", args: []string{"seed", "everything"}, code: 2, want: []string{"seed demo"}},
 		{name: "AIDHUB_ENV staging", env: env{"AIDHUB_ENV": "staging"}, args: []string{"serve", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"AIDHUB_ENV", "staging"}},
+		{name: "production without AIDHUB_SECRET", env: env{"AIDHUB_ENV": "production"}, args: []string{"serve", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"AIDHUB_SECRET", "production", "secret.key"}},
 		{name: "--today in production", env: env{"AIDHUB_ENV": "production"}, args: []string{"serve", "--today", "2026-12-01", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"--today", "development", "production"}},
 		{name: "AIDHUB_TODAY in production", env: env{"AIDHUB_ENV": "production", "AIDHUB_TODAY": "2026-12-01"}, args: []string{"serve", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"AIDHUB_TODAY", "development", "production"}},
 		{name: "--today not a date", args: []string{"serve", "--today", "2026-02-30", "--addr", "127.0.0.1:0", "--data", "DATA"}, code: 2, want: []string{"--today", "2026-02-30", "YYYY-MM-DD"}},
@@ -767,7 +768,7 @@ func TestServeDemo(t *testing.T) {
 
 func TestServeProduction(t *testing.T) {
 	t.Parallel()
-	s := startServe(t, env{"AIDHUB_ENV": "production"}, "--data", t.TempDir(), "--addr", "127.0.0.1:0")
+	s := startServe(t, env{"AIDHUB_ENV": "production", "AIDHUB_SECRET": "ahTlzc07rn96AO5yWBoOi4aM6+8lYoDoyyucmcrtMZ8="}, "--data", t.TempDir(), "--addr", "127.0.0.1:0")
 
 	if strings.Contains(s.stdout.String(), "GraphiQL") {
 		t.Errorf("production stdout offers GraphiQL:\n%s", s.stdout)
