@@ -375,7 +375,7 @@ func (s *Service) lockSubject(ctx context.Context, tx bun.Tx, subj aidSubject) e
 // checkDuplicate refuses aid that overlaps aid already given or under way
 // (a referral not yet closed) to the same person, or the same household
 // for household-level aid, that covers the category the new aid is for
-// (covers: aid in that category or below it, linked to a need or not).
+// (aidhub.Catalog.CoverWindow: aid in that category or below it, linked to a need or not).
 // excludeReferral is a referral that is this same aid.
 func (s *Service) checkDuplicate(ctx context.Context, tx bun.Tx, pr auth.Principal, cat *catalog.Catalog, subj aidSubject, p Period, override bool, excludeReferral int64) error {
 	if err := s.lockSubject(ctx, tx, subj); err != nil {
@@ -487,8 +487,9 @@ func (s *Service) AidHistory(ctx context.Context, f AidFilter, page aidhub.PageA
 		q.Where("(person_id = ? OR person_id IS NULL)", *f.PersonID)
 	}
 	if f.CategoryCode != "" {
-		// The category and those below it, as aid covers needs (covers).
-		cat, err := s.catalog.Snapshot(ctx)
+		// The category and those below it, as aid covers needs
+		// (aidhub.Catalog.CoverWindow). A read: the request's snapshot.
+		cat, err := s.catalog.RequestSnapshot(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -7,32 +7,17 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 )
 
-// seededTrees returns the seeded catalog, as casework stores it and as the
-// rules read it (aidhub.Catalog).
-func seededTrees(t testing.TB) (*catalog.Defaults, *catalog.Catalog, *aidhub.Catalog) {
+// SeededEngineTree is the seeded catalog as the rules read it
+// (aidhub.Catalog), for the external tests.
+func SeededEngineTree(t testing.TB) *aidhub.Catalog {
 	t.Helper()
 	d, err := catalog.LoadDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cats []aidhub.Category
-	for _, c := range d.Categories {
-		mc := aidhub.Category{Code: c.Code, WindowDays: c.DuplicateWindowDays}
-		if c.ParentCode != nil {
-			mc.Parent = *c.ParentCode
-		}
-		cats = append(cats, mc)
-	}
-	engine, err := aidhub.NewCatalog(nil, cats, nil, nil)
+	tree, err := catalog.NewCatalog(d.Groups, d.Categories, d.Items, d.Plans).Tree()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d, catalog.NewCatalog(d.Groups, d.Categories, d.Items, d.Plans), engine
-}
-
-// SeededEngineTree is the engine's view of the seeded category tree, for
-// the external tests.
-func SeededEngineTree(t testing.TB) *aidhub.Catalog {
-	_, _, engine := seededTrees(t)
-	return engine
+	return tree
 }

@@ -13,7 +13,7 @@ import (
 // The watchlist (持续监测未获帮扶对象): every OPEN need of a current
 // assessment with no referral under way or delivered, and not covered
 // today by aid given or under way to its subject in its category or below
-// (the duplicate-aid rule, covers: aid covers a need even when it does not
+// (the duplicate-aid rule, aidhub.Catalog.CoverWindow: aid covers a need even when it does not
 // name it), coloured by how long it has waited. Colours are computed from OpenedOn at query time, so the
 // list is never stale.
 
@@ -27,7 +27,7 @@ type UnmetFilter struct {
 
 // unmetQuery selects the unmet needs the caller may see.
 func (s *Service) unmetQuery(ctx context.Context, pr auth.Principal, f UnmetFilter, colours aidhub.Colours) (*bun.SelectQuery, error) {
-	cat, err := s.catalog.Snapshot(ctx)
+	cat, err := s.catalog.RequestSnapshot(ctx) // a read: the request's snapshot, shared with the resolvers
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,9 @@
 package hub_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aidhub/aidhub/buildinfo"
@@ -14,27 +12,10 @@ import (
 	"github.com/aidhub/aidhub/search/searchtest"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestStartLogsVersion: the hub's first line says which build runs, and
 // its registry carries the build and the runtime.
 func TestStartLogsVersion(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &syncBuffer{}
 	h, err := hub.New(context.Background(), dbtest.SQLite(t), hub.Config{Index: searchtest.Bleve(t), Now: fixedNow, DataDir: t.TempDir(), Logs: logs})
 	if err != nil {
 		t.Fatal(err)

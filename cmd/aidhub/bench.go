@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/aidhub/aidhub"
@@ -78,24 +77,12 @@ the resources searchable.`,
 			return err
 		}
 
-		var bar *progressbar.ProgressBar
-		phase := ""
+		progress, finish := phasedProgress(a.stderr, "generate: ", *quiet)
 		rep, err := synthpop.Run(ctx, h.DB, keys, cat, regions.Chongqing(), synthpop.Options{
 			Persons: *persons, Resources: *resources, Seed: *seed, Today: today,
-			Progress: func(p string, done, total int) {
-				if p != phase {
-					if bar != nil {
-						_ = bar.Finish()
-					}
-					phase = p
-					bar = newProgress(a.stderr, "generate: "+p, int64(total), false, *quiet)
-				}
-				_ = bar.Set(done)
-			},
+			Progress: progress,
 		})
-		if bar != nil {
-			_ = bar.Finish()
-		}
+		finish()
 		if errors.Is(err, synthpop.ErrNotEmpty) {
 			where := "this database"
 			if h.DB.Engine == db.SQLite {

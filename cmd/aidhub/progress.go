@@ -22,3 +22,25 @@ func newProgress(w io.Writer, description string, total int64, bytes, quiet bool
 		progressbar.OptionClearOnFinish(),
 	)
 }
+
+// phasedProgress draws one bar per phase of a long job that reports
+// (phase, done, total), as the sweep and the population generator do;
+// finish ends the last bar.
+func phasedProgress(w io.Writer, prefix string, quiet bool) (update func(phase string, done, total int), finish func()) {
+	var bar *progressbar.ProgressBar
+	current := ""
+	finish = func() {
+		if bar != nil {
+			_ = bar.Finish()
+		}
+	}
+	update = func(phase string, done, total int) {
+		if bar == nil || phase != current {
+			finish()
+			current = phase
+			bar = newProgress(w, prefix+phase, int64(total), false, quiet)
+		}
+		_ = bar.Set(done)
+	}
+	return update, finish
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/aidhub/aidhub"
@@ -38,21 +37,9 @@ best match, and print the counts and the watchlist by colour.`,
 			return err
 		}
 		defer h.Close()
-		var bar *progressbar.ProgressBar
-		phase := ""
-		res, err := h.Matcher.Sweep(ctx, func(p string, done, total int) {
-			if p != phase {
-				if bar != nil {
-					_ = bar.Finish()
-				}
-				phase = p
-				bar = newProgress(a.stderr, "sweep: "+p, int64(total), false, *quiet)
-			}
-			_ = bar.Set(done)
-		})
-		if bar != nil {
-			_ = bar.Finish()
-		}
+		progress, finish := phasedProgress(a.stderr, "sweep: ", *quiet)
+		res, err := h.Matcher.Sweep(ctx, progress)
+		finish()
 		if err != nil {
 			return err
 		}
