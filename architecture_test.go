@@ -33,7 +33,10 @@ var mayImport = map[string][]string{
 	"secret":     {},
 	"residentid": {""},
 	"buildinfo":  {},
-	"matching":   {""}, // the pure engine: plain values in, matches out
+	"matching":   {"", "rules"}, // the pure engine: plain values in, matches out
+	"rules":      {},            // the rule language's guard and errors, shared by the engines
+	// the pure early-warning engine: households and signals in, warnings out
+	"warning/detect": {"", "rules"},
 	// infrastructure
 	"db":         {},
 	"db/dbtest":  {"db", "migrations"},
@@ -64,7 +67,7 @@ var mayImport = map[string][]string{
 
 // noDatabase are packages that must not import a database driver or bun:
 // they reach the store only through the domain services.
-var noDatabase = []string{"", "matching", "graph", "graph/gqltypes", "graph/model", "server"}
+var noDatabase = []string{"", "matching", "rules", "warning/detect", "graph", "graph/gqltypes", "graph/model", "server"}
 
 var databaseImports = []string{"github.com/uptrace/bun", "database/sql", "github.com/jackc/pgx", "modernc.org/sqlite"}
 
