@@ -1,7 +1,5 @@
 package detect
 
-import "slices"
-
 // at returns the amount of month m in s, Unknown outside the history.
 func (h *History) at(s []int64, m Month) int64 {
 	i := int(m - h.From)
@@ -27,13 +25,12 @@ func (h *History) Baseline(m Month) (fen int64, ok bool) {
 	if n < 2 {
 		return 0, false
 	}
-	v := known[:n]
-	slices.Sort(v)
 	var med int64
-	if n == 3 {
-		med = v[1]
+	if n == 3 { // the median of three without sorting: this runs for every household-month
+		a, b, c := known[0], known[1], known[2]
+		med = max(min(a, b), min(max(a, b), c))
 	} else {
-		med = (v[0] + v[1]) / 2
+		med = (known[0] + known[1]) / 2
 	}
 	return med, med > 0
 }
