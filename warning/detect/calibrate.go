@@ -44,7 +44,7 @@ type Calibrator struct {
 	lastID   int32
 	// vals[(cell·len(measures) + measure)·months + (m − from)] holds the
 	// values of that measure for the cell's households in month m.
-	vals [][]float32
+	vals []calibBucket
 }
 
 // NewCalibrator keeps the enabled threshold types of types and files, for
@@ -81,7 +81,7 @@ func (c *Calibrator) Add(h *Household) {
 		for k := range c.months {
 			v, ok := h.History.Measure(name, c.from+Month(k))
 			if ok && !math.IsNaN(v) {
-				c.vals[row+k] = append(c.vals[row+k], float32(v))
+				c.vals[row+k].add(float32(v))
 			}
 		}
 		row += c.months
@@ -100,10 +100,48 @@ func (c *Calibrator) cellID(district, group string) int32 {
 		id = int32(len(c.cells))
 		c.cells = append(c.cells, cell)
 		c.cellIDs[cell] = id
-		c.vals = append(c.vals, make([][]float32, len(c.measures)*c.months)...)
+		c.vals = append(c.vals, make([]calibBucket, len(c.measures)*c.months)...)
 	}
 	c.lastCell, c.lastID = cell, id
 	return id
+}
+
+// calibChunkLen is the values per chunk of a bucket (1 KiB): buckets grow
+// by chunks, never copied, so filing leaves no garbage and wastes at most a
+// chunk per bucket.
+const calibChunkLen = 256
+
+// calibBucket is the values of one measure, cell and month.
+type calibBucket struct {
+	chunks []*[calibChunkLen]float32
+	n      int
+}
+
+func (b *calibBucket) add(v float32) {
+	off := b.n % calibChunkLen
+	if off == 0 {
+		b.chunks = append(b.chunks, new([calibChunkLen]float32))
+	}
+	b.chunks[len(b.chunks)-1][off] = v
+	b.n++
+}
+
+// appendTo appends the values minus adj to dst.
+func (b *calibBucket) appendTo(dst []float32, adj float32) []float32 {
+	for i, ch := range b.chunks {
+		vals := ch[:]
+		if i == len(b.chunks)-1 {
+			vals = ch[:b.n-i*calibChunkLen]
+		}
+		if adj == 0 {
+			dst = append(dst, vals...)
+			continue
+		}
+		for _, x := range vals {
+			dst = append(dst, x-adj)
+		}
+	}
+	return dst
 }
 
 // peerStat is a median over a cell's values of one measure in one month.
@@ -143,6 +181,7 @@ func (c *Calibrator) Result() ([]Threshold, []PeerMedian) {
 	lay := c.layout()
 	peers := c.peerMedians(&lay)
 	var ths []Threshold
+	var scratch calibScratch
 	stats := map[calibStatKey]*calibStats{}
 	for i := range c.types {
 		t := &c.types[i]
@@ -156,7 +195,7 @@ func (c *Calibrator) Result() ([]Threshold, []PeerMedian) {
 		}
 		st, ok := stats[key]
 		if !ok {
-			st = c.stats(&lay, key)
+			st = c.stats(&lay, key, &scratch)
 			stats[key] = st
 		}
 		ths = c.thresholds(ths, t, &lay, key, st)
@@ -215,11 +254,12 @@ func (c *Calibrator) peerMedians(lay *calibLayout) []PeerMedian {
 				start := len(city)
 				for _, id := range d.all {
 					i := c.index(id, mi, k)
+					lo := len(city)
+					city = c.vals[i].appendTo(city, 0)
 					if c.cells[id].Group != "" {
-						lay.peers[i] = medianOf(c.vals[i])
+						lay.peers[i] = medianOf(city[lo:])
 						emit(mi, c.cells[id], k, lay.peers[i])
 					}
-					city = append(city, c.vals[i]...)
 				}
 				p := medianOf(city[start:])
 				lay.districtPeers[(di*nm+mi)*c.months+k] = p
@@ -273,6 +313,12 @@ type calibStatKey struct {
 	param    float64
 }
 
+// calibScratch is Result's working memory, reused from one statistic to the
+// next so the peak is one pool, not one per type.
+type calibScratch struct {
+	values, devs []float32
+}
+
 // calibStats is one statistic per cell, district and the city; ok false
 // where the method is unknown or there were no values.
 type calibStats struct {
@@ -291,17 +337,16 @@ type calibStat struct {
 // per district, and computes the statistic over each cell's range, each
 // district's and the whole: selection reorders only within a range, so the
 // enclosing ranges keep their values.
-func (c *Calibrator) stats(lay *calibLayout, key calibStatKey) *calibStats {
+func (c *Calibrator) stats(lay *calibLayout, key calibStatKey, scratch *calibScratch) *calibStats {
 	st := &calibStats{cells: make([]calibStat, len(c.cells)), districts: make([]calibStat, len(lay.districts))}
 	first, last := c.months-1-key.window, c.months-2 // the window: target − w … target − 1
 	total := 0
 	for id := range c.cells {
 		for k := first; k <= last; k++ {
-			total += len(c.vals[c.index(int32(id), key.measure, k)])
+			total += c.vals[c.index(int32(id), key.measure, k)].n
 		}
 	}
-	all := make([]float32, 0, total)
-	var dev []float32
+	all := slices.Grow(scratch.values[:0], total)
 	maxDistrict := 0
 	type span struct{ lo, hi int }
 	cellSpans := make([]span, len(c.cells))
@@ -312,23 +357,22 @@ func (c *Calibrator) stats(lay *calibLayout, key calibStatKey) *calibStats {
 		for _, id := range d.all {
 			lo := len(all)
 			for k := first; k <= last; k++ {
-				v := c.vals[c.index(id, key.measure, k)]
 				var adj float32
 				if key.adjusted {
 					adj = lay.adjustment(c, di, id, key.measure, k)
 				}
-				for _, x := range v {
-					all = append(all, x-adj)
-				}
+				all = c.vals[c.index(id, key.measure, k)].appendTo(all, adj)
 			}
 			cellSpans[id] = span{lo, len(all)}
 		}
 		districtSpans[di] = span{dlo, len(all)}
 		maxDistrict = max(maxDistrict, len(all)-dlo)
 	}
+	dev := scratch.devs[:0]
 	if key.method == "MAD" {
-		dev = make([]float32, 0, maxDistrict)
+		dev = slices.Grow(dev, maxDistrict)
 	}
+	scratch.values, scratch.devs = all, dev
 	for di := range lay.districts {
 		for _, id := range lay.districts[di].cells {
 			s := cellSpans[id]
