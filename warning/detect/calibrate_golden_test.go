@@ -26,16 +26,16 @@ func init() {
 
 // calibrateCase is one testdata/calibrate*.json file.
 type calibrateCase struct {
-	Description string            `json:"description"`
-	Target      string            `json:"target"` // YYYY-MM
-	Types       []detect.Type     `json:"types"`
-	Households  []householdJSON   `json:"households"`
-	Want        calibrateWantJSON `json:"want"`
+	Description string             `json:"description"`
+	Target      string             `json:"target"` // YYYY-MM
+	Types       []detect.Type      `json:"types"`
+	Households  []calHouseholdJSON `json:"households"`
+	Want        calibrateWantJSON  `json:"want"`
 }
 
-// householdJSON is a household's cell and history; Copies > 1 adds that many
+// calHouseholdJSON is a household's cell and history; Copies > 1 adds that many
 // households alike (IDs ID, ID+1, …), to fill a cell without repeating it.
-type householdJSON struct {
+type calHouseholdJSON struct {
 	ID        int64    `json:"id"`
 	Copies    int      `json:"copies,omitempty"`
 	Region    string   `json:"region"`
@@ -48,12 +48,12 @@ type householdJSON struct {
 }
 
 type calibrateWantJSON struct {
-	Thresholds []thresholdJSON `json:"thresholds"`
-	Peers      []peerJSON      `json:"peers"`
+	Thresholds []calThresholdJSON `json:"thresholds"`
+	Peers      []calPeerJSON      `json:"peers"`
 }
 
-// thresholdJSON is a Threshold with its months as YYYY-MM, for review.
-type thresholdJSON struct {
+// calThresholdJSON is a Threshold with its months as YYYY-MM, for review.
+type calThresholdJSON struct {
 	Type    string  `json:"type"`
 	Cell    string  `json:"cell"` // district/group
 	Month   string  `json:"month"`
@@ -66,7 +66,7 @@ type thresholdJSON struct {
 	Clamped string  `json:"clamped,omitempty"`
 }
 
-type peerJSON struct {
+type calPeerJSON struct {
 	Measure string  `json:"measure"`
 	Cell    string  `json:"cell"`
 	Month   string  `json:"month"`
@@ -74,9 +74,9 @@ type peerJSON struct {
 	N       int     `json:"n"`
 }
 
-func cellString(c detect.Cell) string { return c.District + "/" + c.Group }
+func calCellString(c detect.Cell) string { return c.District + "/" + c.Group }
 
-func (h *householdJSON) households(t *testing.T) []detect.Household {
+func (h *calHouseholdJSON) households(t *testing.T) []detect.Household {
 	t.Helper()
 	from, err := detect.ParseMonth(h.From)
 	if err != nil {
@@ -125,14 +125,14 @@ func TestCalibrateGolden(t *testing.T) {
 				}
 			}
 			ths, peers := c.Result()
-			got := calibrateWantJSON{Thresholds: []thresholdJSON{}, Peers: []peerJSON{}}
+			got := calibrateWantJSON{Thresholds: []calThresholdJSON{}, Peers: []calPeerJSON{}}
 			for _, th := range ths {
-				got.Thresholds = append(got.Thresholds, thresholdJSON{Type: th.Type, Cell: cellString(th.Cell),
+				got.Thresholds = append(got.Thresholds, calThresholdJSON{Type: th.Type, Cell: calCellString(th.Cell),
 					Month: th.Month.String(), Scope: string(th.Scope), Value: th.Value, Raw: th.Raw, N: th.N,
 					Window: th.Window[0].String() + ".." + th.Window[1].String(), Method: th.Method, Clamped: th.Clamped})
 			}
 			for _, p := range peers {
-				got.Peers = append(got.Peers, peerJSON{Measure: p.Measure, Cell: cellString(p.Cell),
+				got.Peers = append(got.Peers, calPeerJSON{Measure: p.Measure, Cell: calCellString(p.Cell),
 					Month: p.Month.String(), Median: p.Median, N: p.N})
 			}
 			if updateCalibrate() {

@@ -13,7 +13,7 @@ import (
 	"github.com/aidhub/aidhub/warning/detect"
 )
 
-func month(t testing.TB, s string) detect.Month {
+func calMonth(t testing.TB, s string) detect.Month {
 	t.Helper()
 	m, err := detect.ParseMonth(s)
 	if err != nil {
@@ -29,7 +29,7 @@ func calibType(code, measure string, rule detect.ThresholdRule) detect.Type {
 		Level: detect.LevelStreet, SLADays: 7, Enabled: true, Threshold: &rule}
 }
 
-func p95(window, minN int, adjusted bool) detect.ThresholdRule {
+func calP95(window, minN int, adjusted bool) detect.ThresholdRule {
 	return detect.ThresholdRule{Method: "QUANTILE", Quantile: 0.95, WindowMonths: window, MinN: minN,
 		Floor: 0, Ceiling: 1, Fixed: 0.3, PeerAdjusted: adjusted}
 }
@@ -40,7 +40,7 @@ func p95(window, minN int, adjusted bool) detect.ThresholdRule {
 // Spring Festival dip) and household 9999 there earns 80 % less (its own
 // collapse).
 func shockedCell(t testing.TB) (hs []detect.Household, rural detect.Cell, feb detect.Month) {
-	from, feb := month(t, "2025-01"), month(t, "2026-02")
+	from, feb := calMonth(t, "2025-01"), calMonth(t, "2026-02")
 	rng := rand.New(rand.NewPCG(2, 14))
 	add := func(id int64, region string) *detect.Household {
 		income := make([]int64, 16)
@@ -64,7 +64,7 @@ func shockedCell(t testing.TB) (hs []detect.Household, rural detect.Cell, feb de
 	return hs, detect.Cell{District: "500230", Group: "DIBAO"}, feb
 }
 
-func calibrate(hs []detect.Household, types []detect.Type, target detect.Month) ([]detect.Threshold, []detect.PeerMedian) {
+func runCalibrator(hs []detect.Household, types []detect.Type, target detect.Month) ([]detect.Threshold, []detect.PeerMedian) {
 	c := detect.NewCalibrator(types, target)
 	for i := range hs {
 		c.Add(&hs[i])
@@ -91,15 +91,15 @@ func TestCalibratePeerAdjustment(t *testing.T) {
 	hs, rural, feb := shockedCell(t)
 	// The floor (0.15, as a calm cell's noise never alerts) is above the
 	// monthly noise, so no ordinary household of the cell reaches it.
-	adjusted, raw := p95(12, 30, true), p95(12, 30, false)
+	adjusted, raw := calP95(12, 30, true), calP95(12, 30, false)
 	adjusted.Floor, raw.Floor = 0.15, 0.15
 	types := []detect.Type{
 		calibType("ADJUSTED", detect.MeasureIncomeDrop, adjusted),
 		calibType("RAW", detect.MeasureIncomeDrop, raw),
 	}
-	before, _ := calibrate(hs, types, feb-1)
-	ths, peers := calibrate(hs, types, feb)
-	march, _ := calibrate(hs, types, feb+1)
+	before, _ := runCalibrator(hs, types, feb-1)
+	ths, peers := runCalibrator(hs, types, feb)
+	march, _ := runCalibrator(hs, types, feb+1)
 	src := detect.NewThresholds(ths, peers)
 
 	janAdj := thresholdOf(t, before, "ADJUSTED", rural)
@@ -164,18 +164,18 @@ func TestCalibratePeerAdjustment(t *testing.T) {
 func TestCalibrateWindow(t *testing.T) {
 	hs, _, feb := shockedCell(t)
 	types := []detect.Type{
-		calibType("P95", detect.MeasureIncomeDrop, p95(6, 30, true)),
+		calibType("P95", detect.MeasureIncomeDrop, calP95(6, 30, true)),
 		calibType("MAD", detect.MeasureIncomeDrop, detect.ThresholdRule{Method: "MAD", K: 3, WindowMonths: 3, MinN: 30, Ceiling: 1}),
 	}
 	target := feb + 2
-	calm, calmPeers := calibrate(hs, types, target)
+	calm, calmPeers := runCalibrator(hs, types, target)
 	crash := make([]detect.Household, len(hs))
 	for i, h := range hs {
 		h.History.Income = slices.Clone(h.History.Income)
 		h.History.Income[target-h.History.From] /= 10
 		crash[i] = h
 	}
-	crashed, crashPeers := calibrate(crash, types, target)
+	crashed, crashPeers := runCalibrator(crash, types, target)
 	if !reflect.DeepEqual(calm, crashed) {
 		t.Error("the target month's own values changed its thresholds")
 	}
@@ -244,11 +244,11 @@ func calibPopulation(seed uint64, n int, from detect.Month) []detect.Household {
 func calibTypes() []detect.Type {
 	mad := detect.ThresholdRule{Method: "MAD", K: 3, WindowMonths: 6, MinN: 50, Floor: 0.1, Ceiling: 5, Fixed: 1}
 	return []detect.Type{
-		calibType("INCOME_DROP", detect.MeasureIncomeDrop, p95(12, 200, true)),
-		calibType("INCOME_DROP_DIBAO", detect.MeasureIncomeDrop, p95(12, 500, true)),
-		calibType("MEDICAL", detect.MeasureMedicalShare, p95(12, 100, true)),
+		calibType("INCOME_DROP", detect.MeasureIncomeDrop, calP95(12, 200, true)),
+		calibType("INCOME_DROP_DIBAO", detect.MeasureIncomeDrop, calP95(12, 500, true)),
+		calibType("MEDICAL", detect.MeasureMedicalShare, calP95(12, 100, true)),
 		calibType("EDUCATION", detect.MeasureEducationShare, mad),
-		calibType("ARREARS", detect.MeasureArrearsShare, p95(12, 100, false)),
+		calibType("ARREARS", detect.MeasureArrearsShare, calP95(12, 100, false)),
 		calibType("RIGID", detect.MeasureRigidShare, mad),
 	}
 }
@@ -256,10 +256,10 @@ func calibTypes() []detect.Type {
 // TestCalibrateDeterministic: the order of Add does not matter, nor does
 // calling Result twice; Thresholds answers what the Calibrator computed.
 func TestCalibrateDeterministic(t *testing.T) {
-	target := month(t, "2026-04")
+	target := calMonth(t, "2026-04")
 	hs := calibPopulation(1, 3000, target-15)
 	types := calibTypes()
-	wantT, wantP := calibrate(hs, types, target)
+	wantT, wantP := runCalibrator(hs, types, target)
 	if len(wantT) == 0 || len(wantP) == 0 {
 		t.Fatal("nothing calibrated")
 	}
@@ -299,7 +299,7 @@ func TestCalibrateDeterministic(t *testing.T) {
 
 // TestCalibrateNothing: no households, or no threshold types.
 func TestCalibrateNothing(t *testing.T) {
-	target := month(t, "2026-04")
+	target := calMonth(t, "2026-04")
 	types := calibTypes()
 	ths, peers := detect.NewCalibrator(types, target).Result()
 	if len(ths) != len(types) || len(peers) != 0 {
@@ -322,8 +322,8 @@ func TestCalibrateNothing(t *testing.T) {
 func TestThresholdsFor(t *testing.T) {
 	a, ah, b := detect.Cell{District: "500101", Group: "DIBAO"}, detect.Cell{District: "500101", Group: "TEKUN"}, detect.Cell{District: "500102", Group: "DIBAO"}
 	district, city := detect.Cell{District: "500101"}, detect.Cell{District: "50"}
-	x := calibType("X", detect.MeasureIncomeDrop, p95(12, 30, true))
-	y := calibType("Y", detect.MeasureIncomeDrop, p95(12, 30, true))
+	x := calibType("X", detect.MeasureIncomeDrop, calP95(12, 30, true))
+	y := calibType("Y", detect.MeasureIncomeDrop, calP95(12, 30, true))
 	y.Threshold.Fixed = 0.4
 	noRule := detect.Type{Code: "Z", Rule: "true"}
 	stored := []detect.Threshold{
@@ -412,7 +412,7 @@ func TestThresholdsPeer(t *testing.T) {
 // after Add) and Result's allocations.
 func BenchmarkCalibrate(b *testing.B) {
 	const n = 200_000
-	target := month(b, "2026-04")
+	target := calMonth(b, "2026-04")
 	hs := calibPopulation(2026, n, target-15)
 	types := calibTypes()
 	values := 0

@@ -10,7 +10,7 @@ import (
 	"github.com/aidhub/aidhub/warning/detect"
 )
 
-var nan = float32(math.NaN())
+var calNaN = float32(math.NaN())
 
 func TestQuantile(t *testing.T) {
 	ones := make([]float32, 1000)
@@ -25,7 +25,7 @@ func TestQuantile(t *testing.T) {
 		ok   bool
 	}{
 		{"empty", nil, 0.5, 0, false},
-		{"only NaN", []float32{nan, nan}, 0.5, 0, false},
+		{"only NaN", []float32{calNaN, calNaN}, 0.5, 0, false},
 		{"q below 0", []float32{1, 2}, -0.1, 0, false},
 		{"q above 1", []float32{1, 2}, 1.1, 0, false},
 		{"q NaN", []float32{1, 2}, math.NaN(), 0, false},
@@ -36,10 +36,10 @@ func TestQuantile(t *testing.T) {
 		{"minimum", []float32{4, 1, 3, 2}, 0, 1, true},
 		{"maximum", []float32{4, 1, 3, 2}, 1, 4, true},
 		// 1..20: h = 19·0.95 = 18.05: x18 = 19, x19 = 20, 19 + 0.05·1
-		{"p95 of 1..20", seq(20), 0.95, 19.05, true},
+		{"p95 of 1..20", calSeq(20), 0.95, 19.05, true},
 		// 1..101: h = 100·0.9 = 90 exactly: x90 = 91
-		{"p90 of 1..101 hits an order statistic", seq(101), 0.9, 91, true},
-		{"NaN dropped", []float32{nan, 3, 1, nan, 2}, 0.5, 2, true},
+		{"p90 of 1..101 hits an order statistic", calSeq(101), 0.9, 91, true},
+		{"NaN dropped", []float32{calNaN, 3, 1, calNaN, 2}, 0.5, 2, true},
 		{"ties", []float32{0, 0, 0, 0, 5}, 0.75, 0, true},
 		{"all equal, large", ones, 0.95, 1, true},
 		{"negative values", []float32{-0.5, -0.25, 0, 0.25}, 0.5, -0.125, true},
@@ -58,7 +58,7 @@ func TestQuantile(t *testing.T) {
 	}
 }
 
-func seq(n int) []float32 {
+func calSeq(n int) []float32 {
 	v := make([]float32, n)
 	for i := range v {
 		v[i] = float32(n - i) // descending: the order must not matter
@@ -113,13 +113,13 @@ func TestMedianMAD(t *testing.T) {
 		ok, madOK bool
 	}{
 		{"empty", nil, 0, 0, false, false},
-		{"NaN only", []float32{nan}, 0, 0, false, false},
+		{"NaN only", []float32{calNaN}, 0, 0, false, false},
 		// median 2; |deviations| 1 1 0 0 2 4 7 → median 1; scaled 1.4826
 		{"classic", []float32{1, 1, 2, 2, 4, 6, 9}, 2, 1.4826, true, true},
 		// median 3.5 (even n); deviations 2.5 1.5 .5 .5 1.5 96.5 → median 1.5
 		{"an outlier does not move it", []float32{1, 2, 3, 4, 5, 100}, 3.5, 1.5 * 1.4826, true, true},
 		{"constant", []float32{0.3, 0.3, 0.3}, 0.3, 0, true, true},
-		{"NaN dropped", []float32{nan, 1, 1, 2, 2, 4, 6, 9, nan}, 2, 1.4826, true, true},
+		{"NaN dropped", []float32{calNaN, 1, 1, 2, 2, 4, 6, 9, calNaN}, 2, 1.4826, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := slices.Clone(tc.v)
