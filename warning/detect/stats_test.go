@@ -87,6 +87,13 @@ func TestQuantileLarge(t *testing.T) {
 		inputs[fmt.Sprintf("sorted/%d", n)] = sorted
 		inputs[fmt.Sprintf("organ/%d", n)] = organ
 	}
+	for n := 1; n <= 70; n++ { // around the sizes where selection switches to sorting
+		small := make([]float32, n)
+		for i := range small {
+			small[i] = float32(rng.IntN(n/3 + 1))
+		}
+		inputs[fmt.Sprintf("small/%d", n)] = small
+	}
 	for name, v := range inputs {
 		ref := slices.Clone(v)
 		slices.Sort(ref)
@@ -136,4 +143,21 @@ func TestMedianMAD(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkQuantile: p95 of a million values, the size of a large district's
+// pool over a year.
+func BenchmarkQuantile(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	v := make([]float32, 1_000_000)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := detect.Quantile(v, 0.95); !ok {
+			b.Fatal("no quantile")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(v)), "ns/value")
 }
