@@ -60,7 +60,7 @@ var mayImport = map[string][]string{
 	// wiring and tools
 	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret"},
 	"demo":       {"", "auth", "casework", "catalog", "db", "residentid"},
-	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret"},
+	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret", "warning/detect"},
 	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc"},
 	"cmd/aidhub": {"*"},
 }
