@@ -61,7 +61,7 @@ var mayImport = map[string][]string{
 	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret"},
 	"demo":       {"", "auth", "casework", "catalog", "db", "residentid"},
 	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret", "warning/detect"},
-	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc"},
+	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc", "synthpop", "warning/detect"},
 	"cmd/aidhub": {"*"},
 }
 
