@@ -168,7 +168,10 @@ func (p *progress) draw() {
 // line writes the running phase's state as a plain line.
 func (p *progress) line() {
 	count := func(n int64) string {
-		if p.bytes {
+		switch {
+		case p.bytes && n < 1e6:
+			return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+		case p.bytes:
 			return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 		}
 		return fmt.Sprint(n)

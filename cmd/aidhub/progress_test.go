@@ -111,6 +111,12 @@ func TestProgress_Bytes(t *testing.T) {
 	if got := buf.String(); got != "import households: 2.5 MB/2.5 MB (100%)\n" {
 		t.Errorf("got %q", got)
 	}
+	buf.Reset()
+	_, _ = p.Bytes(300).Write(make([]byte, 300))
+	p.Done(nil)
+	if got := buf.String(); got != "import households: 0.3 kB/0.3 kB (100%)\n" {
+		t.Errorf("got %q", got)
+	}
 }
 
 var progressLine = regexp.MustCompile(`^(\w+(?: \w+)?): (\d+)/(\d+) \((\d+)%\)$`)
