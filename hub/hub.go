@@ -263,19 +263,29 @@ func (h *Hub) Close() error {
 
 // Reindex rebuilds the index from the database and swaps it in, then
 // re-queues every resource changed while it ran, so a change that went to
-// the old index during the rebuild is not lost. progress, when set, is
-// called with the number of documents written so far.
-func (h *Hub) Reindex(ctx context.Context, progress func(n int)) (int, error) {
+// the old index during the rebuild is not lost. It returns the number of
+// documents written: the searchable resources. progress, when set, hears
+// how many of the published resources (about total, counted before the
+// scan) have been looked at; those with no capacity left are looked at and
+// left out, so counting documents against published resources would stop
+// short of the end.
+func (h *Hub) Reindex(ctx context.Context, progress func(done, total int)) (int, error) {
 	start := time.Now().UTC().Add(-time.Second) // clock skew between processes
+	total, err := h.Catalog.CountPublished(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("hub: reindex: %w", err)
+	}
+	var scanned func(int)
+	if progress != nil {
+		progress(0, total)
+		scanned = func(k int) { progress(k, total) }
+	}
 	n := 0
-	err := h.Index.Rebuild(ctx, func(yield func(search.Document) error) error {
+	err = h.Index.Rebuild(ctx, func(yield func(search.Document) error) error {
 		return h.Syncer.Documents(ctx, func(d search.Document) error {
 			n++
-			if progress != nil {
-				progress(n)
-			}
 			return yield(d)
-		})
+		}, scanned)
 	})
 	if err != nil {
 		return n, err

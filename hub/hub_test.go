@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
@@ -361,10 +363,20 @@ func TestReindex(t *testing.T) {
 		if err := h.Index.Upsert(context.Background(), []search.Document{{ID: 9999, Version: 1, Title: "幽灵", ValidUntil: search.NoEnd}}); err != nil {
 			t.Fatal(err)
 		}
-		var last int
-		n, err := h.Reindex(context.Background(), func(k int) { last = k })
-		if err != nil || n != 3 || last != 3 {
-			t.Fatalf("reindex: %d docs (progress %d), %v", n, last, err)
+		// Published with no capacity left: looked at and counted, not indexed.
+		full := newResource(t, h, org, "名额已满")
+		if _, err := h.Catalog.PublishResource(admin, full.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.DB.Tx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+			return h.Catalog.TakeCapacity(ctx, db.UnitOf(tx), full.ID, 100, 0)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var last, total int
+		n, err := h.Reindex(context.Background(), func(done, of int) { last, total = done, of })
+		if err != nil || n != 3 || last != 4 || total != 4 {
+			t.Fatalf("reindex: %d docs (progress %d of %d), %v", n, last, total, err)
 		}
 		converged(t, h, 10*time.Second)
 	})

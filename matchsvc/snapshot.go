@@ -102,6 +102,9 @@ func (s *Service) LoadPopulation(ctx context.Context, cat *aidhub.Catalog, progr
 	pop := matching.NewPopulation(cat)
 	pop.Grow(total, total)
 	loaded := 0
+	if progress != nil {
+		progress(0, total) // the phase shows from its start, even with nothing to load
+	}
 	err = s.loadAllNeeds(ctx, cat, loadWorkers, needChunk, func(ns []matching.Need) error {
 		for i := range ns {
 			_, _ = pop.AddNeed(&ns[i]) // a need the catalog no longer knows is skipped

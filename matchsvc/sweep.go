@@ -23,8 +23,9 @@ type NeedMatch struct {
 	SweptAt    time.Time
 }
 
-// SweepProgress reports the sweep's phases: loading needs (done of
-// total), matching, and writing.
+// SweepProgress reports the sweep's phases, "load" (needs read of about
+// total), "match" and "write": each from 0 of its total when it starts,
+// even when the total is 0, to its last count when it ends.
 type SweepProgress func(phase string, done, total int)
 
 // SweepResult is what a sweep did.
@@ -75,6 +76,7 @@ func (s *Service) Sweep(ctx context.Context, progress SweepProgress) (_ *SweepRe
 			rows = append(rows, b)
 		}
 	}
+	progress("write", 0, len(rows)) // the phase shows even with no match to write
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewDelete().Model((*NeedMatch)(nil)).Where("1 = 1").Exec(ctx); err != nil {
 			return err

@@ -142,9 +142,13 @@ type docCache struct {
 }
 
 // Documents calls yield with the document of every searchable resource, in
-// ID order, reading the database in batches.
-func (s *Syncer) Documents(ctx context.Context, yield func(Document) error) error {
+// ID order, reading the database in batches. scanned, when not nil, hears
+// how many published resources it has looked at, searchable or not: the
+// count that catalog's CountPublished totals, where the yielded documents
+// leave out the published resources with no capacity left.
+func (s *Syncer) Documents(ctx context.Context, yield func(Document) error, scanned func(n int)) error {
 	cache := &docCache{}
+	seen := 0
 	for after := int64(0); ; {
 		batch, err := s.catalog.ScanResources(ctx, after, 1000, catalog.Published)
 		if err != nil {
@@ -155,15 +159,18 @@ func (s *Syncer) Documents(ctx context.Context, yield func(Document) error) erro
 		}
 		for _, r := range batch {
 			after = r.ID
-			if !Searchable(r) {
-				continue
+			seen++
+			if Searchable(r) {
+				doc, err := s.document(ctx, r, cache)
+				if err != nil {
+					return err
+				}
+				if err := yield(doc); err != nil {
+					return err
+				}
 			}
-			doc, err := s.document(ctx, r, cache)
-			if err != nil {
-				return err
-			}
-			if err := yield(doc); err != nil {
-				return err
+			if scanned != nil {
+				scanned(seen)
 			}
 		}
 	}

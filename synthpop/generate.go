@@ -54,7 +54,8 @@ type Options struct {
 	// one date give the same rows at any time of day. Zero means now.
 	Today time.Time
 	// Progress, when set, hears how far a phase ("resources",
-	// "population", "finish") has come.
+	// "population", on PostgreSQL "indexes", then "finish") has come: each
+	// from 0 of its total to its total.
 	Progress func(phase string, done, total int)
 }
 

@@ -77,12 +77,12 @@ the resources searchable.`,
 			return err
 		}
 
-		progress, finish := phasedProgress(a.stderr, "generate: ", *quiet)
+		bar := newProgress(a.stderr, "generate", *quiet)
 		rep, err := synthpop.Run(ctx, h.DB, keys, cat, regions.Chongqing(), synthpop.Options{
 			Persons: *persons, Resources: *resources, Seed: *seed, Today: today,
-			Progress: progress,
+			Progress: bar.Update,
 		})
-		finish()
+		bar.Done(err)
 		if errors.Is(err, synthpop.ErrNotEmpty) {
 			where := "this database"
 			if h.DB.Engine == db.SQLite {

@@ -415,15 +415,19 @@ serve first: the running hub holds the index's lock.`,
 		if err := h.Index.Health(ctx); err != nil {
 			return fmt.Errorf("reindex: %s is not reachable: %v", h.Index.Name(), err)
 		}
-		total, err := h.Catalog.CountPublished(ctx)
-		if err != nil {
-			return fmt.Errorf("reindex: %w", err)
-		}
-		bar := newProgress(a.stderr, "reindex "+h.Index.Name(), int64(total), false, *quiet)
-		n, err := h.Reindex(ctx, func(n int) { _ = bar.Set(n) })
-		_ = bar.Finish()
+		bar := newProgress(a.stderr, "reindex "+h.Index.Name(), *quiet)
+		published := 0
+		n, err := h.Reindex(ctx, func(done, total int) {
+			published = done
+			bar.Update("", done, total)
+		})
+		bar.Done(err)
 		if err != nil {
 			return err
+		}
+		if n < published {
+			fmt.Fprintf(a.stdout, "reindexed %d of %d published resources into %s (%d left out: no capacity left)\n", n, published, h.Index.Name(), published-n)
+			return nil
 		}
 		fmt.Fprintf(a.stdout, "reindexed %d published resources into %s\n", n, h.Index.Name())
 		return nil

@@ -71,8 +71,8 @@ ones go in, and the exit code is then 1.`,
 		if err != nil {
 			return fmt.Errorf("import households: %w", err)
 		}
-		bar := newProgress(a.stderr, "import households", info.Size(), true, *quiet)
-		reader, err := casework.NewImportReader(io.TeeReader(f, bar), *format)
+		bar := newProgress(a.stderr, "import households", *quiet)
+		reader, err := casework.NewImportReader(io.TeeReader(f, bar.Bytes(info.Size())), *format)
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ ones go in, and the exit code is then 1.`,
 		if err := flush(); err != nil {
 			return err
 		}
-		_ = bar.Finish()
+		bar.Done(nil)
 
 		fmt.Fprintf(a.stdout, "imported %d rows: %d households and %d persons created, %d persons already present, %d rows refused\n",
 			report.Rows, report.HouseholdsCreated, report.PersonsCreated, report.PersonsPresent, len(report.Errors))

@@ -37,9 +37,9 @@ best match, and print the counts and the watchlist by colour.`,
 			return err
 		}
 		defer h.Close()
-		progress, finish := phasedProgress(a.stderr, "sweep: ", *quiet)
-		res, err := h.Matcher.Sweep(ctx, progress)
-		finish()
+		bar := newProgress(a.stderr, "sweep", *quiet)
+		res, err := h.Matcher.Sweep(ctx, bar.Update)
+		bar.Done(err)
 		if err != nil {
 			return err
 		}
