@@ -72,7 +72,8 @@ package synthpop
 // incomes, 2.2 medical claims, 0.44 admissions, 0.35 term fees, 0.08
 // arrears, the rest rarer.
 // Signals are dated on a day of their month before Today (the current
-// month's up to yesterday), recorded 0–3 days later, never today or after.
+// month's up to yesterday) and recorded at 02:00 by the nightly data
+// exchange 1–3 days later (yesterday at the latest): never today or after.
 
 import (
 	"encoding/csv"
@@ -143,15 +144,29 @@ const (
 // (主城都市区中心城区): no Spring Festival dip there.
 var centralDistricts = []string{"500103", "500104", "500105", "500106", "500107", "500108", "500109", "500112", "500113"}
 
-// Where signals come from.
-const (
-	sourceHRSS      = "HRSS"              // 人力资源和社会保障局: wages, pensions, employment registration
-	sourceMedical   = "MEDICAL_INSURANCE" // 医疗保障局: settled claims, admissions
-	sourceEducation = "EDUCATION"         // 教育局: fees, dropout registration
-	sourceUtilities = "UTILITIES"         // water, power, gas and rent
-	sourcePolice    = "PUBLIC_SECURITY"   // 户籍: deregistration
-	sourceCDPF      = "CDPF"              // 残联: disability assessments
+// sigKind is a signal kind and the department it comes from, boxed once:
+// every row shares the values.
+type sigKind struct{ source, kind any }
+
+var (
+	// 人力资源和社会保障局: wages, pensions, employment registration
+	sigIncome     = sigKind{"HRSS", detect.KindIncome}
+	sigEmployment = sigKind{"HRSS", detect.KindEmployment}
+	// 医疗保障局: settled claims, admissions
+	sigMedical  = sigKind{"MEDICAL_INSURANCE", detect.KindMedicalSpending}
+	sigAdmitted = sigKind{"MEDICAL_INSURANCE", detect.KindHospitalisation}
+	// 教育局: fees, dropout registration (控辍保学)
+	sigEducation                     = sigKind{"EDUCATION", detect.KindEducationSpending}
+	sigLeftSchool                    = sigKind{"EDUCATION", detect.KindSchoolLeaving}
+	sigArrears                       = sigKind{"UTILITIES", detect.KindArrears}     // water, power, gas and rent
+	sigDeath                         = sigKind{"PUBLIC_SECURITY", detect.KindDeath} // 户籍: deregistration
+	sigDisability                    = sigKind{"CDPF", detect.KindDisabilityGrade}  // 残联: disability assessments
+	grades                           = [...]any{"1", "2", "3", "4"}
+	lostJob, backAtWork, noGrade any = "LOST_JOB", "REEMPLOYED", "NONE"
 )
+
+// sigCols is the columns of tSignals.
+const sigCols = 11
 
 // sigGen draws each household's signals from a stream of its own, so the
 // rest of the population is the same with or without them.
@@ -168,7 +183,10 @@ type sigGen struct {
 	// the current month's up to yesterday.
 	days      [signalMonths]int
 	today     aidhub.Day
-	dates     []any  // boxed DATE values by day from start[0], reused by every row
+	dates     []any // boxed DATE values by day from start[0], reused by every row
+	stamps    []any // boxed recorded_at values (the nightly exchange, 02:00) likewise
+	months    [signalMonths]any
+	block     []any  // rows are cut from it: one allocation per 4,096 rows
 	migrant   []bool // by district index: outside the central urban districts
 	flood     Flood
 	floodIdx  int // the flood's district index, -1 for none
@@ -177,6 +195,7 @@ type sigGen struct {
 	springIdx int // February's month index, -1 when the window has none
 
 	factor [signalMonths]float64 // the household's income multipliers, per month
+	ps     []sigPerson           // the household's members, reused
 }
 
 func newSigGen(w *world, r *rand.Rand, lastID int64) *sigGen {
@@ -195,8 +214,13 @@ func newSigGen(w *world, r *rand.Rand, lastID int64) *sigGen {
 		}
 	}
 	s.dates = make([]any, int(s.today-s.start[0]))
+	s.stamps = make([]any, len(s.dates))
 	for i := range s.dates {
 		s.dates[i] = (s.start[0] + aidhub.Day(i)).Time()
+		s.stamps[i] = w.todayStart.AddDate(0, 0, i-len(s.dates)).Add(2 * time.Hour).UTC()
+	}
+	for i := range s.months {
+		s.months[i] = int64(s.first) + int64(i)
 	}
 	s.migrant = make([]bool, len(w.districts))
 	for i, d := range w.districts {
@@ -221,6 +245,7 @@ func newSigGen(w *world, r *rand.Rand, lastID int64) *sigGen {
 // person is a member as the signals see them.
 type sigPerson struct {
 	m             *member
+	id            any // boxed once
 	birth         aidhub.Day
 	ill, disabled bool
 	keep          bool // the shock's subject: alive, no ordinary job changes
@@ -229,13 +254,15 @@ type sigPerson struct {
 // household draws the signals of one household into c.signals.
 func (s *sigGen) household(c *chunk, hid int64, v village, ms []*member, income, medical, education, housing int64) {
 	r := s.r
+	h := any(hid)
 	for i := range s.factor {
 		s.factor[i] = 1
 	}
-	ps := make([]sigPerson, len(ms))
+	ps := slices.Grow(s.ps[:0], len(ms))[:len(ms)]
+	s.ps = ps
 	var elderly, ill, disabled, working, dependant, student bool
 	for i, m := range ms {
-		ps[i] = sigPerson{m: m, birth: aidhub.DayOf(m.birth),
+		ps[i] = sigPerson{m: m, id: m.id, birth: aidhub.DayOf(m.birth),
 			ill: slices.Contains(m.groups, "SERIOUS_ILLNESS"), disabled: slices.Contains(m.groups, "DISABILITY")}
 		elderly = elderly || m.age >= 60
 		ill, disabled = ill || ps[i].ill, disabled || ps[i].disabled
@@ -289,9 +316,9 @@ func (s *sigGen) household(c *chunk, hid int64, v village, ms []*member, income,
 	}
 
 	for i := range ps {
-		s.personEvents(c, hid, &ps[i])
+		s.personEvents(c, h, &ps[i])
 	}
-	s.spending(c, hid, ps, v, elderly, ill, disabled, student, medical, education, housing)
+	s.spending(c, h, ps, v, elderly, ill, disabled, student, medical, education, housing)
 
 	switch kind {
 	case ShockIncomeCollapse:
@@ -300,15 +327,15 @@ func (s *sigGen) household(c *chunk, hid int64, v village, ms []*member, income,
 			s.factor[i] *= 1 - cut
 		}
 	case ShockJobLoss:
-		s.emit(c, sourceHRSS, detect.KindEmployment, hid, ps[subject].m.id, s.dayIn(shockAt), nil, "LOST_JOB")
+		s.emit(c, sigEmployment, h, ps[subject].id, shockAt, s.dayIn(shockAt), nil, lostJob)
 		for i := shockAt; i < signalMonths; i++ {
 			s.factor[i] *= 1 - jobLossCut
 		}
 	case ShockMedicalBill:
 		day := s.dayIn(shockAt)
-		s.emit(c, sourceMedical, detect.KindHospitalisation, hid, ps[subject].m.id, day, nil, "")
+		s.emit(c, sigAdmitted, h, ps[subject].id, shockAt, day, nil, nil)
 		bill := max(roundYuan(float64(income)*uniform(r, billLo, billHi)), billMinFen)
-		s.emit(c, sourceMedical, detect.KindMedicalSpending, hid, ps[subject].m.id, s.later(day, shockAt), bill, "")
+		s.emit(c, sigMedical, h, ps[subject].id, shockAt, s.later(day, shockAt), bill, nil)
 	}
 
 	// income, last: every multiplier is known
@@ -324,13 +351,13 @@ func (s *sigGen) household(c *chunk, hid int64, v village, ms []*member, income,
 		if s.days[i] >= 28 { // paid between the 10th and the 28th
 			day = s.start[i] + aidhub.Day(9+r.IntN(19))
 		}
-		s.emit(c, sourceHRSS, detect.KindIncome, hid, 0, day, amount, "")
+		s.emit(c, sigIncome, h, nil, i, day, amount, nil)
 	}
 }
 
 // personEvents draws a member's admissions, job changes, disability
 // reassessments, leaving school and death, month by month.
-func (s *sigGen) personEvents(c *chunk, hid int64, p *sigPerson) {
+func (s *sigGen) personEvents(c *chunk, h any, p *sigPerson) {
 	r := s.r
 	lost, back := false, -1 // out of work; the month of re-employment (-1: none)
 	leftSchool := false
@@ -341,14 +368,14 @@ func (s *sigGen) personEvents(c *chunk, hid int64, p *sigPerson) {
 		age := int(float64(s.start[i]-p.birth) / 365.25)
 		if chance(r, hospitalRate(age, p.ill)/12) {
 			day := s.dayIn(i)
-			s.emit(c, sourceMedical, detect.KindHospitalisation, hid, p.m.id, day, nil, "")
-			s.emit(c, sourceMedical, detect.KindMedicalSpending, hid, p.m.id, s.later(day, i), roundYuan(logNormal(r, 120_000, 0.8)), "")
+			s.emit(c, sigAdmitted, h, p.id, i, day, nil, nil)
+			s.emit(c, sigMedical, h, p.id, i, s.later(day, i), roundYuan(logNormal(r, 120_000, 0.8)), nil)
 		}
 		if age >= 18 && age < 60 && !p.keep {
 			switch {
 			case lost && i == back:
 				lost = false
-				s.emit(c, sourceHRSS, detect.KindEmployment, hid, p.m.id, s.dayIn(i), nil, "REEMPLOYED")
+				s.emit(c, sigEmployment, h, p.id, i, s.dayIn(i), nil, backAtWork)
 			case !lost && chance(r, 0.0025):
 				lost, back = true, -1
 				if chance(r, 0.75) {
@@ -358,7 +385,7 @@ func (s *sigGen) personEvents(c *chunk, hid int64, p *sigPerson) {
 				for j := i; j < signalMonths && (back < 0 || j < back); j++ {
 					s.factor[j] *= 1 - cut
 				}
-				s.emit(c, sourceHRSS, detect.KindEmployment, hid, p.m.id, s.dayIn(i), nil, "LOST_JOB")
+				s.emit(c, sigEmployment, h, p.id, i, s.dayIn(i), nil, lostJob)
 			}
 		}
 		disability := 0.002
@@ -366,11 +393,11 @@ func (s *sigGen) personEvents(c *chunk, hid int64, p *sigPerson) {
 			disability = 0.04
 		}
 		if chance(r, disability/12) {
-			grade := strconv.Itoa(pickW(r, []float64{10, 20, 35, 35}) + 1)
+			grade := grades[pickW(r, []float64{10, 20, 35, 35})]
 			if p.disabled && chance(r, 0.1) {
-				grade = "NONE"
+				grade = noGrade
 			}
-			s.emit(c, sourceCDPF, detect.KindDisabilityGrade, hid, p.m.id, s.dayIn(i), nil, grade)
+			s.emit(c, sigDisability, h, p.id, i, s.dayIn(i), nil, grade)
 		}
 		if !leftSchool && age >= 6 && age < 18 {
 			rate := 0.004
@@ -379,18 +406,18 @@ func (s *sigGen) personEvents(c *chunk, hid int64, p *sigPerson) {
 			}
 			if chance(r, rate/12) {
 				leftSchool = true
-				s.emit(c, sourceEducation, detect.KindSchoolLeaving, hid, p.m.id, s.dayIn(i), nil, "")
+				s.emit(c, sigLeftSchool, h, p.id, i, s.dayIn(i), nil, nil)
 			}
 		}
 		if !p.keep && chance(r, deathRate(age, p.ill)/12) {
-			s.emit(c, sourcePolice, detect.KindDeath, hid, p.m.id, s.dayIn(i), nil, "")
+			s.emit(c, sigDeath, h, p.id, i, s.dayIn(i), nil, nil)
 			return
 		}
 	}
 }
 
 // spending draws the household's medical claims, term fees and arrears.
-func (s *sigGen) spending(c *chunk, hid int64, ps []sigPerson, v village, elderly, ill, disabled, student bool, medical, education, housing int64) {
+func (s *sigGen) spending(c *chunk, h any, ps []sigPerson, v village, elderly, ill, disabled, student bool, medical, education, housing int64) {
 	r := s.r
 	claim := 0.05
 	switch {
@@ -413,11 +440,11 @@ func (s *sigGen) spending(c *chunk, hid int64, ps []sigPerson, v village, elderl
 		if chance(r, claim) {
 			p := &ps[r.IntN(len(ps))]
 			if p.birth < s.start[i+1] {
-				s.emit(c, sourceMedical, detect.KindMedicalSpending, hid, p.m.id, s.dayIn(i), roundYuan(logNormal(r, float64(max(medical, 8_000)), 0.7)), "")
+				s.emit(c, sigMedical, h, p.id, i, s.dayIn(i), roundYuan(logNormal(r, float64(max(medical, 8_000)), 0.7)), nil)
 			}
 		}
 		if moy := (s.first + detect.Month(i)).MonthOfYear(); (moy == 2 || moy == 9) && student && education > 0 && chance(r, 0.9) {
-			s.emit(c, sourceEducation, detect.KindEducationSpending, hid, 0, s.dayIn(i), roundYuan(float64(education)*uniform(r, educationMonths, educationMonths+2)), "")
+			s.emit(c, sigEducation, h, nil, i, s.dayIn(i), roundYuan(float64(education)*uniform(r, educationMonths, educationMonths+2)), nil)
 		}
 		switch {
 		case i < until:
@@ -427,7 +454,7 @@ func (s *sigGen) spending(c *chunk, hid int64, ps []sigPerson, v village, elderl
 		default:
 			continue
 		}
-		s.emit(c, sourceUtilities, detect.KindArrears, hid, 0, s.dayIn(i), owed, "")
+		s.emit(c, sigArrears, h, nil, i, s.dayIn(i), owed, nil)
 	}
 }
 
@@ -468,30 +495,20 @@ func (s *sigGen) later(day aidhub.Day, i int) aidhub.Day {
 	return min(day+aidhub.Day(s.r.IntN(11)), s.start[i]+aidhub.Day(s.days[i]-1))
 }
 
-// signal kinds and sources boxed once: every row shares them.
-var boxed = func() map[string]any {
-	m := map[string]any{}
-	for _, k := range append(slices.Clone(detect.Kinds), sourceHRSS, sourceMedical, sourceEducation, sourceUtilities, sourcePolice, sourceCDPF,
-		"LOST_JOB", "REEMPLOYED", "1", "2", "3", "4", "NONE") {
-		m[k] = k
-	}
-	return m
-}()
-
-// emit appends one signal: person 0 is the household's; amount nil and
-// status "" are NULL.
-func (s *sigGen) emit(c *chunk, source, kind string, hid, person int64, day aidhub.Day, amount any, status string) {
+// emit appends one signal of month i: person nil is the household's;
+// amount and status nil are NULL. It is recorded by the nightly exchange
+// 1–3 days later (yesterday at the latest).
+func (s *sigGen) emit(c *chunk, k sigKind, household, person any, i int, day aidhub.Day, amount, status any) {
 	s.next++
-	var pid, st any
-	if person != 0 {
-		pid = person
+	if len(s.block) < sigCols {
+		s.block = make([]any, sigCols*4096)
 	}
-	if status != "" {
-		st = boxed[status]
-	}
-	recorded := min(day+aidhub.Day(s.r.IntN(4)), s.today-1)
-	c.signals = append(c.signals, []any{s.next, boxed[source], strconv.FormatInt(s.next, 10), hid, pid, boxed[kind],
-		s.dates[day-s.start[0]], int64(detect.MonthOf(day.Time())), amount, st, s.w.at(int(s.today-recorded), officeSecs(s.r))})
+	row := s.block[:sigCols:sigCols]
+	s.block = s.block[sigCols:]
+	recorded := min(day+1+aidhub.Day(s.r.IntN(3)), s.today-1)
+	row[0], row[1], row[2], row[3], row[4], row[5] = s.next, k.source, strconv.FormatInt(s.next, 10), household, person, k.kind
+	row[6], row[7], row[8], row[9], row[10] = s.dates[day-s.start[0]], s.months[i], amount, status, s.stamps[recorded-s.start[0]]
+	c.signals = append(c.signals, row)
 }
 
 // roundYuan rounds fen to whole yuan.

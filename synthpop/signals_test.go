@@ -288,3 +288,19 @@ func median(v []float64) float64 {
 	sort.Float64s(v)
 	return v[len(v)/2]
 }
+
+// BenchmarkDraw draws 100,000 persons with and without their signals: the
+// difference is what the signals cost the drawing goroutine.
+func BenchmarkDraw(b *testing.B) {
+	w := testWorld(b)
+	b.Run("without signals", func(b *testing.B) {
+		for b.Loop() {
+			draw(b, w, 100_000, 50, 1)
+		}
+	})
+	b.Run("with signals", func(b *testing.B) {
+		for b.Loop() {
+			drawSignals(b, w, 100_000, 1)
+		}
+	})
+}
