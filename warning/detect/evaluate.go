@@ -50,6 +50,9 @@ func NewEvaluator(types []Type, th ThresholdSource, opts ...Option) (*Evaluator,
 	}
 	for i := range types {
 		t := types[i]
+		if t.Threshold != nil && th == nil {
+			return nil, fmt.Errorf("compile warning type %s: a threshold type needs a threshold source", t.Code)
+		}
 		if err := t.Validate(KnownCodes{}); err != nil {
 			return nil, fmt.Errorf("compile warning type %s: %w", t.Code, err)
 		}
@@ -183,7 +186,11 @@ func (e *Evaluator) hit(et *evalType, h *Household, m Month, today aidhub.Day, r
 		hit.Facts = make(map[string]any, len(et.facts))
 	}
 	for _, name := range et.facts {
-		hit.Facts[name], _ = f.fact(name)
+		v, _ := f.fact(name)
+		if list, ok := v.([]string); ok {
+			v = slices.Clone(list) // not the household's own slice
+		}
+		hit.Facts[name] = v
 		hit.SignalIDs = append(hit.SignalIDs, ev.ids[name]...)
 	}
 	if et.t.Subject != "" {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -300,4 +301,80 @@ func hitTypes(hits []detect.Hit) []string {
 		s = append(s, h.Type)
 	}
 	return s
+}
+
+// TestEvaluate_Options: a disabled type is skipped, the 低保 standard is
+// configuration, and a threshold type needs a source.
+func TestEvaluate_Options(t *testing.T) {
+	m, today := evMonth(t, "2026-11"), evDay(t, "2026-11-28")
+	var below detect.Type
+	for _, ty := range detect.DefaultTypes() {
+		if ty.Code == "BELOW_DIBAO_STANDARD" {
+			below = ty
+		}
+	}
+	// ¥2,100 for 3 people: ¥700 each.
+	h := (&evalHouseholdJSON{ID: 1, Region: "500103001001", Groups: []string{"MARGINAL"},
+		Members: []evalMemberJSON{{ID: 1, Age: 40}, {ID: 2, Age: 38}, {ID: 3, Age: 9}},
+		Income:  map[string]int64{"2026-09": 210000, "2026-10": 210000, "2026-11": 210000}}).household(t)
+	for _, c := range []struct {
+		name    string
+		enabled bool
+		opts    []detect.Option
+		want    int
+	}{
+		{"default standard ¥800", true, nil, 1},
+		{"a standard of ¥650", true, []detect.Option{detect.WithDibaoStandard(65000)}, 0},
+		{"disabled", false, nil, 0},
+	} {
+		ty := below
+		ty.Enabled = c.enabled
+		e, err := detect.NewEvaluator([]detect.Type{ty}, nil, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits := e.Evaluate(h, m, today)
+		if len(hits) != c.want {
+			t.Errorf("%s: %d hits, want %d", c.name, len(hits), c.want)
+		}
+		if len(hits) == 1 && hits[0].Facts["dibaoStandardFen"] != int64(80000) {
+			t.Errorf("%s: facts %v", c.name, hits[0].Facts)
+		}
+	}
+	if _, err := detect.NewEvaluator(detect.DefaultTypes(), nil); err == nil {
+		t.Error("threshold types without a threshold source")
+	}
+}
+
+// TestEvaluate_Concurrent: one evaluator serves several goroutines (run
+// with -race), each getting the same hits as alone.
+func TestEvaluate_Concurrent(t *testing.T) {
+	m, today := evMonth(t, "2026-11"), evDay(t, "2026-11-28")
+	hs := evPopulation(3, 200, m, today)
+	e, err := detect.NewEvaluator(detect.DefaultTypes(), evCalibrated())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]detect.Hit, len(hs))
+	for i := range hs {
+		want[i] = e.Evaluate(&hs[i], m, today)
+	}
+	errs := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			for i := range hs {
+				j := (i + g*50) % len(hs)
+				if got := e.Evaluate(&hs[j], m, today); !reflect.DeepEqual(got, want[j]) {
+					errs <- hs[j].Region
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if r := <-errs; r != "" {
+			t.Errorf("a household of %s evaluated differently in parallel", r)
+		}
+	}
 }
