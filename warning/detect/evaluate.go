@@ -194,7 +194,7 @@ func (e *Evaluator) hit(et *evalType, h *Household, m Month, today aidhub.Day, r
 		hit.SignalIDs = append(hit.SignalIDs, ev.ids[name]...)
 	}
 	if et.t.Subject != "" {
-		if s, ok := subjectEvent(h.Events, et.t.Subject, today); ok {
+		if s, ok := subjectEvent(h.Events, et.t.Subject, today, hit.SignalIDs); ok {
 			hit.PersonID = s.PersonID
 			hit.SignalIDs = append(hit.SignalIDs, s.SignalID)
 		}
@@ -213,14 +213,25 @@ func (e *Evaluator) hit(et *evalType, h *Household, m Month, today aidhub.Day, r
 	return hit
 }
 
-// subjectEvent is the most recent event of kind within RecentDays.
-func subjectEvent(events []Event, kind string, today aidhub.Day) (Event, bool) {
-	var best Event
+// subjectEvent is the most recent event of kind within RecentDays, among
+// the events the rule counted (used) when there are any of the kind: the
+// person who lost a job, not a relative re-employed since.
+func subjectEvent(events []Event, kind string, today aidhub.Day, used []int64) (Event, bool) {
+	var best, bestUsed Event
 	for i := range events {
 		e := &events[i]
-		if e.Kind == kind && recent(e.Day, today) && later(e, &best) {
+		if e.Kind != kind || !recent(e.Day, today) {
+			continue
+		}
+		if later(e, &best) {
 			best = *e
 		}
+		if slices.Contains(used, e.SignalID) && later(e, &bestUsed) {
+			bestUsed = *e
+		}
+	}
+	if bestUsed.Kind != "" {
+		return bestUsed, true
 	}
 	return best, best.Kind != ""
 }
