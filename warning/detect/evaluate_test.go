@@ -15,7 +15,15 @@ import (
 	"github.com/aidhub/aidhub/warning/detect"
 )
 
-var updateEvaluate = flag.Bool("update", false, "rewrite testdata/evaluate/*.golden.json from the engine's output")
+// updateEvaluate reports -update, which rewrites testdata/evaluate/*.golden.json
+// from the engine's output. The package's other golden tests share the
+// flag, so whichever file comes first defines it.
+var updateEvaluate = func() func() bool {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files from what the engine computes")
+	}
+	return func() bool { return flag.Lookup("update").Value.String() == "true" }
+}()
 
 // evalCase is one file of testdata/evaluate: households evaluated against
 // every default type, with the thresholds and peers a fake source gives.
@@ -273,7 +281,7 @@ func TestEvaluateGolden(t *testing.T) {
 			}
 			out = append(out, '\n')
 			gpath := strings.TrimSuffix(path, ".json") + ".golden.json"
-			if *updateEvaluate {
+			if updateEvaluate() {
 				if err := os.WriteFile(gpath, out, 0o644); err != nil {
 					t.Fatal(err)
 				}
