@@ -191,3 +191,51 @@ func TestNewEvaluator_Refuses(t *testing.T) {
 		t.Errorf("an invalid type: %v", err)
 	}
 }
+
+// FuzzTypeRule: whatever an ADMIN writes as a type's rule, Validate does not
+// panic and refuses with a *FieldError on "rule", or accepts a rule that
+// then evaluates on households of every shape without panicking.
+func FuzzTypeRule(f *testing.F) {
+	for _, ty := range detect.DefaultTypes() {
+		if ty.Rule != "" {
+			f.Add(ty.Rule)
+		}
+	}
+	for _, s := range []string{"", "true", "incomeFen / householdSize > 0", "incomeFen % (householdSize - householdSize) == 0",
+		"groups[99] == \"DIBAO\"", "leftGroups[0] == \"\"", `region matches "(a*)*b"`, "1 / 0 > 0", "oldestAge ** 99 > 1",
+		`any(groups, {# == "DIBAO"})`, "let x = 1; x > 0", strings.Repeat("(", 3000), "deaths > 0 &&"} {
+		f.Add(s)
+	}
+	m, today := evMonth(f, "2026-11"), evDay(f, "2026-11-28")
+	households := []*detect.Household{{}, evFamily(f), {Members: []detect.Member{{PersonID: 1, Age: -5}}, Groups: []string{"DIBAO"}}}
+	f.Fuzz(func(t *testing.T, src string) {
+		ty := validType()
+		ty.Threshold, ty.Rule = nil, src
+		err := ty.Validate(detect.KnownCodes{})
+		if strings.TrimSpace(src) == "" {
+			if err == nil {
+				t.Fatal("a blank rule and no threshold accepted")
+			}
+			return
+		}
+		if err != nil {
+			var fe *detect.FieldError
+			if !errors.As(err, &fe) || fe.Field != "rule" || len(err.Error()) > 1000 {
+				t.Fatalf("%q: %v", src, err)
+			}
+			return
+		}
+		ty.Groups = nil
+		e, err := detect.NewEvaluator([]detect.Type{ty}, nil)
+		if err != nil {
+			t.Fatalf("%q validated but does not compile: %v", src, err)
+		}
+		for _, h := range households {
+			for _, hit := range e.Evaluate(h, m, today) {
+				if hit.Explanation == "" || hit.ExplanationZh == "" {
+					t.Fatalf("%q: a hit without an explanation", src)
+				}
+			}
+		}
+	})
+}
