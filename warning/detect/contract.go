@@ -142,6 +142,9 @@ type Type struct {
 	Subject   string         `json:"subject,omitempty"`
 	Rule      string         `json:"rule,omitempty"`
 	Threshold *ThresholdRule `json:"threshold,omitempty"`
+	// What the type watches for, one line each, for the people who act on it.
+	DescriptionZh string `json:"descriptionZh,omitempty"`
+	DescriptionEn string `json:"descriptionEn,omitempty"`
 }
 
 // ThresholdRule warns when a household's peer-adjusted measure reaches the
@@ -197,6 +200,10 @@ type Household struct {
 	// From casework and the watchlist:
 	EmergencyAid12m int // aid records in EMERGENCY categories over the last 365 days
 	OldestUnmetDays int // the longest an open need of the household has waited, 0 = none
+	// Departed are members who died or left within RecentDays, with their
+	// age and relation then: a death's facts (a working-age earner, a
+	// parent) need them once casework no longer lists the person.
+	Departed []Member
 }
 
 // District is the household's 6-digit district code.
