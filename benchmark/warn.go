@@ -9,16 +9,14 @@ package benchmark
 // Scoring, written down because the figures depend on it:
 //   - A shock of kind K in month m is found by a type mapped to K when the
 //     type hits that household in m or m+1 (a drop against a 3-month
-//     baseline may show a month late). The mapping is by what a type
-//     reads (ShockTypes): an income collapse by the types over the
-//     INCOME_DROP measure, a medical bill by those over the medical or
-//     rigid-spending share or reading HOSPITALISATION, a job loss by those
-//     reading EMPLOYMENT.
+//     baseline may show a month late). ShockTypes says which types find
+//     which kind.
 //   - A warning is a hit of a type for a household in a month it did not
 //     hit in the month before (the service does not raise a type again
 //     while one is open); the month before the first evaluated one is
 //     evaluated for that alone. A warning is true when the household has
-//     a shock of the type's kind in its month or the month before.
+//     an injected shock (of any kind: a job loss is an income drop too) in
+//     its month or the month before.
 //   - Warnings per 1,000 people: a district's warnings (every type) in a
 //     month over the persons of its households, per month evaluated. The
 //     calm districts are all but the flood's; the flood district's figure
@@ -55,7 +53,7 @@ type HouseholdSource interface {
 type WarnOptions struct {
 	Types []detect.Type
 	// NewEvaluator makes an evaluator of Types over a threshold source
-	// (detect.NewEvaluator); one is made per worker.
+	// (detect.NewEvaluator), safe for concurrent use: the workers share it.
 	NewEvaluator func(detect.ThresholdSource) (Evaluator, error)
 	Truth        synthpop.GroundTruth
 	Months       int // the last Months months of the signals are evaluated (default 6)
@@ -115,8 +113,22 @@ type DistrictRate struct {
 	Mean     float64
 }
 
+// shockRuleTypes are the rule types (by code, of DefaultTypes) that find
+// each kind of shock; threshold types are mapped by their measure.
+var shockRuleTypes = map[string][]string{
+	synthpop.ShockIncomeCollapse: {"INCOME_COLLAPSE"},
+	synthpop.ShockMedicalBill:    {"HOSPITALISATION_HIGH_OOP"},
+	synthpop.ShockJobLoss:        {"JOB_LOSS_WITH_DEPENDANTS", "NEEDY_WORKER_JOB_LOSS", "DISABLED_HOUSEHOLD_JOB_LOSS"},
+}
+
 // ShockTypes maps each shock kind to the codes of the enabled types that
-// find it (see the package comment of this file).
+// find it, in the order of types: an income collapse the threshold types
+// over INCOME_DROP and the rule INCOME_COLLAPSE (a drop of 80 % or more); a
+// medical bill the threshold types over MEDICAL_SHARE or RIGID_SHARE and
+// the rule HOSPITALISATION_HIGH_OOP; a job loss the rules on a job lost in a
+// household with dependants (JOB_LOSS_WITH_DEPENDANTS, NEEDY_WORKER_JOB_LOSS,
+// DISABLED_HOUSEHOLD_JOB_LOSS). The other types (education, arrears,
+// deaths, …) have no ground truth here.
 func ShockTypes(types []detect.Type) map[string][]string {
 	out := map[string][]string{}
 	for i := range types {
@@ -124,18 +136,22 @@ func ShockTypes(types []detect.Type) map[string][]string {
 		if !t.Enabled {
 			continue
 		}
-		reads := func(kind string) bool { return slices.Contains(t.Signals, kind) }
-		measure := ""
+		kind := ""
 		if t.Threshold != nil {
-			measure = t.Threshold.Measure
+			switch t.Threshold.Measure {
+			case detect.MeasureIncomeDrop:
+				kind = synthpop.ShockIncomeCollapse
+			case detect.MeasureMedicalShare, detect.MeasureRigidShare:
+				kind = synthpop.ShockMedicalBill
+			}
 		}
-		switch {
-		case measure == detect.MeasureIncomeDrop:
-			out[synthpop.ShockIncomeCollapse] = append(out[synthpop.ShockIncomeCollapse], t.Code)
-		case measure == detect.MeasureMedicalShare || measure == detect.MeasureRigidShare || reads(detect.KindHospitalisation):
-			out[synthpop.ShockMedicalBill] = append(out[synthpop.ShockMedicalBill], t.Code)
-		case reads(detect.KindEmployment):
-			out[synthpop.ShockJobLoss] = append(out[synthpop.ShockJobLoss], t.Code)
+		for k, codes := range shockRuleTypes {
+			if slices.Contains(codes, t.Code) {
+				kind = k
+			}
+		}
+		if kind != "" {
+			out[kind] = append(out[kind], t.Code)
 		}
 	}
 	return out
@@ -249,14 +265,15 @@ func floodText(f synthpop.Flood) string {
 	return fmt.Sprintf("%s (%s) in %s, %.0f %% of its households", f.Name, f.District, f.Month, 100*f.Share)
 }
 
-// evaluators makes one evaluator per worker.
+// evaluators makes the workers' evaluator: detect.Evaluator is safe for
+// concurrent use (each call takes its own scratch), so one serves all.
 func evaluators(o WarnOptions, src detect.ThresholdSource) ([]Evaluator, error) {
+	e, err := o.NewEvaluator(src)
+	if err != nil {
+		return nil, fmt.Errorf("bench warn: evaluator: %w", err)
+	}
 	evs := make([]Evaluator, o.Workers)
 	for i := range evs {
-		e, err := o.NewEvaluator(src)
-		if err != nil {
-			return nil, fmt.Errorf("bench warn: evaluator: %w", err)
-		}
 		evs[i] = e
 	}
 	return evs, nil
@@ -363,7 +380,7 @@ func scoreWarn(hs []detect.Household, types []detect.Type, truth synthpop.Ground
 			for fresh := mask &^ (mask << 1) &^ 1; fresh != 0; fresh &= fresh - 1 {
 				m := from + detect.Month(bits.TrailingZeros64(fresh))
 				ts.Warnings[r]++
-				if slices.ContainsFunc(shocks[h], func(s synthpop.Shock) bool { return s.Kind == ts.Kind && (s.Month == m || s.Month == m-1) }) {
+				if slices.ContainsFunc(shocks[h], func(s synthpop.Shock) bool { return s.Month == m || s.Month == m-1 }) {
 					ts.True[r]++
 				}
 			}

@@ -17,8 +17,8 @@ import (
 var (
 	warnTypes = []detect.Type{
 		{Code: "DROP", Enabled: true, Signals: []string{detect.KindIncome}, Threshold: &detect.ThresholdRule{Measure: detect.MeasureIncomeDrop}},
-		{Code: "MED", Enabled: true, Signals: []string{detect.KindHospitalisation, detect.KindMedicalSpending}, Rule: "true"},
-		{Code: "JOB", Enabled: true, Signals: []string{detect.KindEmployment}, Rule: "true"},
+		{Code: "HOSPITALISATION_HIGH_OOP", Enabled: true, Signals: []string{detect.KindHospitalisation, detect.KindMedicalSpending}, Rule: "true"},
+		{Code: "JOB_LOSS_WITH_DEPENDANTS", Enabled: true, Signals: []string{detect.KindEmployment}, Rule: "true"},
 		{Code: "OTHER", Enabled: true, Signals: []string{detect.KindDeath}, Rule: "true"},
 		{Code: "OFF", Enabled: false, Signals: []string{detect.KindIncome}, Threshold: &detect.ThresholdRule{Measure: detect.MeasureIncomeDrop}},
 	}
@@ -42,13 +42,25 @@ var (
 
 func TestShockTypes(t *testing.T) {
 	got := ShockTypes(warnTypes)
-	want := map[string][]string{synthpop.ShockIncomeCollapse: {"DROP"}, synthpop.ShockMedicalBill: {"MED"}, synthpop.ShockJobLoss: {"JOB"}}
+	want := map[string][]string{synthpop.ShockIncomeCollapse: {"DROP"}, synthpop.ShockMedicalBill: {"HOSPITALISATION_HIGH_OOP"}, synthpop.ShockJobLoss: {"JOB_LOSS_WITH_DEPENDANTS"}}
 	if len(got) != len(want) {
 		t.Fatalf("mapping %v", got)
 	}
 	for k, codes := range want {
 		if strings.Join(got[k], ",") != strings.Join(codes, ",") {
 			t.Errorf("%s → %v, want %v", k, got[k], codes)
+		}
+	}
+
+	// the shipped types: every named rule type exists
+	got = ShockTypes(detect.DefaultTypes())
+	for k, codes := range map[string]string{
+		synthpop.ShockIncomeCollapse: "INCOME_SUDDEN_DROP,INCOME_DROP_WITH_DEPENDANTS,INCOME_COLLAPSE",
+		synthpop.ShockMedicalBill:    "RIGID_SPENDING_HIGH,MEDICAL_SPENDING_HIGH,SERIOUS_ILLNESS_MEDICAL_RISING,HOSPITALISATION_HIGH_OOP",
+		synthpop.ShockJobLoss:        "JOB_LOSS_WITH_DEPENDANTS,DISABLED_HOUSEHOLD_JOB_LOSS,NEEDY_WORKER_JOB_LOSS",
+	} {
+		if strings.Join(got[k], ",") != codes {
+			t.Errorf("default types: %s → %v, want %s", k, got[k], codes)
 		}
 	}
 }
@@ -67,11 +79,12 @@ func TestScoreWarn(t *testing.T) {
 	}{
 		// DROP: the collapse of 11 in 101 is found in 101 (adaptive) and
 		// 102 (fixed, a month late); 13's hit in 101 continues 100's; the
-		// fixed run warns on the flood (21, 22) and on 12 and 13 as well
-		{"DROP", 1, [runs]int{1, 1}, [runs]int{1, 5}, [runs]int{1, 1}, [runs]float64{1, 1}, [runs]float64{1, 0.2}},
-		// MED: 12's bill in 102 found in 103 by the adaptive run only
-		{"MED", 1, [runs]int{1, 0}, [runs]int{1, 0}, [runs]int{1, 0}, [runs]float64{1, 0}, [runs]float64{1, nan}},
-		{"JOB", 1, [runs]int{1, 1}, [runs]int{1, 1}, [runs]int{1, 1}, [runs]float64{1, 1}, [runs]float64{1, 1}},
+		// fixed run warns on the flood (21, 22), on 13 and on 12, whose
+		// medical bill in 102 makes that warning true
+		{"DROP", 1, [runs]int{1, 1}, [runs]int{1, 5}, [runs]int{1, 2}, [runs]float64{1, 1}, [runs]float64{1, 0.4}},
+		// 12's bill in 102 found in 103 by the adaptive run only
+		{"HOSPITALISATION_HIGH_OOP", 1, [runs]int{1, 0}, [runs]int{1, 0}, [runs]int{1, 0}, [runs]float64{1, 0}, [runs]float64{1, nan}},
+		{"JOB_LOSS_WITH_DEPENDANTS", 1, [runs]int{1, 1}, [runs]int{1, 1}, [runs]int{1, 1}, [runs]float64{1, 1}, [runs]float64{1, 1}},
 	} {
 		var s *TypeScore
 		for i := range rep.Types {
@@ -181,8 +194,8 @@ func TestWarn(t *testing.T) {
 	for _, want := range []string{
 		"## early-warning backtest: 5 households, 12 persons; months 2008-06 … 2008-08",
 		"ground truth: 3 injected shocks in the months evaluated (INCOME_COLLAPSE 1, MEDICAL_BILL 1, JOB_LOSS 1); flood: 万州区 (500101) in 2008-07",
-		"| DROP | INCOME_COLLAPSE | 1 | 100.0 % | 100.0 % | 100.0 % | 20.0 % | 1 | 5 |",
-		"| MED | MEDICAL_BILL | 1 | 100.0 % | 0.0 % | 100.0 % | – | 1 | 0 |",
+		"| DROP | INCOME_COLLAPSE | 1 | 100.0 % | 100.0 % | 100.0 % | 40.0 % | 1 | 5 |",
+		"| HOSPITALISATION_HIGH_OOP | MEDICAL_BILL | 1 | 100.0 % | 0.0 % | 100.0 % | – | 1 | 0 |",
 		"| any of its types | JOB_LOSS | 1 |",
 		"| adaptive | 4 | 125.00 | 83.33 (500103) | 166.67 (500101) | 83.33 | 0.00 | 250.00 | 125.00 |",
 		"| fixed | 6 | 187.50 | 125.00 (500103) | 250.00 (500101) | 125.00 | 250.00 | 500.00 | 125.00 |",
