@@ -50,6 +50,7 @@ var mayImport = map[string][]string{
 	"search":            {"", "catalog", "db", "jobs"},
 	"search/searchtest": {"db/dbtest", "search"},
 	"matchsvc":          {"", "auth", "casework", "catalog", "db", "jobs", "matching"},
+	"warning":           {"", "audit", "auth", "casework", "catalog", "db", "jobs", "regions", "warning/detect"},
 	// adapters: GraphQL and HTTP never reach the database themselves
 	"graph":                     {"", "auth", "casework", "catalog", "graph/gqltypes", "graph/model", "matching", "matchsvc", "regions", "search"},
 	"graph/gqltypes":            {"", "regions"},
@@ -58,10 +59,10 @@ var mayImport = map[string][]string{
 	"server":                    {"", "auth", "casework", "catalog", "db", "graph", "matchsvc", "search", "server/explorer"},
 	"server/explorer":           {}, // GraphiQL's page and its embedded assets
 	// wiring and tools
-	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret"},
-	"demo":       {"", "auth", "casework", "catalog", "db", "residentid"},
+	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret", "warning"},
+	"demo":       {"", "auth", "casework", "catalog", "db", "regions", "residentid", "warning"},
 	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret", "warning/detect"},
-	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc", "synthpop", "warning/detect"},
+	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc", "synthpop", "warning", "warning/detect"},
 	"cmd/aidhub": {"*"},
 }
 
@@ -83,6 +84,9 @@ var owner = map[string]string{
 	"need_matches": "matchsvc",
 	"api_tokens":   "auth",
 	"audit_log":    "audit",
+	"signals":      "warning", "warning_types": "warning", "warning_calibrations": "warning",
+	"warning_thresholds": "warning", "warning_peer_medians": "warning", "warnings": "warning",
+	"warning_events": "warning",
 }
 
 // mayTouchAnyTable are the exceptions, each for a reason: migrations

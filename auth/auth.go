@@ -19,10 +19,13 @@ const (
 	CaseManager Role = "CASE_MANAGER" // scoped to a division-code prefix
 	Charity     Role = "CHARITY"      // scoped to one organization
 	Donor       Role = "DONOR"
+	// DataFeed is another department's system sending facts (signals) under
+	// its own source name: it writes only what it sends and reads nothing.
+	DataFeed Role = "DATA_FEED"
 )
 
 // Roles lists the roles a token can carry.
-var Roles = []Role{Admin, CaseManager, Charity, Donor}
+var Roles = []Role{Admin, CaseManager, Charity, Donor, DataFeed}
 
 // ParseRole parses a token role name, case-insensitively.
 func ParseRole(s string) (Role, bool) {
@@ -41,6 +44,7 @@ type Principal struct {
 	Role           Role
 	OrganizationID int64  // CHARITY only
 	RegionPrefix   string // CASE_MANAGER only
+	Source         string // DATA_FEED only: the source its signals carry
 }
 
 // AnonymousPrincipal is the caller without a token.

@@ -32,6 +32,7 @@ type tokenRow struct {
 	Role           Role   `bun:",notnull"`
 	OrganizationID *int64
 	RegionPrefix   *string
+	FeedSource     *string
 	Label          string `bun:",notnull"`
 	CreatedAt      time.Time
 	RevokedAt      *time.Time
@@ -62,6 +63,7 @@ type NewToken struct {
 	Role           Role
 	OrganizationID int64
 	RegionPrefix   string
+	Source         string // DATA_FEED: the source name its signals carry (e.g. MEDICAL_INSURANCE)
 	Label          string
 }
 
@@ -91,9 +93,17 @@ func (t *Tokens) Create(ctx context.Context, nt NewToken) (string, error) {
 			return "", aidhub.Invalid("region", "%s", reason)
 		}
 		row.RegionPrefix = &nt.RegionPrefix
+	case DataFeed:
+		if !ValidSource(nt.Source) {
+			return "", aidhub.Invalid("source", "a DATA_FEED token needs --source, the name its signals carry: 1 to 40 of A-Z, 0-9 and _ (e.g. MEDICAL_INSURANCE)")
+		}
+		row.FeedSource = &nt.Source
 	case Admin, Donor:
 	default:
-		return "", aidhub.Invalid("role", "unknown role %q: want one of ADMIN, CASE_MANAGER, CHARITY, DONOR", nt.Role)
+		return "", aidhub.Invalid("role", "unknown role %q: want one of ADMIN, CASE_MANAGER, CHARITY, DONOR, DATA_FEED", nt.Role)
+	}
+	if nt.Role != DataFeed && nt.Source != "" {
+		return "", aidhub.Invalid("source", "only DATA_FEED tokens carry a source")
 	}
 	if nt.Role != Charity && nt.OrganizationID != 0 {
 		return "", aidhub.Invalid("org", "only CHARITY tokens belong to an organization")
@@ -149,6 +159,9 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (Principal, err
 	if row.RegionPrefix != nil {
 		p.RegionPrefix = *row.RegionPrefix
 	}
+	if row.FeedSource != nil {
+		p.Source = *row.FeedSource
+	}
 	t.known.Add(hash, p)
 	return p, nil
 }
@@ -174,4 +187,18 @@ func (t *Tokens) forget(id int64) {
 			t.known.Remove(hash)
 		}
 	}
+}
+
+// ValidSource reports whether s can name a data source: 1 to 40 of A-Z, 0-9
+// and _, starting with a letter.
+func ValidSource(s string) bool {
+	if len(s) == 0 || len(s) > 40 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }

@@ -100,6 +100,27 @@ func tokenOf(p auth.Principal) *int64 {
 //
 // Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT.
 func (s *Service) SubmitApplication(ctx context.Context, in ApplicationInput) (*Application, error) {
+	var a *Application
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		a, err = s.submitApplication(ctx, tx, in)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "casework: submit application")
+	}
+	return a, nil
+}
+
+// SubmitApplicationIn is SubmitApplication inside another package's
+// change (u): a warning that opens an application commits with it or not
+// at all.
+func (s *Service) SubmitApplicationIn(ctx context.Context, u db.Unit, in ApplicationInput) (*Application, error) {
+	a, err := s.submitApplication(ctx, u.Tx(), in)
+	return a, wrap(err, "casework: submit application")
+}
+
+func (s *Service) submitApplication(ctx context.Context, tx bun.Tx, in ApplicationInput) (*Application, error) {
 	pr := auth.FromContext(ctx)
 	if err := requireCaseworker(pr, "submitting an application"); err != nil {
 		return nil, err
@@ -124,27 +145,24 @@ func (s *Service) SubmitApplication(ctx context.Context, in ApplicationInput) (*
 		HouseholdID: in.HouseholdID, ApplicantPersonID: in.ApplicantPersonID, Channel: in.Channel, HelpText: text,
 		CategoryCodesText: strings.Join(codes, ","), Status: Submitted, SubmittedAt: now, UpdatedAt: now,
 	}
-	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := s.householdForWork(ctx, tx, pr, in.HouseholdID); err != nil {
-			return err
+	if _, err := s.householdForWork(ctx, tx, pr, in.HouseholdID); err != nil {
+		return nil, err
+	}
+	if a.ApplicantPersonID != nil {
+		if err := s.checkMember(ctx, tx, in.HouseholdID, *a.ApplicantPersonID, "applicantPersonId"); err != nil {
+			return nil, err
 		}
-		if a.ApplicantPersonID != nil {
-			if err := s.checkMember(ctx, tx, in.HouseholdID, *a.ApplicantPersonID, "applicantPersonId"); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
-			return err
-		}
-		if err := s.applicationEvent(ctx, tx, pr, a, ""); err != nil {
-			return err
-		}
-		return s.audit.Append(ctx, db.UnitOf(tx), "submitApplication", "Application", a.ID, audit.Summary{
-			"householdId": a.HouseholdID, "channel": a.Channel, "categories": codes,
-		})
-	})
-	if err != nil {
-		return nil, wrap(err, "casework: submit application")
+	}
+	if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.applicationEvent(ctx, tx, pr, a, ""); err != nil {
+		return nil, err
+	}
+	if err := s.audit.Append(ctx, db.UnitOf(tx), "submitApplication", "Application", a.ID, audit.Summary{
+		"householdId": a.HouseholdID, "channel": a.Channel, "categories": codes,
+	}); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

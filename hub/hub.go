@@ -30,6 +30,7 @@ import (
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/secret"
+	"github.com/aidhub/aidhub/warning"
 )
 
 // Config says where things are.
@@ -70,6 +71,7 @@ type Hub struct {
 	Catalog  *catalog.Service
 	Casework *casework.Service
 	Matcher  *matchsvc.Service
+	Warning  *warning.Service
 	Audit    *audit.Log
 	Tokens   *auth.Tokens
 	Index    search.Index
@@ -146,6 +148,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	expirer := &casework.ExpireWorker{}
 	resourceExpirer := &catalog.ExpireWorker{}
 	rematchResource, rematchHousehold, reload := &matchsvc.ResourceWorker{}, &matchsvc.HouseholdWorker{}, &matchsvc.ReloadWorker{}
+	evaluate, calibrate := &warning.EvaluateWorker{}, &warning.CalibrateWorker{}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, worker)
 	river.AddWorker(workers, expirer)
@@ -153,6 +156,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	river.AddWorker(workers, rematchResource)
 	river.AddWorker(workers, rematchHousehold)
 	river.AddWorker(workers, reload)
+	river.AddWorker(workers, evaluate)
+	river.AddWorker(workers, calibrate)
 	concurrency := 4
 	if !d.IsPostgres() {
 		concurrency = 2 // one SQLite file: more writers only queue
@@ -165,9 +170,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		Queues: map[string]river.QueueConfig{
 			search.Queue:       {MaxWorkers: concurrency},
 			matchsvc.Queue:     {MaxWorkers: 1}, // the engine serialises changes anyway
+			warning.Queue:      {MaxWorkers: 1},
 			river.QueueDefault: {MaxWorkers: 1},
 		},
-		Periodic: []*river.PeriodicJob{casework.ExpiryJob(15 * time.Minute), catalog.ExpiryJob()},
+		Periodic: []*river.PeriodicJob{casework.ExpiryJob(15 * time.Minute), catalog.ExpiryJob(), warning.CalibrateJob(24 * time.Hour)},
 		Logs:     cfg.Logs,
 	})
 	if err != nil {
@@ -204,9 +210,14 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 		return fail(err)
 	}
 	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher
+	h.Warning = warning.NewService(d, dir, h.Catalog, h.Casework, h.Audit, now, warning.WithOutbox(warning.JobOutbox{Jobs: h.Jobs}))
+	evaluate.Service, calibrate.Service = h.Warning, h.Warning
 	h.Syncer = search.NewSyncer(d, h.Catalog, h.Index)
 	worker.Syncer = h.Syncer
 	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {
+		return fail(err)
+	}
+	if _, err := h.Warning.SeedDefaults(ctx); err != nil {
 		return fail(err)
 	}
 	return h, nil
