@@ -163,6 +163,7 @@ var (
 	sigDisability                    = sigKind{"CDPF", detect.KindDisabilityGrade}  // 残联: disability assessments
 	grades                           = [...]any{"1", "2", "3", "4"}
 	lostJob, backAtWork, noGrade any = "LOST_JOB", "REEMPLOYED", "NONE"
+	noStatus                     any = "" // the column is NOT NULL
 )
 
 // sigCols is the columns of tSignals.
@@ -496,7 +497,7 @@ func (s *sigGen) later(day aidhub.Day, i int) aidhub.Day {
 }
 
 // emit appends one signal of month i: person nil is the household's;
-// amount and status nil are NULL. It is recorded by the nightly exchange
+// amount nil is NULL, status nil none (""). It is recorded by the nightly exchange
 // 1–3 days later (yesterday at the latest).
 func (s *sigGen) emit(c *chunk, k sigKind, household, person any, i int, day aidhub.Day, amount, status any) {
 	s.next++
@@ -506,6 +507,9 @@ func (s *sigGen) emit(c *chunk, k sigKind, household, person any, i int, day aid
 	row := s.block[:sigCols:sigCols]
 	s.block = s.block[sigCols:]
 	recorded := min(day+1+aidhub.Day(s.r.IntN(3)), s.today-1)
+	if status == nil {
+		status = noStatus
+	}
 	row[0], row[1], row[2], row[3], row[4], row[5] = s.next, k.source, strconv.FormatInt(s.next, 10), household, person, k.kind
 	row[6], row[7], row[8], row[9], row[10] = s.dates[day-s.start[0]], s.months[i], amount, status, s.stamps[recorded-s.start[0]]
 	c.signals = append(c.signals, row)

@@ -123,15 +123,15 @@ func TestSignalsShape(t *testing.T) {
 				amount, status := row[8], row[9]
 				switch kind {
 				case detect.KindIncome, detect.KindMedicalSpending, detect.KindEducationSpending, detect.KindArrears:
-					if a, ok := amount.(int64); !ok || a < 0 || status != nil {
+					if a, ok := amount.(int64); !ok || a < 0 || status != "" {
 						t.Fatalf("signal %d %s: amount %v status %v", id, kind, amount, status)
 					}
 				case detect.KindEmployment, detect.KindDisabilityGrade:
-					if amount != nil || status == nil || row[4] == nil {
+					if amount != nil || status == "" || row[4] == nil {
 						t.Fatalf("signal %d %s: amount %v status %v person %v", id, kind, amount, status, row[4])
 					}
 				default:
-					if !slices.Contains(detect.Kinds, kind) || amount != nil || status != nil || row[4] == nil {
+					if !slices.Contains(detect.Kinds, kind) || amount != nil || status != "" || row[4] == nil {
 						t.Fatalf("signal %d %s: amount %v status %v person %v", id, kind, amount, status, row[4])
 					}
 				}
