@@ -43,10 +43,11 @@ type Evaluator interface {
 	Evaluate(h *detect.Household, m detect.Month, today aidhub.Day) []detect.Hit
 }
 
-// HouseholdSource streams every household with its history (the warning
-// service).
+// HouseholdSource streams every household with the amounts of the months
+// [month − before, month] and its events, in batches fn may keep (the
+// warning service).
 type HouseholdSource interface {
-	ScanEngineHouseholds(ctx context.Context, month detect.Month, before int, fn func(*detect.Household) error) error
+	ScanEngineHouseholds(ctx context.Context, month detect.Month, before int, fn func([]detect.Household) error) error
 }
 
 // WarnOptions say what the backtest runs.
@@ -188,8 +189,8 @@ func Warn(ctx context.Context, src HouseholdSource, o WarnOptions) (*WarnReport,
 	// the evaluated months, the 3 of the baseline before them and the
 	// calibration's 12-month window
 	before := 12 + 3
-	err := src.ScanEngineHouseholds(ctx, last, before, func(h *detect.Household) error {
-		hs = append(hs, *h)
+	err := src.ScanEngineHouseholds(ctx, last, before, func(batch []detect.Household) error {
+		hs = append(hs, batch...)
 		return ctx.Err()
 	})
 	if err != nil {

@@ -160,13 +160,12 @@ func (e fakeEvaluator) Evaluate(h *detect.Household, m detect.Month, today aidhu
 
 type fakeSource []detect.Household
 
-func (s fakeSource) ScanEngineHouseholds(_ context.Context, month detect.Month, before int, fn func(*detect.Household) error) error {
+func (s fakeSource) ScanEngineHouseholds(_ context.Context, month detect.Month, before int, fn func([]detect.Household) error) error {
 	if month != 103 || before != 15 {
 		panic("scanned the wrong months")
 	}
-	for i := range s {
-		h := s[i]
-		if err := fn(&h); err != nil {
+	for i := 0; i < len(s); i += 2 { // batches of two
+		if err := fn(s[i:min(i+2, len(s))]); err != nil {
 			return err
 		}
 	}

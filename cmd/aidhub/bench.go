@@ -108,5 +108,5 @@ the resources searchable.`,
 
 		return nil
 	})
-	return group("bench", "Generate a synthetic population and time matching on it", "say `bench generate --persons N --resources M --seed S` or `bench match`", c, a.benchMatchCmd())
+	return group("bench", "Generate a synthetic population and time matching on it", "say `bench generate --persons N --resources M --seed S` or `bench match`", c, a.benchMatchCmd(), a.benchWarnCmd())
 }
