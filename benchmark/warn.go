@@ -26,6 +26,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -78,6 +79,9 @@ type WarnReport struct {
 	Types               []TypeScore // the types with ground truth
 	Kinds               []TypeScore // per shock kind, found by any of its types (Type "")
 	Rates               [runs]RunRates
+	// Others are the new warnings of the types without ground truth, by
+	// code, per run.
+	Others map[string][runs]int
 	// Targets of issue 14.
 	RecallHolds, CalmFewer, FloodNotSilent bool
 	FloodEvaluated                         bool // the flood month is among Months
@@ -104,6 +108,14 @@ type RunRates struct {
 	Calm                  float64 // over the calm districts' household-months
 	FloodMonth, FloodRest float64 // the flood district in its flood month, in its other months
 	CalmInFloodMonth      float64 // the calm districts in the flood month
+	Months                []MonthRate
+}
+
+// MonthRate is one month's warnings per 1,000 people: the whole city's and
+// the highest district's (a February or a flood shows there).
+type MonthRate struct {
+	City, Max   float64
+	MaxDistrict string
 }
 
 // DistrictRate is a district's warnings per 1,000 people per month.
@@ -371,11 +383,15 @@ func scoreWarn(hs []detect.Household, types []detect.Type, truth synthpop.Ground
 			}
 		}
 	}
+	rep.Others = map[string][runs]int{}
 	for r := range runs {
 		for kh, mask := range hit[r] {
 			h, t := int32(kh>>32), int32(kh&0xffffffff)
 			ts := typeScores[types[t].Code]
 			if ts == nil {
+				c := rep.Others[types[t].Code]
+				c[r] += bits.OnesCount64(mask &^ (mask << 1) &^ 1)
+				rep.Others[types[t].Code] = c
 				continue
 			}
 			for fresh := mask &^ (mask << 1) &^ 1; fresh != 0; fresh &= fresh - 1 {
@@ -512,6 +528,19 @@ func rates(hs []detect.Household, hit map[int64]uint64, from detect.Month, n int
 			}
 		}
 	}
+	rr.Months = make([]MonthRate, n)
+	for k := range rr.Months {
+		mr := &rr.Months[k]
+		warned, persons := 0, 0
+		for _, dr := range rr.Districts {
+			warned += counts[dr.District][k]
+			persons += dr.Persons
+			if dr.ByMonth[k] > mr.Max || mr.MaxDistrict == "" {
+				mr.Max, mr.MaxDistrict = dr.ByMonth[k], dr.District
+			}
+		}
+		mr.City = perThousand(warned, persons)
+	}
 	rr.Calm = perThousand(calmWarn, calmPersons)
 	rr.CalmInFloodMonth = perThousand(calmFloodWarn, calmFloodPersons)
 	if len(order) == 0 {
@@ -552,6 +581,15 @@ func printWarn(out io.Writer, rep *WarnReport, truth synthpop.GroundTruth) {
 	for _, s := range rep.Kinds {
 		row(s)
 	}
+	var others []string
+	for _, t := range slices.Sorted(maps.Keys(rep.Others)) {
+		if c := rep.Others[t]; c != [runs]int{} {
+			others = append(others, fmt.Sprintf("%s %d / %d", t, c[RunAdaptive], c[RunFixed]))
+		}
+	}
+	if len(others) > 0 {
+		p("\nthe other types' new warnings (no ground truth), adaptive / fixed: %s\n", strings.Join(others, ", "))
+	}
 	flood := "–"
 	if rep.FloodEvaluated {
 		flood = fmt.Sprintf("%s %s", truth.Flood.Name, truth.Flood.Month)
@@ -563,6 +601,11 @@ func printWarn(out io.Writer, rep *WarnReport, truth synthpop.GroundTruth) {
 		rr := rep.Rates[r]
 		p("| %s | %d | %.2f | %.2f (%s) | %.2f (%s) | %.2f | %.2f | %.2f | %.2f |\n", runNames[r], rr.Warnings, rr.Mean, rr.Min, rr.MinDistrict,
 			rr.Max, rr.MaxDistrict, rr.Calm, rr.CalmInFloodMonth, rr.FloodMonth, rr.FloodRest)
+	}
+	p("\n| month | adaptive: city | adaptive: highest district | fixed: city | fixed: highest district |\n|---|---:|---:|---:|---:|\n")
+	for k, m := range rep.Months {
+		a, f := rep.Rates[RunAdaptive].Months[k], rep.Rates[RunFixed].Months[k]
+		p("| %s | %.2f | %.2f (%s) | %.2f | %.2f (%s) |\n", m, a.City, a.Max, a.MaxDistrict, f.City, f.Max, f.MaxDistrict)
 	}
 	yes := func(b bool) string { return map[bool]string{true: "yes", false: "NO"}[b] }
 	var worse []string

@@ -124,6 +124,13 @@ func TestScoreWarn(t *testing.T) {
 	if a := rep.Rates[RunAdaptive].Districts[1].ByMonth; !sameFloats(a, []float64{125, 0, 125}) {
 		t.Errorf("adaptive 500103 by month %v", a)
 	}
+	// by month: adaptive 101: 1 of 12 people (500103 125); 102: 1 (500101 250); 103: 2 (500101 250)
+	want := []MonthRate{{1000.0 / 12, 125, "500103"}, {1000.0 / 12, 250, "500101"}, {2000.0 / 12, 250, "500101"}}
+	for k, got := range rep.Rates[RunAdaptive].Months {
+		if !near(got.City, want[k].City) || !near(got.Max, want[k].Max) || got.MaxDistrict != want[k].MaxDistrict {
+			t.Errorf("adaptive month %d: %+v, want %+v", k, got, want[k])
+		}
+	}
 	if !rep.RecallHolds || !rep.CalmFewer || !rep.FloodNotSilent || !rep.FloodEvaluated {
 		t.Errorf("targets: %v %v %v %v", rep.RecallHolds, rep.CalmFewer, rep.FloodNotSilent, rep.FloodEvaluated)
 	}
@@ -198,6 +205,8 @@ func TestWarn(t *testing.T) {
 		"| any of its types | JOB_LOSS | 1 |",
 		"| adaptive | 4 | 125.00 | 83.33 (500103) | 166.67 (500101) | 83.33 | 0.00 | 250.00 | 125.00 |",
 		"| fixed | 6 | 187.50 | 125.00 (500103) | 250.00 (500101) | 125.00 | 250.00 | 500.00 | 125.00 |",
+		"| 2008-07 | 83.33 | 250.00 (500101) | 333.33 | 500.00 (500101) |",
+		"the other types' new warnings (no ground truth), adaptive / fixed: OTHER 1 / 0",
 		"targets: adaptive recall ≥ fixed on every type: yes; fewer warnings per 1,000 in the calm districts: yes (83.33 adaptive, 125.00 fixed); flood district not silent: yes (250.00 per 1,000 in 2008-07)",
 	} {
 		if !strings.Contains(out.String(), want) {
