@@ -326,118 +326,42 @@ func lastDay(m detect.Month) aidhub.Day {
 // scoreWarn scores the runs' hits over months from+1 … last (hits of month
 // from only tell new warnings from open ones).
 func scoreWarn(hs []detect.Household, types []detect.Type, truth synthpop.GroundTruth, from, last detect.Month, hits [runs][]warnHit) *WarnReport {
-	n := int(last - from)
-	rep := &WarnReport{Households: len(hs)}
+	rep := &WarnReport{Households: len(hs), Others: map[string][runs]int{}}
 	for m := from + 1; m <= last; m++ {
 		rep.Months = append(rep.Months, m)
 	}
-	index := make(map[int64]int32, len(hs))
 	for i := range hs {
-		index[hs[i].ID] = int32(i)
 		rep.Persons += len(hs[i].Members)
 	}
-	// shocks by household index
-	shocks := map[int32][]synthpop.Shock{}
-	for _, s := range truth.Shocks {
-		if i, ok := index[s.HouseholdID]; ok {
-			shocks[i] = append(shocks[i], s)
-		}
-	}
-	kindOf := map[string]string{}
-	mapping := ShockTypes(types)
-	for k, codes := range mapping {
-		for _, c := range codes {
-			kindOf[c] = k
-		}
-	}
-	// months hit per household and type: bit k is month from+k
-	var hit [runs]map[int64]uint64
-	key := func(h, t int32) int64 { return int64(h)<<32 | int64(t) }
-	for r := range runs {
-		hit[r] = map[int64]uint64{}
-		for _, x := range hits[r] {
-			hit[r][key(x.household, x.typ)] |= 1 << uint(x.month-from)
-		}
-	}
+	sc := newWarnScorer(hs, types, truth, from, last, hits)
 
 	// recall and precision per mapped type, and per kind by any of its types
 	typeScores := map[string]*TypeScore{}
-	for i, t := range types {
-		k, ok := kindOf[t.Code]
-		if !ok {
-			continue
-		}
-		ts := &TypeScore{Type: t.Code, Kind: k}
-		typeScores[t.Code] = ts
-		for h, ss := range shocks {
-			for _, s := range ss {
-				if s.Kind != k || s.Month <= from || s.Month > last {
-					continue
-				}
-				ts.Shocks++
-				for r := range runs {
-					if hit[r][key(h, int32(i))]&(3<<uint(s.Month-from)) != 0 {
-						ts.Found[r]++
-					}
-				}
-			}
+	for k, codes := range sc.mapping {
+		for _, c := range codes {
+			ts := &TypeScore{Type: c, Kind: k}
+			ts.Shocks, ts.Found = sc.recall(k, []int32{sc.typeIndex(c)})
+			typeScores[c] = ts
 		}
 	}
-	rep.Others = map[string][runs]int{}
-	for r := range runs {
-		for kh, mask := range hit[r] {
-			h, t := int32(kh>>32), int32(kh&0xffffffff)
-			ts := typeScores[types[t].Code]
-			if ts == nil {
-				c := rep.Others[types[t].Code]
-				c[r] += bits.OnesCount64(mask &^ (mask << 1) &^ 1)
-				rep.Others[types[t].Code] = c
-				continue
-			}
-			for fresh := mask &^ (mask << 1) &^ 1; fresh != 0; fresh &= fresh - 1 {
-				m := from + detect.Month(bits.TrailingZeros64(fresh))
-				ts.Warnings[r]++
-				if slices.ContainsFunc(shocks[h], func(s synthpop.Shock) bool { return s.Month == m || s.Month == m-1 }) {
-					ts.True[r]++
-				}
-			}
+	sc.warnings(typeScores, rep.Others)
+	for _, t := range types {
+		if ts := typeScores[t.Code]; ts != nil {
+			rep.Types = append(rep.Types, *ts)
 		}
 	}
 	for _, k := range synthpop.ShockKinds {
 		ks := TypeScore{Kind: k}
 		var mapped []int32
-		for _, c := range mapping[k] {
-			mapped = append(mapped, int32(slices.IndexFunc(types, func(t detect.Type) bool { return t.Code == c })))
-		}
-		for h, ss := range shocks {
-			for _, s := range ss {
-				if s.Kind != k || s.Month <= from || s.Month > last {
-					continue
-				}
-				ks.Shocks++
-				for r := range runs {
-					for _, t := range mapped {
-						if hit[r][key(h, t)]&(3<<uint(s.Month-from)) != 0 {
-							ks.Found[r]++
-							break
-						}
-					}
-				}
-			}
-		}
-		for _, c := range mapping[k] {
-			ts := typeScores[c]
+		for _, c := range sc.mapping[k] {
+			mapped = append(mapped, sc.typeIndex(c))
 			for r := range runs {
-				ks.Warnings[r] += ts.Warnings[r]
-				ks.True[r] += ts.True[r]
+				ks.Warnings[r] += typeScores[c].Warnings[r]
+				ks.True[r] += typeScores[c].True[r]
 			}
 		}
+		ks.Shocks, ks.Found = sc.recall(k, mapped)
 		rep.Kinds = append(rep.Kinds, ks)
-	}
-	for _, t := range types {
-		if ts := typeScores[t.Code]; ts != nil {
-			rep.Types = append(rep.Types, *ts)
-		}
 	}
 	for _, ts := range [][]TypeScore{rep.Types, rep.Kinds} {
 		for i := range ts {
@@ -451,7 +375,7 @@ func scoreWarn(hs []detect.Household, types []detect.Type, truth synthpop.Ground
 
 	rep.FloodEvaluated = truth.Flood.District != "" && truth.Flood.Month > from && truth.Flood.Month <= last
 	for r := range runs {
-		rep.Rates[r] = rates(hs, hit[r], from, n, truth.Flood, rep.FloodEvaluated)
+		rep.Rates[r] = rates(hs, sc.hit[r], from, int(last-from), truth.Flood, rep.FloodEvaluated)
 	}
 	rep.RecallHolds = len(rep.Types) > 0
 	for _, s := range rep.Types {
@@ -462,6 +386,87 @@ func scoreWarn(hs []detect.Household, types []detect.Type, truth synthpop.Ground
 	rep.CalmFewer = rep.Rates[RunAdaptive].Calm < rep.Rates[RunFixed].Calm
 	rep.FloodNotSilent = rep.FloodEvaluated && rep.Rates[RunAdaptive].FloodMonth > 0
 	return rep
+}
+
+// warnScorer holds what scoring looks up: the shocks by household index, the
+// shock kinds' types, and per run the months each household hit each type
+// (bit k is month from+k, keyed by hitKey).
+type warnScorer struct {
+	types      []detect.Type
+	from, last detect.Month
+	shocks     map[int32][]synthpop.Shock
+	mapping    map[string][]string
+	hit        [runs]map[int64]uint64
+}
+
+func hitKey(h, t int32) int64 { return int64(h)<<32 | int64(t) }
+
+func newWarnScorer(hs []detect.Household, types []detect.Type, truth synthpop.GroundTruth, from, last detect.Month, hits [runs][]warnHit) *warnScorer {
+	sc := &warnScorer{types: types, from: from, last: last, shocks: map[int32][]synthpop.Shock{}, mapping: ShockTypes(types)}
+	index := make(map[int64]int32, len(hs))
+	for i := range hs {
+		index[hs[i].ID] = int32(i)
+	}
+	for _, s := range truth.Shocks {
+		if i, ok := index[s.HouseholdID]; ok {
+			sc.shocks[i] = append(sc.shocks[i], s)
+		}
+	}
+	for r := range runs {
+		sc.hit[r] = map[int64]uint64{}
+		for _, x := range hits[r] {
+			sc.hit[r][hitKey(x.household, x.typ)] |= 1 << uint(x.month-from)
+		}
+	}
+	return sc
+}
+
+func (sc *warnScorer) typeIndex(code string) int32 {
+	return int32(slices.IndexFunc(sc.types, func(t detect.Type) bool { return t.Code == code }))
+}
+
+// recall counts the shocks of kind in the months evaluated and, per run,
+// those one of the types hit in their month or the next.
+func (sc *warnScorer) recall(kind string, types []int32) (shocks int, found [runs]int) {
+	for h, ss := range sc.shocks {
+		for _, s := range ss {
+			if s.Kind != kind || s.Month <= sc.from || s.Month > sc.last {
+				continue
+			}
+			shocks++
+			for r := range runs {
+				if slices.ContainsFunc(types, func(t int32) bool { return sc.hit[r][hitKey(h, t)]&(3<<uint(s.Month-sc.from)) != 0 }) {
+					found[r]++
+				}
+			}
+		}
+	}
+	return shocks, found
+}
+
+// warnings counts the new warnings of the scored types, and which of them
+// are at an injected shock, and those of the other types into others.
+func (sc *warnScorer) warnings(scores map[string]*TypeScore, others map[string][runs]int) {
+	for r := range runs {
+		for kh, mask := range sc.hit[r] {
+			h, code := int32(kh>>32), sc.types[kh&0xffffffff].Code
+			fresh := mask &^ (mask << 1) &^ 1
+			ts := scores[code]
+			if ts == nil {
+				c := others[code]
+				c[r] += bits.OnesCount64(fresh)
+				others[code] = c
+				continue
+			}
+			for ; fresh != 0; fresh &= fresh - 1 {
+				m := sc.from + detect.Month(bits.TrailingZeros64(fresh))
+				ts.Warnings[r]++
+				if slices.ContainsFunc(sc.shocks[h], func(s synthpop.Shock) bool { return s.Month == m || s.Month == m-1 }) {
+					ts.True[r]++
+				}
+			}
+		}
+	}
 }
 
 func ratio(a, b int) float64 {

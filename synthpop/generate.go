@@ -2,9 +2,11 @@
 // real Chongqing division codes, for benchmarks and load tests: households
 // and their members with valid resident IDs (stored sealed, exactly as
 // casework stores them), group memberships, consent, needs assessments
-// with needs, aid already given and a few open referrals, and the
-// organizations and published resources that could help them. The
-// assumptions behind the numbers are in model.go.
+// with needs, aid already given and a few open referrals, the
+// organizations and published resources that could help them, and 12
+// months of signals from other departments with injected shocks, the
+// early-warning backtest's ground truth. The assumptions behind the numbers
+// are in model.go and signals.go.
 //
 // The same seed, sizes, catalog and day give the same rows, except the
 // ciphertexts of resident IDs, which are sealed under random nonces (their

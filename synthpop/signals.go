@@ -259,87 +259,118 @@ func (s *sigGen) household(c *chunk, hid int64, v village, ms []*member, income,
 	for i := range s.factor {
 		s.factor[i] = 1
 	}
-	ps := slices.Grow(s.ps[:0], len(ms))[:len(ms)]
-	s.ps = ps
-	var elderly, ill, disabled, working, dependant, student bool
-	for i, m := range ms {
-		ps[i] = sigPerson{m: m, id: m.id, birth: aidhub.DayOf(m.birth),
-			ill: slices.Contains(m.groups, "SERIOUS_ILLNESS"), disabled: slices.Contains(m.groups, "DISABILITY")}
-		elderly = elderly || m.age >= 60
-		ill, disabled = ill || ps[i].ill, disabled || ps[i].disabled
-		working = working || m.age >= 18 && m.age < 60
-		dependant = dependant || m.age < 18 || m.age >= 60
-		student = student || m.age >= 6 && m.age <= 22
-	}
-
-	// the injected shock, decided first so its subject can be kept
-	shockAt, kind, subject := -1, "", -1
-	if chance(r, shockShare*shockMonths) {
-		i := signalMonths - shockMonths + r.IntN(shockMonths)
-		kinds := []float64{0, 1, 0}
-		if income > 0 {
-			kinds[0] = 1
-			if working && dependant && len(ms) > 1 {
-				kinds[2] = 1
-			}
-		}
-		if s.days[i] > 0 {
-			shockAt = i
-			kind = ShockKinds[pickW(r, kinds)]
-			w := make([]float64, len(ps))
-			for j, p := range ps {
-				switch {
-				case p.birth >= s.start[i]: // not born yet
-				case kind == ShockJobLoss:
-					if p.m.age >= 18 && p.m.age < 60 {
-						w[j] = 1
-					}
-				case p.ill:
-					w[j] = 3
-				case p.m.age >= 60:
-					w[j] = 2
-				default:
-					w[j] = 1
-				}
-			}
-			subject = pickW(r, w)
-			ps[subject].keep = true
-			s.shocks = append(s.shocks, Shock{HouseholdID: hid, Month: s.first + detect.Month(i), Kind: kind})
-		}
-	}
+	ps, f := s.members(ms)
+	sh := s.shock(hid, ps, f, income) // decided first so its subject can be kept
 
 	// common shocks
 	if v.district == s.floodIdx && chance(r, floodShare) {
 		s.factor[s.floodAt] *= 1 - uniform(r, floodLo, floodHi)
 	}
-	if s.springIdx >= 0 && s.migrant[v.district] && v.rural && working && income > 0 {
+	if s.springIdx >= 0 && s.migrant[v.district] && v.rural && f.working && income > 0 {
 		s.factor[s.springIdx] *= 1 - uniform(r, springDipLo, springDipHi)
 	}
 
 	for i := range ps {
 		s.personEvents(c, h, &ps[i])
 	}
-	s.spending(c, h, ps, v, elderly, ill, disabled, student, medical, education, housing)
+	s.spending(c, h, ps, v, f, medical, education, housing)
+	s.applyShock(c, h, ps, sh, income)
+	s.incomes(c, h, income)
+}
 
-	switch kind {
+// sigFacts is who lives in a household, as the signals see it.
+type sigFacts struct{ elderly, ill, disabled, working, dependant, student bool }
+
+// members fills s.ps with the household's members.
+func (s *sigGen) members(ms []*member) ([]sigPerson, sigFacts) {
+	ps := slices.Grow(s.ps[:0], len(ms))[:len(ms)]
+	s.ps = ps
+	var f sigFacts
+	for i, m := range ms {
+		ps[i] = sigPerson{m: m, id: m.id, birth: aidhub.DayOf(m.birth),
+			ill: slices.Contains(m.groups, "SERIOUS_ILLNESS"), disabled: slices.Contains(m.groups, "DISABILITY")}
+		f.elderly = f.elderly || m.age >= 60
+		f.ill, f.disabled = f.ill || ps[i].ill, f.disabled || ps[i].disabled
+		f.working = f.working || m.age >= 18 && m.age < 60
+		f.dependant = f.dependant || m.age < 18 || m.age >= 60
+		f.student = f.student || m.age >= 6 && m.age <= 22
+	}
+	return ps, f
+}
+
+// sigShock is a household's injected shock: month index, kind, the member
+// it is about (at -1: none).
+type sigShock struct {
+	at, subject int
+	kind        string
+}
+
+// shock draws whether the household gets a shock, and which, and records
+// it in the ground truth.
+func (s *sigGen) shock(hid int64, ps []sigPerson, f sigFacts, income int64) sigShock {
+	r := s.r
+	if !chance(r, shockShare*shockMonths) {
+		return sigShock{at: -1}
+	}
+	i := signalMonths - shockMonths + r.IntN(shockMonths)
+	kinds := []float64{0, 1, 0}
+	if income > 0 {
+		kinds[0] = 1
+		if f.working && f.dependant && len(ps) > 1 {
+			kinds[2] = 1
+		}
+	}
+	if s.days[i] == 0 {
+		return sigShock{at: -1}
+	}
+	kind := ShockKinds[pickW(r, kinds)]
+	w := make([]float64, len(ps))
+	for j, p := range ps {
+		switch {
+		case p.birth >= s.start[i]: // not born yet
+		case kind == ShockJobLoss:
+			if p.m.age >= 18 && p.m.age < 60 {
+				w[j] = 1
+			}
+		case p.ill:
+			w[j] = 3
+		case p.m.age >= 60:
+			w[j] = 2
+		default:
+			w[j] = 1
+		}
+	}
+	subject := pickW(r, w)
+	ps[subject].keep = true
+	s.shocks = append(s.shocks, Shock{HouseholdID: hid, Month: s.first + detect.Month(i), Kind: kind})
+	return sigShock{at: i, subject: subject, kind: kind}
+}
+
+// applyShock writes the shock's signals and its effect on income.
+func (s *sigGen) applyShock(c *chunk, h any, ps []sigPerson, sh sigShock, income int64) {
+	r := s.r
+	switch sh.kind {
 	case ShockIncomeCollapse:
 		cut := uniform(r, collapseLo, collapseHi)
-		for i := shockAt; i < signalMonths; i++ {
+		for i := sh.at; i < signalMonths; i++ {
 			s.factor[i] *= 1 - cut
 		}
 	case ShockJobLoss:
-		s.emit(c, sigEmployment, h, ps[subject].id, shockAt, s.dayIn(shockAt), nil, lostJob)
-		for i := shockAt; i < signalMonths; i++ {
+		s.emit(c, sigEmployment, h, ps[sh.subject].id, sh.at, s.dayIn(sh.at), nil, lostJob)
+		for i := sh.at; i < signalMonths; i++ {
 			s.factor[i] *= 1 - jobLossCut
 		}
 	case ShockMedicalBill:
-		day := s.dayIn(shockAt)
-		s.emit(c, sigAdmitted, h, ps[subject].id, shockAt, day, nil, nil)
+		day := s.dayIn(sh.at)
+		s.emit(c, sigAdmitted, h, ps[sh.subject].id, sh.at, day, nil, nil)
 		bill := max(roundYuan(float64(income)*uniform(r, billLo, billHi)), billMinFen)
-		s.emit(c, sigMedical, h, ps[subject].id, shockAt, s.later(day, shockAt), bill, nil)
+		s.emit(c, sigMedical, h, ps[sh.subject].id, sh.at, s.later(day, sh.at), bill, nil)
 	}
+}
 
-	// income, last: every multiplier is known
+// incomes writes the monthly incomes, last: every multiplier is known.
+func (s *sigGen) incomes(c *chunk, h any, income int64) {
+	r := s.r
 	for i := range signalMonths {
 		if s.days[i] == 0 || chance(r, incomeMissing) {
 			continue
@@ -418,15 +449,15 @@ func (s *sigGen) personEvents(c *chunk, h any, p *sigPerson) {
 }
 
 // spending draws the household's medical claims, term fees and arrears.
-func (s *sigGen) spending(c *chunk, h any, ps []sigPerson, v village, elderly, ill, disabled, student bool, medical, education, housing int64) {
+func (s *sigGen) spending(c *chunk, h any, ps []sigPerson, v village, f sigFacts, medical, education, housing int64) {
 	r := s.r
 	claim := 0.05
 	switch {
-	case ill:
+	case f.ill:
 		claim = 0.4
-	case disabled:
+	case f.disabled:
 		claim = 0.2
-	case elderly:
+	case f.elderly:
 		claim = 0.12
 	}
 	arrears := 0.0015
@@ -444,7 +475,7 @@ func (s *sigGen) spending(c *chunk, h any, ps []sigPerson, v village, elderly, i
 				s.emit(c, sigMedical, h, p.id, i, s.dayIn(i), roundYuan(logNormal(r, float64(max(medical, 8_000)), 0.7)), nil)
 			}
 		}
-		if moy := (s.first + detect.Month(i)).MonthOfYear(); (moy == 2 || moy == 9) && student && education > 0 && chance(r, 0.9) {
+		if moy := (s.first + detect.Month(i)).MonthOfYear(); (moy == 2 || moy == 9) && f.student && education > 0 && chance(r, 0.9) {
 			s.emit(c, sigEducation, h, nil, i, s.dayIn(i), roundYuan(float64(education)*uniform(r, educationMonths, educationMonths+2)), nil)
 		}
 		switch {
