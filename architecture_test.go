@@ -34,6 +34,8 @@ var mayImport = map[string][]string{
 	"residentid": {""},
 	"buildinfo":  {},
 	"matching":   {""}, // the pure engine: plain values in, matches out
+	// test support: a headless Chromium for the tests of pages the hub serves
+	"internal/browsertest": {},
 	// infrastructure
 	"db":         {},
 	"db/dbtest":  {"db", "migrations"},
