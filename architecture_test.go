@@ -37,6 +37,8 @@ var mayImport = map[string][]string{
 	"rules":      {},            // the rule language's guard and errors, shared by the engines
 	// the pure early-warning engine: households and signals in, warnings out
 	"warning/detect": {"", "rules"},
+	// test support: a headless Chromium for the tests of pages the hub serves
+	"internal/browsertest": {},
 	// infrastructure
 	"db":         {},
 	"db/dbtest":  {"db", "migrations"},

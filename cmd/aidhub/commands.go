@@ -173,6 +173,9 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 
 		handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log, Metrics: h.Metrics, Tracer: h.Tracer})
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		// Shutdown leaves websockets alone: close them with a close frame
+		// while it drains the other requests.
+		srv.RegisterOnShutdown(handler.CloseSubscriptions)
 		url := "http://" + ln.Addr().String()
 		log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")
 		fmt.Fprintf(a.stdout, "aidhub is serving %s/graphql", url)
@@ -205,6 +208,11 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 		stopping := time.Now()
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			return err
+		}
+		// A subscriber that does not answer the close frame is given up
+		// on after 5 s (the websocket library's close handshake).
+		if err := handler.WaitSubscriptions(shutdownCtx); err != nil {
+			log.Warn().Err(err).Msg("subscriptions still open at exit")
 		}
 		log.Info().Float64("took_ms", float64(time.Since(stopping).Microseconds())/1000).Msg("stopped")
 		return nil
