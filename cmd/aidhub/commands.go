@@ -151,10 +151,15 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 			if err != nil {
 				return err
 			}
-			if res.Organizations == 0 && households == 0 {
+			monitored, warnings, err := demo.LoadWarnings(ctx, h.Casework, h.Warning, h.Catalog.Today())
+			if err != nil {
+				return err
+			}
+			if res.Organizations == 0 && households == 0 && monitored == 0 {
 				log.Info().Msg("demo data not loaded: the store is not empty, it is kept as it is")
 			} else {
-				log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
+				log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).
+					Int("households", households+monitored).Int("warnings", warnings).Msg("demo data")
 			}
 		}
 
@@ -302,8 +307,9 @@ func report(a *app, verb string, names []string) {
 func (a *app) seedCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
-		Short: "Load the demo organizations, resources and households into an empty store",
-		Long: `Load the demo organizations, resources and households into an empty store.
+		Short: "Load the demo organizations, resources, households and warnings into an empty store",
+		Long: `Load the demo organizations, resources and households into an empty store, with
+a year of signals for 渝中区's monitored households and the warnings they raise.
 
 A store that already has organizations and households is left as it is.`,
 		Example:           "  aidhub seed demo --data ./data",
@@ -325,11 +331,16 @@ A store that already has organizations and households is left as it is.`,
 		if err != nil {
 			return err
 		}
-		if res.Organizations == 0 && households == 0 {
+		monitored, warnings, err := demo.LoadWarnings(ctx, h.Casework, h.Warning, h.Catalog.Today())
+		if err != nil {
+			return err
+		}
+		if res.Organizations == 0 && households == 0 && monitored == 0 {
 			fmt.Fprintln(a.stdout, "the hub already has organizations and households; demo data not loaded")
 			return nil
 		}
-		fmt.Fprintf(a.stdout, "loaded %d organizations, %d resources (%d published) and %d households\n", res.Organizations, res.Resources, res.Published, households)
+		fmt.Fprintf(a.stdout, "loaded %d organizations, %d resources (%d published), %d households and %d warnings\n",
+			res.Organizations, res.Resources, res.Published, households+monitored, warnings)
 		return nil
 	})
 	return group("seed", "Load data into the store", "say `seed demo`", c)
