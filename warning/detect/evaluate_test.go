@@ -321,10 +321,10 @@ func TestEvaluate_Options(t *testing.T) {
 			below = ty
 		}
 	}
-	// ¥2,100 for 3 people: ¥700 each.
+	// ¥3,000 for 3 people fell to ¥2,100: ¥700 each.
 	h := (&evalHouseholdJSON{ID: 1, Region: "500103001001", Groups: []string{"MARGINAL"},
 		Members: []evalMemberJSON{{ID: 1, Age: 40}, {ID: 2, Age: 38}, {ID: 3, Age: 9}},
-		Income:  map[string]int64{"2026-09": 210000, "2026-10": 210000, "2026-11": 210000}}).household(t)
+		Income:  map[string]int64{"2026-08": 300000, "2026-09": 300000, "2026-10": 300000, "2026-11": 210000}}).household(t)
 	for _, c := range []struct {
 		name    string
 		enabled bool

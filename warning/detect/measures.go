@@ -54,7 +54,7 @@ func (h *History) Measure(name string, m Month) (float64, bool) {
 		return h.share(h.Arrears, m, base)
 	case MeasureRigidShare:
 		var sum int64
-		any := false
+		any := h.at(h.Income, m) != Unknown // silence is zero, as in share
 		for _, s := range [][]int64{h.Medical, h.Education, h.Arrears} {
 			if v := h.at(s, m); v != Unknown {
 				sum += v
@@ -69,10 +69,18 @@ func (h *History) Measure(name string, m Month) (float64, bool) {
 	return 0, false
 }
 
+// share is a spending kind's burden in month m. A month without a signal
+// of the kind counts as no spending when the household's income is known:
+// departments report claims, arrears and fees when there are some, so
+// silence is zero, and a peer median taken over claimants only would be a
+// typical bill, subtracted from everyone's.
 func (h *History) share(s []int64, m Month, base int64) (float64, bool) {
 	v := h.at(s, m)
 	if v == Unknown {
-		return 0, false
+		if h.at(h.Income, m) == Unknown {
+			return 0, false
+		}
+		v = 0
 	}
 	return burden(v, base), true
 }
