@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/uptrace/bun"
@@ -54,7 +55,7 @@ func (s *Service) MonitoredHouseholds(ctx context.Context, ids []int64) ([]Monit
 	}
 	var out []MonitoredHousehold
 	for chunk := range slices.Chunk(ids, monitoredBatch) {
-		hs, err := s.monitored(ctx, s.db, cat, func(q *bun.SelectQuery) { q.Where("h.id IN (?)", bun.List(chunk)) })
+		hs, err := s.monitored(ctx, s.db, cat, false, func(q *bun.SelectQuery) { q.Where("h.id IN (?)", bun.List(chunk)) })
 		if err != nil {
 			return nil, err
 		}
@@ -67,14 +68,20 @@ func (s *Service) MonitoredHouseholds(ctx context.Context, ids []int64) ([]Monit
 // ScanMonitoredHouseholds hands fn every household in ID order, in batches
 // of up to 5,000, as of today.
 func (s *Service) ScanMonitoredHouseholds(ctx context.Context, fn func([]MonitoredHousehold) error) error {
+	return s.ScanMonitoredHouseholdsBetween(ctx, 0, math.MaxInt64, fn)
+}
+
+// ScanMonitoredHouseholdsBetween is ScanMonitoredHouseholds for the
+// households with IDs in (lo, hi]: several ranges can be read at once.
+func (s *Service) ScanMonitoredHouseholdsBetween(ctx context.Context, lo, hi int64, fn func([]MonitoredHousehold) error) error {
 	cat, err := s.tree(ctx)
 	if err != nil {
 		return err
 	}
-	var after int64
+	after := lo
 	for {
-		hs, err := s.monitored(ctx, s.db, cat, func(q *bun.SelectQuery) {
-			q.Where("h.id > ?", after).OrderExpr("h.id").Limit(monitoredBatch)
+		hs, err := s.monitored(ctx, s.db, cat, true, func(q *bun.SelectQuery) {
+			q.Where("h.id > ? AND h.id <= ?", after, hi).OrderExpr("h.id").Limit(monitoredBatch)
 		})
 		if err != nil {
 			return err
@@ -90,6 +97,16 @@ func (s *Service) ScanMonitoredHouseholds(ctx context.Context, fn func([]Monitor
 			return nil
 		}
 	}
+}
+
+// HouseholdIDBounds returns the lowest and highest household ID (0, 0
+// when there are none), for reading ranges at once.
+func (s *Service) HouseholdIDBounds(ctx context.Context) (lo, hi int64, err error) {
+	var b struct{ Lo, Hi int64 }
+	if err := s.db.NewSelect().TableExpr("households").ColumnExpr("COALESCE(MIN(id), 0) AS lo, COALESCE(MAX(id), 0) AS hi").Scan(ctx, &b); err != nil {
+		return 0, 0, fmt.Errorf("casework: household IDs: %w", err)
+	}
+	return b.Lo, b.Hi, nil
 }
 
 // CountHouseholds counts the households.
@@ -136,7 +153,12 @@ func (s *Service) tree(ctx context.Context) (*aidhub.Catalog, error) {
 	return snap.Tree()
 }
 
-func (s *Service) monitored(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, where func(*bun.SelectQuery)) ([]MonitoredHousehold, error) {
+// monitored reads the households where selects and what early warning
+// needs of them. ranged says the households are every one with an ID from
+// the first to the last (a scan's batch): the other reads then ask for that
+// range, which PostgreSQL answers from its indexes far faster than a list
+// of thousands of IDs it must plan first.
+func (s *Service) monitored(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, ranged bool, where func(*bun.SelectQuery)) ([]MonitoredHousehold, error) {
 	var rows []struct {
 		ID         int64
 		RegionCode string
@@ -158,19 +180,29 @@ func (s *Service) monitored(ctx context.Context, idb bun.IDB, cat *aidhub.Catalo
 		ids[i] = r.ID
 	}
 	today := s.today()
-	if err := monitoredMembers(ctx, idb, ids, index, out); err != nil {
+	inBatch := func(q *bun.SelectQuery, column string) *bun.SelectQuery {
+		if ranged {
+			return q.Where("? BETWEEN ? AND ?", bun.Ident(column), ids[0], ids[len(ids)-1])
+		}
+		return q.Where("? IN (?)", bun.Ident(column), bun.List(ids))
+	}
+	personIDs, err := monitoredMembers(ctx, idb, inBatch, index, out)
+	if err != nil {
 		return nil, err
 	}
-	if err := monitoredGroups(ctx, idb, cat, today, ids, index, out); err != nil {
+	if err := monitoredGroups(ctx, idb, cat, today, personIDs, index, out); err != nil {
 		return nil, err
 	}
-	if err := monitoredAidAndNeeds(ctx, idb, cat, today, ids, index, out); err != nil {
+	if err := monitoredAidAndNeeds(ctx, idb, cat, today, inBatch, index, out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func monitoredMembers(ctx context.Context, idb bun.IDB, ids []int64, index map[int64]int, out []MonitoredHousehold) error {
+// batchFilter narrows a query to the batch's households by the named column.
+type batchFilter func(q *bun.SelectQuery, column string) *bun.SelectQuery
+
+func monitoredMembers(ctx context.Context, idb bun.IDB, inBatch batchFilter, index map[int64]int, out []MonitoredHousehold) ([]int64, error) {
 	var members []struct {
 		ID          int64
 		HouseholdID int64
@@ -178,44 +210,68 @@ func monitoredMembers(ctx context.Context, idb bun.IDB, ids []int64, index map[i
 		BirthDate   aidhub.Date
 		Female      bool
 	}
-	if err := idb.NewSelect().TableExpr("persons").ColumnExpr("id, household_id, relation, birth_date, female").
-		Where("household_id IN (?)", bun.List(ids)).OrderExpr("id").Scan(ctx, &members); err != nil {
-		return fmt.Errorf("casework: load monitored members: %w", err)
+	if err := inBatch(idb.NewSelect().TableExpr("persons").ColumnExpr("id, household_id, relation, birth_date, female"), "household_id").
+		OrderExpr("id").Scan(ctx, &members); err != nil {
+		return nil, fmt.Errorf("casework: load monitored members: %w", err)
 	}
-	for _, m := range members {
+	personIDs := make([]int64, len(members))
+	for i, m := range members {
 		h := &out[index[m.HouseholdID]]
 		h.Members = append(h.Members, MonitoredMember{PersonID: m.ID, Relation: m.Relation, BirthDate: m.BirthDate, Female: m.Female})
+		personIDs[i] = m.ID
 	}
-	return nil
+	return personIDs, nil
 }
 
-func monitoredGroups(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, today aidhub.Date, ids []int64, index map[int64]int, out []MonitoredHousehold) error {
+// monitoredGroups reads the memberships by person ID: joined from the
+// households instead, PostgreSQL scanned every membership for each batch.
+func monitoredGroups(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, today aidhub.Date, personIDs []int64, index map[int64]int, out []MonitoredHousehold) error {
+	if len(personIDs) == 0 {
+		return nil
+	}
 	var rows []struct {
-		HouseholdID int64
-		GroupCode   string
-		Since       aidhub.Date
-		Until       *aidhub.Date
+		PersonID  int64
+		GroupCode string
+		Since     aidhub.Date
+		Until     *aidhub.Date
 	}
 	yearAgo := today.AddDays(-365)
-	if err := idb.NewSelect().TableExpr("group_memberships AS gm").Join("JOIN persons AS p ON p.id = gm.person_id").
-		ColumnExpr("p.household_id, gm.group_code, gm.since, gm.until").
-		Where("p.household_id IN (?)", bun.List(ids)).
-		Where("gm.since <= ?", today).
-		Where("gm.until IS NULL OR gm.until >= ?", yearAgo).
-		Scan(ctx, &rows); err != nil {
+	q := idb.NewSelect().TableExpr("group_memberships").ColumnExpr("person_id, group_code, since, until").
+		Where("since <= ?", today).Where("until IS NULL OR until >= ?", yearAgo)
+	// A batch's persons mostly have neighbouring IDs (registered with
+	// their households): their range walks the index once, and rows of
+	// persons outside the batch are dropped below. A scattered batch
+	// takes the list.
+	lo, hi := slices.Min(personIDs), slices.Max(personIDs)
+	if hi-lo <= int64(4*len(personIDs)+1000) {
+		q.Where("person_id BETWEEN ? AND ?", lo, hi)
+	} else {
+		q.Where("person_id IN (?)", bun.List(personIDs))
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
 		return fmt.Errorf("casework: load monitored groups: %w", err)
+	}
+	householdOf := make(map[int64]int64, len(personIDs))
+	for i, h := range out {
+		for _, m := range h.Members {
+			householdOf[m.PersonID] = out[i].ID
+		}
 	}
 	in := map[int64]map[string]bool{}
 	left := map[int64]map[string]bool{}
 	for _, r := range rows {
+		hh, ok := householdOf[r.PersonID]
+		if !ok {
+			continue
+		}
 		m := in
 		if r.Until != nil && r.Until.Before(today) {
 			m = left
 		}
-		if m[r.HouseholdID] == nil {
-			m[r.HouseholdID] = map[string]bool{}
+		if m[hh] == nil {
+			m[hh] = map[string]bool{}
 		}
-		m[r.HouseholdID][r.GroupCode] = true
+		m[hh][r.GroupCode] = true
 	}
 	for _, g := range cat.Groups() { // catalog order: the most protected first
 		for hh, codes := range in {
@@ -232,7 +288,7 @@ func monitoredGroups(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, toda
 	return nil
 }
 
-func monitoredAidAndNeeds(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, today aidhub.Date, ids []int64, index map[int64]int, out []MonitoredHousehold) error {
+func monitoredAidAndNeeds(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, today aidhub.Date, inBatch batchFilter, index map[int64]int, out []MonitoredHousehold) error {
 	emergency := []string{}
 	for _, c := range cat.Categories() {
 		if c.Code == "EMERGENCY" || cat.Within(c.Code, "EMERGENCY") {
@@ -244,8 +300,7 @@ func monitoredAidAndNeeds(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog,
 			HouseholdID int64
 			N           int
 		}
-		if err := idb.NewSelect().TableExpr("aid_records").ColumnExpr("household_id, COUNT(*) AS n").
-			Where("household_id IN (?)", bun.List(ids)).
+		if err := inBatch(idb.NewSelect().TableExpr("aid_records").ColumnExpr("household_id, COUNT(*) AS n"), "household_id").
 			Where("category_code IN (?)", bun.List(emergency)).
 			Where("period_start > ? AND period_start <= ?", today.AddDays(-365), today).
 			GroupExpr("household_id").Scan(ctx, &aid); err != nil {
@@ -259,8 +314,8 @@ func monitoredAidAndNeeds(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog,
 		HouseholdID int64
 		Oldest      aidhub.Date
 	}
-	if err := idb.NewSelect().TableExpr("needs").ColumnExpr("household_id, MIN(opened_on) AS oldest").
-		Where("household_id IN (?)", bun.List(ids)).Where("status = ?", NeedOpen).
+	if err := inBatch(idb.NewSelect().TableExpr("needs").ColumnExpr("household_id, MIN(opened_on) AS oldest"), "household_id").
+		Where("status = ?", NeedOpen).
 		GroupExpr("household_id").Scan(ctx, &needs); err != nil {
 		return fmt.Errorf("casework: load oldest open needs: %w", err)
 	}

@@ -2,6 +2,7 @@ package warning
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -50,7 +51,11 @@ func (s *Service) engineHouseholds(ctx context.Context, hs []casework.MonitoredH
 		return nil, err
 	}
 	for _, r := range rows {
-		d := &out[index[r.HouseholdID]]
+		i, ok := index[r.HouseholdID]
+		if !ok {
+			continue
+		}
+		d := &out[i]
 		if r.AmountFen != nil {
 			addAmount(&d.History, r)
 			continue
@@ -104,7 +109,7 @@ func addAmount(h *detect.History, r signalRow) {
 func (s *Service) signalsOf(ctx context.Context, idb bun.IDB, hs []casework.MonitoredHousehold, from detect.Month) ([]signalRow, error) {
 	q := idb.NewSelect().TableExpr("signals").
 		ColumnExpr("id, household_id, person_id, kind, observed_on, month, amount_fen, status").
-		Where("month >= ? OR amount_fen IS NULL", from).OrderExpr("household_id, observed_on, id")
+		Where("month >= ? OR amount_fen IS NULL", from)
 	if contiguous(hs) {
 		// A scan's batch is a range of IDs: the index walks it once.
 		q.Where("household_id BETWEEN ? AND ?", hs[0].ID, hs[len(hs)-1].ID)
@@ -115,17 +120,39 @@ func (s *Service) signalsOf(ctx context.Context, idb bun.IDB, hs []casework.Moni
 		}
 		q.Where("household_id IN (?)", bun.List(ids))
 	}
+	// Scanned by hand: a full pass reads ten million of these, and bun's
+	// reflection per column was most of the time.
+	rs, err := q.Rows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("warning: read signals: %w", err)
+	}
+	defer rs.Close()
 	var rows []signalRow
-	if err := q.Scan(ctx, &rows); err != nil {
+	for rs.Next() {
+		var r signalRow
+		var person, amount sql.NullInt64
+		if err := rs.Scan(&r.ID, &r.HouseholdID, &person, &r.Kind, &r.ObservedOn, &r.Month, &amount, &r.Status); err != nil {
+			return nil, fmt.Errorf("warning: read signals: %w", err)
+		}
+		if person.Valid {
+			r.PersonID = &person.Int64
+		}
+		if amount.Valid {
+			r.AmountFen = &amount.Int64
+		}
+		rows = append(rows, r)
+	}
+	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("warning: read signals: %w", err)
 	}
 	return rows, nil
 }
 
 // contiguous reports whether hs is in ID order and many enough that a
-// range read is cheaper than a list.
+// range read is cheaper than a list; rows of households in the range but
+// not in hs are dropped by the caller.
 func contiguous(hs []casework.MonitoredHousehold) bool {
-	if len(hs) < 100 {
+	if len(hs) < 100 || hs[len(hs)-1].ID-hs[0].ID > int64(2*len(hs)) {
 		return false
 	}
 	for i := 1; i < len(hs); i++ {

@@ -181,10 +181,6 @@ func (m *monitor) evaluateBatch(ctx context.Context, hs []casework.MonitoredHous
 	if err != nil {
 		return nil, err
 	}
-	type found struct {
-		h   *detect.Household
-		hit detect.Hit
-	}
 	var hits []found
 	day := dayOf(m.today)
 	for i := range households {
@@ -203,12 +199,20 @@ func (m *monitor) evaluateBatch(ctx context.Context, hs []casework.MonitoredHous
 			return err
 		}
 		raised = raised[:0]
+		var fresh []found
 		for _, f := range hits {
-			key := openKey{f.hit.Type, f.h.ID}
-			if prev, ok := last[key]; ok && prev.State.Open() {
+			if prev, ok := last[openKey{f.hit.Type, f.h.ID}]; ok && prev.State.Open() {
 				continue // the same type stays one open warning
 			}
-			w, err := m.newWarning(ctx, tx, f.h, f.hit)
+			fresh = append(fresh, f)
+		}
+		amounts, err := amountSignals(ctx, tx, fresh)
+		if err != nil {
+			return err
+		}
+		for _, f := range fresh {
+			key := openKey{f.hit.Type, f.h.ID}
+			w, err := m.newWarning(f.h, f.hit, amounts)
 			if err != nil {
 				return err
 			}
@@ -221,29 +225,39 @@ func (m *monitor) evaluateBatch(ctx context.Context, hs []casework.MonitoredHous
 		if len(raised) == 0 {
 			return nil
 		}
-		if _, err := tx.NewInsert().Model(&raised).Exec(ctx); err != nil {
-			return fmt.Errorf("insert warnings: %w", err)
-		}
-		events := make([]*Event, len(raised))
-		for i, w := range raised {
-			events[i] = &Event{WarningID: w.ID, State: StateNew, At: w.RaisedAt}
-		}
-		if _, err := tx.NewInsert().Model(&events).Exec(ctx); err != nil {
-			return fmt.Errorf("insert warning events: %w", err)
-		}
-		for _, w := range raised {
-			if err := m.s.audit.Append(ctx, db.UnitOf(tx), "raiseWarning", "Warning", w.ID, audit.Summary{
-				"type": w.TypeCode, "householdId": w.HouseholdID, "severity": w.Severity, "dueOn": w.DueOn.String(),
-			}); err != nil {
-				return err
+		for chunk := range slices.Chunk(raised, 500) { // SQLite's bound on parameters
+			if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+				return fmt.Errorf("insert warnings: %w", err)
 			}
 		}
-		return nil
+		events := make([]*Event, len(raised))
+		ids := make([]int64, len(raised))
+		byType := map[string]int{}
+		for i, w := range raised {
+			events[i] = &Event{WarningID: w.ID, State: StateNew, At: w.RaisedAt}
+			ids[i] = w.ID
+			byType[w.TypeCode]++
+		}
+		if err := insertChunked(ctx, tx, events); err != nil {
+			return fmt.Errorf("insert warning events: %w", err)
+		}
+		// One entry per batch names every warning it raised: the chain's
+		// lock and hash per warning made a first pass over a city take
+		// minutes.
+		return m.s.audit.Append(ctx, db.UnitOf(tx), "raiseWarnings", "Warning", ids[0], audit.Summary{
+			"warningIds": ids, "byType": byType, "month": m.month.String(),
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("warning: raise warnings: %w", err)
 	}
 	return raised, nil
+}
+
+// found is a hit of one household.
+type found struct {
+	h   *detect.Household
+	hit detect.Hit
 }
 
 type openKey struct {
@@ -297,22 +311,56 @@ func maxID(ids []int64) int64 {
 	return m
 }
 
-// newWarning makes the warning of a hit, its evidence completed with the
-// amount signals of the months the hit read.
-func (m *monitor) newWarning(ctx context.Context, tx bun.Tx, h *detect.Household, hit detect.Hit) (*Warning, error) {
-	t := m.types[hit.Type]
-	ev := Evidence{Hit: hit, SignalIDs: slices.Clone(hit.SignalIDs)}
-	if len(hit.Months) > 0 {
-		var ids []int64
-		if err := tx.NewSelect().TableExpr("signals").Column("id").
-			Where("household_id = ?", h.ID).Where("month IN (?)", bun.List(hit.Months)).
-			Where("kind IN (?)", bun.List(amountKinds)).OrderExpr("id").Scan(ctx, &ids); err != nil {
+// amountSignals reads, in one statement, the amount signals of the months
+// the hits read, by household and month.
+func amountSignals(ctx context.Context, idb bun.IDB, hits []found) (map[householdMonth][]int64, error) {
+	var households []int64
+	var months []detect.Month
+	for _, f := range hits {
+		households = append(households, f.h.ID)
+		months = append(months, f.hit.Months...)
+	}
+	out := map[householdMonth][]int64{}
+	if len(months) == 0 {
+		return out, nil
+	}
+	slices.Sort(households)
+	slices.Sort(months)
+	var rows []struct {
+		ID          int64
+		HouseholdID int64
+		Month       detect.Month
+	}
+	for chunk := range slices.Chunk(slices.Compact(households), 500) {
+		if err := idb.NewSelect().TableExpr("signals").ColumnExpr("id, household_id, month").
+			Where("household_id IN (?)", bun.List(chunk)).Where("month IN (?)", bun.List(slices.Compact(months))).
+			Where("kind IN (?)", bun.List(amountKinds)).Scan(ctx, &rows); err != nil {
 			return nil, fmt.Errorf("read evidence signals: %w", err)
 		}
-		ev.SignalIDs = append(ev.SignalIDs, ids...)
-		slices.Sort(ev.SignalIDs)
-		ev.SignalIDs = slices.Compact(ev.SignalIDs)
+		for _, r := range rows {
+			k := householdMonth{r.HouseholdID, r.Month}
+			out[k] = append(out[k], r.ID)
+		}
+		rows = rows[:0]
 	}
+	return out, nil
+}
+
+type householdMonth struct {
+	householdID int64
+	month       detect.Month
+}
+
+// newWarning makes the warning of a hit, its evidence completed with the
+// amount signals of the months the hit read.
+func (m *monitor) newWarning(h *detect.Household, hit detect.Hit, amounts map[householdMonth][]int64) (*Warning, error) {
+	t := m.types[hit.Type]
+	ev := Evidence{Hit: hit, SignalIDs: slices.Clone(hit.SignalIDs)}
+	for _, month := range hit.Months {
+		ev.SignalIDs = append(ev.SignalIDs, amounts[householdMonth{h.ID, month}]...)
+	}
+	slices.Sort(ev.SignalIDs)
+	ev.SignalIDs = slices.Compact(ev.SignalIDs)
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return nil, err
