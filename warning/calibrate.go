@@ -3,6 +3,7 @@ package warning
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -104,12 +105,15 @@ func (s *Service) calibrate(ctx context.Context, month detect.Month, trigger str
 	today := s.today()
 	done := 0
 	progress("calibrate", 0, total)
-	err = s.casework.ScanMonitoredHouseholds(ctx, func(hs []casework.MonitoredHousehold) error {
+	var mu sync.Mutex // the calibrator takes one household at a time; the reads run in parallel
+	err = s.scanHouseholds(ctx, func(hs []casework.MonitoredHousehold) error {
 		// The window's first month needs its own 3-month baseline.
 		households, err := s.engineHouseholds(ctx, hs, month, window+3, today)
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		for i := range households {
 			cal.Add(&households[i])
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -151,11 +152,14 @@ func (s *Service) FullPass(ctx context.Context, progress func(phase string, done
 	}
 	res := &PassResult{Month: m.month, Raised: map[string]int{}, BySeverity: map[detect.Severity]int{}}
 	progress("evaluate", 0, total)
-	err = s.casework.ScanMonitoredHouseholds(ctx, func(hs []casework.MonitoredHousehold) error {
+	var mu sync.Mutex // the batches come from several readers
+	err = s.scanHouseholds(ctx, func(hs []casework.MonitoredHousehold) error {
 		raised, err := m.evaluateBatch(ctx, hs)
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		for _, w := range raised {
 			res.Raised[w.TypeCode]++
 			res.BySeverity[w.Severity]++
