@@ -151,5 +151,5 @@ ones go in, and the exit code is then 1.`,
 		}
 		return fmt.Errorf("import households: %d rows refused (the others went in); see the error report", len(report.Errors))
 	})
-	return group("import", "Import data into the store", "say what to import: `aidhub import households FILE`", c)
+	return group("import", "Import data into the store", "say what to import: `aidhub import households FILE` or `aidhub import signals FILE`", c, a.importSignalsCmd())
 }
