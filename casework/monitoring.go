@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/residentid"
@@ -321,8 +322,15 @@ func (s *Service) PersonsByResidentIDs(ctx context.Context, residentIDs []string
 			HouseholdID     int64
 			ResidentIDIndex []byte
 		}
-		if err := s.db.NewSelect().TableExpr("persons").ColumnExpr("id, household_id, resident_id_index").
-			Where("resident_id_index IN (?)", bun.List(chunk)).Scan(ctx, &rows); err != nil {
+		q := s.db.NewSelect().TableExpr("persons AS p").ColumnExpr("p.id, p.household_id, p.resident_id_index")
+		if s.db.IsPostgres() {
+			// One probe of the unique index per number: for a list of
+			// thousands PostgreSQL prefers to scan every person.
+			q.Join("JOIN unnest(?::bytea[]) AS k (v) ON p.resident_id_index = k.v", pgdialect.Array(chunk))
+		} else {
+			q.Where("p.resident_id_index IN (?)", bun.List(chunk))
+		}
+		if err := q.Scan(ctx, &rows); err != nil {
 			return nil, fmt.Errorf("casework: look up persons by resident ID: %w", err)
 		}
 		for _, r := range rows {

@@ -249,3 +249,30 @@ func TestImportSignals_BadFiles(t *testing.T) {
 		wantCode(t, err, aidhub.EUNAUTHENTICATED)
 	})
 }
+
+// The same signals many times over, one per batch: batches stored at once
+// meet under the same keys, and each key is stored once.
+func TestImportSignals_RepeatsAcrossBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		h, _, _ := f.importFamily(t, "HH-1")
+		var b strings.Builder
+		b.WriteString(importHeader)
+		for range 20 {
+			for m := 7; m <= 9; m++ {
+				fmt.Fprintf(&b, "HRSS,inc-%d,%d,,,,INCOME,2026-%02d-15,1000,,\n", m, h.ID, m)
+			}
+		}
+		fmt.Fprintf(&b, "HRSS,inc-7,%d,,,,INCOME,2026-07-15,999,,\n", h.ID) // line 62: another fact
+		rep, err := f.svc.ImportSignals(adminCtx, strings.NewReader(b.String()), "csv", warning.ImportOptions{Batch: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Rows != 61 || rep.Stored != 3 || rep.Duplicates != 57 || rep.Refused != 1 || !slices.Equal(errorsOf(rep), []string{"62 external_id"}) {
+			t.Fatalf("report %+v", *rep)
+		}
+		if n := f.count(t, "signals"); n != 3 {
+			t.Fatalf("%d signals stored, want 3", n)
+		}
+	})
+}
