@@ -250,8 +250,9 @@ func TestImportSignals_BadFiles(t *testing.T) {
 	})
 }
 
-// The same signals many times over, one per batch: batches stored at once
-// meet under the same keys, and each key is stored once.
+// The same signals many times over, one per batch: each key is stored
+// once, with its first row's fact, and a later row with another fact is
+// refused.
 func TestImportSignals_RepeatsAcrossBatches(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
@@ -273,6 +274,42 @@ func TestImportSignals_RepeatsAcrossBatches(t *testing.T) {
 		}
 		if n := f.count(t, "signals"); n != 3 {
 			t.Fatalf("%d signals stored, want 3", n)
+		}
+	})
+}
+
+// Two imports of one file at once: each signal is stored once, and
+// neither import fails on the keys the other stored first.
+func TestImportSignals_ConcurrentImports(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		h, _, _ := f.importFamily(t, "HH-1")
+		var b strings.Builder
+		b.WriteString(importHeader)
+		for i := range 40 {
+			fmt.Fprintf(&b, "HRSS,med-%d,%d,,,,MEDICAL_SPENDING,2026-10-%02d,%d,,\n", i, h.ID, 1+i%28, 100+i)
+		}
+		var wg sync.WaitGroup
+		reps := make([]*warning.ImportReport, 2)
+		errs := make([]error, 2)
+		for i := range reps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				reps[i], errs[i] = f.svc.ImportSignals(adminCtx, strings.NewReader(b.String()), "csv", warning.ImportOptions{Batch: 2})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("import %d: %v", i, err)
+			}
+		}
+		if stored := reps[0].Stored + reps[1].Stored; stored != 40 || reps[0].Duplicates+reps[1].Duplicates != 40 || reps[0].Refused+reps[1].Refused != 0 {
+			t.Fatalf("reports %+v and %+v", *reps[0], *reps[1])
+		}
+		if n := f.count(t, "signals"); n != 40 {
+			t.Fatalf("%d signals stored, want 40", n)
 		}
 	})
 }
