@@ -7,8 +7,10 @@ import (
 	"slices"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/residentid"
 )
 
 // The reads below are early warning's view of households (package
@@ -323,4 +325,83 @@ func monitoredAidAndNeeds(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog,
 		out[index[n.HouseholdID]].OldestOpenNeed = n.Oldest
 	}
 	return nil
+}
+
+// HouseholdsByExternalIDs returns the ID of each household on file under
+// one of the external IDs (those that are not are absent): a data feed
+// names households by the ID their import gave them.
+func (s *Service) HouseholdsByExternalIDs(ctx context.Context, externalIDs []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(externalIDs))
+	for chunk := range slices.Chunk(externalIDs, monitoredBatch) {
+		var rows []struct {
+			ID         int64
+			ExternalID string
+		}
+		if err := s.db.NewSelect().TableExpr("households").ColumnExpr("id, external_id").
+			Where("external_id IN (?)", bun.List(chunk)).Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("casework: look up households by external ID: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ExternalID] = r.ID
+		}
+	}
+	return out, nil
+}
+
+// ResidentLookup is what a resident ID resolved to: the person and their
+// household, nothing (zero IDs) when no one on file has it, or Err
+// (BAD_USER_INPUT on field residentId, never quoting the number) when it
+// is not a valid resident ID.
+type ResidentLookup struct {
+	PersonID    int64
+	HouseholdID int64
+	Err         error
+}
+
+// PersonsByResidentIDs resolves resident IDs (身份证号) through their blind
+// index, one result per input in order: other departments know people by
+// this number, not by the hub's person IDs. The numbers are neither logged
+// nor kept.
+func (s *Service) PersonsByResidentIDs(ctx context.Context, residentIDs []string) ([]ResidentLookup, error) {
+	out := make([]ResidentLookup, len(residentIDs))
+	today := s.now().In(chinaTime)
+	indexes := make([][]byte, 0, len(residentIDs))
+	at := make(map[string][]int, len(residentIDs))
+	for i, raw := range residentIDs {
+		id, err := residentid.Parse(raw, today)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		index := s.keys.BlindIndex(residentIDPurpose, string(id))
+		key := string(index)
+		if _, ok := at[key]; !ok {
+			indexes = append(indexes, index)
+		}
+		at[key] = append(at[key], i)
+	}
+	for chunk := range slices.Chunk(indexes, monitoredBatch) {
+		var rows []struct {
+			ID              int64
+			HouseholdID     int64
+			ResidentIDIndex []byte
+		}
+		q := s.db.NewSelect().TableExpr("persons AS p").ColumnExpr("p.id, p.household_id, p.resident_id_index")
+		if s.db.IsPostgres() {
+			// One probe of the unique index per number: for a list of
+			// thousands PostgreSQL prefers to scan every person.
+			q.Join("JOIN unnest(?::bytea[]) AS k (v) ON p.resident_id_index = k.v", pgdialect.Array(chunk))
+		} else {
+			q.Where("p.resident_id_index IN (?)", bun.List(chunk))
+		}
+		if err := q.Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("casework: look up persons by resident ID: %w", err)
+		}
+		for _, r := range rows {
+			for _, i := range at[string(r.ResidentIDIndex)] {
+				out[i].PersonID, out[i].HouseholdID = r.ID, r.HouseholdID
+			}
+		}
+	}
+	return out, nil
 }

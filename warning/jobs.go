@@ -3,6 +3,7 @@ package warning
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,12 +38,17 @@ const evaluateChunk = 500
 
 // SignalsRecorded implements Outbox.
 func (o JobOutbox) SignalsRecorded(ctx context.Context, u db.Unit, householdIDs []int64) error {
-	for len(householdIDs) > 0 {
-		n := min(len(householdIDs), evaluateChunk)
-		if _, err := o.Jobs.InsertTx(ctx, u.Tx().Tx, EvaluateArgs{HouseholdIDs: householdIDs[:n]}, nil); err != nil {
-			return fmt.Errorf("warning: queue evaluation: %w", err)
-		}
-		householdIDs = householdIDs[n:]
+	// One statement for all the chunks: an import's batch of 5,000
+	// signals names thousands of households.
+	var params []river.InsertManyParams
+	for chunk := range slices.Chunk(householdIDs, evaluateChunk) {
+		params = append(params, river.InsertManyParams{Args: EvaluateArgs{HouseholdIDs: chunk}})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := o.Jobs.InsertManyTx(ctx, u.Tx().Tx, params); err != nil {
+		return fmt.Errorf("warning: queue evaluation: %w", err)
 	}
 	return nil
 }

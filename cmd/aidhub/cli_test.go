@@ -28,7 +28,7 @@ func commands(t *testing.T) map[string]*cobra.Command {
 	}
 	walk(root)
 	for _, want := range []string{"", "serve", "migrate up", "migrate down", "migrate status", "migrate unlock", "seed demo",
-		"token create", "reindex", "sweep", "import households", "bench generate", "bench match", "version", "completion bash"} {
+		"token create", "reindex", "sweep", "monitor", "import households", "import signals", "bench generate", "bench match", "version", "completion bash"} {
 		if all[want] == nil {
 			t.Fatalf("no command %q", want)
 		}

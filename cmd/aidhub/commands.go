@@ -355,24 +355,33 @@ TOKEN=$(aidhub token create …) works. The hub keeps only its SHA-256 hash:
 the token is shown once.
 
 A CHARITY token needs --org (the organization it acts for); a CASE_MANAGER
-token needs --region (a Chongqing division code such as 500103 for 渝中区).`,
+token needs --region (a Chongqing division code such as 500103 for 渝中区);
+a DATA_FEED token (another department's system sending signals) needs
+--source, the name its signals carry (1 to 40 of A-Z, 0-9 and _, such as
+MEDICAL_INSURANCE).`,
 		Example: `  ADMIN=$(aidhub token create --role ADMIN)
   aidhub token create --role CHARITY --org 1 --label "front desk"
-  aidhub token create --role CASE_MANAGER --region 500103`,
+  aidhub token create --role CASE_MANAGER --region 500103
+  aidhub token create --role DATA_FEED --source MEDICAL_INSURANCE --label "医保局"`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
 	fs := c.Flags()
-	role := fs.String("role", "", "ADMIN, CASE_MANAGER, CHARITY or DONOR (required)")
+	role := fs.String("role", "", "ADMIN, CASE_MANAGER, CHARITY, DONOR or DATA_FEED (required)")
 	org := fs.String("org", "", "organization ID (number or global ID) a CHARITY token acts for")
 	region := fs.String("region", "", "division-code prefix a CASE_MANAGER token is scoped to")
+	source := fs.String("source", "", "the source name a DATA_FEED token's signals carry, e.g. MEDICAL_INSURANCE")
 	label := fs.String("label", "", "a note on who holds the token")
 	dataDir := dataFlag(c, "folder of the SQLite database")
-	fixedCompletion(c, "role", "ADMIN", "CASE_MANAGER", "CHARITY", "DONOR")
+	fixedCompletion(c, "role", "ADMIN", "CASE_MANAGER", "CHARITY", "DONOR", "DATA_FEED")
+	fixedCompletion(c, "source", "MEDICAL_INSURANCE", "HRSS", "CIVIL_AFFAIRS", "EDUCATION", "HOUSING", "DISABLED_PERSONS_FEDERATION")
 	c.RunE = action(func(ctx context.Context, _ []string) error {
 		r, ok := auth.ParseRole(*role)
 		if !ok {
-			return errUsage{fmt.Sprintf("token create: --role must be ADMIN, CASE_MANAGER, CHARITY or DONOR, not %q", *role)}
+			return errUsage{fmt.Sprintf("token create: --role must be ADMIN, CASE_MANAGER, CHARITY, DONOR or DATA_FEED, not %q", *role)}
+		}
+		if *source != "" && !auth.ValidSource(*source) {
+			return errUsage{"token create: --source is 1 to 40 of A-Z, 0-9 and _, starting with a letter (e.g. MEDICAL_INSURANCE)"}
 		}
 		var orgID int64
 		if *org != "" {
@@ -389,7 +398,7 @@ token needs --region (a Chongqing division code such as 500103 for 渝中区).`,
 			return err
 		}
 		defer d.Close()
-		tok, err := auth.NewTokens(d, regions.Chongqing(), time.Now).Create(ctx, auth.NewToken{Role: r, OrganizationID: orgID, RegionPrefix: *region, Label: *label})
+		tok, err := auth.NewTokens(d, regions.Chongqing(), time.Now).Create(ctx, auth.NewToken{Role: r, OrganizationID: orgID, RegionPrefix: *region, Source: *source, Label: *label})
 		if err != nil {
 			return err
 		}

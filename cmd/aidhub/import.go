@@ -152,5 +152,5 @@ the exit code is then 1.`,
 		}
 		return fmt.Errorf("import households: %d rows refused (the others went in); see the error report", report.RowsRefused)
 	})
-	return group("import", "Import data into the store", "say what to import: `aidhub import households FILE`", c)
+	return group("import", "Import data into the store", "say what to import: `aidhub import households FILE` or `aidhub import signals FILE`", c, a.importSignalsCmd())
 }

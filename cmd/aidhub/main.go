@@ -3,10 +3,12 @@
 //	aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR] [--today YYYY-MM-DD]
 //	aidhub migrate up|down|status|unlock [--data DIR]
 //	aidhub seed demo [--data DIR]
-//	aidhub token create --role ROLE [--org ID] [--region CODE] [--label TEXT] [--data DIR]
+//	aidhub token create --role ROLE [--org ID] [--region CODE] [--source NAME] [--label TEXT] [--data DIR]
 //	aidhub reindex [--data DIR] [--quiet]
 //	aidhub sweep [--data DIR] [--quiet]
+//	aidhub monitor [--data DIR] [--quiet] [--today YYYY-MM-DD]
 //	aidhub import households [--data DIR] [--format csv|jsonl] [--batch N] [--errors FILE] [--quiet] FILE
+//	aidhub import signals [--data DIR] [--format csv|jsonl] [--batch N] [--errors FILE] [--quiet] FILE
 //	aidhub bench generate|match [flags]
 //	aidhub version | aidhub --version
 //	aidhub completion bash|zsh|fish|powershell
@@ -61,10 +63,12 @@ Commands at a glance:
   aidhub serve [--addr 127.0.0.1:8080] [--data ./data] [--demo] [--pprof ADDR] [--today YYYY-MM-DD]
   aidhub migrate up|down|status|unlock [--data DIR]
   aidhub seed demo [--data DIR]
-  aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR [--org ID] [--region CODE] [--label TEXT] [--data DIR]
+  aidhub token create --role ADMIN|CASE_MANAGER|CHARITY|DONOR|DATA_FEED [--org ID] [--region CODE] [--source NAME] [--label TEXT] [--data DIR]
   aidhub reindex [--data DIR] [--quiet]
   aidhub sweep [--data DIR] [--quiet]
+  aidhub monitor [--data DIR] [--quiet] [--today YYYY-MM-DD]
   aidhub import households [--data DIR] [--format csv|jsonl] [--batch 1000] [--errors FILE] [--quiet] FILE
+  aidhub import signals [--data DIR] [--format csv|jsonl] [--batch 5000] [--errors FILE] [--quiet] FILE
   aidhub bench generate --persons N [--resources M] [--seed S] [--today YYYY-MM-DD] [--data DIR] [--quiet]
   aidhub bench match [--data DIR] [--today YYYY-MM-DD] [--regions 500103,500112,500235|all] [--sql-full] [--meili-bin PATH] [--runs 2]
   aidhub version
@@ -160,6 +164,7 @@ func (a *app) root() *cobra.Command {
 		a.tokenCmd(),
 		a.reindexCmd(),
 		a.sweepCmd(),
+		a.monitorCmd(),
 		a.importCmd(),
 		a.benchCmd(),
 		a.versionCmd(),

@@ -165,6 +165,9 @@ func TestBadConfiguration(t *testing.T) {
 		{name: "org not an ID", args: []string{"token", "create", "--role", "CHARITY", "--org", "acme", "--data", "DATA"}, code: 2, want: []string{"acme"}},
 		{name: "unknown region", args: []string{"token", "create", "--role", "CASE_MANAGER", "--region", "999999", "--data", "DATA"}, code: 1, want: []string{"999999"}},
 		{name: "CASE_MANAGER without region", args: []string{"token", "create", "--role", "CASE_MANAGER", "--data", "DATA"}, code: 1, want: []string{"--region"}},
+		{name: "DATA_FEED without source", args: []string{"token", "create", "--role", "DATA_FEED", "--data", "DATA"}, code: 1, want: []string{"DATA_FEED", "--source"}},
+		{name: "source on an ADMIN token", args: []string{"token", "create", "--role", "ADMIN", "--source", "HRSS", "--data", "DATA"}, code: 1, want: []string{"DATA_FEED", "source"}},
+		{name: "source of a bad form", args: []string{"token", "create", "--role", "DATA_FEED", "--source", "medical insurance", "--data", "DATA"}, code: 2, want: []string{"--source", "A-Z"}},
 		{name: "stray migrate argument", args: []string{"migrate", "up", "stray", "--data", "DATA"}, code: 2, want: []string{"stray"}},
 		{name: "stray seed argument", args: []string{"seed", "demo", "stray", "--data", "DATA"}, code: 2, want: []string{"stray"}},
 		{name: "stray token argument", args: []string{"token", "create", "--role", "ADMIN", "stray", "--data", "DATA"}, code: 2, want: []string{"stray"}},
@@ -296,6 +299,11 @@ func TestTokenCreate(t *testing.T) {
 	mgr := onlyToken(t, mustRun(t, e, "token", "create", "--role", "CASE_MANAGER", "--region", "500103", "--data", dir))
 	if p := authenticate(t, dir, mgr); p.Role != auth.CaseManager || p.RegionPrefix != "500103" {
 		t.Errorf("CASE_MANAGER token authenticates as %+v", p)
+	}
+
+	feed := onlyToken(t, mustRun(t, e, "token", "create", "--role", "DATA_FEED", "--source", "MEDICAL_INSURANCE", "--data", dir))
+	if p := authenticate(t, dir, feed); p.Role != auth.DataFeed || p.Source != "MEDICAL_INSURANCE" {
+		t.Errorf("DATA_FEED token authenticates as %+v", p)
 	}
 
 	r := mustRun(t, e, "seed", "demo", "--data", dir)
