@@ -25,7 +25,7 @@ func TestMonitor(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^MEMBER_DEATH +1 +家庭成员死亡$`),
 		regexp.MustCompile(`(?m)^JOB_LOSS_WITH_DEPENDANTS +1 +有老幼家庭成员失业$`),
-		regexp.MustCompile(`(?m)^NO_INCOME +0 +家庭无收入$`),
+		regexp.MustCompile(`(?m)^NO_INCOME +0 +家庭收入中断$`),
 		regexp.MustCompile(`(?m)^by severity: CRITICAL \d+, HIGH [1-9]\d*, MEDIUM [1-9]\d*, LOW 0$`),
 	} {
 		if !want.MatchString(r.stdout) {
