@@ -314,3 +314,28 @@ func storedSignals(ctx context.Context, idb bun.IDB, sigs []*Signal) (map[[2]str
 	}
 	return out, nil
 }
+
+var errSignalNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no signal with this ID")
+
+// Signal returns one signal, through the request's loader, to a case
+// worker who may see its household; any other is NOT_FOUND, so its
+// existence does not leak.
+func (s *Service) Signal(ctx context.Context, id int64) (*Signal, error) {
+	if err := requireCaseworker(auth.FromContext(ctx), "reading signals"); err != nil {
+		return nil, err
+	}
+	sg, err := s.fromContext(ctx).signals.Load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("warning: load signal %d: %w", id, err)
+	}
+	if sg == nil {
+		return nil, errSignalNotFound
+	}
+	if _, err := s.casework.Household(ctx, sg.HouseholdID); err != nil {
+		if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+			return nil, errSignalNotFound
+		}
+		return nil, err
+	}
+	return sg, nil
+}
