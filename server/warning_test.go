@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -250,4 +251,198 @@ func TestWarningRaisedSubscription(t *testing.T) {
 			t.Fatalf("大渡口区's case manager got %v, want only its own district's warning", m)
 		}
 	})
+}
+
+// TestWarningAccessAndBadInput: every early-warning operation, as each
+// caller that may not and with bad input, answers with a code (and the
+// field at fault) and writes nothing.
+func TestWarningAccessAndBadInput(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		c := newCW(t, d)
+		cf := c.newCase(t, "caseManager", yuzhongVillage, false)
+		c.must(t, "admin", qRecordSignals, map[string]any{"in": incomeFall(cf.household)})
+		raised, err := c.warn.EvaluateHouseholds(context.Background(), []int64{rowOf(t, cf.household)})
+		if err != nil || len(raised) == 0 {
+			t.Fatalf("evaluate: %d warnings, %v", len(raised), err)
+		}
+		edges := list(get(c.must(t, "caseManager", qWarnings, nil), "warnings", "edges"))
+		w := warningOf(t, edges, "INCOME_SUDDEN_DROP")
+		sig := get(list(get(w, "evidence", "signals"))[0], "id")
+		before := c.fingerprint()
+
+		// wantField sends a request that must fail with code about field.
+		wantField := func(code, field, caller, q string, vars map[string]any) {
+			t.Helper()
+			r := c.wantCode(t, code, caller, q, vars)
+			if got, _ := r.Errors[0].Extensions["field"].(string); got != field {
+				t.Errorf("%s: field %q, want %q: %s", caller, got, field, r.Raw)
+			}
+		}
+		future := signal("x-1", "INCOME", "2026-11-29", map[string]any{"householdId": cf.household, "amountFen": 100})
+		ok := signal("x-2", "INCOME", "2026-11-01", map[string]any{"source": "HRSS", "householdId": cf.household, "amountFen": 100})
+		t.Run("recordSignals", func(t *testing.T) {
+			vars := map[string]any{"in": []any{ok}}
+			c.wantCode(t, "UNAUTHENTICATED", "anonymous", qRecordSignals, vars)
+			for _, who := range []string{"caseManager", "charityA", "donor"} {
+				c.wantCode(t, "FORBIDDEN", who, qRecordSignals, vars)
+			}
+			wantField("FORBIDDEN", "input[0].source", "feed", qRecordSignals, vars) // another source's signal
+			neg := signal("x-3", "MEDICAL_SPENDING", "2026-11-01", map[string]any{"source": "HRSS", "householdId": cf.household, "amountFen": -1})
+			wantField("BAD_USER_INPUT", "input[1].amountFen", "admin", qRecordSignals, map[string]any{"in": []any{ok, neg}})
+			future["source"] = "HRSS"
+			wantField("BAD_USER_INPUT", "input[0].observedOn", "admin", qRecordSignals, map[string]any{"in": []any{future}})
+			old := signal("x-4", "INCOME", "1999-12-31", map[string]any{"source": "HRSS", "householdId": cf.household, "amountFen": 100})
+			wantField("BAD_USER_INPUT", "input[0].observedOn", "admin", qRecordSignals, map[string]any{"in": []any{old}})
+			noPerson := signal("x-5", "HOSPITALISATION", "2026-11-01", map[string]any{"source": "HRSS", "householdId": cf.household})
+			wantField("BAD_USER_INPUT", "input[0].personId", "admin", qRecordSignals, map[string]any{"in": []any{noPerson}})
+			badStatus := signal("x-6", "EMPLOYMENT", "2026-11-01", map[string]any{"source": "HRSS", "personId": cf.head, "status": "RETIRED"})
+			wantField("BAD_USER_INPUT", "input[0].status", "admin", qRecordSignals, map[string]any{"in": []any{badStatus}})
+			badID := signal("x-7", "INCOME", "2026-11-01", map[string]any{"source": "HRSS", "householdId": cf.head, "amountFen": 100})
+			wantField("BAD_USER_INPUT", "input[0].householdId", "admin", qRecordSignals, map[string]any{"in": []any{badID}})
+			unknown := signal("x-8", "INCOME", "2026-11-01", map[string]any{"source": "HRSS", "householdId": rowIDOf("Household", 999999), "amountFen": 100})
+			wantField("NOT_FOUND", "input[0].householdId", "admin", qRecordSignals, map[string]any{"in": []any{unknown}})
+			badSource := signal("x-9", "INCOME", "2026-11-01", map[string]any{"source": "hrss bureau", "householdId": cf.household, "amountFen": 100})
+			wantField("BAD_USER_INPUT", "input[0].source", "admin", qRecordSignals, map[string]any{"in": []any{badSource}})
+			changed := incomeFall(cf.household)[3].(map[string]any)
+			changed["amountFen"] = 999
+			wantField("CONFLICT", "input[0].externalId", "admin", qRecordSignals, map[string]any{"in": []any{changed}})
+			c.wantCode(t, "BAD_USER_INPUT", "admin", qRecordSignals, map[string]any{"in": []any{}})
+			if r := c.do("admin", qRecordSignals, map[string]any{"in": []any{signal("x-10", "SALARY", "2026-11-01", map[string]any{"source": "HRSS", "householdId": cf.household})}}); len(r.Errors) == 0 {
+				t.Errorf("an unknown kind: %s", r.Raw)
+			}
+		})
+		t.Run("reads", func(t *testing.T) {
+			for _, q := range []string{
+				`{ warnings { totalCount } }`, `{ warningTypes { code } }`, `{ thresholds { value } }`,
+			} {
+				c.wantCode(t, "UNAUTHENTICATED", "anonymous", q, nil)
+				for _, who := range []string{"charityA", "donor", "feed"} {
+					c.wantCode(t, "FORBIDDEN", who, q, nil)
+				}
+			}
+			if n := len(list(get(c.must(t, "caseManager", `{ warningTypes { code groups { code } threshold { measure also } rule } }`, nil), "warningTypes"))); n < 32 {
+				t.Errorf("%d warning types, want at least 32", n)
+			}
+			wantField("BAD_USER_INPUT", "first", "caseManager", `{ warnings(first: 0) { totalCount } }`, nil)
+			wantField("BAD_USER_INPUT", "filter.types[0]", "caseManager", `{ warnings(filter: {types: ["NOPE"]}) { totalCount } }`, nil)
+			wantField("BAD_USER_INPUT", "filter.regionPrefix", "caseManager", `{ warnings(filter: {regionPrefix: "50%"}) { totalCount } }`, nil)
+			wantField("BAD_USER_INPUT", "filter.householdId", "caseManager", `query($p: ID) { warnings(filter: {householdId: $p}) { totalCount } }`, map[string]any{"p": cf.head})
+			wantField("BAD_USER_INPUT", "typeCode", "caseManager", `{ thresholds(typeCode: "NOPE") { value } }`, nil)
+			wantField("BAD_USER_INPUT", "regionPrefix", "caseManager", `{ thresholds(regionPrefix: "abc") { value } }`, nil)
+			data := c.must(t, "caseManager", `query($f: WarningFilter) { warnings(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{
+				"types": []string{"INCOME_SUDDEN_DROP"}, "severities": []string{"HIGH"}, "states": []string{"NEW"}, "overdue": false, "householdId": cf.household,
+			}})
+			if num(get(data, "warnings", "totalCount")) != 1 {
+				t.Errorf("the filtered warnings: %v", data)
+			}
+			if data := c.must(t, "caseManager", `{ warnings(filter: {overdue: true}) { totalCount } }`, nil); num(get(data, "warnings", "totalCount")) != 0 {
+				t.Errorf("overdue warnings on the day they were raised: %v", data)
+			}
+			if data := c.must(t, "caseManagerB", `{ warnings { totalCount } }`, nil); num(get(data, "warnings", "totalCount")) != 0 {
+				t.Errorf("another region's warnings: %v", data)
+			}
+			// node(id:) by the same rules: case workers of the region only.
+			for _, id := range []any{w["id"], sig} {
+				q := `query($id: ID!) { node(id: $id) { id ... on Warning { typeCode } ... on Signal { kind } } }`
+				if got := get(c.must(t, "caseManager", q, map[string]any{"id": id}), "node", "id"); got != id {
+					t.Errorf("node(%v) = %v", id, got)
+				}
+				c.wantCode(t, "NOT_FOUND", "caseManagerB", q, map[string]any{"id": id})
+				for _, who := range []string{"charityA", "donor", "feed"} {
+					c.wantCode(t, "FORBIDDEN", who, q, map[string]any{"id": id})
+				}
+			}
+			v := c.must(t, "feed", `{ viewer { role source regionPrefix } }`, nil)
+			if get(v, "viewer", "role") != "DATA_FEED" || get(v, "viewer", "source") != "MEDICAL_INSURANCE" {
+				t.Errorf("the feed's viewer: %v", v)
+			}
+		})
+		const qUpdate = `mutation($in: WarningTypeInput!, $v: Int) { updateWarningType(input: $in, version: $v) { warningType { code version slaDays rule threshold { floor } } } }`
+		typeInput := func(change map[string]any) map[string]any {
+			in := map[string]any{"code": "CHILD_OUT_OF_SCHOOL", "nameZh": "适龄儿童辍学", "nameEn": "Child out of school",
+				"signals": []string{"SCHOOL_LEAVING"}, "severity": "HIGH", "level": "STREET", "slaDays": 7,
+				"subject": "SCHOOL_LEAVING", "rule": "childrenLeftSchool > 0"}
+			for k, v := range change {
+				in[k] = v
+			}
+			return map[string]any{"in": in}
+		}
+		t.Run("updateWarningType and recalibrate", func(t *testing.T) {
+			for _, who := range []string{"caseManager", "charityA", "donor", "feed"} {
+				c.wantCode(t, "FORBIDDEN", who, qUpdate, typeInput(nil))
+				c.wantCode(t, "FORBIDDEN", who, `mutation { recalibrate { calibration { month } } }`, nil)
+			}
+			c.wantCode(t, "UNAUTHENTICATED", "anonymous", qUpdate, typeInput(nil))
+			r := c.wantCode(t, "BAD_USER_INPUT", "admin", qUpdate, typeInput(map[string]any{"rule": "childrenLeftSchool >\n  && dependants"}))
+			if ext := r.Errors[0].Extensions; ext["field"] != "rule" || ext["line"] == nil || ext["column"] == nil {
+				t.Errorf("a rule that does not compile: %s", r.Raw)
+			}
+			wantField("BAD_USER_INPUT", "threshold.floor", "admin", qUpdate, typeInput(map[string]any{"rule": nil, "threshold": map[string]any{
+				"measure": "INCOME_DROP", "method": "QUANTILE", "quantile": 0.95, "windowMonths": 12, "minN": 30, "floor": 0.6, "ceiling": 0.5, "fixed": 0.55,
+			}}))
+			wantField("BAD_USER_INPUT", "slaDays", "admin", qUpdate, typeInput(map[string]any{"slaDays": 0}))
+			wantField("BAD_USER_INPUT", "groups", "admin", qUpdate, typeInput(map[string]any{"groups": []string{"NOPE"}}))
+			c.wantCode(t, "CONFLICT", "admin", qUpdate, map[string]any{"in": typeInput(nil)["in"], "v": 7})
+			wantField("BAD_USER_INPUT", "month", "admin", `mutation { recalibrate(month: "2026-13") { calibration { month } } }`, nil)
+			wantField("BAD_USER_INPUT", "month", "admin", `mutation { recalibrate(month: "2026-12") { calibration { month } } }`, nil)
+			if c.fingerprint() != before {
+				t.Fatal("a refused change was written")
+			}
+			up := c.must(t, "admin", qUpdate, map[string]any{"in": typeInput(map[string]any{"slaDays": 5})["in"], "v": 1})
+			if get(up, "updateWarningType", "warningType", "version") != float64(2) || get(up, "updateWarningType", "warningType", "slaDays") != float64(5) {
+				t.Errorf("updateWarningType: %v", up)
+			}
+			cal := c.must(t, "admin", `mutation { recalibrate(month: "2026-11") { calibration { month trigger households startedAt finishedAt } } }`, nil)
+			if get(cal, "recalibrate", "calibration", "month") != "2026-11" || get(cal, "recalibrate", "calibration", "trigger") != "DEMAND" ||
+				num(get(cal, "recalibrate", "calibration", "households")) != 1 {
+				t.Errorf("recalibrate: %v", cal)
+			}
+			ths := list(get(c.must(t, "caseManager", `{ thresholds(regionPrefix: "500103", typeCode: "INCOME_SUDDEN_DROP") {
+				typeCode type { code } districtCode districtName group { code } month scope value raw n windowFrom windowTo method clamped explanation explanationZh } }`, nil), "thresholds"))
+			if len(ths) == 0 {
+				t.Error("no thresholds after recalibrate")
+			}
+			for _, th := range ths {
+				if get(th, "typeCode") != "INCOME_SUDDEN_DROP" || get(th, "districtCode") != "500103" || !strings.Contains(str(get(th, "explanation")), "%") {
+					t.Errorf("threshold %v", th)
+				}
+			}
+			before = c.fingerprint()
+		})
+		t.Run("transitionWarning", func(t *testing.T) {
+			step := func(change map[string]any) map[string]any {
+				in := map[string]any{"warningId": w["id"], "action": "ACKNOWLEDGE"}
+				for k, v := range change {
+					in[k] = v
+				}
+				return map[string]any{"in": in}
+			}
+			c.wantCode(t, "UNAUTHENTICATED", "anonymous", qTransition, step(nil))
+			for _, who := range []string{"charityA", "donor", "feed"} {
+				c.wantCode(t, "FORBIDDEN", who, qTransition, step(nil))
+			}
+			c.wantCode(t, "NOT_FOUND", "caseManagerB", qTransition, step(nil)) // another region's warning
+			wantField("BAD_USER_INPUT", "warningId", "caseManager", qTransition, step(map[string]any{"warningId": cf.household}))
+			wantField("BAD_USER_INPUT", "note", "caseManager", qTransition, step(map[string]any{"action": "VISIT"}))
+			wantField("BAD_USER_INPUT", "reason", "caseManager", qTransition, step(map[string]any{"action": "DISMISS"}))
+			wantField("BAD_USER_INPUT", "outcome", "caseManager", qTransition, step(map[string]any{"action": "RESOLVE"}))
+			wantField("BAD_USER_INPUT", "outcome", "caseManager", qTransition, step(map[string]any{"outcome": "REFERRED"}))
+			c.wantCode(t, "CONFLICT", "caseManager", qTransition, step(map[string]any{"action": "RESOLVE", "outcome": "REFERRED"})) // not visited
+			c.wantCode(t, "CONFLICT", "caseManager", qTransition, step(map[string]any{"version": 9}))
+			c.wantCode(t, "BAD_USER_INPUT", "caseManager", qTransition, step(map[string]any{"action": "OPEN_APPLICATION", "categoryCodes": []string{"NOPE"}}))
+			if c.fingerprint() != before {
+				t.Fatal("a refused step was written")
+			}
+			dismissed := c.must(t, "caseManager", qTransition, step(map[string]any{"action": "DISMISS", "reason": "已核实：临时停工，下月复工"}))
+			if get(dismissed, "transitionWarning", "warning", "state") != "DISMISSED" || get(dismissed, "transitionWarning", "application") != nil {
+				t.Errorf("dismiss: %v", dismissed)
+			}
+			c.wantCode(t, "CONFLICT", "caseManager", qTransition, step(nil)) // closed
+		})
+	})
+}
+
+// rowIDOf is the global ID of a row of typ.
+func rowIDOf(typ string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%s:%d", typ, id)))
 }

@@ -73,7 +73,7 @@ func checkSignal(in *SignalInput, p auth.Principal, today aidhub.Date, field str
 		if in.Source == "" {
 			in.Source = p.Source
 		} else if in.Source != p.Source {
-			return aidhub.Errorf(aidhub.EFORBIDDEN, "%s.source: this token sends signals of source %s only", field, p.Source)
+			return &aidhub.Error{Code: aidhub.EFORBIDDEN, Field: field + ".source", Message: "this token sends signals of source " + p.Source + " only"}
 		}
 	}
 	if !auth.ValidSource(in.Source) {
