@@ -446,3 +446,51 @@ func TestWarningAccessAndBadInput(t *testing.T) {
 func rowIDOf(typ string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%s:%d", typ, id)))
 }
+
+// A page of warnings with their types, households and evidence signals
+// costs the same statements for 10 warnings as for 40: the warning
+// service's loaders read the types, the warnings' visibility and the
+// signals in batches, casework's the households.
+func TestSQLStatementsPerWarningPage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		counter := &statementCounter{}
+		d = &db.DB{DB: d.WithQueryHook(counter), Engine: d.Engine, Where: d.Where}
+		c := &cwClient{hub: newHub(t, d, server.Config{LoaderWait: 20 * time.Millisecond}), ids: &idGen{}}
+		seed := func(n int) {
+			for range n {
+				cf := c.newCase(t, "caseManager", yuzhongVillage, false)
+				c.must(t, "admin", qRecordSignals, map[string]any{"in": incomeFall(cf.household)})
+				if _, err := c.warn.EvaluateHouseholds(context.Background(), []int64{rowOf(t, cf.household)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		const q = `{ warnings(filter: {types: ["INCOME_SUDDEN_DROP"]}, first: 100) { totalCount edges { node {
+			id typeCode state type { code nameZh severity } household { id regionCode persons { id name } } person { id }
+			evidence { explanation threshold { value } signals { id kind amountFen household { id } } } } } } }`
+		measure := func(warnings int) []string {
+			c.must(t, "caseManager", q, nil)
+			var data map[string]any
+			stmts := counter.during(func() { data = c.must(t, "caseManager", q, nil) })
+			edges := list(get(data, "warnings", "edges"))
+			if len(edges) != warnings {
+				t.Fatalf("%d warnings, want %d", len(edges), warnings)
+			}
+			for _, e := range edges {
+				n := get(e, "node")
+				if get(n, "type", "code") == nil || len(list(get(n, "household", "persons"))) == 0 || len(list(get(n, "evidence", "signals"))) < 4 {
+					t.Fatalf("a warning lacks what it points at: %v", n)
+				}
+			}
+			return stmts
+		}
+		seed(10)
+		small := measure(10)
+		seed(30)
+		large := measure(40)
+		t.Logf("warnings: %d statements for 10, %d for 40", len(small), len(large))
+		if len(small) != len(large) {
+			t.Errorf("%d statements for 10 warnings but %d for 40; for 40:\n%s", len(small), len(large), summary(large))
+		}
+	})
+}
