@@ -447,10 +447,10 @@ func rowIDOf(typ string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%s:%d", typ, id)))
 }
 
-// A page of warnings with their types, households and evidence signals
-// costs the same statements for 10 warnings as for 40: the warning
-// service's loaders read the types, the warnings' visibility and the
-// signals in batches, casework's the households.
+// A page of warnings with their types, households, evidence signals and
+// histories costs the same statements for 10 warnings as for 40: the
+// warning service's loaders read the types, the warnings' visibility, the
+// signals and the histories in batches, casework's the households.
 func TestSQLStatementsPerWarningPage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		counter := &statementCounter{}
@@ -467,7 +467,7 @@ func TestSQLStatementsPerWarningPage(t *testing.T) {
 		}
 		const q = `{ warnings(filter: {types: ["INCOME_SUDDEN_DROP"]}, first: 100) { totalCount edges { node {
 			id typeCode state type { code nameZh severity } household { id regionCode persons { id name } } person { id }
-			evidence { explanation threshold { value } signals { id kind amountFen household { id } } } } } } }`
+			evidence { explanation threshold { value } signals { id kind amountFen household { id } } } history { state at } } } } }`
 		measure := func(warnings int) []string {
 			c.must(t, "caseManager", q, nil)
 			var data map[string]any
@@ -478,7 +478,8 @@ func TestSQLStatementsPerWarningPage(t *testing.T) {
 			}
 			for _, e := range edges {
 				n := get(e, "node")
-				if get(n, "type", "code") == nil || len(list(get(n, "household", "persons"))) == 0 || len(list(get(n, "evidence", "signals"))) < 4 {
+				if get(n, "type", "code") == nil || len(list(get(n, "household", "persons"))) == 0 || len(list(get(n, "evidence", "signals"))) < 4 ||
+					len(list(get(n, "history"))) != 1 {
 					t.Fatalf("a warning lacks what it points at: %v", n)
 				}
 			}
