@@ -60,7 +60,7 @@ var mayImport = map[string][]string{
 	"server/explorer":           {}, // GraphiQL's page and its embedded assets
 	// wiring and tools
 	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret", "warning"},
-	"demo":       {"", "auth", "casework", "catalog", "db", "residentid"},
+	"demo":       {"", "auth", "casework", "catalog", "db", "regions", "residentid", "warning"},
 	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret"},
 	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc"},
 	"cmd/aidhub": {"*"},

@@ -136,15 +136,26 @@ func SealResidentID(keys *secret.Keys, id residentid.ID) (index, sealed []byte, 
 }
 
 func (s *Service) checkHousehold(in *HouseholdInput) error {
+	if problems := s.householdProblems(in); len(problems) > 0 {
+		return problems[0]
+	}
+	return nil
+}
+
+// householdProblems checks every field of in (cleaning its address and
+// external ID) and returns each fault in field order: the API reports the
+// first, the import all of them.
+func (s *Service) householdProblems(in *HouseholdInput) []error {
+	var problems []error
 	if reason := s.regions.Check(in.RegionCode, regions.Village); reason != "" {
-		return aidhub.Invalid("regionCode", "%s", reason)
+		problems = append(problems, aidhub.Invalid("regionCode", "%s", reason))
 	}
 	var err error
 	if in.Address, err = aidhub.CleanText("address", in.Address, false, 200); err != nil {
-		return err
+		problems = append(problems, err)
 	}
 	if in.ExternalID, err = checkExternalID("externalId", in.ExternalID); err != nil {
-		return err
+		problems = append(problems, err)
 	}
 	for _, m := range []struct {
 		field string
@@ -155,10 +166,10 @@ func (s *Service) checkHousehold(in *HouseholdInput) error {
 		{"spending.otherFen", in.OtherSpendingFen},
 	} {
 		if m.v < 0 || m.v > maxMonthlyFen {
-			return aidhub.Invalid(m.field, "must be 0 to %d fen per month, got %d", maxMonthlyFen, m.v)
+			problems = append(problems, aidhub.Invalid(m.field, "must be 0 to %d fen per month, got %d", maxMonthlyFen, m.v))
 		}
 	}
-	return nil
+	return problems
 }
 
 func checkExternalID(field string, id *string) (*string, error) {
@@ -179,9 +190,21 @@ type preparedPerson struct {
 }
 
 func (s *Service) preparePerson(in PersonInput, cat *catalog.Catalog, field string) (*preparedPerson, error) {
+	pp, problems := s.checkPerson(in, cat, field)
+	if len(problems) > 0 {
+		return nil, problems[0]
+	}
+	return pp, nil
+}
+
+// checkPerson checks every field of in and returns the person with its ID
+// sealed, or each fault in field order: the API reports the first, the
+// import all of them.
+func (s *Service) checkPerson(in PersonInput, cat *catalog.Catalog, field string) (*preparedPerson, []error) {
+	var problems []error
 	name, err := aidhub.CleanText(field+"name", in.Name, true, 50)
 	if err != nil {
-		return nil, err
+		problems = append(problems, err)
 	}
 	id, err := residentid.Parse(in.ResidentID, s.now().In(chinaTime))
 	if err != nil {
@@ -189,30 +212,33 @@ func (s *Service) preparePerson(in PersonInput, cat *catalog.Catalog, field stri
 		if errors.As(err, &ae) {
 			ae.Field = field + ae.Field
 		}
-		return nil, err
+		problems = append(problems, err)
 	}
 	if !validRelation(in.Relation) {
-		return nil, aidhub.Invalid(field+"relation", "%q is not a relation", aidhub.Clip(string(in.Relation)))
+		problems = append(problems, aidhub.Invalid(field+"relation", "%q is not a relation", aidhub.Clip(string(in.Relation))))
 	}
 	ext, err := checkExternalID(field+"externalId", in.ExternalID)
 	if err != nil {
-		return nil, err
-	}
-	index, sealed, err := SealResidentID(s.keys, id)
-	if err != nil {
-		return nil, err
+		problems = append(problems, err)
 	}
 	for i, g := range in.Groups {
 		f := fmt.Sprintf("%sgroups[%d].", field, i)
 		if _, ok := cat.Group(g.GroupCode); !ok {
-			return nil, aidhub.Invalid(f+"groupCode", "%q is not a population group", aidhub.Clip(g.GroupCode))
+			problems = append(problems, aidhub.Invalid(f+"groupCode", "%q is not a population group", aidhub.Clip(g.GroupCode)))
 		}
 		if g.Since.IsZero() {
-			return nil, aidhub.Invalid(f+"since", "is required")
+			problems = append(problems, aidhub.Invalid(f+"since", "is required"))
 		}
 		if g.Until != nil && g.Until.Before(g.Since) {
-			return nil, aidhub.Invalid(f+"until", "is before since")
+			problems = append(problems, aidhub.Invalid(f+"until", "is before since"))
 		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	index, sealed, err := SealResidentID(s.keys, id)
+	if err != nil {
+		return nil, []error{err}
 	}
 	return &preparedPerson{
 		person: Person{

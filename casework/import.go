@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +19,6 @@ import (
 	"github.com/aidhub/aidhub/auth"
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/db"
-	"github.com/aidhub/aidhub/regions"
 )
 
 // ImportColumns are the columns of a household import, one row per person;
@@ -46,7 +46,26 @@ type ImportRow struct {
 	ResidentID           string `json:"resident_id"`
 	Relation             string `json:"relation"`
 	Groups               string `json:"groups"`
+
+	// unreadable are the fields the reader could not read as their type
+	// (a number that is not one) and the keys that are no column: the row
+	// is refused with them and every other fault ImportBatch finds.
+	unreadable []RowError
 }
+
+// fields points at the row's value of each column, by column name.
+func (row *ImportRow) fields() map[string]any {
+	return map[string]any{
+		"household_external_id": &row.HouseholdExternalID, "region_code": &row.RegionCode, "address": &row.Address,
+		"monthly_income_fen": &row.MonthlyIncomeFen, "medical_spending_fen": &row.MedicalSpendingFen,
+		"education_spending_fen": &row.EducationSpendingFen, "housing_spending_fen": &row.HousingSpendingFen,
+		"other_spending_fen": &row.OtherSpendingFen, "person_external_id": &row.PersonExternalID, "name": &row.Name,
+		"resident_id": &row.ResidentID, "relation": &row.Relation, "groups": &row.Groups,
+	}
+}
+
+// reasonNotFen is why a money column is unreadable.
+const reasonNotFen = "is not a whole number of fen"
 
 // RowError is one bad row of an import: where, which field, why. It never
 // holds the value, which may be personal data.
@@ -64,7 +83,16 @@ type ImportReport struct {
 	// PersonsPresent were imported before (same person external ID): an
 	// import run twice changes nothing.
 	PersonsPresent int
-	Errors         []RowError
+	// RowsRefused went in not at all; Errors has one entry for each bad
+	// field of each of them, so it may be longer.
+	RowsRefused int
+	Errors      []RowError
+}
+
+// Refuse records one refused row with its faults.
+func (r *ImportReport) Refuse(faults ...RowError) {
+	r.RowsRefused++
+	r.Errors = append(r.Errors, faults...)
 }
 
 // ImportReader reads rows from CSV (with a header naming ImportColumns, in
@@ -104,31 +132,25 @@ func NewImportReader(r io.Reader, format string) (*ImportReader, error) {
 				return ImportRow{}, nil, err
 			}
 			line, _ = cr.FieldPos(0)
-			get := func(name string) string {
-				if i, ok := col[name]; ok && i < len(rec) {
-					return strings.TrimSpace(rec[i])
+			row := ImportRow{Line: line}
+			for name, dst := range row.fields() {
+				i, ok := col[name]
+				if !ok || i >= len(rec) {
+					continue
 				}
-				return ""
-			}
-			row := ImportRow{
-				Line: line, HouseholdExternalID: get("household_external_id"), RegionCode: get("region_code"),
-				Address: get("address"), PersonExternalID: get("person_external_id"), Name: get("name"),
-				ResidentID: get("resident_id"), Relation: get("relation"), Groups: get("groups"),
-			}
-			for _, f := range []struct {
-				name string
-				dst  *int64
-			}{
-				{"monthly_income_fen", &row.MonthlyIncomeFen}, {"medical_spending_fen", &row.MedicalSpendingFen},
-				{"education_spending_fen", &row.EducationSpendingFen}, {"housing_spending_fen", &row.HousingSpendingFen},
-				{"other_spending_fen", &row.OtherSpendingFen},
-			} {
-				if v := get(f.name); v != "" {
+				v := strings.TrimSpace(rec[i])
+				switch dst := dst.(type) {
+				case *string:
+					*dst = v
+				case *int64:
+					if v == "" {
+						continue
+					}
 					n, err := strconv.ParseInt(v, 10, 64)
 					if err != nil {
-						return row, &RowError{Line: line, Field: f.name, Reason: "is not a whole number of fen"}, nil
+						row.unreadable = append(row.unreadable, RowError{Line: line, Field: name, Reason: reasonNotFen})
 					}
-					*f.dst = n
+					*dst = n
 				}
 			}
 			return row, nil, nil
@@ -144,14 +166,7 @@ func NewImportReader(r io.Reader, format string) (*ImportReader, error) {
 				if text == "" {
 					continue
 				}
-				var row ImportRow
-				dec := json.NewDecoder(strings.NewReader(text))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&row); err != nil {
-					return ImportRow{Line: line}, &RowError{Line: line, Reason: "not a JSON object of the import's fields: " + jsonReason(err)}, nil
-				}
-				row.Line = line
-				return row, nil, nil
+				return decodeJSONRow(text, line)
 			}
 			if err := sc.Err(); err != nil {
 				return ImportRow{}, nil, err
@@ -162,16 +177,35 @@ func NewImportReader(r io.Reader, format string) (*ImportReader, error) {
 	return nil, fmt.Errorf("import: unknown format %q: use csv or jsonl", format)
 }
 
-// jsonReason describes a decoding error without quoting the input.
-func jsonReason(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s has the wrong type", te.Field)
+// decodeJSONRow reads one JSON line field by field, so that every field of
+// the wrong type and every unknown key is reported, not just the first.
+func decodeJSONRow(text string, line int) (ImportRow, *RowError, error) {
+	var object map[string]json.RawMessage
+	if err := json.NewDecoder(strings.NewReader(text)).Decode(&object); err != nil || object == nil {
+		return ImportRow{Line: line}, &RowError{Line: line, Reason: "not a JSON object of the import's fields: malformed JSON"}, nil
 	}
-	if strings.HasPrefix(err.Error(), "json: unknown field") {
-		return err.Error()
+	row := ImportRow{Line: line}
+	fields := row.fields()
+	keys := make([]string, 0, len(object))
+	for k := range object {
+		keys = append(keys, k)
 	}
-	return "malformed JSON"
+	slices.Sort(keys)
+	for _, k := range keys {
+		dst, ok := fields[k]
+		if !ok {
+			row.unreadable = append(row.unreadable, RowError{Line: line, Reason: fmt.Sprintf("unknown key %q", aidhub.Clip(k))})
+			continue
+		}
+		if err := json.Unmarshal(object[k], dst); err != nil {
+			reason := "is not a string"
+			if _, number := dst.(*int64); number {
+				reason = reasonNotFen
+			}
+			row.unreadable = append(row.unreadable, RowError{Line: line, Field: k, Reason: reason})
+		}
+	}
+	return row, nil, nil
 }
 
 // Next returns the next row, a row error for a row that could not be read,
@@ -198,30 +232,22 @@ func (s *Service) ImportBatch(ctx context.Context, rows []ImportRow, report *Imp
 		return err
 	}
 	report.Rows += len(rows)
-	bad := func(row ImportRow, err error) {
-		re := RowError{Line: row.Line, Reason: err.Error()}
-		var ae *aidhub.Error
-		if errors.As(err, &ae) {
-			re.Field, re.Reason = ae.Field, ae.Message
-		}
-		report.Errors = append(report.Errors, re)
-	}
 	var good []importPerson
 	seenID := map[string]int{}
 	seenExt := map[string]bool{}
 	for _, row := range rows {
-		pp, err := s.checkImportRow(row, cat)
-		if err != nil {
-			bad(row, err)
+		pp, faults := s.checkImportRow(row, cat)
+		if len(faults) > 0 {
+			report.Refuse(faults...)
 			continue
 		}
 		key := string(pp.person.ResidentIDIndex)
 		if line, dup := seenID[key]; dup {
-			bad(row, aidhub.Invalid("resident_id", "is the same as on line %d", line))
+			report.Refuse(RowError{Line: row.Line, Field: "resident_id", Reason: fmt.Sprintf("is the same as on line %d", line)})
 			continue
 		}
 		if seenExt[row.PersonExternalID] {
-			bad(row, aidhub.Invalid("person_external_id", "appears twice in the file"))
+			report.Refuse(RowError{Line: row.Line, Field: "person_external_id", Reason: "appears twice in the file"})
 			continue
 		}
 		seenID[key], seenExt[row.PersonExternalID] = row.Line, true
@@ -307,44 +333,65 @@ func (s *Service) ImportBatch(ctx context.Context, rows []ImportRow, report *Imp
 	report.PersonsCreated += created
 	report.HouseholdsCreated += createdHouseholds
 	report.PersonsPresent += present
-	report.Errors = append(report.Errors, batchErrors...)
+	for _, e := range batchErrors {
+		report.Refuse(e)
+	}
 	return nil
 }
 
-func (s *Service) checkImportRow(row ImportRow, cat *catalog.Catalog) (*preparedPerson, error) {
-	ext, err := checkExternalID("household_external_id", &row.HouseholdExternalID)
-	if err != nil {
-		return nil, err
-	}
-	if ext == nil {
-		return nil, aidhub.Invalid("household_external_id", "is required: imports are idempotent by external ID")
-	}
-	if pext, err := checkExternalID("person_external_id", &row.PersonExternalID); err != nil || pext == nil {
-		if err == nil {
-			err = aidhub.Invalid("person_external_id", "is required: imports are idempotent by external ID")
+// checkImportRow checks every field of row and returns the person, or
+// each fault in column order.
+func (s *Service) checkImportRow(row ImportRow, cat *catalog.Catalog) (*preparedPerson, []RowError) {
+	faults := slices.Clone(row.unreadable)
+	fault := func(err error) {
+		re := RowError{Line: row.Line, Reason: err.Error()}
+		var ae *aidhub.Error
+		if errors.As(renameField(err), &ae) {
+			re.Field, re.Reason = ae.Field, ae.Message
 		}
-		return nil, err
+		if !slices.Contains(faults, re) { // two bad groups may fail alike
+			faults = append(faults, re)
+		}
 	}
+	required := func(field string, v *string) *string {
+		ext, err := checkExternalID(field, v)
+		if err == nil && ext == nil {
+			err = aidhub.Invalid(field, "is required: imports are idempotent by external ID")
+		}
+		if err != nil {
+			fault(err)
+		}
+		return ext
+	}
+	ext := required("household_external_id", &row.HouseholdExternalID)
+	required("person_external_id", &row.PersonExternalID)
 	in := HouseholdInput{
 		ExternalID: ext, RegionCode: row.RegionCode, Address: row.Address, MonthlyIncomeFen: row.MonthlyIncomeFen,
 		MedicalSpendingFen: row.MedicalSpendingFen, EducationSpendingFen: row.EducationSpendingFen,
 		HousingSpendingFen: row.HousingSpendingFen, OtherSpendingFen: row.OtherSpendingFen,
 	}
-	if reason := s.regions.Check(in.RegionCode, regions.Village); reason != "" {
-		return nil, aidhub.Invalid("region_code", "%s", reason)
-	}
-	if err := s.checkHousehold(&in); err != nil {
-		return nil, renameField(err)
+	for _, err := range s.householdProblems(&in) {
+		fault(err)
 	}
 	groups, err := parseGroups(row.Groups)
 	if err != nil {
-		return nil, err
+		fault(err)
 	}
-	pp, err := s.preparePerson(PersonInput{Name: row.Name, ResidentID: row.ResidentID, Relation: Relation(strings.ToUpper(row.Relation)), Groups: groups}, cat, "")
-	if err != nil {
-		return nil, renameField(err)
+	pp, problems := s.checkPerson(PersonInput{Name: row.Name, ResidentID: row.ResidentID, Relation: Relation(strings.ToUpper(row.Relation)), Groups: groups}, cat, "")
+	for _, err := range problems {
+		fault(err)
+	}
+	if len(faults) > 0 {
+		slices.SortStableFunc(faults, func(a, b RowError) int { return columnIndex(a.Field) - columnIndex(b.Field) })
+		return nil, faults
 	}
 	return pp, nil
+}
+
+// columnIndex places a fault's field among the import's columns; a fault
+// of no column comes first.
+func columnIndex(field string) int {
+	return slices.Index(ImportColumns, field)
 }
 
 // renameField turns the API's field names into the import's column names.

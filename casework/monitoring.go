@@ -48,9 +48,13 @@ const monitoredBatch = 5000
 // MonitoredHouseholds returns the households with the given IDs (those
 // that exist), in ID order, as of today.
 func (s *Service) MonitoredHouseholds(ctx context.Context, ids []int64) ([]MonitoredHousehold, error) {
+	cat, err := s.tree(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []MonitoredHousehold
 	for chunk := range slices.Chunk(ids, monitoredBatch) {
-		hs, err := s.monitored(ctx, s.db, func(q *bun.SelectQuery) { q.Where("h.id IN (?)", bun.List(chunk)) })
+		hs, err := s.monitored(ctx, s.db, cat, func(q *bun.SelectQuery) { q.Where("h.id IN (?)", bun.List(chunk)) })
 		if err != nil {
 			return nil, err
 		}
@@ -63,9 +67,13 @@ func (s *Service) MonitoredHouseholds(ctx context.Context, ids []int64) ([]Monit
 // ScanMonitoredHouseholds hands fn every household in ID order, in batches
 // of up to 5,000, as of today.
 func (s *Service) ScanMonitoredHouseholds(ctx context.Context, fn func([]MonitoredHousehold) error) error {
+	cat, err := s.tree(ctx)
+	if err != nil {
+		return err
+	}
 	var after int64
 	for {
-		hs, err := s.monitored(ctx, s.db, func(q *bun.SelectQuery) {
+		hs, err := s.monitored(ctx, s.db, cat, func(q *bun.SelectQuery) {
 			q.Where("h.id > ?", after).OrderExpr("h.id").Limit(monitoredBatch)
 		})
 		if err != nil {
@@ -119,7 +127,16 @@ func (s *Service) HouseholdOfPersons(ctx context.Context, householdIDs, personID
 	return households, personHousehold, nil
 }
 
-func (s *Service) monitored(ctx context.Context, idb bun.IDB, where func(*bun.SelectQuery)) ([]MonitoredHousehold, error) {
+// tree is the catalog's category tree and groups, read once per scan.
+func (s *Service) tree(ctx context.Context) (*aidhub.Catalog, error) {
+	snap, err := s.catalog.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Tree()
+}
+
+func (s *Service) monitored(ctx context.Context, idb bun.IDB, cat *aidhub.Catalog, where func(*bun.SelectQuery)) ([]MonitoredHousehold, error) {
 	var rows []struct {
 		ID         int64
 		RegionCode string
@@ -142,14 +159,6 @@ func (s *Service) monitored(ctx context.Context, idb bun.IDB, where func(*bun.Se
 	}
 	today := s.today()
 	if err := monitoredMembers(ctx, idb, ids, index, out); err != nil {
-		return nil, err
-	}
-	snap, err := s.catalog.Snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cat, err := snap.Tree()
-	if err != nil {
 		return nil, err
 	}
 	if err := monitoredGroups(ctx, idb, cat, today, ids, index, out); err != nil {

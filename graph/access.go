@@ -32,6 +32,16 @@ func FieldRoles() map[string][]auth.Role {
 	return out
 }
 
+// NodeRoles returns the roles that may fetch each type by node(id:) that
+// nodeRules gates; a Node type not in it is public.
+func NodeRoles() map[string][]auth.Role {
+	out := make(map[string][]auth.Role, len(nodeRules))
+	for k, r := range nodeRules {
+		out[k] = r.roles
+	}
+	return out
+}
+
 // RolesFor returns the roles that may resolve object.field (nil: public)
 // and whether the policy has a rule for it.
 func RolesFor(object, field string) ([]auth.Role, bool) {

@@ -906,6 +906,7 @@ type HouseholdResolver interface {
 type MatchSuggestionResolver interface {
 	Need(ctx context.Context, obj *matchsvc.Suggestion) (*casework.Need, error)
 	Resource(ctx context.Context, obj *matchsvc.Suggestion) (*catalog.Resource, error)
+	Score(ctx context.Context, obj *matchsvc.Suggestion) (float64, error)
 }
 type MutationResolver interface {
 	RegisterHousehold(ctx context.Context, input model.RegisterHouseholdInput) (*model.RegisterHouseholdPayload, error)
@@ -5497,17 +5498,20 @@ extend type Mutation {
 One factor of a match's score. A score is out of 100 points; each factor has
 a share of them (maxPoints = 100 × weight / the sum of the weights) and gives
 contribution = value × maxPoints. The contributions add up to the score.
+Every figure is shown rounded to 2 decimals, each on its own (matches are
+ranked at full precision), so the contributions add up to the score within
+rounding: within 0.01 a factor.
 """
 type MatchFactor {
   "severity, itemFit, entitlement, distance, waiting, priority or scarcity. Allowed: ADMIN, CASE_MANAGER, CHARITY."
   factor: String! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
-  "The factor's value, 0 (worst) to 1 (best). Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  "The factor's value, 0 (worst) to 1 (best), to 2 decimals. Allowed: ADMIN, CASE_MANAGER, CHARITY."
   value: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
-  "The configured weight. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  "The configured weight, to 2 decimals. Allowed: ADMIN, CASE_MANAGER, CHARITY."
   weight: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
-  "The factor's share of the 100 points: what it gives at value 1. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  "The factor's share of the 100 points: what it gives at value 1, to 2 decimals. Allowed: ADMIN, CASE_MANAGER, CHARITY."
   maxPoints: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
-  "The points it gives this match: value × maxPoints. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  "The points it gives this match: value × maxPoints, to 2 decimals. Allowed: ADMIN, CASE_MANAGER, CHARITY."
   contribution: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
 }
 
@@ -5515,7 +5519,7 @@ type MatchFactor {
 type Match {
   "Allowed: ADMIN, CASE_MANAGER, CHARITY."
   resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
-  "0 to 100: the sum of the factors' contributions; 100 is as good a match as there can be. Allowed: ADMIN, CASE_MANAGER, CHARITY."
+  "0 to 100, to 2 decimals: the sum of the factors' contributions (within rounding); 100 is as good a match as there can be. Allowed: ADMIN, CASE_MANAGER, CHARITY."
   score: Float! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
   "Allowed: ADMIN, CASE_MANAGER, CHARITY."
   factors: [MatchFactor!]! @allowed(roles: [ADMIN, CASE_MANAGER, CHARITY])
@@ -5555,7 +5559,7 @@ type ResourceMatch {
   regionName: String! @allowed(roles: [ADMIN, CHARITY])
   "Ten-year band, e.g. 40–49; 80+ from 80. Allowed: ADMIN, CHARITY."
   ageBand: String! @allowed(roles: [ADMIN, CHARITY])
-  "0 to 100, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID. Allowed: ADMIN, CHARITY."
+  "0 to 100 to 2 decimals, as Match.score; a resource's needs are ranked by score (the most urgent first), then need ID. Allowed: ADMIN, CHARITY."
   score: Float! @allowed(roles: [ADMIN, CHARITY])
   "Allowed: ADMIN, CHARITY."
   factors: [MatchFactor!]! @allowed(roles: [ADMIN, CHARITY])
@@ -5670,7 +5674,7 @@ type MatchSuggestion {
   need: Need @allowed(roles: [ADMIN, CASE_MANAGER])
   "Allowed: ADMIN, CASE_MANAGER."
   resource: Resource @allowed(roles: [ADMIN, CASE_MANAGER])
-  "Allowed: ADMIN, CASE_MANAGER."
+  "The match's score, 0 to 100 to 2 decimals, as Match.score. Allowed: ADMIN, CASE_MANAGER."
   score: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
   "RESOURCE_CHANGED (published, edited, capacity freed) or NEEDS_ASSESSED. Allowed: ADMIN, CASE_MANAGER."
   reason: String! @allowed(roles: [ADMIN, CASE_MANAGER])
@@ -12549,7 +12553,7 @@ func (ec *executionContext) _MatchSuggestion_score(ctx context.Context, field gr
 			return ec.fieldContext_MatchSuggestion_score(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
+			return ec.Resolvers.MatchSuggestion().Score(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -12560,7 +12564,7 @@ func (ec *executionContext) _MatchSuggestion_score(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MatchSuggestion_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MatchSuggestion", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("MatchSuggestion", field, true, true, "Float")
 }
 
 func (ec *executionContext) _MatchSuggestion_reason(ctx context.Context, field graphql.CollectedField, obj *matchsvc.Suggestion) (ret graphql.Marshaler) {
@@ -28519,10 +28523,11 @@ func (ec *executionContext) _MatchSuggestion(ctx context.Context, sel ast.Select
 					return ec._MatchSuggestion_resource(ctx, field, obj)
 				})
 		case "score":
-			out.Values[i] = ec._MatchSuggestion_score(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchSuggestion_score(ctx, field, obj)
+				})
 		case "reason":
 			out.Values[i] = ec._MatchSuggestion_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

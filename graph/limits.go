@@ -13,18 +13,12 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
-// Error codes of the query shape limits; registered as protocol errors so
-// GraphQL-over-HTTP answers them with 4xx before anything executes.
-const (
-	codeDepthLimit     = "DEPTH_LIMIT_EXCEEDED"
-	codeAliasLimit     = "ALIAS_LIMIT_EXCEEDED"
-	codeSelectionLimit = "SELECTION_LIMIT_EXCEEDED"
-)
-
+// The query shape limits' codes (errorcodes.go) are registered as protocol
+// errors so GraphQL-over-HTTP answers them with 4xx before anything executes.
 func init() {
-	errcode.RegisterErrorType(codeDepthLimit, errcode.KindProtocol)
-	errcode.RegisterErrorType(codeAliasLimit, errcode.KindProtocol)
-	errcode.RegisterErrorType(codeSelectionLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeDepthLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeAliasLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeSelectionLimit, errcode.KindProtocol)
 }
 
 // ShapeLimits refuses operations nested deeper than MaxDepth, with more
@@ -98,7 +92,7 @@ func (l *ShapeLimits) MutateOperationParameters(ctx context.Context, p *graphql.
 		err := gqlerror.Errorf("the document takes more than %d steps to validate: each fragment is checked again "+
 			"wherever it is spread and fields of one name are compared pair by pair; use fewer fragments or "+
 			"fewer fields of one name", l.MaxValidated)
-		errcode.Set(err, codeSelectionLimit)
+		errcode.Set(err, CodeSelectionLimit)
 		return err
 	}
 	l.checked.Add(ctx, key, struct{}{})
@@ -270,17 +264,17 @@ func (l *ShapeLimits) MutateOperationContext(_ context.Context, oc *graphql.Oper
 	if l.MaxSelections > 0 && s.fields > l.MaxSelections {
 		err := gqlerror.Errorf("the operation selects %s fields once its fragments are expanded; at most %d allowed",
 			countString(s.fields), l.MaxSelections)
-		errcode.Set(err, codeSelectionLimit)
+		errcode.Set(err, CodeSelectionLimit)
 		return err
 	}
 	if s.depth > l.MaxDepth {
 		err := gqlerror.Errorf("the operation is nested %d levels deep; at most %d allowed", s.depth, l.MaxDepth)
-		errcode.Set(err, codeDepthLimit)
+		errcode.Set(err, CodeDepthLimit)
 		return err
 	}
 	if s.aliases > l.MaxAliases {
 		err := gqlerror.Errorf("the operation uses %s aliases; at most %d allowed", countString(s.aliases), l.MaxAliases)
-		errcode.Set(err, codeAliasLimit)
+		errcode.Set(err, CodeAliasLimit)
 		return err
 	}
 	return nil

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"math"
 	"strings"
 
 	"github.com/aidhub/aidhub"
@@ -25,8 +26,9 @@ func (r *Resolver) matches(ctx context.Context, needID, assessmentID *string, fi
 		return nil, err
 	}
 	out := make([]*matchsvc.NeedMatches, len(all))
-	for i := range all {
-		out[i] = &all[i]
+	for i, nm := range all { // copies: the service's answer may be shared
+		nm.Matches = roundedMatches(nm.Matches)
+		out[i] = &nm
 	}
 	return out, nil
 }
@@ -41,8 +43,9 @@ func (r *Resolver) matchesForResource(ctx context.Context, resourceID string, fi
 		return nil, err
 	}
 	out := make([]*matchsvc.ResourceMatch, len(all))
-	for i := range all {
-		out[i] = &all[i]
+	for i, rm := range all { // copies: the service's answer may be shared
+		rm.Match.Score, rm.Match.Factors = roundScore(rm.Match.Score), roundedFactors(rm.Match.Factors)
+		out[i] = &rm
 	}
 	return out, nil
 }
@@ -66,7 +69,7 @@ func (r *Resolver) whyNotMatched(ctx context.Context, needID, resourceID string)
 		if err != nil {
 			return nil, err
 		}
-		out.Match = &matchsvc.ShownMatch{Match: *m, Resource: shown[0]}
+		out.Match = &matchsvc.ShownMatch{Match: roundedMatch(*m), Resource: shown[0]}
 	}
 	for i := range failures {
 		out.Failures = append(out.Failures, &failures[i])
@@ -111,8 +114,12 @@ func (r *Resolver) unmetNeeds(ctx context.Context, filter *model.UnmetNeedFilter
 	}
 	c := &model.UnmetNeedConnection{TotalCount: p.TotalCount, PageInfo: pageInfo(p.IDs, p.HasNextPage, args.After), Edges: make([]*model.UnmetNeedEdge, len(p.Items))}
 	for i, u := range p.Items {
+		best := u.BestMatch
+		if best != nil {
+			best = &matchsvc.ShownMatch{Match: roundedMatch(best.Match), Resource: best.Resource}
+		}
 		c.Edges[i] = &model.UnmetNeedEdge{Cursor: encodeCursor(p.IDs[i]), Node: &model.UnmetNeed{
-			Need: u.Need, Household: u.Household, WaitingDays: u.WaitingDays, Colour: u.Colour, BestMatch: u.BestMatch,
+			Need: u.Need, Household: u.Household, WaitingDays: u.WaitingDays, Colour: u.Colour, BestMatch: best,
 		}}
 	}
 	return c, nil
@@ -131,6 +138,41 @@ func (r *Resolver) watchlistCounts(ctx context.Context, regionPrefix *string) ([
 		}
 	}
 	return out, nil
+}
+
+// roundScore rounds a score, a factor's value, weight or points to 2
+// decimals for the API (8.583333333333334 is shown as 8.58). The engine
+// ranks at full precision; each figure is rounded on its own, so the shown
+// contributions add up to the shown score within 0.01 a factor.
+func roundScore(v float64) float64 { return math.Round(v*100) / 100 }
+
+// roundedMatch is m with its score and factors rounded, on a copy of the
+// factors: the service's matches may be shared with its index.
+func roundedMatch(m matching.Match) matching.Match {
+	m.Score, m.Factors = roundScore(m.Score), roundedFactors(m.Factors)
+	return m
+}
+
+func roundedMatches(ms []matchsvc.ShownMatch) []matchsvc.ShownMatch {
+	out := make([]matchsvc.ShownMatch, len(ms))
+	for i, m := range ms {
+		out[i] = matchsvc.ShownMatch{Match: roundedMatch(m.Match), Resource: m.Resource}
+	}
+	return out
+}
+
+func roundedFactors(fs []matching.Factor) []matching.Factor {
+	if fs == nil {
+		return nil
+	}
+	out := make([]matching.Factor, len(fs))
+	for i, f := range fs {
+		out[i] = matching.Factor{
+			Name: f.Name, Value: roundScore(f.Value), Weight: roundScore(f.Weight),
+			MaxPoints: roundScore(f.MaxPoints), Contribution: roundScore(f.Contribution),
+		}
+	}
+	return out
 }
 
 func factorList(fs []matching.Factor) []*matching.Factor {

@@ -51,6 +51,11 @@ func (r *matchSuggestionResolver) Resource(ctx context.Context, obj *matchsvc.Su
 	return optional(ctx, &obj.ResourceID, r.CatalogService.Resource)
 }
 
+// Score is the resolver for the score field.
+func (r *matchSuggestionResolver) Score(ctx context.Context, obj *matchsvc.Suggestion) (float64, error) {
+	return roundScore(obj.Score), nil
+}
+
 // ReferMatch is the resolver for the referMatch field.
 func (r *mutationResolver) ReferMatch(ctx context.Context, input model.ReferMatchInput) (*model.CreateReferralPayload, error) {
 	ref, err := r.referMatch(ctx, input)

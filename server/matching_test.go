@@ -132,7 +132,8 @@ func TestMatchingGraphQL(t *testing.T) {
 				for _, f := range get(ms[0], "factors").([]any) {
 					sum += f.(map[string]any)["contribution"].(float64)
 				}
-				if math.Abs(sum-get(ms[0], "score").(float64)) > 1e-9 {
+				// Each figure is rounded on its own: within 0.01 a factor.
+				if n := len(get(ms[0], "factors").([]any)); math.Abs(sum-get(ms[0], "score").(float64)) > 0.01*float64(n)+1e-9 {
 					t.Errorf("contributions %v ≠ score %v", sum, get(ms[0], "score"))
 				}
 			}
@@ -143,6 +144,23 @@ func TestMatchingGraphQL(t *testing.T) {
 			fs := get(data, "whyNotMatched", "failures").([]any)
 			if get(data, "whyNotMatched", "matched") != false || len(fs) != 1 || get(fs[0], "filter") != "age" {
 				t.Errorf("%v", data)
+			}
+		})
+
+		t.Run("scores are shown to 2 decimals", func(t *testing.T) {
+			factors := `factors { factor value weight maxPoints contribution }`
+			shown := 0
+			for _, c := range []struct{ caller, query string }{
+				{"caseManager", `query($n: ID) { matches(needId: $n) { matches { score ` + factors + ` } } }`},
+				{"caseManager", `query($n: ID!, $r: ID!) { whyNotMatched(needId: $n, resourceId: $r) { match { score ` + factors + ` } } }`},
+				{"caseManager", `{ unmetNeeds { edges { node { bestMatch { score ` + factors + ` } } } } }`},
+				{"charityA", `query($r: ID!) { matchesForResource(resourceId: $r) { score ` + factors + ` } }`},
+			} {
+				shown += checkTwoDecimals(t, must(c.caller, c.query, vars))
+			}
+			// 4 answers, each a score and 7 factors of 4 figures.
+			if shown < 4*(1+7*4) {
+				t.Errorf("%d figures checked; want every score and factor of 4 answers", shown)
 			}
 		})
 
@@ -212,6 +230,9 @@ func TestMatchingGraphQL(t *testing.T) {
 					if get(m, "payload", "data", "matchSuggested", "need", "id") != needID || get(m, "payload", "data", "matchSuggested", "reason") != "RESOURCE_CHANGED" {
 						t.Errorf("%v", m)
 					}
+					if checkTwoDecimals(t, m) != 1 {
+						t.Errorf("no score in %v", m)
+					}
 					break
 				}
 			}
@@ -233,4 +254,34 @@ func TestMatchingGraphQL(t *testing.T) {
 			}
 		})
 	})
+}
+
+// checkTwoDecimals fails t for every score or factor figure in v (a decoded
+// response) written with more than 2 decimals, as JSON writes it; it
+// returns how many it checked.
+func checkTwoDecimals(t *testing.T, v any) int {
+	t.Helper()
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			switch k {
+			case "score", "value", "weight", "maxPoints", "contribution":
+				if f, ok := x.(float64); ok {
+					n++
+					text, _ := json.Marshal(f)
+					if _, decimals, _ := strings.Cut(string(text), "."); len(decimals) > 2 {
+						t.Errorf("%s is %s: more than 2 decimals", k, text)
+					}
+					continue
+				}
+			}
+			n += checkTwoDecimals(t, x)
+		}
+	case []any:
+		for _, x := range v {
+			n += checkTwoDecimals(t, x)
+		}
+	}
+	return n
 }

@@ -19,7 +19,7 @@ const maxOperations = 200
 const (
 	anonymousOperation = "(anonymous)"
 	otherOperation     = "(other)"
-	codeOK             = "OK"
+	outcomeOK          = "OK" // the metrics' label of a request without errors
 )
 
 // Metrics are the request metrics the handler records: GraphQL requests by
@@ -94,7 +94,7 @@ func (m *Metrics) observe(operation, opType string, codes []string, took time.Du
 	op := m.operationLabel(operation)
 	m.latency.WithLabelValues(op, opType).Observe(took.Seconds())
 	if len(codes) == 0 {
-		m.requests.WithLabelValues(op, codeOK).Inc()
+		m.requests.WithLabelValues(op, outcomeOK).Inc()
 		return
 	}
 	for _, c := range codes {

@@ -20,24 +20,13 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/aidhub/aidhub"
+	"github.com/aidhub/aidhub/graph"
 )
 
 // Media types of GraphQL-over-HTTP responses.
 const (
 	mediaJSON            = "application/json"
 	mediaGraphQLResponse = "application/graphql-response+json"
-)
-
-// Codes of the requests refused by the transport itself, before GraphQL
-// sees them. A body or parameters that are not a GraphQL request are
-// BAD_USER_INPUT.
-const (
-	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
-	codeNotAcceptable        = "NOT_ACCEPTABLE"
-	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
-	// codePersistedQueryNotFound is gqlgen's APQ code: the client is to
-	// send the query with its hash; part of the APQ handshake, not a failure.
-	codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 // allowedMethods is the Allow header of /graphql.
@@ -91,12 +80,12 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-		t.refuse(w, r, exec, mediaJSON, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		t.refuse(w, r, exec, mediaJSON, http.StatusMethodNotAllowed, graph.CodeMethodNotAllowed,
 			"/graphql takes GET (queries) and POST, not %s", clipMethod(r.Method))
 		return
 	}
 	if !ok {
-		t.refuse(w, r, exec, mediaJSON, http.StatusNotAcceptable, codeNotAcceptable,
+		t.refuse(w, r, exec, mediaJSON, http.StatusNotAcceptable, graph.CodeNotAcceptable,
 			"the response is %s or %s; the Accept header allows neither", mediaGraphQLResponse, mediaJSON)
 		return
 	}
@@ -111,7 +100,7 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	if err != nil {
 		code := aidhub.EBADINPUT
 		if status == http.StatusUnsupportedMediaType {
-			code = codeUnsupportedMediaType
+			code = graph.CodeUnsupportedMediaType
 		}
 		t.refuse(w, r, exec, mediaType, status, code, "%s", err.Error())
 		return
@@ -140,7 +129,7 @@ func (t httpTransport) run(w http.ResponseWriter, r *http.Request, exec graphql.
 	case ast.Mutation:
 		if req.get {
 			w.Header().Set("Allow", "POST")
-			t.refuse(w, r, exec, req.mediaType, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			t.refuse(w, r, exec, req.mediaType, http.StatusMethodNotAllowed, graph.CodeMethodNotAllowed,
 				"GET runs queries only; send mutations with POST")
 			return
 		}
@@ -187,7 +176,7 @@ func (httpTransport) writeErrors(w http.ResponseWriter, mediaType string, status
 
 func persistedQueryNotFound(errs gqlerror.List) bool {
 	for _, e := range errs {
-		if e.Extensions["code"] != codePersistedQueryNotFound {
+		if e.Extensions["code"] != graph.CodePersistedQueryNotFound {
 			return false
 		}
 	}
@@ -406,7 +395,7 @@ func cleanVariableError(e *gqlerror.Error) {
 		e.Extensions = map[string]any{}
 	}
 	if _, ok := e.Extensions["code"]; !ok {
-		errcode.Set(e, errcode.ValidationFailed)
+		errcode.Set(e, graph.CodeValidationFailed)
 	}
 }
 

@@ -175,17 +175,25 @@ func insertChunked[T any](ctx context.Context, tx bun.Tx, rows []T) error {
 	return nil
 }
 
-// thresholdsFor loads, for every month up to month, the thresholds and
-// peer medians of its latest calibration.
-func (s *Service) thresholdsFor(ctx context.Context, month detect.Month) (*detect.Thresholds, error) {
-	var ids []int64
-	if err := s.db.NewSelect().TableExpr("warning_calibrations AS c").ColumnExpr("MAX(c.id)").
-		Where("c.month <= ?", month).Where("c.month >= ?", month-24).GroupExpr("c.month").Scan(ctx, &ids); err != nil {
-		return nil, fmt.Errorf("warning: read calibrations: %w", err)
+// latestCalibration is the ID of the latest calibration of a month up to
+// month, 0 when there is none.
+func (s *Service) latestCalibration(ctx context.Context, month detect.Month) (int64, error) {
+	var id int64
+	if err := s.db.NewSelect().TableExpr("warning_calibrations").ColumnExpr("COALESCE(MAX(id), 0)").
+		Where("month = (?)", s.db.NewSelect().TableExpr("warning_calibrations").ColumnExpr("MAX(month)").Where("month <= ?", month)).
+		Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("warning: read calibrations: %w", err)
 	}
-	if len(ids) == 0 {
+	return id, nil
+}
+
+// thresholdsOf loads the thresholds and peer medians of one calibration
+// (none for id 0): a month not calibrated yet uses the latest before it.
+func (s *Service) thresholdsOf(ctx context.Context, id int64) (*detect.Thresholds, error) {
+	if id == 0 {
 		return detect.NewThresholds(nil, nil), nil
 	}
+	ids := []int64{id}
 	var trs []*thresholdRow
 	if err := s.db.NewSelect().Model(&trs).Where("calibration_id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("warning: read thresholds: %w", err)

@@ -121,7 +121,7 @@ type fixture struct {
 	svc   *warning.Service
 }
 
-func newFixture(t *testing.T, d *db.DB, opts ...warning.Option) *fixture {
+func newFixture(t testing.TB, d *db.DB, opts ...warning.Option) *fixture {
 	t.Helper()
 	keys, err := secret.NewKeys([]byte("warning tests: a master secret of more than 32 bytes"))
 	if err != nil {

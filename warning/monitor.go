@@ -31,15 +31,58 @@ type monitor struct {
 	month     detect.Month
 }
 
-// newMonitor prepares an evaluation of the month of today.
+// newMonitor prepares an evaluation of the month of today. The compiled
+// types and thresholds are kept while the latest calibration and the types
+// stay the same (two small reads tell), so the job that evaluates a few
+// households after new signals does not reload them: a cache of what the
+// database says, checked on every use, so every replica stays current.
 func (s *Service) newMonitor(ctx context.Context) (*monitor, error) {
+	today := s.today()
+	month := monthOf(today)
+	calID, err := s.latestCalibration(ctx, month)
+	if err != nil {
+		return nil, err
+	}
+	var stamp typesStamp
+	if err := s.db.NewSelect().Model((*typeRow)(nil)).ColumnExpr("COUNT(*) AS n, COALESCE(SUM(version), 0) AS versions").
+		Scan(ctx, &stamp.n, &stamp.versions); err != nil {
+		return nil, fmt.Errorf("warning: read types: %w", err)
+	}
+	key := monitorKey{calibration: calID, types: stamp, month: month}
+	s.cache.mu.Lock()
+	cached := s.cache.compiled
+	s.cache.mu.Unlock()
+	if cached == nil || cached.key != key {
+		if cached, err = s.compile(ctx, key); err != nil {
+			return nil, err
+		}
+		s.cache.mu.Lock()
+		s.cache.compiled = cached
+		s.cache.mu.Unlock()
+	}
+	return &monitor{s: s, evaluator: cached.evaluator, types: cached.types, today: today, month: month}, nil
+}
+
+type typesStamp struct{ n, versions int64 }
+
+type monitorKey struct {
+	calibration int64
+	types       typesStamp
+	month       detect.Month
+}
+
+type compiled struct {
+	key       monitorKey
+	evaluator *detect.Evaluator
+	types     map[string]*detect.Type
+}
+
+func (s *Service) compile(ctx context.Context, key monitorKey) (*compiled, error) {
 	types, err := s.engineTypes(ctx)
 	if err != nil {
 		return nil, err
 	}
-	today := s.today()
-	month := monthOf(today)
-	th, err := s.thresholdsFor(ctx, month)
+	th, err := s.thresholdsOf(ctx, key.calibration)
 	if err != nil {
 		return nil, err
 	}
@@ -47,11 +90,11 @@ func (s *Service) newMonitor(ctx context.Context) (*monitor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("warning: compile types: %w", err)
 	}
-	m := &monitor{s: s, evaluator: ev, types: map[string]*detect.Type{}, today: today, month: month}
+	c := &compiled{key: key, evaluator: ev, types: map[string]*detect.Type{}}
 	for i := range types {
-		m.types[types[i].Code] = &types[i]
+		c.types[types[i].Code] = &types[i]
 	}
-	return m, nil
+	return c, nil
 }
 
 // EvaluateHouseholds evaluates the households against every type and
@@ -79,16 +122,24 @@ type PassResult struct {
 }
 
 // FullPass evaluates every household against every type for the month of
-// today, after calibrating that month's thresholds, reporting progress as
-// (phase, done, total). It checks no principal: the CLI and the schedule
-// run it.
+// today, reporting progress as (phase, done, total). It uses the month's
+// stored calibration (the schedule makes one a day), and calibrates first
+// only when the month has none. It checks no principal: the CLI and the
+// demo run it.
 func (s *Service) FullPass(ctx context.Context, progress func(phase string, done, total int)) (*PassResult, error) {
 	start := s.now()
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	if _, err := s.calibrate(ctx, monthOf(s.today()), "FULL_PASS", progress); err != nil {
-		return nil, err
+	month := monthOf(s.today())
+	calibrated, err := s.db.NewSelect().Model((*Calibration)(nil)).Where("month = ?", month).Exists(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("warning: full pass: %w", err)
+	}
+	if !calibrated {
+		if _, err := s.calibrate(ctx, month, "FULL_PASS", progress); err != nil {
+			return nil, err
+		}
 	}
 	m, err := s.newMonitor(ctx)
 	if err != nil {

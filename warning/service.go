@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aidhub/aidhub"
@@ -33,6 +34,10 @@ type Service struct {
 	now      func() time.Time
 	outbox   Outbox
 	cfg      Config
+	cache    struct {
+		mu       sync.Mutex
+		compiled *compiled
+	}
 }
 
 // Config tunes the monitor.

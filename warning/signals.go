@@ -315,6 +315,15 @@ func storedSignals(ctx context.Context, idb bun.IDB, sigs []*Signal) (map[[2]str
 	return out, nil
 }
 
+// CountSignals counts the stored signals.
+func (s *Service) CountSignals(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*Signal)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("warning: count signals: %w", err)
+	}
+	return int(n), nil
+}
+
 var errSignalNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no signal with this ID")
 
 // Signal returns one signal, through the request's loader, to a case

@@ -21,7 +21,7 @@ import (
 
 // importCmd is `aidhub import households FILE`: rows go in per batch,
 // each batch in one transaction; bad rows are reported by line, field and
-// reason while the good ones go in. Running it again changes nothing.
+// reason, a line for each bad field, while the good ones go in. Running it again changes nothing.
 func (a *app) importCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "households FILE",
@@ -29,8 +29,9 @@ func (a *app) importCmd() *cobra.Command {
 		Long: `Import households and their persons from FILE, CSV with a header or JSON
 lines with the same keys, one row per person. Each batch goes in in one
 transaction; rows already imported (same person external ID) are skipped;
-bad rows are reported as line,field,reason (never the value) while the good
-ones go in, and the exit code is then 1.`,
+bad rows go in not at all and are reported as line,field,reason (never the
+value), a line for each bad field of the row, while the good ones go in, and
+the exit code is then 1.`,
 		Example: `  aidhub import households --data ./data households.csv
   aidhub import households --format jsonl --errors refused.csv --quiet export.ndjson`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -44,7 +45,7 @@ ones go in, and the exit code is then 1.`,
 	dataDir := dataFlag(c, "folder of the SQLite database and the key file")
 	format := fs.String("format", "", "csv or jsonl (default: from the file name)")
 	batch := fs.Int("batch", 1000, "rows per transaction")
-	errorsTo := fs.String("errors", "", "write the error report (CSV: line,field,reason) here instead of stderr")
+	errorsTo := fs.String("errors", "", "write the error report (CSV: line,field,reason, a line per bad field) here instead of stderr")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fixedCompletion(c, "format", "csv", "jsonl")
 	c.RunE = action(func(ctx context.Context, args []string) error {
@@ -110,7 +111,7 @@ ones go in, and the exit code is then 1.`,
 			}
 			if rowErr != nil {
 				report.Rows++
-				report.Errors = append(report.Errors, *rowErr)
+				report.Refuse(*rowErr)
 				continue
 			}
 			rows = append(rows, row)
@@ -126,7 +127,7 @@ ones go in, and the exit code is then 1.`,
 		bar.Done(nil)
 
 		fmt.Fprintf(a.stdout, "imported %d rows: %d households and %d persons created, %d persons already present, %d rows refused\n",
-			report.Rows, report.HouseholdsCreated, report.PersonsCreated, report.PersonsPresent, len(report.Errors))
+			report.Rows, report.HouseholdsCreated, report.PersonsCreated, report.PersonsPresent, report.RowsRefused)
 		if len(report.Errors) == 0 {
 			return nil
 		}
@@ -149,7 +150,7 @@ ones go in, and the exit code is then 1.`,
 		if err := w.Error(); err != nil {
 			return fmt.Errorf("import households: error report: %w", err)
 		}
-		return fmt.Errorf("import households: %d rows refused (the others went in); see the error report", len(report.Errors))
+		return fmt.Errorf("import households: %d rows refused (the others went in); see the error report", report.RowsRefused)
 	})
 	return group("import", "Import data into the store", "say what to import: `aidhub import households FILE`", c)
 }

@@ -131,6 +131,102 @@ func TestImportHouseholds(t *testing.T) {
 	}
 }
 
+// TestImportHouseholds_EveryBadField: a row with several bad fields is
+// reported with each of them (in column order, never the value) and goes in
+// not at all, while the good row of the same household beside it goes in;
+// the summary counts rows, not faults.
+func TestImportHouseholds_EveryBadField(t *testing.T) {
+	for _, engine := range []string{db.SQLite, db.Postgres} {
+		t.Run(engine, func(t *testing.T) {
+			e := env{}
+			if engine == db.Postgres {
+				e["AIDHUB_DATABASE_URL"] = postgresSchemaURL(t)
+			}
+			dir := t.TempDir()
+			good := residentID("500103", "19600101", 11)
+			bad := residentID("500103", "19700303", 44)
+			bad = bad[:17] + string("0123456789X"[(strings.IndexByte("0123456789X", bad[17])+1)%11]) // wrong check digit
+			csvText := "household_external_id,region_code,address,monthly_income_fen,medical_spending_fen,education_spending_fen,housing_spending_fen,other_spending_fen,person_external_id,name,resident_id,relation,groups\n" +
+				"H1,500103001003,,,,,,,P1,张三," + good + ",HEAD,\n" +
+				"H1,500103001003,,abc,,,,,P2,王五," + bad + ",COUSIN,\n"
+			jsonl := fmt.Sprintf(`{"household_external_id":"H1","region_code":"500103001003","person_external_id":"P3","name":"李四","resident_id":"%s","relation":"CHILD","monthly_income_fen":"abc","medical_spending_fen":1.5,"nope":1}`+"\n",
+				residentID("500103", "20100101", 88))
+			for _, c := range []struct {
+				file, text string
+				created    string
+				want       []string
+			}{
+				{"households.csv", csvText, "1 households and 1 persons created", []string{
+					"line,field,reason",
+					"3,monthly_income_fen,is not a whole number of fen",
+					"3,resident_id,has a wrong check digit",
+					"3,relation,",
+				}},
+				{"more.jsonl", jsonl, "0 households and 0 persons created", []string{
+					"line,field,reason",
+					`1,,"unknown key`,
+					"1,monthly_income_fen,is not a whole number of fen",
+					"1,medical_spending_fen,is not a whole number of fen",
+				}},
+			} {
+				path := filepath.Join(t.TempDir(), c.file)
+				if err := os.WriteFile(path, []byte(c.text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				report := filepath.Join(t.TempDir(), "errors.csv")
+				r := run(t, e, "import", "households", "--data", dir, "--quiet", "--errors", report, path)
+				if r.code != 1 || !strings.Contains(r.stdout, c.created) || !strings.Contains(r.stdout, "1 rows refused") {
+					t.Fatalf("%s: %s", c.file, r)
+				}
+				if !strings.Contains(oneErrorLine(t, r), "1 rows refused") {
+					t.Errorf("%s: %s", c.file, r)
+				}
+				text, err := os.ReadFile(report)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines := strings.Split(strings.TrimSpace(string(text)), "\n")
+				if len(lines) != len(c.want) {
+					t.Fatalf("%s: error report:\n%s", c.file, text)
+				}
+				for i, w := range c.want {
+					if !strings.HasPrefix(lines[i], w) {
+						t.Errorf("%s: error report line %d = %q, want prefix %q", c.file, i, lines[i], w)
+					}
+				}
+				if strings.Contains(string(text), bad[:17]) || strings.Contains(string(text), "王五") || strings.Contains(string(text), "abc") {
+					t.Errorf("%s: the report quotes a value:\n%s", c.file, text)
+				}
+			}
+
+			d, err := db.Open(context.Background(), db.Config{URL: e["AIDHUB_DATABASE_URL"], DataDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			var names []string
+			rows, err := d.QueryContext(context.Background(), "SELECT external_id FROM persons ORDER BY external_id")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				names = append(names, n)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(names, ",") != "P1" {
+				t.Errorf("persons on file: %v, want only P1", names)
+			}
+		})
+	}
+}
+
 func TestImportUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"import"},

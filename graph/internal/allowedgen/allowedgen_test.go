@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aidhub/aidhub/auth"
+	"github.com/aidhub/aidhub/graph"
 )
 
 const testSchema = `directive @allowed(roles: [Role!]!) on FIELD_DEFINITION
@@ -86,17 +87,41 @@ func TestMark_RefusesAFieldWithoutRule(t *testing.T) {
 }
 
 func TestReplaceSection(t *testing.T) {
-	doc := "a\n" + beginMarker + "\nold\n" + endMarker + "\nb\n"
-	got, err := replaceSection(doc, accessTable(map[string][]auth.Role{"Thing": {auth.Admin}, "Query": nil}, map[string][]auth.Role{"Thing.c": {auth.Charity}}))
+	doc := "a\n" + accessSection.begin + "\nold\n" + accessSection.end + "\nb\n"
+	got, err := replaceSection(doc, accessSection, accessTable(map[string][]auth.Role{"Thing": {auth.Admin}, "Query": nil}, map[string][]auth.Role{"Thing.c": {auth.Charity}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "a\n" + beginMarker + "\n| field | ANONYMOUS | ADMIN | CASE_MANAGER | CHARITY | DONOR | DATA_FEED |\n|---|---|---|---|---|---|---|\n" +
-		"| `Thing` (every field not listed) | | ✓ | | | | |\n| `Thing.c` | | | | ✓ | | |\n" + endMarker + "\nb\n"
+	want := "a\n" + accessSection.begin + "\n| field | ANONYMOUS | ADMIN | CASE_MANAGER | CHARITY | DONOR | DATA_FEED |\n|---|---|---|---|---|---|---|\n" +
+		"| `Thing` (every field not listed) | | ✓ | | | | |\n| `Thing.c` | | | | ✓ | | |\n" + accessSection.end + "\nb\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if _, err := replaceSection("no markers", ""); err == nil {
+	if _, err := replaceSection("no markers", accessSection, ""); err == nil {
 		t.Error("no error without markers")
+	}
+	if _, err := replaceSection(doc, codesSection, ""); err == nil || !strings.Contains(err.Error(), codesSection.begin) {
+		t.Errorf("no error naming the missing error-codes markers: %v", err)
+	}
+}
+
+func TestNodeList(t *testing.T) {
+	got := nodeList([]string{"Household", "Resource"}, map[string][]auth.Role{"Household": {auth.Admin, auth.Charity}})
+	for _, want := range []string{
+		"- ANONYMOUS: `Resource`\n", "- ADMIN: `Household`, `Resource`\n", "- CASE_MANAGER: `Resource`\n",
+		"- CHARITY: `Household`, `Resource`\n", "- DONOR: `Resource`\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+}
+
+func TestCodeTable(t *testing.T) {
+	got := codeTable([]graph.ErrorCode{{Code: "NOT_FOUND", Meaning: "gone"}, {Code: "GRAPHQL_PARSE_FAILED", Protocol: true, Meaning: "not GraphQL"}})
+	want := "| `extensions.code` | refused before running | meaning |\n|---|---|---|\n" +
+		"| `NOT_FOUND` |  | gone |\n| `GRAPHQL_PARSE_FAILED` | ✓ | not GraphQL |\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
