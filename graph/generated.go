@@ -6536,7 +6536,8 @@ extend type Query {
 
 extend type Mutation {
   """
-  ADMIN, or a DATA_FEED token for its own source: stores 1 to 1,000 signals,
+  ADMIN, or a DATA_FEED token for its own source: stores 1 to 100 signals
+  (the API's longest list; ` + "`" + `aidhub import signals` + "`" + ` takes files of any size),
   all or none, and queues the evaluation of their households. A signal already
   stored under its source and externalId is a duplicate (nothing written); the
   same key with different facts is CONFLICT. BAD_USER_INPUT names the input

@@ -307,6 +307,11 @@ func TestWarningAccessAndBadInput(t *testing.T) {
 			changed["amountFen"] = 999
 			wantField("CONFLICT", "input[0].externalId", "admin", qRecordSignals, map[string]any{"in": []any{changed}})
 			c.wantCode(t, "BAD_USER_INPUT", "admin", qRecordSignals, map[string]any{"in": []any{}})
+			many := make([]any, 101)
+			for i := range many {
+				many[i] = signal(fmt.Sprintf("m-%d", i), "INCOME", "2026-11-01", map[string]any{"source": "HRSS", "householdId": cf.household, "amountFen": 100})
+			}
+			c.wantCode(t, "BAD_USER_INPUT", "admin", qRecordSignals, map[string]any{"in": many}) // the API's longest list is 100
 			if r := c.do("admin", qRecordSignals, map[string]any{"in": []any{signal("x-10", "SALARY", "2026-11-01", map[string]any{"source": "HRSS", "householdId": cf.household})}}); len(r.Errors) == 0 {
 				t.Errorf("an unknown kind: %s", r.Raw)
 			}
