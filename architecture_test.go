@@ -37,6 +37,8 @@ var mayImport = map[string][]string{
 	"rules":      {},            // the rule language's guard and errors, shared by the engines
 	// the pure early-warning engine: households and signals in, warnings out
 	"warning/detect": {"", "rules"},
+	// test support: a headless Chromium for the tests of pages the hub serves
+	"internal/browsertest": {},
 	// infrastructure
 	"db":         {},
 	"db/dbtest":  {"db", "migrations"},
@@ -61,8 +63,8 @@ var mayImport = map[string][]string{
 	// wiring and tools
 	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret", "warning"},
 	"demo":       {"", "auth", "casework", "catalog", "db", "regions", "residentid", "warning"},
-	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret"},
-	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc"},
+	"synthpop":   {"", "audit", "auth", "casework", "catalog", "db", "regions", "residentid", "secret", "warning/detect"},
+	"benchmark":  {"", "catalog", "db", "hub", "matching", "matchsvc", "synthpop", "warning", "warning/detect"},
 	"cmd/aidhub": {"*"},
 }
 

@@ -1,14 +1,19 @@
 // Package scripts_test checks scripts/test, the README's test command: which
 // packages it tests for a given command line, that it reports skipped tests
-// with their reasons, and that its exit status is go test's.
+// with their reasons, and that its exit status is go test's; and
+// scripts/release, the release build.
 package scripts_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"debug/elf"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -141,5 +146,60 @@ func TestScriptTest(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRelease runs scripts/release for this machine's platform only and
+// checks what it made: a binary whose `version` says the version, commit
+// and date it was given, static on Linux (no ELF interpreter: it runs
+// FROM scratch), and a SHA256SUMS that matches it.
+func TestRelease(t *testing.T) {
+	t.Parallel()
+	dist := t.TempDir()
+	const version, commit, date = "v9.8.7-test", "0123456789abcdef0123456789abcdef01234567", "2026-12-01T08:00:00Z"
+	cmd := exec.Command("./release")
+	cmd.Env = append(os.Environ(), "AIDHUB_RELEASE_TARGETS=host", "AIDHUB_DIST="+dist,
+		"AIDHUB_VERSION="+version, "AIDHUB_COMMIT="+commit, "AIDHUB_BUILD_DATE="+date)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/release: %v\n%s", err, out)
+	}
+	name := "aidhub-" + runtime.GOOS + "-" + runtime.GOARCH
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	bin := filepath.Join(dist, name)
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s version: %v\n%s", name, err, out)
+	}
+	for _, want := range []string{"aidhub " + version + "\n", "commit " + commit + "\n", "date   " + date + "\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s version does not say %q:\n%s", name, want, out)
+		}
+	}
+
+	if runtime.GOOS == "linux" {
+		f, err := elf.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Errorf("%s is dynamically linked (it has an ELF interpreter): CGO_ENABLED=0 did not hold", name)
+			}
+		}
+	}
+
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%x  %s\n", sha256.Sum256(b), name); string(sums) != want {
+		t.Errorf("SHA256SUMS is %q, want %q", sums, want)
 	}
 }

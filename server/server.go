@@ -102,12 +102,15 @@ type Deps struct {
 	Tracer trace.TracerProvider
 }
 
-// New returns the hub's HTTP handler.
-func New(cfg Config, deps Deps) http.Handler {
+// New returns the hub's HTTP handler. Whoever serves it calls
+// CloseSubscriptions when shutting down (http.Server.RegisterOnShutdown)
+// and then WaitSubscriptions.
+func New(cfg Config, deps Deps) *Handler {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
-	gql := newGraphQL(cfg, deps)
+	ws := newWebsockets()
+	gql := newGraphQL(cfg, deps, ws)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", authenticate(deps.Tokens, limitBody(cfg.Limits.MaxBodyBytes, screenBody(cfg.Limits.MaxListLength, gql))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -146,10 +149,10 @@ func New(cfg Config, deps Deps) http.Handler {
 			deps.Log.Error().Err(err).Msg("metrics: registering the request metrics failed; serving without them")
 		}
 	}
-	return requestLogging(deps.Log, metrics, mux)
+	return &Handler{Handler: requestLogging(deps.Log, metrics, mux), websockets: ws}
 }
 
-func newGraphQL(cfg Config, deps Deps) http.Handler {
+func newGraphQL(cfg Config, deps Deps, ws *websockets) http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers: &graph.Resolver{CatalogService: deps.Catalog, Casework: deps.Casework, Matcher: deps.Matcher, Search: deps.Search,
 			WarningService: deps.Warning, WarningFeed: deps.WarningFeed},
@@ -233,7 +236,7 @@ func newGraphQL(cfg Config, deps Deps) http.Handler {
 	timeout := cfg.Limits.RequestTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			srv.ServeHTTP(w, r) // long-lived: no request timeout
+			ws.serve(srv, w, r) // long-lived: no request timeout, closed on shutdown
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)

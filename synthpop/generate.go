@@ -2,9 +2,11 @@
 // real Chongqing division codes, for benchmarks and load tests: households
 // and their members with valid resident IDs (stored sealed, exactly as
 // casework stores them), group memberships, consent, needs assessments
-// with needs, aid already given and a few open referrals, and the
-// organizations and published resources that could help them. The
-// assumptions behind the numbers are in model.go.
+// with needs, aid already given and a few open referrals, the
+// organizations and published resources that could help them, and 12
+// months of signals from other departments with injected shocks, the
+// early-warning backtest's ground truth. The assumptions behind the numbers
+// are in model.go and signals.go.
 //
 // The same seed, sizes, catalog and day give the same rows, except the
 // ciphertexts of resident IDs, which are sealed under random nonces (their
@@ -34,6 +36,7 @@ import (
 	"github.com/aidhub/aidhub/db"
 	"github.com/aidhub/aidhub/regions"
 	"github.com/aidhub/aidhub/secret"
+	"github.com/aidhub/aidhub/warning/detect"
 )
 
 // Limits on what one run makes.
@@ -67,6 +70,13 @@ type Report struct {
 	Organizations, Resources, ResourceItems, ResourceGroups, ResourceCoverage int
 	Households, Persons, Memberships, Consents, Assessments, Needs            int
 	Referrals, ReferralEvents, AidRecords                                     int
+	// Signals counts the signals of the 12 months SignalMonths (first,
+	// last: the month of Today); Shocks are the injected ones and Flood
+	// the district's common shock (signals.go), the backtest's ground truth.
+	Signals      int
+	SignalMonths [2]detect.Month
+	Shocks       []Shock
+	Flood        Flood
 	// Groups counts the persons in each population group.
 	Groups map[string]int
 
@@ -80,7 +90,7 @@ type Report struct {
 func (r Report) Rows() int {
 	return r.Organizations + r.Resources + r.ResourceItems + r.ResourceGroups + r.ResourceCoverage +
 		r.Households + r.Persons + r.Memberships + r.Consents + r.Assessments + r.Needs +
-		r.Referrals + r.ReferralEvents + r.AidRecords
+		r.Referrals + r.ReferralEvents + r.AidRecords + r.Signals
 }
 
 // RowsPerSecond is the write rate over Duration.
@@ -138,7 +148,7 @@ func Run(ctx context.Context, d *db.DB, keys *secret.Keys, cat *catalog.Catalog,
 	start = time.Now()
 	if d.IsPostgres() {
 		_, err = d.ExecContext(ctx, "ANALYZE organizations, resources, resource_items, resource_groups, resource_coverage, "+
-			"households, persons, group_memberships, consents, assessments, needs, referrals, referral_events, aid_records")
+			"households, persons, group_memberships, consents, assessments, needs, referrals, referral_events, aid_records, signals")
 	} else {
 		_, err = d.ExecContext(ctx, "PRAGMA optimize")
 	}
@@ -283,6 +293,7 @@ func fill(ctx context.Context, s store, w *world, keys *secret.Keys, opts Option
 	pg.next.household, pg.next.person, pg.next.membership = base[tHouseholds], base[tPersons], base[tMemberships]
 	pg.next.consent, pg.next.assessment, pg.next.need = base[tConsents], base[tAssessments], base[tNeeds]
 	pg.next.referral, pg.next.event, pg.next.aid = base[tReferrals], base[tReferralEvents], base[tAidRecords]
+	pg.sig = newSigGen(w, rand.New(rand.NewPCG(uint64(opts.Seed), 3)), base[tSignals]) // a stream of their own
 	opts.Progress("population", 0, opts.Persons)
 	if err := pipeline(ctx, pg, keys, func(c *chunk) error {
 		for _, p := range c.parts() {
@@ -299,12 +310,15 @@ func fill(ctx context.Context, s store, w *world, keys *secret.Keys, opts Option
 		rep.Referrals += len(c.referrals)
 		rep.ReferralEvents += len(c.events)
 		rep.AidRecords += len(c.aid)
+		rep.Signals += len(c.signals)
 		opts.Progress("population", rep.Persons, opts.Persons)
 		return nil
 	}); err != nil {
 		return err
 	}
 	rep.Groups = pg.groups
+	rep.SignalMonths = [2]detect.Month{pg.sig.first, pg.sig.last}
+	rep.Shocks, rep.Flood = pg.sig.shocks, pg.sig.flood
 
 	for _, t := range sequenced {
 		if err := s.setSequence(ctx, t); err != nil {

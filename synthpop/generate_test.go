@@ -123,6 +123,7 @@ func TestRun(t *testing.T) {
 				"households": rep.Households, "persons": rep.Persons, "group_memberships": rep.Memberships,
 				"consents": rep.Consents, "assessments": rep.Assessments, "needs": rep.Needs,
 				"referrals": rep.Referrals, "referral_events": rep.ReferralEvents, "aid_records": rep.AidRecords,
+				"signals": rep.Signals,
 			} {
 				if got := s.count(t, "SELECT COUNT(*) FROM "+table); got != want {
 					t.Errorf("%s: %d rows, the report says %d", table, got, want)
@@ -242,6 +243,26 @@ func TestRun(t *testing.T) {
 			})
 			if code := aidhub.ErrorCode(err); code != aidhub.ECONFLICT {
 				t.Errorf("registering a generated resident ID again: %v, want CONFLICT", err)
+			}
+		})
+
+		t.Run("signals", func(t *testing.T) {
+			// before today (2026-11-28), in the 12 months up to its month
+			if n := s.count(t, "SELECT COUNT(*) FROM signals WHERE observed_on >= '2026-11-28' OR observed_on < '2025-12-01'"); n != 0 {
+				t.Errorf("%d signals outside 2025-12-01 … 2026-11-27", n)
+			}
+			if n := s.count(t, "SELECT COUNT(*) FROM signals s WHERE s.person_id IS NOT NULL AND NOT EXISTS "+
+				"(SELECT 1 FROM persons p WHERE p.id = s.person_id AND p.household_id = s.household_id)"); n != 0 {
+				t.Errorf("%d signals of a person of another household", n)
+			}
+			g := rep.GroundTruth()
+			if g.First.String() != "2025-12" || g.Last.String() != "2026-11" || g.Flood.District != "500101" || len(g.Shocks) == 0 {
+				t.Fatalf("ground truth %s … %s, flood %+v, %d shocks", g.First, g.Last, g.Flood, len(g.Shocks))
+			}
+			for _, sh := range g.Shocks {
+				if n := s.count(t, fmt.Sprintf("SELECT COUNT(*) FROM signals WHERE household_id = %d AND month = %d", sh.HouseholdID, sh.Month)); n == 0 {
+					t.Errorf("shock %+v: the household has no signal that month", sh)
+				}
 			}
 		})
 
@@ -383,7 +404,7 @@ func digests(t *testing.T, s *store) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, table := range []string{"organizations", "resources", "resource_items", "resource_groups", "resource_coverage",
-		"households", "persons", "group_memberships", "consents", "assessments", "needs", "referrals", "referral_events", "aid_records"} {
+		"households", "persons", "group_memberships", "consents", "assessments", "needs", "referrals", "referral_events", "aid_records", "signals"} {
 		order := "id"
 		switch table {
 		case "resource_items", "resource_groups", "resource_coverage":

@@ -15,6 +15,7 @@ import (
 // chunk is the rows of a run of whole households, written together.
 type chunk struct {
 	households, persons, memberships, consents, assessments, needs, referrals, events, aid [][]any
+	signals                                                                                [][]any
 
 	// ids are the resident IDs of persons, in order; seal puts their blind
 	// index and ciphertext into persons[i][4:6].
@@ -31,7 +32,7 @@ func (c *chunk) parts() []struct {
 	}{
 		{tHouseholds, c.households}, {tPersons, c.persons}, {tMemberships, c.memberships},
 		{tConsents, c.consents}, {tAssessments, c.assessments}, {tNeeds, c.needs},
-		{tReferrals, c.referrals}, {tReferralEvents, c.events}, {tAidRecords, c.aid},
+		{tReferrals, c.referrals}, {tReferralEvents, c.events}, {tAidRecords, c.aid}, {tSignals, c.signals},
 	}
 }
 
@@ -66,6 +67,8 @@ type popGen struct {
 	epoch time.Time
 
 	groups map[string]int // persons per group
+
+	sig *sigGen // nil: no signals
 }
 
 func newPopGen(w *world, r *rand.Rand, total int, orgs []*org, res *resourceGen) *popGen {
@@ -185,6 +188,9 @@ func (g *popGen) household(c *chunk) error {
 		}
 	}
 	g.made += size
+	if g.sig != nil {
+		g.sig.household(c, hid, v, ms, perCapita*int64(size), medical, education, housing)
+	}
 
 	// consent to verify finances, and often to share with charities
 	share := false

@@ -51,16 +51,17 @@ var (
 	tReferralEvents = newTable("referral_events", "id referral_id from_status to_status at actor_role reason")
 	tAidRecords     = newTable("aid_records", "id household_id person_id category_code item_code provider_kind provider_org_id "+
 		"provider_name amount_fen units period_start period_end source recorded_at", "period_start", "period_end")
+	tSignals = newTable("signals", "id source external_id household_id person_id kind observed_on month amount_fen status recorded_at", "observed_on")
 )
 
 // written are the tables the generator writes.
 var written = []*table{tOrganizations, tResources, tResourceItems, tResourceGroups, tResourceCoverage,
-	tHouseholds, tPersons, tMemberships, tConsents, tAssessments, tNeeds, tReferrals, tReferralEvents, tAidRecords}
+	tHouseholds, tPersons, tMemberships, tConsents, tAssessments, tNeeds, tReferrals, tReferralEvents, tAidRecords, tSignals}
 
 // sequenced are the tables whose id the generator assigns and whose
 // sequence it moves past the largest afterwards.
 var sequenced = []*table{tOrganizations, tResources, tHouseholds, tPersons, tMemberships, tConsents,
-	tAssessments, tNeeds, tReferrals, tReferralEvents, tAidRecords}
+	tAssessments, tNeeds, tReferrals, tReferralEvents, tAidRecords, tSignals}
 
 // store writes rows inside one transaction.
 type store interface {

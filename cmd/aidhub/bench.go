@@ -95,6 +95,9 @@ the resources searchable.`,
 		}
 		fmt.Fprintf(a.stdout, "generated %d persons in %d households (%d needs, %d aid records, %d referrals) and %d resources of %d organizations into %s %s (seed %d, day %s)\n",
 			rep.Persons, rep.Households, rep.Needs, rep.AidRecords, rep.Referrals, rep.Resources, rep.Organizations, h.DB.Engine, h.DB.Where, rep.Seed, rep.Today)
+		if err := a.writeGroundTruth(rep, *dataDir); err != nil {
+			return err
+		}
 		fmt.Fprintf(a.stdout, "%d rows in %s: %.0f rows/s, %.0f persons/s", rep.Rows(), rep.Duration.Round(time.Millisecond),
 			rep.RowsPerSecond(), float64(rep.Persons)/rep.Duration.Seconds())
 		if rep.Rebuild > 0 {
@@ -105,5 +108,5 @@ the resources searchable.`,
 
 		return nil
 	})
-	return group("bench", "Generate a synthetic population and time matching on it", "say `bench generate --persons N --resources M --seed S` or `bench match`", c, a.benchMatchCmd())
+	return group("bench", "Generate a synthetic population and time matching on it", "say `bench generate --persons N --resources M --seed S` or `bench match`", c, a.benchMatchCmd(), a.benchWarnCmd())
 }

@@ -151,10 +151,15 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 			if err != nil {
 				return err
 			}
-			if res.Organizations == 0 && households == 0 {
+			monitored, warnings, err := demo.LoadWarnings(ctx, h.Casework, h.Warning, h.Catalog.Today())
+			if err != nil {
+				return err
+			}
+			if res.Organizations == 0 && households == 0 && monitored == 0 {
 				log.Info().Msg("demo data not loaded: the store is not empty, it is kept as it is")
 			} else {
-				log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).Int("households", households).Msg("demo data")
+				log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).
+					Int("households", households+monitored).Int("warnings", warnings).Msg("demo data")
 			}
 		}
 
@@ -173,6 +178,9 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 
 		handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log, Metrics: h.Metrics, Tracer: h.Tracer})
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		// Shutdown leaves websockets alone: close them with a close frame
+		// while it drains the other requests.
+		srv.RegisterOnShutdown(handler.CloseSubscriptions)
 		url := "http://" + ln.Addr().String()
 		log.Info().Str("addr", ln.Addr().String()).Str("database", h.DB.Engine).Str("search", h.Index.Name()).Bool("production", production).Msg("listening")
 		fmt.Fprintf(a.stdout, "aidhub is serving %s/graphql", url)
@@ -205,6 +213,11 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 		stopping := time.Now()
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			return err
+		}
+		// A subscriber that does not answer the close frame is given up
+		// on after 5 s (the websocket library's close handshake).
+		if err := handler.WaitSubscriptions(shutdownCtx); err != nil {
+			log.Warn().Err(err).Msg("subscriptions still open at exit")
 		}
 		log.Info().Float64("took_ms", float64(time.Since(stopping).Microseconds())/1000).Msg("stopped")
 		return nil
@@ -294,8 +307,9 @@ func report(a *app, verb string, names []string) {
 func (a *app) seedCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
-		Short: "Load the demo organizations, resources and households into an empty store",
-		Long: `Load the demo organizations, resources and households into an empty store.
+		Short: "Load the demo organizations, resources, households and warnings into an empty store",
+		Long: `Load the demo organizations, resources and households into an empty store, with
+a year of signals for 渝中区's monitored households and the warnings they raise.
 
 A store that already has organizations and households is left as it is.`,
 		Example:           "  aidhub seed demo --data ./data",
@@ -317,11 +331,16 @@ A store that already has organizations and households is left as it is.`,
 		if err != nil {
 			return err
 		}
-		if res.Organizations == 0 && households == 0 {
+		monitored, warnings, err := demo.LoadWarnings(ctx, h.Casework, h.Warning, h.Catalog.Today())
+		if err != nil {
+			return err
+		}
+		if res.Organizations == 0 && households == 0 && monitored == 0 {
 			fmt.Fprintln(a.stdout, "the hub already has organizations and households; demo data not loaded")
 			return nil
 		}
-		fmt.Fprintf(a.stdout, "loaded %d organizations, %d resources (%d published) and %d households\n", res.Organizations, res.Resources, res.Published, households)
+		fmt.Fprintf(a.stdout, "loaded %d organizations, %d resources (%d published), %d households and %d warnings\n",
+			res.Organizations, res.Resources, res.Published, households+monitored, warnings)
 		return nil
 	})
 	return group("seed", "Load data into the store", "say `seed demo`", c)
