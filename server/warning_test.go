@@ -460,7 +460,10 @@ func TestSQLStatementsPerWarningPage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		counter := &statementCounter{}
 		d = &db.DB{DB: d.WithQueryHook(counter), Engine: d.Engine, Where: d.Where}
-		c := &cwClient{hub: newHub(t, d, server.Config{LoaderWait: 20 * time.Millisecond}), ids: &idGen{}}
+		// A longer wait than sqlcount_test.go's: this page is deeper (warnings,
+		// their households, persons, evidence signals), and a batch split by a
+		// busy machine makes the count vary.
+		c := &cwClient{hub: newHub(t, d, server.Config{LoaderWait: 50 * time.Millisecond}), ids: &idGen{}}
 		seed := func(n int) {
 			for range n {
 				cf := c.newCase(t, "caseManager", yuzhongVillage, false)
