@@ -54,11 +54,11 @@ var mayImport = map[string][]string{
 	"matchsvc":          {"", "auth", "casework", "catalog", "db", "jobs", "matching"},
 	"warning":           {"", "audit", "auth", "casework", "catalog", "db", "jobs", "regions", "warning/detect"},
 	// adapters: GraphQL and HTTP never reach the database themselves
-	"graph":                     {"", "auth", "casework", "catalog", "graph/gqltypes", "graph/model", "matching", "matchsvc", "regions", "search"},
+	"graph":                     {"", "auth", "casework", "catalog", "graph/gqltypes", "graph/model", "matching", "matchsvc", "regions", "search", "warning", "warning/detect"},
 	"graph/gqltypes":            {"", "regions"},
-	"graph/model":               {"", "casework", "catalog", "matching", "matchsvc"},
+	"graph/model":               {"", "casework", "catalog", "matching", "matchsvc", "warning", "warning/detect"},
 	"graph/internal/allowedgen": {"auth", "graph"},
-	"server":                    {"", "auth", "casework", "catalog", "db", "graph", "matchsvc", "search", "server/explorer"},
+	"server":                    {"", "auth", "casework", "catalog", "db", "graph", "matchsvc", "search", "server/explorer", "warning"},
 	"server/explorer":           {}, // GraphiQL's page and its embedded assets
 	// wiring and tools
 	"hub":        {"", "audit", "auth", "buildinfo", "casework", "catalog", "db", "jobs", "matching", "matchsvc", "migrations", "regions", "search", "secret", "warning"},

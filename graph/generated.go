@@ -23,6 +23,8 @@ import (
 	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/search"
+	"github.com/aidhub/aidhub/warning"
+	"github.com/aidhub/aidhub/warning/detect"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -41,6 +43,7 @@ type ResolverRoot interface {
 	Application() ApplicationResolver
 	ApplicationEvent() ApplicationEventResolver
 	Assessment() AssessmentResolver
+	Calibration() CalibrationResolver
 	Catalog() CatalogResolver
 	Consent() ConsentResolver
 	FilterFailure() FilterFailureResolver
@@ -61,8 +64,14 @@ type ResolverRoot interface {
 	ResourceMatch() ResourceMatchResolver
 	ServiceCategory() ServiceCategoryResolver
 	ServiceItem() ServiceItemResolver
+	Signal() SignalResolver
 	Subscription() SubscriptionResolver
+	Threshold() ThresholdResolver
+	ThresholdRule() ThresholdRuleResolver
 	Viewer() ViewerResolver
+	Warning() WarningResolver
+	WarningEvidence() WarningEvidenceResolver
+	WarningType() WarningTypeResolver
 }
 
 type DirectiveRoot struct {
@@ -134,6 +143,14 @@ type ComplexityRoot struct {
 		Needs        func(childComplexity int) int
 		Notes        func(childComplexity int) int
 		Supersedes   func(childComplexity int) int
+	}
+
+	Calibration struct {
+		FinishedAt func(childComplexity int) int
+		Households func(childComplexity int) int
+		Month      func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+		Trigger    func(childComplexity int) int
 	}
 
 	Capacity struct {
@@ -293,8 +310,10 @@ type ComplexityRoot struct {
 		DeleteServiceItem     func(childComplexity int, input model.DeleteCatalogEntryInput) int
 		PauseResource         func(childComplexity int, input model.ResourceTransitionInput) int
 		PublishResource       func(childComplexity int, input model.ResourceTransitionInput) int
+		Recalibrate           func(childComplexity int, month *string) int
 		RecordAid             func(childComplexity int, input model.RecordAidInput) int
 		RecordConsent         func(childComplexity int, input model.RecordConsentInput) int
+		RecordSignals         func(childComplexity int, input []*model.SignalInput) int
 		ReferMatch            func(childComplexity int, input model.ReferMatchInput) int
 		RegisterHousehold     func(childComplexity int, input model.RegisterHouseholdInput) int
 		RemovePlanEntry       func(childComplexity int, input model.RemovePlanEntryInput) int
@@ -303,10 +322,12 @@ type ComplexityRoot struct {
 		SetPlanEntry          func(childComplexity int, input model.SetPlanEntryInput) int
 		SubmitApplication     func(childComplexity int, input model.SubmitApplicationInput) int
 		TransitionReferral    func(childComplexity int, input model.TransitionReferralInput) int
+		TransitionWarning     func(childComplexity int, input model.TransitionWarningInput) int
 		UpdatePopulationGroup func(childComplexity int, input model.UpdatePopulationGroupInput) int
 		UpdateResource        func(childComplexity int, input model.UpdateResourceInput) int
 		UpdateServiceCategory func(childComplexity int, input model.UpdateServiceCategoryInput) int
 		UpdateServiceItem     func(childComplexity int, input model.UpdateServiceItemInput) int
+		UpdateWarningType     func(childComplexity int, input model.WarningTypeInput, version *int) int
 	}
 
 	Need struct {
@@ -405,10 +426,17 @@ type ComplexityRoot struct {
 		Resource           func(childComplexity int, id string) int
 		Resources          func(childComplexity int, filter *model.ResourceFilter, first *int, after *string) int
 		SearchResources    func(childComplexity int, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) int
+		Thresholds         func(childComplexity int, regionPrefix *string, typeCode *string) int
 		UnmetNeeds         func(childComplexity int, filter *model.UnmetNeedFilter, first *int, after *string) int
 		Viewer             func(childComplexity int) int
+		WarningTypes       func(childComplexity int) int
+		Warnings           func(childComplexity int, filter *model.WarningFilter, first *int, after *string) int
 		WatchlistCounts    func(childComplexity int, regionPrefix *string) int
 		WhyNotMatched      func(childComplexity int, needID string, resourceID string) int
+	}
+
+	RecalibratePayload struct {
+		Calibration func(childComplexity int) int
 	}
 
 	RecordAidPayload struct {
@@ -417,6 +445,15 @@ type ComplexityRoot struct {
 
 	RecordConsentPayload struct {
 		Consent func(childComplexity int) int
+	}
+
+	RecordSignalsPayload struct {
+		Results func(childComplexity int) int
+	}
+
+	RecordedSignal struct {
+		Duplicate func(childComplexity int) int
+		Signal    func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -587,16 +624,68 @@ type ComplexityRoot struct {
 		Entry func(childComplexity int) int
 	}
 
+	Signal struct {
+		AmountFen  func(childComplexity int) int
+		ExternalID func(childComplexity int) int
+		Household  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Month      func(childComplexity int) int
+		ObservedOn func(childComplexity int) int
+		Person     func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		Source     func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
 	SubmitApplicationPayload struct {
 		Application func(childComplexity int) int
 	}
 
 	Subscription struct {
 		MatchSuggested func(childComplexity int, regionPrefix *string) int
+		WarningRaised  func(childComplexity int, regionPrefix *string) int
+	}
+
+	Threshold struct {
+		Clamped       func(childComplexity int) int
+		DistrictCode  func(childComplexity int) int
+		DistrictName  func(childComplexity int) int
+		Explanation   func(childComplexity int) int
+		ExplanationZh func(childComplexity int) int
+		Group         func(childComplexity int) int
+		Method        func(childComplexity int) int
+		Month         func(childComplexity int) int
+		N             func(childComplexity int) int
+		Raw           func(childComplexity int) int
+		Scope         func(childComplexity int) int
+		Type          func(childComplexity int) int
+		Value         func(childComplexity int) int
+		WindowFrom    func(childComplexity int) int
+		WindowTo      func(childComplexity int) int
+	}
+
+	ThresholdRule struct {
+		Also         func(childComplexity int) int
+		Ceiling      func(childComplexity int) int
+		Fixed        func(childComplexity int) int
+		Floor        func(childComplexity int) int
+		K            func(childComplexity int) int
+		Measure      func(childComplexity int) int
+		Method       func(childComplexity int) int
+		MinN         func(childComplexity int) int
+		PeerAdjusted func(childComplexity int) int
+		Quantile     func(childComplexity int) int
+		WindowMonths func(childComplexity int) int
 	}
 
 	TransitionReferralPayload struct {
 		Referral func(childComplexity int) int
+	}
+
+	TransitionWarningPayload struct {
+		Application func(childComplexity int) int
+		Warning     func(childComplexity int) int
 	}
 
 	UnmetNeed struct {
@@ -622,10 +711,93 @@ type ComplexityRoot struct {
 		Resource func(childComplexity int) int
 	}
 
+	UpdateWarningTypePayload struct {
+		WarningType func(childComplexity int) int
+	}
+
 	Viewer struct {
 		Organization func(childComplexity int) int
 		RegionPrefix func(childComplexity int) int
 		Role         func(childComplexity int) int
+		Source       func(childComplexity int) int
+	}
+
+	Warning struct {
+		Application     func(childComplexity int) int
+		DismissReason   func(childComplexity int) int
+		DueOn           func(childComplexity int) int
+		Evidence        func(childComplexity int) int
+		History         func(childComplexity int) int
+		Household       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Month           func(childComplexity int) int
+		Outcome         func(childComplexity int) int
+		Overdue         func(childComplexity int) int
+		Person          func(childComplexity int) int
+		RaisedAt        func(childComplexity int) int
+		RegionCode      func(childComplexity int) int
+		RegionName      func(childComplexity int) int
+		ResponsibleCode func(childComplexity int) int
+		ResponsibleName func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		State           func(childComplexity int) int
+		Type            func(childComplexity int) int
+		TypeCode        func(childComplexity int) int
+		Version         func(childComplexity int) int
+		VisitNote       func(childComplexity int) int
+	}
+
+	WarningConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WarningEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WarningEvent struct {
+		At    func(childComplexity int) int
+		Note  func(childComplexity int) int
+		State func(childComplexity int) int
+	}
+
+	WarningEvidence struct {
+		Adjusted      func(childComplexity int) int
+		Explanation   func(childComplexity int) int
+		ExplanationZh func(childComplexity int) int
+		Facts         func(childComplexity int) int
+		Measure       func(childComplexity int) int
+		PeerMedian    func(childComplexity int) int
+		Signals       func(childComplexity int) int
+		Threshold     func(childComplexity int) int
+		Value         func(childComplexity int) int
+	}
+
+	WarningFact struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	WarningType struct {
+		Code          func(childComplexity int) int
+		DescriptionEn func(childComplexity int) int
+		DescriptionZh func(childComplexity int) int
+		Enabled       func(childComplexity int) int
+		Groups        func(childComplexity int) int
+		Level         func(childComplexity int) int
+		NameEn        func(childComplexity int) int
+		NameZh        func(childComplexity int) int
+		Rule          func(childComplexity int) int
+		SLADays       func(childComplexity int) int
+		Severity      func(childComplexity int) int
+		Signals       func(childComplexity int) int
+		Subject       func(childComplexity int) int
+		Threshold     func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
 	}
 
 	WatchlistCount struct {
@@ -686,6 +858,9 @@ type AssessmentResolver interface {
 	Current(ctx context.Context, obj *casework.Assessment) (bool, error)
 	Supersedes(ctx context.Context, obj *casework.Assessment) (*casework.Assessment, error)
 	Needs(ctx context.Context, obj *casework.Assessment) ([]*casework.Need, error)
+}
+type CalibrationResolver interface {
+	Month(ctx context.Context, obj *warning.Calibration) (string, error)
 }
 type CatalogResolver interface {
 	Groups(ctx context.Context, obj *catalog.Catalog) ([]*catalog.Group, error)
@@ -763,6 +938,10 @@ type MutationResolver interface {
 	PublishResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
 	PauseResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
 	CloseResource(ctx context.Context, input model.ResourceTransitionInput) (*model.ResourceTransitionPayload, error)
+	RecordSignals(ctx context.Context, input []*model.SignalInput) (*model.RecordSignalsPayload, error)
+	UpdateWarningType(ctx context.Context, input model.WarningTypeInput, version *int) (*model.UpdateWarningTypePayload, error)
+	Recalibrate(ctx context.Context, month *string) (*model.RecalibratePayload, error)
+	TransitionWarning(ctx context.Context, input model.TransitionWarningInput) (*model.TransitionWarningPayload, error)
 }
 type NeedResolver interface {
 	ID(ctx context.Context, obj *casework.Need) (string, error)
@@ -820,6 +999,9 @@ type QueryResolver interface {
 	Resources(ctx context.Context, filter *model.ResourceFilter, first *int, after *string) (*model.ResourceConnection, error)
 	Resource(ctx context.Context, id string) (*catalog.Resource, error)
 	SearchResources(ctx context.Context, query *string, filter *model.SearchFilter, near *model.NearInput, sort *search.Sort, facets []string, first *int, after *string) (*model.SearchResultConnection, error)
+	Warnings(ctx context.Context, filter *model.WarningFilter, first *int, after *string) (*model.WarningConnection, error)
+	WarningTypes(ctx context.Context) ([]*warning.WarningType, error)
+	Thresholds(ctx context.Context, regionPrefix *string, typeCode *string) ([]*detect.Threshold, error)
 }
 type ReferralResolver interface {
 	ID(ctx context.Context, obj *casework.Referral) (string, error)
@@ -871,12 +1053,76 @@ type ServiceItemResolver interface {
 
 	Category(ctx context.Context, obj *catalog.Item) (*catalog.Category, error)
 }
+type SignalResolver interface {
+	ID(ctx context.Context, obj *warning.Signal) (string, error)
+
+	Month(ctx context.Context, obj *warning.Signal) (string, error)
+
+	Status(ctx context.Context, obj *warning.Signal) (*string, error)
+	Household(ctx context.Context, obj *warning.Signal) (*casework.Household, error)
+	Person(ctx context.Context, obj *warning.Signal) (*casework.Person, error)
+}
 type SubscriptionResolver interface {
 	MatchSuggested(ctx context.Context, regionPrefix *string) (<-chan *matchsvc.Suggestion, error)
+	WarningRaised(ctx context.Context, regionPrefix *string) (<-chan *warning.Warning, error)
+}
+type ThresholdResolver interface {
+	Type(ctx context.Context, obj *detect.Threshold) (*warning.WarningType, error)
+	DistrictCode(ctx context.Context, obj *detect.Threshold) (string, error)
+	DistrictName(ctx context.Context, obj *detect.Threshold) (string, error)
+	Group(ctx context.Context, obj *detect.Threshold) (*catalog.Group, error)
+	Month(ctx context.Context, obj *detect.Threshold) (string, error)
+
+	WindowFrom(ctx context.Context, obj *detect.Threshold) (string, error)
+	WindowTo(ctx context.Context, obj *detect.Threshold) (string, error)
+
+	Clamped(ctx context.Context, obj *detect.Threshold) (*string, error)
+	Explanation(ctx context.Context, obj *detect.Threshold) (string, error)
+	ExplanationZh(ctx context.Context, obj *detect.Threshold) (string, error)
+}
+type ThresholdRuleResolver interface {
+	Also(ctx context.Context, obj *detect.ThresholdRule) (*string, error)
 }
 type ViewerResolver interface {
 	Organization(ctx context.Context, obj *auth.Principal) (*catalog.Organization, error)
 	RegionPrefix(ctx context.Context, obj *auth.Principal) (*string, error)
+	Source(ctx context.Context, obj *auth.Principal) (*string, error)
+}
+type WarningResolver interface {
+	ID(ctx context.Context, obj *warning.Warning) (string, error)
+	Type(ctx context.Context, obj *warning.Warning) (*warning.WarningType, error)
+
+	Household(ctx context.Context, obj *warning.Warning) (*casework.Household, error)
+	Person(ctx context.Context, obj *warning.Warning) (*casework.Person, error)
+
+	RegionName(ctx context.Context, obj *warning.Warning) (string, error)
+
+	ResponsibleName(ctx context.Context, obj *warning.Warning) (string, error)
+
+	Month(ctx context.Context, obj *warning.Warning) (string, error)
+
+	Overdue(ctx context.Context, obj *warning.Warning) (bool, error)
+	Evidence(ctx context.Context, obj *warning.Warning) (*model.WarningEvidence, error)
+
+	Outcome(ctx context.Context, obj *warning.Warning) (*warning.Outcome, error)
+
+	Application(ctx context.Context, obj *warning.Warning) (*casework.Application, error)
+	History(ctx context.Context, obj *warning.Warning) ([]*warning.Event, error)
+}
+type WarningEvidenceResolver interface {
+	Measure(ctx context.Context, obj *model.WarningEvidence) (*string, error)
+	Value(ctx context.Context, obj *model.WarningEvidence) (*float64, error)
+	PeerMedian(ctx context.Context, obj *model.WarningEvidence) (*float64, error)
+	Adjusted(ctx context.Context, obj *model.WarningEvidence) (*float64, error)
+
+	Facts(ctx context.Context, obj *model.WarningEvidence) ([]*model.WarningFact, error)
+	Signals(ctx context.Context, obj *model.WarningEvidence) ([]*warning.Signal, error)
+}
+type WarningTypeResolver interface {
+	Groups(ctx context.Context, obj *warning.WarningType) ([]*catalog.Group, error)
+
+	Subject(ctx context.Context, obj *warning.WarningType) (*string, error)
+	Rule(ctx context.Context, obj *warning.WarningType) (*string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1179,6 +1425,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assessment.Supersedes(childComplexity), true
+
+	case "Calibration.finishedAt":
+		if e.ComplexityRoot.Calibration.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Calibration.FinishedAt(childComplexity), true
+	case "Calibration.households":
+		if e.ComplexityRoot.Calibration.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Calibration.Households(childComplexity), true
+	case "Calibration.month":
+		if e.ComplexityRoot.Calibration.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Calibration.Month(childComplexity), true
+	case "Calibration.startedAt":
+		if e.ComplexityRoot.Calibration.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Calibration.StartedAt(childComplexity), true
+	case "Calibration.trigger":
+		if e.ComplexityRoot.Calibration.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Calibration.Trigger(childComplexity), true
 
 	case "Capacity.budgetFen":
 		if e.ComplexityRoot.Capacity.BudgetFen == nil {
@@ -1856,6 +2133,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishResource(childComplexity, args["input"].(model.ResourceTransitionInput)), true
+	case "Mutation.recalibrate":
+		if e.ComplexityRoot.Mutation.Recalibrate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recalibrate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Recalibrate(childComplexity, args["month"].(*string)), true
 	case "Mutation.recordAid":
 		if e.ComplexityRoot.Mutation.RecordAid == nil {
 			break
@@ -1878,6 +2166,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordConsent(childComplexity, args["input"].(model.RecordConsentInput)), true
+	case "Mutation.recordSignals":
+		if e.ComplexityRoot.Mutation.RecordSignals == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordSignals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordSignals(childComplexity, args["input"].([]*model.SignalInput)), true
 	case "Mutation.referMatch":
 		if e.ComplexityRoot.Mutation.ReferMatch == nil {
 			break
@@ -1966,6 +2265,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransitionReferral(childComplexity, args["input"].(model.TransitionReferralInput)), true
+	case "Mutation.transitionWarning":
+		if e.ComplexityRoot.Mutation.TransitionWarning == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionWarning_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionWarning(childComplexity, args["input"].(model.TransitionWarningInput)), true
 	case "Mutation.updatePopulationGroup":
 		if e.ComplexityRoot.Mutation.UpdatePopulationGroup == nil {
 			break
@@ -2010,6 +2320,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateServiceItem(childComplexity, args["input"].(model.UpdateServiceItemInput)), true
+	case "Mutation.updateWarningType":
+		if e.ComplexityRoot.Mutation.UpdateWarningType == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWarningType_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWarningType(childComplexity, args["input"].(model.WarningTypeInput), args["version"].(*int)), true
 
 	case "Need.assessment":
 		if e.ComplexityRoot.Need.Assessment == nil {
@@ -2472,6 +2793,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchResources(childComplexity, args["query"].(*string), args["filter"].(*model.SearchFilter), args["near"].(*model.NearInput), args["sort"].(*search.Sort), args["facets"].([]string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.thresholds":
+		if e.ComplexityRoot.Query.Thresholds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_thresholds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Thresholds(childComplexity, args["regionPrefix"].(*string), args["typeCode"].(*string)), true
 	case "Query.unmetNeeds":
 		if e.ComplexityRoot.Query.UnmetNeeds == nil {
 			break
@@ -2489,6 +2821,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.warningTypes":
+		if e.ComplexityRoot.Query.WarningTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WarningTypes(childComplexity), true
+	case "Query.warnings":
+		if e.ComplexityRoot.Query.Warnings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_warnings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Warnings(childComplexity, args["filter"].(*model.WarningFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.watchlistCounts":
 		if e.ComplexityRoot.Query.WatchlistCounts == nil {
 			break
@@ -2512,6 +2861,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WhyNotMatched(childComplexity, args["needId"].(string), args["resourceId"].(string)), true
 
+	case "RecalibratePayload.calibration":
+		if e.ComplexityRoot.RecalibratePayload.Calibration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecalibratePayload.Calibration(childComplexity), true
+
 	case "RecordAidPayload.aidRecord":
 		if e.ComplexityRoot.RecordAidPayload.AidRecord == nil {
 			break
@@ -2525,6 +2881,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordConsentPayload.Consent(childComplexity), true
+
+	case "RecordSignalsPayload.results":
+		if e.ComplexityRoot.RecordSignalsPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordSignalsPayload.Results(childComplexity), true
+
+	case "RecordedSignal.duplicate":
+		if e.ComplexityRoot.RecordedSignal.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordedSignal.Duplicate(childComplexity), true
+	case "RecordedSignal.signal":
+		if e.ComplexityRoot.RecordedSignal.Signal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordedSignal.Signal(childComplexity), true
 
 	case "Referral.amountFen":
 		if e.ComplexityRoot.Referral.AmountFen == nil {
@@ -3177,6 +3553,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetPlanEntryPayload.Entry(childComplexity), true
 
+	case "Signal.amountFen":
+		if e.ComplexityRoot.Signal.AmountFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.AmountFen(childComplexity), true
+	case "Signal.externalId":
+		if e.ComplexityRoot.Signal.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.ExternalID(childComplexity), true
+	case "Signal.household":
+		if e.ComplexityRoot.Signal.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.Household(childComplexity), true
+	case "Signal.id":
+		if e.ComplexityRoot.Signal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.ID(childComplexity), true
+	case "Signal.kind":
+		if e.ComplexityRoot.Signal.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.Kind(childComplexity), true
+	case "Signal.month":
+		if e.ComplexityRoot.Signal.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.Month(childComplexity), true
+	case "Signal.observedOn":
+		if e.ComplexityRoot.Signal.ObservedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.ObservedOn(childComplexity), true
+	case "Signal.person":
+		if e.ComplexityRoot.Signal.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.Person(childComplexity), true
+	case "Signal.recordedAt":
+		if e.ComplexityRoot.Signal.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.RecordedAt(childComplexity), true
+	case "Signal.source":
+		if e.ComplexityRoot.Signal.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.Source(childComplexity), true
+	case "Signal.status":
+		if e.ComplexityRoot.Signal.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Signal.Status(childComplexity), true
+
 	case "SubmitApplicationPayload.application":
 		if e.ComplexityRoot.SubmitApplicationPayload.Application == nil {
 			break
@@ -3195,6 +3638,175 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.MatchSuggested(childComplexity, args["regionPrefix"].(*string)), true
+	case "Subscription.warningRaised":
+		if e.ComplexityRoot.Subscription.WarningRaised == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_warningRaised_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.WarningRaised(childComplexity, args["regionPrefix"].(*string)), true
+
+	case "Threshold.clamped":
+		if e.ComplexityRoot.Threshold.Clamped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Clamped(childComplexity), true
+	case "Threshold.districtCode":
+		if e.ComplexityRoot.Threshold.DistrictCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.DistrictCode(childComplexity), true
+	case "Threshold.districtName":
+		if e.ComplexityRoot.Threshold.DistrictName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.DistrictName(childComplexity), true
+	case "Threshold.explanation":
+		if e.ComplexityRoot.Threshold.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Explanation(childComplexity), true
+	case "Threshold.explanationZh":
+		if e.ComplexityRoot.Threshold.ExplanationZh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.ExplanationZh(childComplexity), true
+	case "Threshold.group":
+		if e.ComplexityRoot.Threshold.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Group(childComplexity), true
+	case "Threshold.method":
+		if e.ComplexityRoot.Threshold.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Method(childComplexity), true
+	case "Threshold.month":
+		if e.ComplexityRoot.Threshold.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Month(childComplexity), true
+	case "Threshold.n":
+		if e.ComplexityRoot.Threshold.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.N(childComplexity), true
+	case "Threshold.raw":
+		if e.ComplexityRoot.Threshold.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Raw(childComplexity), true
+	case "Threshold.scope":
+		if e.ComplexityRoot.Threshold.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Scope(childComplexity), true
+	case "Threshold.typeCode", "Threshold.type":
+		if e.ComplexityRoot.Threshold.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Type(childComplexity), true
+	case "Threshold.value":
+		if e.ComplexityRoot.Threshold.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.Value(childComplexity), true
+	case "Threshold.windowFrom":
+		if e.ComplexityRoot.Threshold.WindowFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.WindowFrom(childComplexity), true
+	case "Threshold.windowTo":
+		if e.ComplexityRoot.Threshold.WindowTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Threshold.WindowTo(childComplexity), true
+
+	case "ThresholdRule.also":
+		if e.ComplexityRoot.ThresholdRule.Also == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.Also(childComplexity), true
+	case "ThresholdRule.ceiling":
+		if e.ComplexityRoot.ThresholdRule.Ceiling == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.Ceiling(childComplexity), true
+	case "ThresholdRule.fixed":
+		if e.ComplexityRoot.ThresholdRule.Fixed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.Fixed(childComplexity), true
+	case "ThresholdRule.floor":
+		if e.ComplexityRoot.ThresholdRule.Floor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.Floor(childComplexity), true
+	case "ThresholdRule.k":
+		if e.ComplexityRoot.ThresholdRule.K == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.K(childComplexity), true
+	case "ThresholdRule.measure":
+		if e.ComplexityRoot.ThresholdRule.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.Measure(childComplexity), true
+	case "ThresholdRule.method":
+		if e.ComplexityRoot.ThresholdRule.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.Method(childComplexity), true
+	case "ThresholdRule.minN":
+		if e.ComplexityRoot.ThresholdRule.MinN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.MinN(childComplexity), true
+	case "ThresholdRule.peerAdjusted":
+		if e.ComplexityRoot.ThresholdRule.PeerAdjusted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.PeerAdjusted(childComplexity), true
+	case "ThresholdRule.quantile":
+		if e.ComplexityRoot.ThresholdRule.Quantile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.Quantile(childComplexity), true
+	case "ThresholdRule.windowMonths":
+		if e.ComplexityRoot.ThresholdRule.WindowMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThresholdRule.WindowMonths(childComplexity), true
 
 	case "TransitionReferralPayload.referral":
 		if e.ComplexityRoot.TransitionReferralPayload.Referral == nil {
@@ -3202,6 +3814,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TransitionReferralPayload.Referral(childComplexity), true
+
+	case "TransitionWarningPayload.application":
+		if e.ComplexityRoot.TransitionWarningPayload.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionWarningPayload.Application(childComplexity), true
+	case "TransitionWarningPayload.warning":
+		if e.ComplexityRoot.TransitionWarningPayload.Warning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionWarningPayload.Warning(childComplexity), true
 
 	case "UnmetNeed.bestMatch":
 		if e.ComplexityRoot.UnmetNeed.BestMatch == nil {
@@ -3273,6 +3898,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateResourcePayload.Resource(childComplexity), true
 
+	case "UpdateWarningTypePayload.warningType":
+		if e.ComplexityRoot.UpdateWarningTypePayload.WarningType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateWarningTypePayload.WarningType(childComplexity), true
+
 	case "Viewer.organization":
 		if e.ComplexityRoot.Viewer.Organization == nil {
 			break
@@ -3291,6 +3923,361 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Role(childComplexity), true
+	case "Viewer.source":
+		if e.ComplexityRoot.Viewer.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Source(childComplexity), true
+
+	case "Warning.application":
+		if e.ComplexityRoot.Warning.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Application(childComplexity), true
+	case "Warning.dismissReason":
+		if e.ComplexityRoot.Warning.DismissReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.DismissReason(childComplexity), true
+	case "Warning.dueOn":
+		if e.ComplexityRoot.Warning.DueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.DueOn(childComplexity), true
+	case "Warning.evidence":
+		if e.ComplexityRoot.Warning.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Evidence(childComplexity), true
+	case "Warning.history":
+		if e.ComplexityRoot.Warning.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.History(childComplexity), true
+	case "Warning.household":
+		if e.ComplexityRoot.Warning.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Household(childComplexity), true
+	case "Warning.id":
+		if e.ComplexityRoot.Warning.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.ID(childComplexity), true
+	case "Warning.month":
+		if e.ComplexityRoot.Warning.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Month(childComplexity), true
+	case "Warning.outcome":
+		if e.ComplexityRoot.Warning.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Outcome(childComplexity), true
+	case "Warning.overdue":
+		if e.ComplexityRoot.Warning.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Overdue(childComplexity), true
+	case "Warning.person":
+		if e.ComplexityRoot.Warning.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Person(childComplexity), true
+	case "Warning.raisedAt":
+		if e.ComplexityRoot.Warning.RaisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.RaisedAt(childComplexity), true
+	case "Warning.regionCode":
+		if e.ComplexityRoot.Warning.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.RegionCode(childComplexity), true
+	case "Warning.regionName":
+		if e.ComplexityRoot.Warning.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.RegionName(childComplexity), true
+	case "Warning.responsibleCode":
+		if e.ComplexityRoot.Warning.ResponsibleCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.ResponsibleCode(childComplexity), true
+	case "Warning.responsibleName":
+		if e.ComplexityRoot.Warning.ResponsibleName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.ResponsibleName(childComplexity), true
+	case "Warning.severity":
+		if e.ComplexityRoot.Warning.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Severity(childComplexity), true
+	case "Warning.state":
+		if e.ComplexityRoot.Warning.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.State(childComplexity), true
+	case "Warning.type":
+		if e.ComplexityRoot.Warning.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Type(childComplexity), true
+	case "Warning.typeCode":
+		if e.ComplexityRoot.Warning.TypeCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.TypeCode(childComplexity), true
+	case "Warning.version":
+		if e.ComplexityRoot.Warning.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Version(childComplexity), true
+	case "Warning.visitNote":
+		if e.ComplexityRoot.Warning.VisitNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.VisitNote(childComplexity), true
+
+	case "WarningConnection.edges":
+		if e.ComplexityRoot.WarningConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningConnection.Edges(childComplexity), true
+	case "WarningConnection.pageInfo":
+		if e.ComplexityRoot.WarningConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningConnection.PageInfo(childComplexity), true
+	case "WarningConnection.totalCount":
+		if e.ComplexityRoot.WarningConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningConnection.TotalCount(childComplexity), true
+
+	case "WarningEdge.cursor":
+		if e.ComplexityRoot.WarningEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEdge.Cursor(childComplexity), true
+	case "WarningEdge.node":
+		if e.ComplexityRoot.WarningEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEdge.Node(childComplexity), true
+
+	case "WarningEvent.at":
+		if e.ComplexityRoot.WarningEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvent.At(childComplexity), true
+	case "WarningEvent.note":
+		if e.ComplexityRoot.WarningEvent.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvent.Note(childComplexity), true
+	case "WarningEvent.state":
+		if e.ComplexityRoot.WarningEvent.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvent.State(childComplexity), true
+
+	case "WarningEvidence.adjusted":
+		if e.ComplexityRoot.WarningEvidence.Adjusted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.Adjusted(childComplexity), true
+	case "WarningEvidence.explanation":
+		if e.ComplexityRoot.WarningEvidence.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.Explanation(childComplexity), true
+	case "WarningEvidence.explanationZh":
+		if e.ComplexityRoot.WarningEvidence.ExplanationZh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.ExplanationZh(childComplexity), true
+	case "WarningEvidence.facts":
+		if e.ComplexityRoot.WarningEvidence.Facts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.Facts(childComplexity), true
+	case "WarningEvidence.measure":
+		if e.ComplexityRoot.WarningEvidence.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.Measure(childComplexity), true
+	case "WarningEvidence.peerMedian":
+		if e.ComplexityRoot.WarningEvidence.PeerMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.PeerMedian(childComplexity), true
+	case "WarningEvidence.signals":
+		if e.ComplexityRoot.WarningEvidence.Signals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.Signals(childComplexity), true
+	case "WarningEvidence.threshold":
+		if e.ComplexityRoot.WarningEvidence.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.Threshold(childComplexity), true
+	case "WarningEvidence.value":
+		if e.ComplexityRoot.WarningEvidence.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningEvidence.Value(childComplexity), true
+
+	case "WarningFact.name":
+		if e.ComplexityRoot.WarningFact.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningFact.Name(childComplexity), true
+	case "WarningFact.value":
+		if e.ComplexityRoot.WarningFact.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningFact.Value(childComplexity), true
+
+	case "WarningType.code":
+		if e.ComplexityRoot.WarningType.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Code(childComplexity), true
+	case "WarningType.descriptionEn":
+		if e.ComplexityRoot.WarningType.DescriptionEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.DescriptionEn(childComplexity), true
+	case "WarningType.descriptionZh":
+		if e.ComplexityRoot.WarningType.DescriptionZh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.DescriptionZh(childComplexity), true
+	case "WarningType.enabled":
+		if e.ComplexityRoot.WarningType.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Enabled(childComplexity), true
+	case "WarningType.groups":
+		if e.ComplexityRoot.WarningType.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Groups(childComplexity), true
+	case "WarningType.level":
+		if e.ComplexityRoot.WarningType.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Level(childComplexity), true
+	case "WarningType.nameEn":
+		if e.ComplexityRoot.WarningType.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.NameEn(childComplexity), true
+	case "WarningType.nameZh":
+		if e.ComplexityRoot.WarningType.NameZh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.NameZh(childComplexity), true
+	case "WarningType.rule":
+		if e.ComplexityRoot.WarningType.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Rule(childComplexity), true
+	case "WarningType.slaDays":
+		if e.ComplexityRoot.WarningType.SLADays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.SLADays(childComplexity), true
+	case "WarningType.severity":
+		if e.ComplexityRoot.WarningType.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Severity(childComplexity), true
+	case "WarningType.signals":
+		if e.ComplexityRoot.WarningType.Signals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Signals(childComplexity), true
+	case "WarningType.subject":
+		if e.ComplexityRoot.WarningType.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Subject(childComplexity), true
+	case "WarningType.threshold":
+		if e.ComplexityRoot.WarningType.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Threshold(childComplexity), true
+	case "WarningType.updatedAt":
+		if e.ComplexityRoot.WarningType.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.UpdatedAt(childComplexity), true
+	case "WarningType.version":
+		if e.ComplexityRoot.WarningType.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarningType.Version(childComplexity), true
 
 	case "WatchlistCount.blue":
 		if e.ComplexityRoot.WatchlistCount.Blue == nil {
@@ -3398,13 +4385,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RigidSpendingInput", ec.unmarshalInputRigidSpendingInput),
 			graphql.NewInputUnmarshaler("SearchFilter", ec.unmarshalInputSearchFilter),
 			graphql.NewInputUnmarshaler("SetPlanEntryInput", ec.unmarshalInputSetPlanEntryInput),
+			graphql.NewInputUnmarshaler("SignalInput", ec.unmarshalInputSignalInput),
 			graphql.NewInputUnmarshaler("SubmitApplicationInput", ec.unmarshalInputSubmitApplicationInput),
+			graphql.NewInputUnmarshaler("ThresholdRuleInput", ec.unmarshalInputThresholdRuleInput),
 			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
+			graphql.NewInputUnmarshaler("TransitionWarningInput", ec.unmarshalInputTransitionWarningInput),
 			graphql.NewInputUnmarshaler("UnmetNeedFilter", ec.unmarshalInputUnmetNeedFilter),
 			graphql.NewInputUnmarshaler("UpdatePopulationGroupInput", ec.unmarshalInputUpdatePopulationGroupInput),
 			graphql.NewInputUnmarshaler("UpdateResourceInput", ec.unmarshalInputUpdateResourceInput),
 			graphql.NewInputUnmarshaler("UpdateServiceCategoryInput", ec.unmarshalInputUpdateServiceCategoryInput),
 			graphql.NewInputUnmarshaler("UpdateServiceItemInput", ec.unmarshalInputUpdateServiceItemInput),
+			graphql.NewInputUnmarshaler("WarningFilter", ec.unmarshalInputWarningFilter),
+			graphql.NewInputUnmarshaler("WarningTypeInput", ec.unmarshalInputWarningTypeInput),
 		)
 	}
 	first := true
@@ -3571,6 +4563,8 @@ enum Role {
   CHARITY
   "Sees aggregated outcomes only."
   DONOR
+  "Another department's system: records signals under its own source and reads nothing."
+  DATA_FEED
 }
 
 "Who is calling."
@@ -3580,6 +4574,8 @@ type Viewer {
   organization: Organization
   "The division-code prefix a CASE_MANAGER token is scoped to."
   regionPrefix: DivisionCode
+  "The source a DATA_FEED token's signals carry, e.g. MEDICAL_INSURANCE."
+  source: String
 }
 
 # ---------------------------------------------------------------- roots
@@ -5070,6 +6066,505 @@ extend type Query {
   searchResources(query: String, filter: SearchFilter, near: NearInput, sort: SearchSort = RELEVANCE, facets: [String!], first: Int = 20, after: String): SearchResultConnection!
 }
 `, BuiltIn: false},
+	{Name: "../schema/warning.graphqls", Input: `# warning: dynamic monitoring and early warning (动态监测预警): the signals
+# other departments send, warning types (data an ADMIN edits), the adaptive
+# thresholds and the warnings case workers act on.
+# The root types, scalars, Node and PageInfo are in ../schema.graphqls.
+
+"""
+What a signal says. Amount kinds carry amountFen for the month of observedOn
+(several in one month add up); the rest are events about one person, and
+EMPLOYMENT and DISABILITY_GRADE carry a status.
+"""
+enum SignalKind {
+  "The household's (or a person's) income of the month."
+  INCOME
+  "Out-of-pocket medical spending."
+  MEDICAL_SPENDING
+  EDUCATION_SPENDING
+  "Housing or utility arrears outstanding."
+  ARREARS
+  "A person's employment: status EMPLOYED, LOST_JOB or REEMPLOYED."
+  EMPLOYMENT
+  "A hospital admission on observedOn."
+  HOSPITALISATION
+  "A person's new disability grade: status 1 to 4 (1 most severe) or NONE."
+  DISABILITY_GRADE
+  DEATH
+  "A child leaving school."
+  SCHOOL_LEAVING
+}
+
+"""
+One fact another department sent about a household or one of its persons,
+kept as sent with its source; it never changes the household's own record.
+"""
+type Signal implements Node {
+  "Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "The sending department, e.g. MEDICAL_INSURANCE. Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  source: String! @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "The source's own ID of the fact: sending it again stores nothing. Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  externalId: String! @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  kind: SignalKind! @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "The day the fact is about. Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  observedOn: Date! @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "The month of observedOn, YYYY-MM: the month an amount counts for. Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  month: String! @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "The amount of an amount kind (null for events). Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  amountFen: Fen @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "EMPLOYMENT: EMPLOYED, LOST_JOB or REEMPLOYED; DISABILITY_GRADE: 1–4 or NONE; null for the other kinds. Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  status: String @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+  "Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The person an event is about; null for a household's amount. Case workers only. Allowed: ADMIN, CASE_MANAGER."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER, DATA_FEED."
+  recordedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER, DATA_FEED])
+}
+
+input SignalInput {
+  "The sending department, 1 to 40 of A-Z, 0-9 and _ (e.g. MEDICAL_INSURANCE); a DATA_FEED token may omit it (its own) and may send no other."
+  source: String
+  "The source's own ID of the fact (at most 100 characters): the same source and externalId again is a duplicate, not a second signal."
+  externalId: String!
+  "The household; may be omitted when personId is given."
+  householdId: ID
+  "The person; required for EMPLOYMENT, HOSPITALISATION, DISABILITY_GRADE, DEATH and SCHOOL_LEAVING."
+  personId: ID
+  kind: SignalKind!
+  "The day the fact is about: from 2000-01-01, not after today in China."
+  observedOn: Date!
+  "Amount kinds only: 0 or more."
+  amountFen: Fen
+  "EMPLOYMENT and DISABILITY_GRADE only."
+  status: String
+}
+
+"What happened to one input of recordSignals, in input order."
+type RecordedSignal {
+  "The signal stored, or the one already stored under its source and externalId."
+  signal: Signal!
+  "True when the signal was already stored: nothing was written for it."
+  duplicate: Boolean!
+}
+
+type RecordSignalsPayload {
+  results: [RecordedSignal!]!
+}
+
+"How much a warning type matters to the people who act on it."
+enum WarningSeverity {
+  LOW
+  MEDIUM
+  HIGH
+  CRITICAL
+}
+
+"The unit that must act on a warning: the household's street (街道/乡镇) or its district."
+enum WarningLevel {
+  STREET
+  DISTRICT
+}
+
+"""
+A threshold rule: warn when a household's (peer-adjusted) measure reaches the
+cut-off calibrated for its district × population group, and ` + "`" + `also` + "`" + ` holds.
+Measures are fractions: 0.31 is 31 %.
+"""
+type ThresholdRule {
+  "INCOME_DROP, MEDICAL_SHARE, EDUCATION_SHARE, ARREARS_SHARE or RIGID_SHARE. Allowed: ADMIN, CASE_MANAGER."
+  measure: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "QUANTILE (the quantile of the window) or MAD (median + k × MAD). Allowed: ADMIN, CASE_MANAGER."
+  method: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "QUANTILE: 0.5 up to (not including) 1, e.g. 0.95. Allowed: ADMIN, CASE_MANAGER."
+  quantile: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "MAD: how many MADs above the median. Allowed: ADMIN, CASE_MANAGER."
+  k: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The months before the evaluated one the calibration reads (3–36). Allowed: ADMIN, CASE_MANAGER."
+  windowMonths: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Fewer household-months than this in a cell: it falls back to the district, then the city. Allowed: ADMIN, CASE_MANAGER."
+  minN: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The cut-off is never below this (a calm district does not alert on noise). Allowed: ADMIN, CASE_MANAGER."
+  floor: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Nor above this (a district in crisis still alerts). Allowed: ADMIN, CASE_MANAGER."
+  ceiling: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The cut-off before any calibration. Allowed: ADMIN, CASE_MANAGER."
+  fixed: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The peers' median change in the same month is subtracted first: a drop every neighbour shares (Spring Festival, a flood) is not the household's own. Allowed: ADMIN, CASE_MANAGER."
+  peerAdjusted: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "A rule over the household's facts that must hold too; null for none. Allowed: ADMIN, CASE_MANAGER."
+  also: String @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+"""
+A kind of warning (预警类型): data an ADMIN edits. Either a rule in the
+eligibility-rule language over the household's facts, or a threshold rule.
+"""
+type WarningType {
+  "UPPER_SNAKE_CASE, e.g. INCOME_SUDDEN_DROP. Allowed: ADMIN, CASE_MANAGER."
+  code: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  nameZh: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  nameEn: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "What the type watches for, in one line. Allowed: ADMIN, CASE_MANAGER."
+  descriptionZh: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  descriptionEn: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The signal kinds it reads, and WATCHLIST, AID or MEMBERSHIP for what casework knows. Allowed: ADMIN, CASE_MANAGER."
+  signals: [String!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The population groups it applies to; empty: every household. Allowed: ADMIN, CASE_MANAGER."
+  groups: [PopulationGroup!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  severity: WarningSeverity! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  level: WarningLevel! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Days from raising to the due date. Allowed: ADMIN, CASE_MANAGER."
+  slaDays: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "A disabled type raises nothing. Allowed: ADMIN, CASE_MANAGER."
+  enabled: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The person event whose person a warning names (e.g. SCHOOL_LEAVING: the child); null: the household. Allowed: ADMIN, CASE_MANAGER."
+  subject: SignalKind @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The rule (true = warn), for a rule type. Allowed: ADMIN, CASE_MANAGER."
+  rule: String @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The threshold rule, for a threshold type. Allowed: ADMIN, CASE_MANAGER."
+  threshold: ThresholdRule @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Give it back to updateWarningType: a change meanwhile is CONFLICT. Allowed: ADMIN, CASE_MANAGER."
+  version: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  updatedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+input ThresholdRuleInput {
+  "INCOME_DROP, MEDICAL_SHARE, EDUCATION_SHARE, ARREARS_SHARE or RIGID_SHARE."
+  measure: String!
+  "QUANTILE or MAD."
+  method: String!
+  quantile: Float = 0
+  k: Float = 0
+  windowMonths: Int!
+  minN: Int!
+  "Fractions: 0.2 is 20 %; floor ≤ fixed ≤ ceiling."
+  floor: Float!
+  ceiling: Float!
+  fixed: Float!
+  peerAdjusted: Boolean = true
+  also: String
+}
+
+"A warning type whole: it replaces the stored one with this code, or adds it."
+input WarningTypeInput {
+  code: String!
+  nameZh: String!
+  nameEn: String!
+  descriptionZh: String
+  descriptionEn: String
+  signals: [String!]!
+  groups: [String!]
+  severity: WarningSeverity!
+  level: WarningLevel!
+  "1 to 365."
+  slaDays: Int!
+  enabled: Boolean = true
+  subject: SignalKind
+  "Give a rule or a threshold, not both."
+  rule: String
+  threshold: ThresholdRuleInput
+}
+
+type UpdateWarningTypePayload {
+  warningType: WarningType!
+}
+
+"Which cell a threshold came from once too-small cells fell back."
+enum ThresholdScope {
+  "The household's district × group."
+  CELL
+  "The district, all groups: the cell had too few households."
+  DISTRICT
+  "The city: the district had too few too."
+  CITY
+  "No calibration yet: the type's fixed value."
+  FIXED
+}
+
+"""
+The calibrated cut-off of a threshold type for one district × population
+group and month, from the distribution of its measure over the months before.
+"""
+type Threshold {
+  "Allowed: ADMIN, CASE_MANAGER."
+  typeCode: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  type: WarningType @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The district (6 digits; 50 for the city). Allowed: ADMIN, CASE_MANAGER."
+  districtCode: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "e.g. 渝中区, or 重庆市 for the city. Allowed: ADMIN, CASE_MANAGER."
+  districtName: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The population group; null: all groups of the district. Allowed: ADMIN, CASE_MANAGER."
+  group: PopulationGroup @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The month it applies to, YYYY-MM. Allowed: ADMIN, CASE_MANAGER."
+  month: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  scope: ThresholdScope! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The cut-off, a fraction (0.31 = 31 %). Allowed: ADMIN, CASE_MANAGER."
+  value: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The statistic before the floor and ceiling. Allowed: ADMIN, CASE_MANAGER."
+  raw: Float! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The household-months behind raw. Allowed: ADMIN, CASE_MANAGER."
+  n: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The first month of the window read, YYYY-MM. Allowed: ADMIN, CASE_MANAGER."
+  windowFrom: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Its last month. Allowed: ADMIN, CASE_MANAGER."
+  windowTo: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "e.g. p95 or median+3MAD. Allowed: ADMIN, CASE_MANAGER."
+  method: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "FLOOR or CEILING when raw was outside them and the bound was used; null otherwise. Allowed: ADMIN, CASE_MANAGER."
+  clamped: String @allowed(roles: [ADMIN, CASE_MANAGER])
+  "e.g. the threshold for 渝中区 低保 in 2026-11 is 31 % (p95 of the last 12 months, n = 4,812). Allowed: ADMIN, CASE_MANAGER."
+  explanation: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "e.g. 渝中区 低保 2026-11 的阈值为 31 %（近 12 个月的 p95，n = 4,812）. Allowed: ADMIN, CASE_MANAGER."
+  explanationZh: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+"One calibration run of the adaptive thresholds."
+type Calibration {
+  "The month calibrated, YYYY-MM. Allowed: ADMIN, CASE_MANAGER."
+  month: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "SCHEDULE, DEMAND (recalibrate) or FULL_PASS. Allowed: ADMIN, CASE_MANAGER."
+  trigger: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Households read. Allowed: ADMIN, CASE_MANAGER."
+  households: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  startedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  finishedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+type RecalibratePayload {
+  calibration: Calibration!
+}
+
+"""
+NEW → ACKNOWLEDGED → VISITED (入户核查) → RESOLVED; DISMISSED from any open
+state. NEW, ACKNOWLEDGED and VISITED are open.
+"""
+enum WarningState {
+  NEW
+  ACKNOWLEDGED
+  VISITED
+  RESOLVED
+  DISMISSED
+}
+
+"How a resolved warning ended."
+enum WarningOutcome {
+  "OPEN_APPLICATION opened the household's application."
+  APPLICATION_OPENED
+  REFERRED
+  NO_ACTION_NEEDED
+}
+
+"A step on a warning."
+enum WarningAction {
+  "NEW → ACKNOWLEDGED."
+  ACKNOWLEDGE
+  "NEW or ACKNOWLEDGED → VISITED; needs a note of what the visit found."
+  VISIT
+  "VISITED → RESOLVED; needs an outcome (REFERRED or NO_ACTION_NEEDED)."
+  RESOLVE
+  "Any open state → DISMISSED; needs a reason."
+  DISMISS
+  "Any open state → RESOLVED with APPLICATION_OPENED, submitting the household's application in the same step."
+  OPEN_APPLICATION
+}
+
+"One fact a warning's rule read, by its rule name."
+type WarningFact {
+  "e.g. dependants, medicalShare. Allowed: ADMIN, CASE_MANAGER."
+  name: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Its value as text: 2, 0.57, true, [\"DIBAO\"]. Allowed: ADMIN, CASE_MANAGER."
+  value: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+"Why a warning was raised."
+type WarningEvidence {
+  "One sentence, e.g. income fell 46 % (baseline ¥2,400, this month ¥1,296); the threshold for … Allowed: ADMIN, CASE_MANAGER."
+  explanation: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The same in Chinese. Allowed: ADMIN, CASE_MANAGER."
+  explanationZh: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The measure of a threshold type; null for a rule type. Allowed: ADMIN, CASE_MANAGER."
+  measure: String @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The household's measure, a fraction; null for a rule type. Allowed: ADMIN, CASE_MANAGER."
+  value: Float @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The median of its peers (district × group) in the month, when subtracted. Allowed: ADMIN, CASE_MANAGER."
+  peerMedian: Float @allowed(roles: [ADMIN, CASE_MANAGER])
+  "value net of peerMedian: what was compared with the threshold. Allowed: ADMIN, CASE_MANAGER."
+  adjusted: Float @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The threshold reached, for a threshold type. Allowed: ADMIN, CASE_MANAGER."
+  threshold: Threshold @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The facts the rule (or the threshold's also) read, by name. Allowed: ADMIN, CASE_MANAGER."
+  facts: [WarningFact!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The signals behind it: the events and the amounts of the months read. Allowed: ADMIN, CASE_MANAGER."
+  signals: [Signal!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+"One step in a warning's history."
+type WarningEvent {
+  "Allowed: ADMIN, CASE_MANAGER."
+  state: WarningState! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  at: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The visit note or dismissal reason. Allowed: ADMIN, CASE_MANAGER."
+  note: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+"""
+A warning raised for a household (and a person where the type names one):
+someone of the responsible unit must go and see. ADMIN and the CASE_MANAGERs
+of its region see it.
+"""
+type Warning implements Node {
+  "Allowed: ADMIN, CASE_MANAGER."
+  id: ID! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  type: WarningType @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  typeCode: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  household: Household @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The person it is about, for a type with a subject. Allowed: ADMIN, CASE_MANAGER."
+  person: Person @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The household's village or community (12 digits). Allowed: ADMIN, CASE_MANAGER."
+  regionCode: DivisionCode! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  regionName: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The unit that must act: the household's street (9 digits) or district (6), by the type's level. Allowed: ADMIN, CASE_MANAGER."
+  responsibleCode: DivisionCode! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "e.g. 重庆市渝中区七星岗街道. Allowed: ADMIN, CASE_MANAGER."
+  responsibleName: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The type's severity when raised. Allowed: ADMIN, CASE_MANAGER."
+  severity: WarningSeverity! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  state: WarningState! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The month evaluated, YYYY-MM. Allowed: ADMIN, CASE_MANAGER."
+  month: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  raisedAt: DateTime! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Raised + the type's SLA days (China). Allowed: ADMIN, CASE_MANAGER."
+  dueOn: Date! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Open and past dueOn today. Allowed: ADMIN, CASE_MANAGER."
+  overdue: Boolean! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  evidence: WarningEvidence! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "What the visit found; empty before it. Allowed: ADMIN, CASE_MANAGER."
+  visitNote: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "How it was resolved; null unless RESOLVED. Allowed: ADMIN, CASE_MANAGER."
+  outcome: WarningOutcome @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Why it was dismissed; empty unless DISMISSED. Allowed: ADMIN, CASE_MANAGER."
+  dismissReason: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "The application OPEN_APPLICATION opened. Allowed: ADMIN, CASE_MANAGER."
+  application: Application @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Every step, oldest first, from NEW. Allowed: ADMIN, CASE_MANAGER."
+  history: [WarningEvent!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Give it back to transitionWarning: a change meanwhile is CONFLICT. Allowed: ADMIN, CASE_MANAGER."
+  version: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+type WarningEdge {
+  "Allowed: ADMIN, CASE_MANAGER."
+  cursor: String! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  node: Warning! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+type WarningConnection {
+  "Allowed: ADMIN, CASE_MANAGER."
+  edges: [WarningEdge!]! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  pageInfo: PageInfo! @allowed(roles: [ADMIN, CASE_MANAGER])
+  "Allowed: ADMIN, CASE_MANAGER."
+  totalCount: Int! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+"Zero or omitted fields do not narrow."
+input WarningFilter {
+  "Type codes."
+  types: [String!]
+  severities: [WarningSeverity!]
+  states: [WarningState!]
+  "True: open past the due date; false: the others."
+  overdue: Boolean
+  "Warnings whose village code starts with this (within a case manager's own region)."
+  regionPrefix: String
+  householdId: ID
+}
+
+input TransitionWarningInput {
+  warningId: ID!
+  action: WarningAction!
+  "VISIT: what the visit found (required, at most 2,000 characters); other actions: optional."
+  note: String
+  "RESOLVE: REFERRED or NO_ACTION_NEEDED."
+  outcome: WarningOutcome
+  "DISMISS: why (required, at most 500 characters)."
+  reason: String
+  "OPEN_APPLICATION: the application's text; default: the warning's explanation."
+  helpText: String
+  "OPEN_APPLICATION: the categories the application names."
+  categoryCodes: [String!]
+  "The warning's version read: a change meanwhile is CONFLICT."
+  version: Int
+}
+
+type TransitionWarningPayload {
+  warning: Warning!
+  "The application OPEN_APPLICATION opened."
+  application: Application
+}
+
+extend type Query {
+  "CASE_MANAGER (own region) or ADMIN: warnings, newest first. Allowed: ADMIN, CASE_MANAGER."
+  warnings(filter: WarningFilter, first: Int = 20, after: String): WarningConnection @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER or ADMIN: every warning type, by code. Allowed: ADMIN, CASE_MANAGER."
+  warningTypes: [WarningType!] @allowed(roles: [ADMIN, CASE_MANAGER])
+  "CASE_MANAGER or ADMIN: the thresholds of the latest calibration for this month or before, per district × group, of the districts under regionPrefix (all when omitted) and of one type (all when omitted). Allowed: ADMIN, CASE_MANAGER."
+  thresholds(regionPrefix: String, typeCode: String): [Threshold!] @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+extend type Mutation {
+  """
+  ADMIN, or a DATA_FEED token for its own source: stores 1 to 100 signals
+  (the API's longest list; ` + "`" + `aidhub import signals` + "`" + ` takes files of any size),
+  all or none, and queues the evaluation of their households. A signal already
+  stored under its source and externalId is a duplicate (nothing written); the
+  same key with different facts is CONFLICT. BAD_USER_INPUT names the input
+  (extensions.field, e.g. input[3].amountFen); an unknown household or person
+  is NOT_FOUND.
+  Allowed: ADMIN, DATA_FEED.
+  """
+  recordSignals(input: [SignalInput!]!): RecordSignalsPayload @allowed(roles: [ADMIN, DATA_FEED])
+  "ADMIN: adds a warning type or replaces one whole (with version: only at that version). A rule that does not compile is BAD_USER_INPUT with extensions.line and column. Allowed: ADMIN."
+  updateWarningType(input: WarningTypeInput!, version: Int): UpdateWarningTypePayload @allowed(roles: [ADMIN])
+  "ADMIN: calibrates the thresholds of a month (YYYY-MM, default this month; not later) from the months before it, now. Allowed: ADMIN."
+  recalibrate(month: String): RecalibratePayload @allowed(roles: [ADMIN])
+  "CASE_MANAGER (in region) or ADMIN: one step on a warning, audited. A step that does not follow from its state is CONFLICT. Allowed: ADMIN, CASE_MANAGER."
+  transitionWarning(input: TransitionWarningInput!): TransitionWarningPayload @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+
+extend type Subscription {
+  """
+  CASE_MANAGER or ADMIN, over graphql-transport-ws: warnings raised from now
+  on whose village starts with regionPrefix (within a case manager's own
+  region; default: all of it). A subscriber that falls far behind loses
+  warnings; the warnings query has them all.
+  Allowed: ADMIN, CASE_MANAGER.
+  """
+  warningRaised(regionPrefix: String): Warning! @allowed(roles: [ADMIN, CASE_MANAGER])
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5209,6 +6704,22 @@ func (ec *executionContext) childFields_Assessment(ctx context.Context, field gr
 		return ec.fieldContext_Assessment_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Assessment", field.Name)
+}
+
+func (ec *executionContext) childFields_Calibration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_Calibration_month(ctx, field)
+	case "trigger":
+		return ec.fieldContext_Calibration_trigger(ctx, field)
+	case "households":
+		return ec.fieldContext_Calibration_households(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Calibration_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Calibration_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Calibration", field.Name)
 }
 
 func (ec *executionContext) childFields_Capacity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5661,6 +7172,14 @@ func (ec *executionContext) childFields_PopulationGroupPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type PopulationGroupPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RecalibratePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "calibration":
+		return ec.fieldContext_RecalibratePayload_calibration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecalibratePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RecordAidPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "aidRecord":
@@ -5675,6 +7194,24 @@ func (ec *executionContext) childFields_RecordConsentPayload(ctx context.Context
 		return ec.fieldContext_RecordConsentPayload_consent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordConsentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordSignalsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_RecordSignalsPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordSignalsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordedSignal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "signal":
+		return ec.fieldContext_RecordedSignal_signal(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_RecordedSignal_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordedSignal", field.Name)
 }
 
 func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6013,6 +7550,34 @@ func (ec *executionContext) childFields_SetPlanEntryPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type SetPlanEntryPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Signal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Signal_id(ctx, field)
+	case "source":
+		return ec.fieldContext_Signal_source(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Signal_externalId(ctx, field)
+	case "kind":
+		return ec.fieldContext_Signal_kind(ctx, field)
+	case "observedOn":
+		return ec.fieldContext_Signal_observedOn(ctx, field)
+	case "month":
+		return ec.fieldContext_Signal_month(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_Signal_amountFen(ctx, field)
+	case "status":
+		return ec.fieldContext_Signal_status(ctx, field)
+	case "household":
+		return ec.fieldContext_Signal_household(ctx, field)
+	case "person":
+		return ec.fieldContext_Signal_person(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Signal_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Signal", field.Name)
+}
+
 func (ec *executionContext) childFields_SubmitApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "application":
@@ -6021,12 +7586,88 @@ func (ec *executionContext) childFields_SubmitApplicationPayload(ctx context.Con
 	return nil, fmt.Errorf("no field named %q was found under type SubmitApplicationPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Threshold(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "typeCode":
+		return ec.fieldContext_Threshold_typeCode(ctx, field)
+	case "type":
+		return ec.fieldContext_Threshold_type(ctx, field)
+	case "districtCode":
+		return ec.fieldContext_Threshold_districtCode(ctx, field)
+	case "districtName":
+		return ec.fieldContext_Threshold_districtName(ctx, field)
+	case "group":
+		return ec.fieldContext_Threshold_group(ctx, field)
+	case "month":
+		return ec.fieldContext_Threshold_month(ctx, field)
+	case "scope":
+		return ec.fieldContext_Threshold_scope(ctx, field)
+	case "value":
+		return ec.fieldContext_Threshold_value(ctx, field)
+	case "raw":
+		return ec.fieldContext_Threshold_raw(ctx, field)
+	case "n":
+		return ec.fieldContext_Threshold_n(ctx, field)
+	case "windowFrom":
+		return ec.fieldContext_Threshold_windowFrom(ctx, field)
+	case "windowTo":
+		return ec.fieldContext_Threshold_windowTo(ctx, field)
+	case "method":
+		return ec.fieldContext_Threshold_method(ctx, field)
+	case "clamped":
+		return ec.fieldContext_Threshold_clamped(ctx, field)
+	case "explanation":
+		return ec.fieldContext_Threshold_explanation(ctx, field)
+	case "explanationZh":
+		return ec.fieldContext_Threshold_explanationZh(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Threshold", field.Name)
+}
+
+func (ec *executionContext) childFields_ThresholdRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "measure":
+		return ec.fieldContext_ThresholdRule_measure(ctx, field)
+	case "method":
+		return ec.fieldContext_ThresholdRule_method(ctx, field)
+	case "quantile":
+		return ec.fieldContext_ThresholdRule_quantile(ctx, field)
+	case "k":
+		return ec.fieldContext_ThresholdRule_k(ctx, field)
+	case "windowMonths":
+		return ec.fieldContext_ThresholdRule_windowMonths(ctx, field)
+	case "minN":
+		return ec.fieldContext_ThresholdRule_minN(ctx, field)
+	case "floor":
+		return ec.fieldContext_ThresholdRule_floor(ctx, field)
+	case "ceiling":
+		return ec.fieldContext_ThresholdRule_ceiling(ctx, field)
+	case "fixed":
+		return ec.fieldContext_ThresholdRule_fixed(ctx, field)
+	case "peerAdjusted":
+		return ec.fieldContext_ThresholdRule_peerAdjusted(ctx, field)
+	case "also":
+		return ec.fieldContext_ThresholdRule_also(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThresholdRule", field.Name)
+}
+
 func (ec *executionContext) childFields_TransitionReferralPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "referral":
 		return ec.fieldContext_TransitionReferralPayload_referral(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TransitionReferralPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TransitionWarningPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "warning":
+		return ec.fieldContext_TransitionWarningPayload_warning(ctx, field)
+	case "application":
+		return ec.fieldContext_TransitionWarningPayload_application(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransitionWarningPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UnmetNeed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6075,6 +7716,14 @@ func (ec *executionContext) childFields_UpdateResourcePayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type UpdateResourcePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateWarningTypePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "warningType":
+		return ec.fieldContext_UpdateWarningTypePayload_warningType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateWarningTypePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "role":
@@ -6083,8 +7732,166 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_organization(ctx, field)
 	case "regionPrefix":
 		return ec.fieldContext_Viewer_regionPrefix(ctx, field)
+	case "source":
+		return ec.fieldContext_Viewer_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Warning_id(ctx, field)
+	case "type":
+		return ec.fieldContext_Warning_type(ctx, field)
+	case "typeCode":
+		return ec.fieldContext_Warning_typeCode(ctx, field)
+	case "household":
+		return ec.fieldContext_Warning_household(ctx, field)
+	case "person":
+		return ec.fieldContext_Warning_person(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Warning_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_Warning_regionName(ctx, field)
+	case "responsibleCode":
+		return ec.fieldContext_Warning_responsibleCode(ctx, field)
+	case "responsibleName":
+		return ec.fieldContext_Warning_responsibleName(ctx, field)
+	case "severity":
+		return ec.fieldContext_Warning_severity(ctx, field)
+	case "state":
+		return ec.fieldContext_Warning_state(ctx, field)
+	case "month":
+		return ec.fieldContext_Warning_month(ctx, field)
+	case "raisedAt":
+		return ec.fieldContext_Warning_raisedAt(ctx, field)
+	case "dueOn":
+		return ec.fieldContext_Warning_dueOn(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Warning_overdue(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Warning_evidence(ctx, field)
+	case "visitNote":
+		return ec.fieldContext_Warning_visitNote(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Warning_outcome(ctx, field)
+	case "dismissReason":
+		return ec.fieldContext_Warning_dismissReason(ctx, field)
+	case "application":
+		return ec.fieldContext_Warning_application(ctx, field)
+	case "history":
+		return ec.fieldContext_Warning_history(ctx, field)
+	case "version":
+		return ec.fieldContext_Warning_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Warning", field.Name)
+}
+
+func (ec *executionContext) childFields_WarningConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WarningConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WarningConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WarningConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarningConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WarningEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_WarningEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_WarningEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarningEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WarningEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_WarningEvent_state(ctx, field)
+	case "at":
+		return ec.fieldContext_WarningEvent_at(ctx, field)
+	case "note":
+		return ec.fieldContext_WarningEvent_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarningEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_WarningEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "explanation":
+		return ec.fieldContext_WarningEvidence_explanation(ctx, field)
+	case "explanationZh":
+		return ec.fieldContext_WarningEvidence_explanationZh(ctx, field)
+	case "measure":
+		return ec.fieldContext_WarningEvidence_measure(ctx, field)
+	case "value":
+		return ec.fieldContext_WarningEvidence_value(ctx, field)
+	case "peerMedian":
+		return ec.fieldContext_WarningEvidence_peerMedian(ctx, field)
+	case "adjusted":
+		return ec.fieldContext_WarningEvidence_adjusted(ctx, field)
+	case "threshold":
+		return ec.fieldContext_WarningEvidence_threshold(ctx, field)
+	case "facts":
+		return ec.fieldContext_WarningEvidence_facts(ctx, field)
+	case "signals":
+		return ec.fieldContext_WarningEvidence_signals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarningEvidence", field.Name)
+}
+
+func (ec *executionContext) childFields_WarningFact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_WarningFact_name(ctx, field)
+	case "value":
+		return ec.fieldContext_WarningFact_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarningFact", field.Name)
+}
+
+func (ec *executionContext) childFields_WarningType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_WarningType_code(ctx, field)
+	case "nameZh":
+		return ec.fieldContext_WarningType_nameZh(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_WarningType_nameEn(ctx, field)
+	case "descriptionZh":
+		return ec.fieldContext_WarningType_descriptionZh(ctx, field)
+	case "descriptionEn":
+		return ec.fieldContext_WarningType_descriptionEn(ctx, field)
+	case "signals":
+		return ec.fieldContext_WarningType_signals(ctx, field)
+	case "groups":
+		return ec.fieldContext_WarningType_groups(ctx, field)
+	case "severity":
+		return ec.fieldContext_WarningType_severity(ctx, field)
+	case "level":
+		return ec.fieldContext_WarningType_level(ctx, field)
+	case "slaDays":
+		return ec.fieldContext_WarningType_slaDays(ctx, field)
+	case "enabled":
+		return ec.fieldContext_WarningType_enabled(ctx, field)
+	case "subject":
+		return ec.fieldContext_WarningType_subject(ctx, field)
+	case "rule":
+		return ec.fieldContext_WarningType_rule(ctx, field)
+	case "threshold":
+		return ec.fieldContext_WarningType_threshold(ctx, field)
+	case "version":
+		return ec.fieldContext_WarningType_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WarningType_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarningType", field.Name)
 }
 
 func (ec *executionContext) childFields_WatchlistCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6461,6 +8268,20 @@ func (ec *executionContext) field_Mutation_publishResource_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recalibrate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "month",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["month"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordAid_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6481,6 +8302,20 @@ func (ec *executionContext) field_Mutation_recordConsent_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordConsentInput, error) {
 			return ec.unmarshalNRecordConsentInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordSignals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*model.SignalInput, error) {
+			return ec.unmarshalNSignalInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSignalInputᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6601,6 +8436,20 @@ func (ec *executionContext) field_Mutation_transitionReferral_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_transitionWarning_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.TransitionWarningInput, error) {
+			return ec.unmarshalNTransitionWarningInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionWarningInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updatePopulationGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6654,6 +8503,28 @@ func (ec *executionContext) field_Mutation_updateServiceItem_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateWarningType_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WarningTypeInput, error) {
+			return ec.unmarshalNWarningTypeInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningTypeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
 	return args, nil
 }
 
@@ -7015,12 +8886,64 @@ func (ec *executionContext) field_Query_searchResources_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_thresholds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "regionPrefix",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regionPrefix"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "typeCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["typeCode"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_unmetNeeds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.UnmetNeedFilter, error) {
 			return ec.unmarshalOUnmetNeedFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_warnings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.WarningFilter, error) {
+			return ec.unmarshalOWarningFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7082,6 +9005,20 @@ func (ec *executionContext) field_Query_whyNotMatched_args(ctx context.Context, 
 }
 
 func (ec *executionContext) field_Subscription_matchSuggested_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "regionPrefix",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["regionPrefix"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_warningRaised_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "regionPrefix",
@@ -8396,6 +10333,121 @@ func (ec *executionContext) _Assessment_createdAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Assessment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Assessment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Calibration_month(ctx context.Context, field graphql.CollectedField, obj *warning.Calibration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Calibration_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Calibration().Month(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Calibration_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Calibration", field, true, true, "String")
+}
+
+func (ec *executionContext) _Calibration_trigger(ctx context.Context, field graphql.CollectedField, obj *warning.Calibration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Calibration_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Calibration_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Calibration", field, false, false, "String")
+}
+
+func (ec *executionContext) _Calibration_households(ctx context.Context, field graphql.CollectedField, obj *warning.Calibration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Calibration_households(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Households, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Calibration_households(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Calibration", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Calibration_startedAt(ctx context.Context, field graphql.CollectedField, obj *warning.Calibration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Calibration_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Calibration_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Calibration", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Calibration_finishedAt(ctx context.Context, field graphql.CollectedField, obj *warning.Calibration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Calibration_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Calibration_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Calibration", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _Capacity_units(ctx context.Context, field graphql.CollectedField, obj *catalog.Capacity) (ret graphql.Marshaler) {
@@ -11815,6 +13867,182 @@ func (ec *executionContext) fieldContext_Mutation_closeResource(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordSignals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordSignals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordSignals(ctx, fc.Args["input"].([]*model.SignalInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordSignalsPayload) graphql.Marshaler {
+			return ec.marshalORecordSignalsPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordSignalsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordSignals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordSignalsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordSignals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWarningType(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWarningType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWarningType(ctx, fc.Args["input"].(model.WarningTypeInput), fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateWarningTypePayload) graphql.Marshaler {
+			return ec.marshalOUpdateWarningTypePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateWarningTypePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWarningType(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateWarningTypePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWarningType_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recalibrate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recalibrate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Recalibrate(ctx, fc.Args["month"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecalibratePayload) graphql.Marshaler {
+			return ec.marshalORecalibratePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecalibratePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recalibrate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecalibratePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recalibrate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transitionWarning(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transitionWarning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransitionWarning(ctx, fc.Args["input"].(model.TransitionWarningInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TransitionWarningPayload) graphql.Marshaler {
+			return ec.marshalOTransitionWarningPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionWarningPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transitionWarning(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransitionWarningPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transitionWarning_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Need_id(ctx context.Context, field graphql.CollectedField, obj *casework.Need) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13879,6 +16107,126 @@ func (ec *executionContext) fieldContext_Query_searchResources(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_warnings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Warnings(ctx, fc.Args["filter"].(*model.WarningFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WarningConnection) graphql.Marshaler {
+			return ec.marshalOWarningConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_warnings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_warnings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_warningTypes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_warningTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WarningTypes(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*warning.WarningType) graphql.Marshaler {
+			return ec.marshalOWarningType2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningTypeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_warningTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_thresholds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_thresholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Thresholds(ctx, fc.Args["regionPrefix"].(*string), fc.Args["typeCode"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*detect.Threshold) graphql.Marshaler {
+			return ec.marshalOThreshold2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThresholdᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_thresholds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Threshold(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_thresholds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13955,6 +16303,38 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RecalibratePayload_calibration(ctx context.Context, field graphql.CollectedField, obj *model.RecalibratePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecalibratePayload_calibration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calibration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.Calibration) graphql.Marshaler {
+			return ec.marshalNCalibration2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐCalibration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecalibratePayload_calibration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecalibratePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Calibration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RecordAidPayload_aidRecord(ctx context.Context, field graphql.CollectedField, obj *model.RecordAidPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14017,6 +16397,93 @@ func (ec *executionContext) fieldContext_RecordConsentPayload_consent(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RecordSignalsPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.RecordSignalsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordSignalsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*warning.RecordResult) graphql.Marshaler {
+			return ec.marshalNRecordedSignal2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐRecordResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordSignalsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordSignalsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordedSignal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordedSignal_signal(ctx context.Context, field graphql.CollectedField, obj *warning.RecordResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordedSignal_signal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Signal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.Signal) graphql.Marshaler {
+			return ec.marshalNSignal2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐSignal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordedSignal_signal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordedSignal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Signal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordedSignal_duplicate(ctx context.Context, field graphql.CollectedField, obj *warning.RecordResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordedSignal_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordedSignal_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordedSignal", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Referral_id(ctx context.Context, field graphql.CollectedField, obj *casework.Referral) (ret graphql.Marshaler) {
@@ -16776,6 +19243,277 @@ func (ec *executionContext) fieldContext_SetPlanEntryPayload_entry(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Signal_id(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signal().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Signal_source(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Signal_externalId(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Signal_kind(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNSignalKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, false, false, "SignalKind")
+}
+
+func (ec *executionContext) _Signal_observedOn(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_observedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObservedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_observedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Signal_month(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signal().Month(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, true, true, "String")
+}
+
+func (ec *executionContext) _Signal_amountFen(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_amountFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOFen2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_amountFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, false, false, "Fen")
+}
+
+func (ec *executionContext) _Signal_status(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signal().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, true, true, "String")
+}
+
+func (ec *executionContext) _Signal_household(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signal().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Signal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Signal_person(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Signal().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Signal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Signal_recordedAt(ctx context.Context, field graphql.CollectedField, obj *warning.Signal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Signal_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Signal_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Signal", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _SubmitApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.SubmitApplicationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16852,6 +19590,689 @@ func (ec *executionContext) fieldContext_Subscription_matchSuggested(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_warningRaised(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_warningRaised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().WarningRaised(ctx, fc.Args["regionPrefix"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarning(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_warningRaised(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_warningRaised_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_typeCode(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_typeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_typeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "String")
+}
+
+func (ec *executionContext) _Threshold_type(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.WarningType) graphql.Marshaler {
+			return ec.marshalOWarningType2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_districtCode(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_districtCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().DistrictCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_districtCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _Threshold_districtName(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_districtName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().DistrictName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_districtName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _Threshold_group(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().Group(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Group) graphql.Marshaler {
+			return ec.marshalOPopulationGroup2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Threshold",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PopulationGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Threshold_month(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().Month(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _Threshold_scope(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v detect.Scope) graphql.Marshaler {
+			return ec.marshalNThresholdScope2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "ThresholdScope")
+}
+
+func (ec *executionContext) _Threshold_value(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_raw(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Threshold_n(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_n(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.N, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_n(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Threshold_windowFrom(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_windowFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().WindowFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_windowFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _Threshold_windowTo(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_windowTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().WindowTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_windowTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _Threshold_method(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, false, false, "String")
+}
+
+func (ec *executionContext) _Threshold_clamped(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_clamped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().Clamped(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_clamped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _Threshold_explanation(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().Explanation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _Threshold_explanationZh(ctx context.Context, field graphql.CollectedField, obj *detect.Threshold) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Threshold_explanationZh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Threshold().ExplanationZh(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Threshold_explanationZh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Threshold", field, true, true, "String")
+}
+
+func (ec *executionContext) _ThresholdRule_measure(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThresholdRule_method(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThresholdRule_quantile(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_quantile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_quantile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ThresholdRule_k(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_k(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.K, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_k(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ThresholdRule_windowMonths(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_windowMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_windowMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThresholdRule_minN(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_minN(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_minN(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThresholdRule_floor(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_floor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Floor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_floor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ThresholdRule_ceiling(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_ceiling(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ceiling, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_ceiling(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ThresholdRule_fixed(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_fixed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fixed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_fixed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ThresholdRule_peerAdjusted(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_peerAdjusted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeerAdjusted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_peerAdjusted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ThresholdRule_also(ctx context.Context, field graphql.CollectedField, obj *detect.ThresholdRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThresholdRule_also(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThresholdRule().Also(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThresholdRule_also(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThresholdRule", field, true, true, "String")
+}
+
 func (ec *executionContext) _TransitionReferralPayload_referral(ctx context.Context, field graphql.CollectedField, obj *model.TransitionReferralPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16879,6 +20300,70 @@ func (ec *executionContext) fieldContext_TransitionReferralPayload_referral(_ co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Referral(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransitionWarningPayload_warning(ctx context.Context, field graphql.CollectedField, obj *model.TransitionWarningPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionWarningPayload_warning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarning(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionWarningPayload_warning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransitionWarningPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransitionWarningPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.TransitionWarningPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionWarningPayload_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Application) graphql.Marshaler {
+			return ec.marshalOApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionWarningPayload_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransitionWarningPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17200,6 +20685,38 @@ func (ec *executionContext) fieldContext_UpdateResourcePayload_resource(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateWarningTypePayload_warningType(ctx context.Context, field graphql.CollectedField, obj *model.UpdateWarningTypePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateWarningTypePayload_warningType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarningType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.WarningType) graphql.Marshaler {
+			return ec.marshalNWarningType2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateWarningTypePayload_warningType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateWarningTypePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *auth.Principal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17276,6 +20793,1466 @@ func (ec *executionContext) _Viewer_regionPrefix(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Viewer_regionPrefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, true, true, "DivisionCode")
+}
+
+func (ec *executionContext) _Viewer_source(ctx context.Context, field graphql.CollectedField, obj *auth.Principal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Source(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "String")
+}
+
+func (ec *executionContext) _Warning_id(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Warning_type(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.WarningType) graphql.Marshaler {
+			return ec.marshalOWarningType2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Warning",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningType(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Warning_typeCode(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_typeCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TypeCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_typeCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "String")
+}
+
+func (ec *executionContext) _Warning_household(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Warning",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Warning_person(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Warning",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Warning_regionCode(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDivisionCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "DivisionCode")
+}
+
+func (ec *executionContext) _Warning_regionName(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, true, true, "String")
+}
+
+func (ec *executionContext) _Warning_responsibleCode(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_responsibleCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponsibleCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDivisionCode2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_responsibleCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "DivisionCode")
+}
+
+func (ec *executionContext) _Warning_responsibleName(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_responsibleName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().ResponsibleName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_responsibleName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, true, true, "String")
+}
+
+func (ec *executionContext) _Warning_severity(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v detect.Severity) graphql.Marshaler {
+			return ec.marshalNWarningSeverity2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "WarningSeverity")
+}
+
+func (ec *executionContext) _Warning_state(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v warning.State) graphql.Marshaler {
+			return ec.marshalNWarningState2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "WarningState")
+}
+
+func (ec *executionContext) _Warning_month(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Month(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, true, true, "String")
+}
+
+func (ec *executionContext) _Warning_raisedAt(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_raisedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RaisedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_raisedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Warning_dueOn(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_dueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v aidhub.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Warning_overdue(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Overdue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Warning_evidence(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Evidence(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WarningEvidence) graphql.Marshaler {
+			return ec.marshalNWarningEvidence2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningEvidence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Warning",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningEvidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Warning_visitNote(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_visitNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_visitNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "String")
+}
+
+func (ec *executionContext) _Warning_outcome(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.Outcome) graphql.Marshaler {
+			return ec.marshalOWarningOutcome2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, true, true, "WarningOutcome")
+}
+
+func (ec *executionContext) _Warning_dismissReason(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_dismissReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_dismissReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "String")
+}
+
+func (ec *executionContext) _Warning_application(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().Application(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *casework.Application) graphql.Marshaler {
+			return ec.marshalOApplication2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Warning",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Warning_history(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Warning().History(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*warning.Event) graphql.Marshaler {
+			return ec.marshalNWarningEvent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Warning",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Warning_version(ctx context.Context, field graphql.CollectedField, obj *warning.Warning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warning_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warning_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warning", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WarningConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WarningConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WarningEdge) graphql.Marshaler {
+			return ec.marshalNWarningEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.WarningConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.WarningConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WarningEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.WarningEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.WarningEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *warning.Warning) graphql.Marshaler {
+			return ec.marshalNWarning2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarning(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningEvent_state(ctx context.Context, field graphql.CollectedField, obj *warning.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvent_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v warning.State) graphql.Marshaler {
+			return ec.marshalNWarningState2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvent_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvent", field, false, false, "WarningState")
+}
+
+func (ec *executionContext) _WarningEvent_at(ctx context.Context, field graphql.CollectedField, obj *warning.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WarningEvent_note(ctx context.Context, field graphql.CollectedField, obj *warning.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvent_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvent_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningEvidence_explanation(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningEvidence_explanationZh(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_explanationZh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExplanationZh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_explanationZh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningEvidence_measure(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningEvidence().Measure(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvidence", field, true, true, "String")
+}
+
+func (ec *executionContext) _WarningEvidence_value(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningEvidence().Value(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvidence", field, true, true, "Float")
+}
+
+func (ec *executionContext) _WarningEvidence_peerMedian(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_peerMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningEvidence().PeerMedian(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_peerMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvidence", field, true, true, "Float")
+}
+
+func (ec *executionContext) _WarningEvidence_adjusted(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_adjusted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningEvidence().Adjusted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_adjusted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningEvidence", field, true, true, "Float")
+}
+
+func (ec *executionContext) _WarningEvidence_threshold(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *detect.Threshold) graphql.Marshaler {
+			return ec.marshalOThreshold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThreshold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningEvidence",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Threshold(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningEvidence_facts(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_facts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningEvidence().Facts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WarningFact) graphql.Marshaler {
+			return ec.marshalNWarningFact2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningFactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_facts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningEvidence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarningFact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningEvidence_signals(ctx context.Context, field graphql.CollectedField, obj *model.WarningEvidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningEvidence_signals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningEvidence().Signals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*warning.Signal) graphql.Marshaler {
+			return ec.marshalNSignal2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐSignalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningEvidence_signals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningEvidence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Signal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningFact_name(ctx context.Context, field graphql.CollectedField, obj *model.WarningFact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningFact_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningFact_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningFact", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningFact_value(ctx context.Context, field graphql.CollectedField, obj *model.WarningFact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningFact_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningFact_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningFact", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningType_code(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningType_nameZh(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_nameZh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameZh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_nameZh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningType_nameEn(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningType_descriptionZh(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_descriptionZh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DescriptionZh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_descriptionZh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningType_descriptionEn(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_descriptionEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DescriptionEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_descriptionEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningType_signals(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_signals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Signals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_signals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "String")
+}
+
+func (ec *executionContext) _WarningType_groups(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningType().Groups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Group) graphql.Marshaler {
+			return ec.marshalNPopulationGroup2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningType",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PopulationGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningType_severity(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v detect.Severity) graphql.Marshaler {
+			return ec.marshalNWarningSeverity2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "WarningSeverity")
+}
+
+func (ec *executionContext) _WarningType_level(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v detect.Level) graphql.Marshaler {
+			return ec.marshalNWarningLevel2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "WarningLevel")
+}
+
+func (ec *executionContext) _WarningType_slaDays(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_slaDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLADays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_slaDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WarningType_enabled(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WarningType_subject(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningType().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOSignalKind2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, true, true, "SignalKind")
+}
+
+func (ec *executionContext) _WarningType_rule(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WarningType().Rule(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, true, true, "String")
+}
+
+func (ec *executionContext) _WarningType_threshold(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *detect.ThresholdRule) graphql.Marshaler {
+			return ec.marshalOThresholdRule2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThresholdRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarningType",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThresholdRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarningType_version(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WarningType_updatedAt(ctx context.Context, field graphql.CollectedField, obj *warning.WarningType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarningType_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarningType_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WarningType", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _WatchlistCount_districtCode(ctx context.Context, field graphql.CollectedField, obj *model.WatchlistCount) (ret graphql.Marshaler) {
@@ -20794,6 +25771,97 @@ func UnmarshalSetPlanEntryInput(ctx context.Context, raw any) (model.SetPlanEntr
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignalInput(ctx context.Context, obj any) (model.SignalInput, error) {
+	var it model.SignalInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"source", "externalId", "householdId", "personId", "kind", "observedOn", "amountFen", "status"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNSignalKind2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "observedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("observedOn"))
+			data, err := ec.unmarshalNDate2githubᚗcomᚋaidhubᚋaidhubᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObservedOn = data
+		case "amountFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountFen"))
+			data, err := ec.unmarshalOFen2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountFen = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignalInput unmarshals raw into the SignalInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignalInput(ctx context.Context, raw any) (model.SignalInput, error) {
+	var out model.SignalInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignalInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSubmitApplicationInput(ctx context.Context, obj any) (model.SubmitApplicationInput, error) {
 	var it model.SubmitApplicationInput
 	if obj == nil {
@@ -20861,6 +25929,128 @@ func (ec *executionContext) unmarshalInputSubmitApplicationInput(ctx context.Con
 func UnmarshalSubmitApplicationInput(ctx context.Context, raw any) (model.SubmitApplicationInput, error) {
 	var out model.SubmitApplicationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubmitApplicationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputThresholdRuleInput(ctx context.Context, obj any) (model.ThresholdRuleInput, error) {
+	var it model.ThresholdRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["quantile"]; !present {
+		asMap["quantile"] = 0
+	}
+	if _, present := asMap["k"]; !present {
+		asMap["k"] = 0
+	}
+	if _, present := asMap["peerAdjusted"]; !present {
+		asMap["peerAdjusted"] = true
+	}
+
+	fieldsInOrder := [...]string{"measure", "method", "quantile", "k", "windowMonths", "minN", "floor", "ceiling", "fixed", "peerAdjusted", "also"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "measure":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measure"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Measure = data
+		case "method":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("method"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Method = data
+		case "quantile":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantile"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantile = data
+		case "k":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("k"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.K = data
+		case "windowMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowMonths"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowMonths = data
+		case "minN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minN"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinN = data
+		case "floor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("floor"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Floor = data
+		case "ceiling":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ceiling"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ceiling = data
+		case "fixed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fixed"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fixed = data
+		case "peerAdjusted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("peerAdjusted"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeerAdjusted = data
+		case "also":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("also"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Also = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalThresholdRuleInput unmarshals raw into the ThresholdRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalThresholdRuleInput(ctx context.Context, raw any) (model.ThresholdRuleInput, error) {
+	var out model.ThresholdRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ThresholdRuleInput", raw, &out)
 	return out, err
 }
 
@@ -20945,6 +26135,97 @@ func (ec *executionContext) unmarshalInputTransitionReferralInput(ctx context.Co
 func UnmarshalTransitionReferralInput(ctx context.Context, raw any) (model.TransitionReferralInput, error) {
 	var out model.TransitionReferralInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TransitionReferralInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTransitionWarningInput(ctx context.Context, obj any) (model.TransitionWarningInput, error) {
+	var it model.TransitionWarningInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"warningId", "action", "note", "outcome", "reason", "helpText", "categoryCodes", "version"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "warningId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warningId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarningID = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNWarningAction2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOWarningOutcome2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "helpText":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpText"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpText = data
+		case "categoryCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCodes = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTransitionWarningInput unmarshals raw into the TransitionWarningInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTransitionWarningInput(ctx context.Context, raw any) (model.TransitionWarningInput, error) {
+	var out model.TransitionWarningInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TransitionWarningInput", raw, &out)
 	return out, err
 }
 
@@ -21431,6 +26712,220 @@ func UnmarshalUpdateServiceItemInput(ctx context.Context, raw any) (model.Update
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWarningFilter(ctx context.Context, obj any) (model.WarningFilter, error) {
+	var it model.WarningFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"types", "severities", "states", "overdue", "regionPrefix", "householdId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Types = data
+		case "severities":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severities"))
+			data, err := ec.unmarshalOWarningSeverity2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severities = data
+		case "states":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("states"))
+			data, err := ec.unmarshalOWarningState2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.States = data
+		case "overdue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overdue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Overdue = data
+		case "regionPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("regionPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RegionPrefix = data
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWarningFilter unmarshals raw into the WarningFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWarningFilter(ctx context.Context, raw any) (model.WarningFilter, error) {
+	var out model.WarningFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WarningFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWarningTypeInput(ctx context.Context, obj any) (model.WarningTypeInput, error) {
+	var it model.WarningTypeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["enabled"]; !present {
+		asMap["enabled"] = true
+	}
+
+	fieldsInOrder := [...]string{"code", "nameZh", "nameEn", "descriptionZh", "descriptionEn", "signals", "groups", "severity", "level", "slaDays", "enabled", "subject", "rule", "threshold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "nameZh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameZh"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameZh = data
+		case "nameEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEn = data
+		case "descriptionZh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionZh"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionZh = data
+		case "descriptionEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionEn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionEn = data
+		case "signals":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signals"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Signals = data
+		case "groups":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groups"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Groups = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalNWarningSeverity2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalNWarningLevel2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "slaDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slaDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SLADays = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOSignalKind2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "rule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rule"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rule = data
+		case "threshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threshold"))
+			data, err := ec.unmarshalOThresholdRuleInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐThresholdRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Threshold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWarningTypeInput unmarshals raw into the WarningTypeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWarningTypeInput(ctx context.Context, raw any) (model.WarningTypeInput, error) {
+	var out model.WarningTypeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WarningTypeInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -21439,6 +26934,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case warning.Warning:
+		return ec._Warning(ctx, sel, &obj)
+	case *warning.Warning:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Warning(ctx, sel, obj)
+	case warning.Signal:
+		return ec._Signal(ctx, sel, &obj)
+	case *warning.Signal:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Signal(ctx, sel, obj)
 	case catalog.Item:
 		return ec._ServiceItem(ctx, sel, &obj)
 	case *catalog.Item:
@@ -21971,6 +27480,60 @@ func (ec *executionContext) _Assessment(ctx context.Context, sel ast.SelectionSe
 				})
 		case "createdAt":
 			out.Values[i] = ec._Assessment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var calibrationImplementors = []string{"Calibration"}
+
+func (ec *executionContext) _Calibration(ctx context.Context, sel ast.SelectionSet, obj *warning.Calibration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calibrationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Calibration")
+		case "month":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Calibration_month(ctx, field, obj)
+				})
+		case "trigger":
+			out.Values[i] = ec._Calibration_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "households":
+			out.Values[i] = ec._Calibration_households(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._Calibration_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._Calibration_finishedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -23210,6 +28773,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "recordSignals":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordSignals(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateWarningType":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWarningType(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recalibrate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recalibrate(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transitionWarning":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transitionWarning(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23907,6 +29498,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchResources(ctx, field)
 				})
+		case "warnings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_warnings(ctx, field)
+				})
+		case "warningTypes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_warningTypes(ctx, field)
+				})
+		case "thresholds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_thresholds(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -23920,6 +29529,39 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recalibratePayloadImplementors = []string{"RecalibratePayload"}
+
+func (ec *executionContext) _RecalibratePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecalibratePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recalibratePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecalibratePayload")
+		case "calibration":
+			out.Values[i] = ec._RecalibratePayload_calibration(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23984,6 +29626,77 @@ func (ec *executionContext) _RecordConsentPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("RecordConsentPayload")
 		case "consent":
 			out.Values[i] = ec._RecordConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordSignalsPayloadImplementors = []string{"RecordSignalsPayload"}
+
+func (ec *executionContext) _RecordSignalsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordSignalsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordSignalsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordSignalsPayload")
+		case "results":
+			out.Values[i] = ec._RecordSignalsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordedSignalImplementors = []string{"RecordedSignal"}
+
+func (ec *executionContext) _RecordedSignal(ctx context.Context, sel ast.SelectionSet, obj *warning.RecordResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordedSignalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordedSignal")
+		case "signal":
+			out.Values[i] = ec._RecordedSignal_signal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._RecordedSignal_duplicate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25148,6 +30861,94 @@ func (ec *executionContext) _SetPlanEntryPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var signalImplementors = []string{"Signal", "Node"}
+
+func (ec *executionContext) _Signal(ctx context.Context, sel ast.SelectionSet, obj *warning.Signal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Signal")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signal_id(ctx, field, obj)
+				})
+		case "source":
+			out.Values[i] = ec._Signal_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "externalId":
+			out.Values[i] = ec._Signal_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Signal_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "observedOn":
+			out.Values[i] = ec._Signal_observedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "month":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signal_month(ctx, field, obj)
+				})
+		case "amountFen":
+			out.Values[i] = ec._Signal_amountFen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signal_status(ctx, field, obj)
+				})
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signal_household(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signal_person(ctx, field, obj)
+				})
+		case "recordedAt":
+			out.Values[i] = ec._Signal_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var submitApplicationPayloadImplementors = []string{"SubmitApplicationPayload"}
 
 func (ec *executionContext) _SubmitApplicationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitApplicationPayload) graphql.Marshaler {
@@ -25196,9 +30997,213 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "matchSuggested":
 		return ec._Subscription_matchSuggested(ctx, fields[0])
+	case "warningRaised":
+		return ec._Subscription_warningRaised(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var thresholdImplementors = []string{"Threshold"}
+
+func (ec *executionContext) _Threshold(ctx context.Context, sel ast.SelectionSet, obj *detect.Threshold) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, thresholdImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Threshold")
+		case "typeCode":
+			out.Values[i] = ec._Threshold_typeCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_type(ctx, field, obj)
+				})
+		case "districtCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_districtCode(ctx, field, obj)
+				})
+		case "districtName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_districtName(ctx, field, obj)
+				})
+		case "group":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_group(ctx, field, obj)
+				})
+		case "month":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_month(ctx, field, obj)
+				})
+		case "scope":
+			out.Values[i] = ec._Threshold_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "value":
+			out.Values[i] = ec._Threshold_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raw":
+			out.Values[i] = ec._Threshold_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "n":
+			out.Values[i] = ec._Threshold_n(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_windowFrom(ctx, field, obj)
+				})
+		case "windowTo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_windowTo(ctx, field, obj)
+				})
+		case "method":
+			out.Values[i] = ec._Threshold_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clamped":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_clamped(ctx, field, obj)
+				})
+		case "explanation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_explanation(ctx, field, obj)
+				})
+		case "explanationZh":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Threshold_explanationZh(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var thresholdRuleImplementors = []string{"ThresholdRule"}
+
+func (ec *executionContext) _ThresholdRule(ctx context.Context, sel ast.SelectionSet, obj *detect.ThresholdRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, thresholdRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThresholdRule")
+		case "measure":
+			out.Values[i] = ec._ThresholdRule_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "method":
+			out.Values[i] = ec._ThresholdRule_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantile":
+			out.Values[i] = ec._ThresholdRule_quantile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "k":
+			out.Values[i] = ec._ThresholdRule_k(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowMonths":
+			out.Values[i] = ec._ThresholdRule_windowMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minN":
+			out.Values[i] = ec._ThresholdRule_minN(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "floor":
+			out.Values[i] = ec._ThresholdRule_floor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ceiling":
+			out.Values[i] = ec._ThresholdRule_ceiling(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fixed":
+			out.Values[i] = ec._ThresholdRule_fixed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "peerAdjusted":
+			out.Values[i] = ec._ThresholdRule_peerAdjusted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "also":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThresholdRule_also(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var transitionReferralPayloadImplementors = []string{"TransitionReferralPayload"}
@@ -25215,6 +31220,44 @@ func (ec *executionContext) _TransitionReferralPayload(ctx context.Context, sel 
 		case "referral":
 			out.Values[i] = ec._TransitionReferralPayload_referral(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transitionWarningPayloadImplementors = []string{"TransitionWarningPayload"}
+
+func (ec *executionContext) _TransitionWarningPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TransitionWarningPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transitionWarningPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransitionWarningPayload")
+		case "warning":
+			out.Values[i] = ec._TransitionWarningPayload_warning(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "application":
+			out.Values[i] = ec._TransitionWarningPayload_application(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -25401,6 +31444,39 @@ func (ec *executionContext) _UpdateResourcePayload(ctx context.Context, sel ast.
 	return out
 }
 
+var updateWarningTypePayloadImplementors = []string{"UpdateWarningTypePayload"}
+
+func (ec *executionContext) _UpdateWarningTypePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateWarningTypePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateWarningTypePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateWarningTypePayload")
+		case "warningType":
+			out.Values[i] = ec._UpdateWarningTypePayload_warningType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *auth.Principal) graphql.Marshaler {
@@ -25429,6 +31505,514 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_regionPrefix(ctx, field, obj)
 				})
+		case "source":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_source(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningImplementors = []string{"Warning", "Node"}
+
+func (ec *executionContext) _Warning(ctx context.Context, sel ast.SelectionSet, obj *warning.Warning) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Warning")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_id(ctx, field, obj)
+				})
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_type(ctx, field, obj)
+				})
+		case "typeCode":
+			out.Values[i] = ec._Warning_typeCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "household":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_household(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_person(ctx, field, obj)
+				})
+		case "regionCode":
+			out.Values[i] = ec._Warning_regionCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_regionName(ctx, field, obj)
+				})
+		case "responsibleCode":
+			out.Values[i] = ec._Warning_responsibleCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responsibleName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_responsibleName(ctx, field, obj)
+				})
+		case "severity":
+			out.Values[i] = ec._Warning_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Warning_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "month":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_month(ctx, field, obj)
+				})
+		case "raisedAt":
+			out.Values[i] = ec._Warning_raisedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueOn":
+			out.Values[i] = ec._Warning_dueOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_overdue(ctx, field, obj)
+				})
+		case "evidence":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_evidence(ctx, field, obj)
+				})
+		case "visitNote":
+			out.Values[i] = ec._Warning_visitNote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_outcome(ctx, field, obj)
+				})
+		case "dismissReason":
+			out.Values[i] = ec._Warning_dismissReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_application(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Warning_history(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._Warning_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningConnectionImplementors = []string{"WarningConnection"}
+
+func (ec *executionContext) _WarningConnection(ctx context.Context, sel ast.SelectionSet, obj *model.WarningConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarningConnection")
+		case "edges":
+			out.Values[i] = ec._WarningConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._WarningConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._WarningConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningEdgeImplementors = []string{"WarningEdge"}
+
+func (ec *executionContext) _WarningEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WarningEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarningEdge")
+		case "cursor":
+			out.Values[i] = ec._WarningEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._WarningEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningEventImplementors = []string{"WarningEvent"}
+
+func (ec *executionContext) _WarningEvent(ctx context.Context, sel ast.SelectionSet, obj *warning.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarningEvent")
+		case "state":
+			out.Values[i] = ec._WarningEvent_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._WarningEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._WarningEvent_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningEvidenceImplementors = []string{"WarningEvidence"}
+
+func (ec *executionContext) _WarningEvidence(ctx context.Context, sel ast.SelectionSet, obj *model.WarningEvidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningEvidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarningEvidence")
+		case "explanation":
+			out.Values[i] = ec._WarningEvidence_explanation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "explanationZh":
+			out.Values[i] = ec._WarningEvidence_explanationZh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "measure":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningEvidence_measure(ctx, field, obj)
+				})
+		case "value":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningEvidence_value(ctx, field, obj)
+				})
+		case "peerMedian":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningEvidence_peerMedian(ctx, field, obj)
+				})
+		case "adjusted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningEvidence_adjusted(ctx, field, obj)
+				})
+		case "threshold":
+			out.Values[i] = ec._WarningEvidence_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "facts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningEvidence_facts(ctx, field, obj)
+				})
+		case "signals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningEvidence_signals(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningFactImplementors = []string{"WarningFact"}
+
+func (ec *executionContext) _WarningFact(ctx context.Context, sel ast.SelectionSet, obj *model.WarningFact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningFactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarningFact")
+		case "name":
+			out.Values[i] = ec._WarningFact_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._WarningFact_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var warningTypeImplementors = []string{"WarningType"}
+
+func (ec *executionContext) _WarningType(ctx context.Context, sel ast.SelectionSet, obj *warning.WarningType) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warningTypeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarningType")
+		case "code":
+			out.Values[i] = ec._WarningType_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameZh":
+			out.Values[i] = ec._WarningType_nameZh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameEn":
+			out.Values[i] = ec._WarningType_nameEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "descriptionZh":
+			out.Values[i] = ec._WarningType_descriptionZh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "descriptionEn":
+			out.Values[i] = ec._WarningType_descriptionEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signals":
+			out.Values[i] = ec._WarningType_signals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groups":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningType_groups(ctx, field, obj)
+				})
+		case "severity":
+			out.Values[i] = ec._WarningType_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "level":
+			out.Values[i] = ec._WarningType_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slaDays":
+			out.Values[i] = ec._WarningType_slaDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._WarningType_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningType_subject(ctx, field, obj)
+				})
+		case "rule":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WarningType_rule(ctx, field, obj)
+				})
+		case "threshold":
+			out.Values[i] = ec._WarningType_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._WarningType_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WarningType_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26053,6 +32637,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCalibration2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐCalibration(ctx context.Context, sel ast.SelectionSet, v *warning.Calibration) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Calibration!")
+		return graphql.Null
+	}
+	return ec._Calibration(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCapacity2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐCapacity(ctx context.Context, sel ast.SelectionSet, v *catalog.Capacity) graphql.Marshaler {
@@ -26808,6 +33400,30 @@ func (ec *executionContext) unmarshalNRecordConsentInput2githubᚗcomᚋaidhub�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRecordedSignal2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐRecordResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*warning.RecordResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecordedSignal2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐRecordResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecordedSignal2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐRecordResult(ctx context.Context, sel ast.SelectionSet, v *warning.RecordResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordedSignal!")
+		return graphql.Null
+	}
+	return ec._RecordedSignal(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNReferMatchInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐReferMatchInput(ctx context.Context, v any) (model.ReferMatchInput, error) {
 	res, err := ec.unmarshalInputReferMatchInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27026,6 +33642,7 @@ var (
 		"CASE_MANAGER": auth.CaseManager,
 		"CHARITY":      auth.Charity,
 		"DONOR":        auth.Donor,
+		"DATA_FEED":    auth.DataFeed,
 	}
 	marshalNRole2githubᚗcomᚋaidhubᚋaidhubᚋauthᚐRole = map[auth.Role]string{
 		auth.Anonymous:   "ANONYMOUS",
@@ -27033,6 +33650,7 @@ var (
 		auth.CaseManager: "CASE_MANAGER",
 		auth.Charity:     "CHARITY",
 		auth.Donor:       "DONOR",
+		auth.DataFeed:    "DATA_FEED",
 	}
 )
 
@@ -27151,6 +33769,63 @@ func (ec *executionContext) unmarshalNSetPlanEntryInput2githubᚗcomᚋaidhubᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNSignal2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐSignalᚄ(ctx context.Context, sel ast.SelectionSet, v []*warning.Signal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignal2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐSignal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSignal2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐSignal(ctx context.Context, sel ast.SelectionSet, v *warning.Signal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Signal!")
+		return graphql.Null
+	}
+	return ec._Signal(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSignalInput2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSignalInputᚄ(ctx context.Context, v any) ([]*model.SignalInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SignalInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSignalInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSignalInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNSignalInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSignalInput(ctx context.Context, v any) (*model.SignalInput, error) {
+	res, err := ec.unmarshalInputSignalInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSignalKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignalKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SignalKind!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27165,13 +33840,70 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNSubmitApplicationInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐSubmitApplicationInput(ctx context.Context, v any) (model.SubmitApplicationInput, error) {
 	res, err := ec.unmarshalInputSubmitApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNThreshold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *detect.Threshold) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Threshold!")
+		return graphql.Null
+	}
+	return ec._Threshold(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNThresholdScope2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐScope(ctx context.Context, v any) (detect.Scope, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := detect.Scope(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNThresholdScope2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐScope(ctx context.Context, sel ast.SelectionSet, v detect.Scope) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ThresholdScope!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNTransitionReferralInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralInput(ctx context.Context, v any) (model.TransitionReferralInput, error) {
 	res, err := ec.unmarshalInputTransitionReferralInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTransitionWarningInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionWarningInput(ctx context.Context, v any) (model.TransitionWarningInput, error) {
+	res, err := ec.unmarshalInputTransitionWarningInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27233,6 +33965,167 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋa
 		return graphql.Null
 	}
 	return ec._Viewer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWarning2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarning(ctx context.Context, sel ast.SelectionSet, v *warning.Warning) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Warning!")
+		return graphql.Null
+	}
+	return ec._Warning(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWarningAction2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐAction(ctx context.Context, v any) (warning.Action, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := warning.Action(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWarningAction2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐAction(ctx context.Context, sel ast.SelectionSet, v warning.Action) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WarningAction!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNWarningEdge2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WarningEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarningEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWarningEdge2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningEdge(ctx context.Context, sel ast.SelectionSet, v *model.WarningEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WarningEdge!")
+		return graphql.Null
+	}
+	return ec._WarningEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWarningEvent2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*warning.Event) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarningEvent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWarningEvent2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐEvent(ctx context.Context, sel ast.SelectionSet, v *warning.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WarningEvent!")
+		return graphql.Null
+	}
+	return ec._WarningEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWarningEvidence2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningEvidence(ctx context.Context, sel ast.SelectionSet, v *model.WarningEvidence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WarningEvidence!")
+		return graphql.Null
+	}
+	return ec._WarningEvidence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWarningFact2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningFactᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WarningFact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarningFact2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningFact(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWarningFact2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningFact(ctx context.Context, sel ast.SelectionSet, v *model.WarningFact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WarningFact!")
+		return graphql.Null
+	}
+	return ec._WarningFact(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWarningLevel2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐLevel(ctx context.Context, v any) (detect.Level, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := detect.Level(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWarningLevel2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐLevel(ctx context.Context, sel ast.SelectionSet, v detect.Level) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WarningLevel!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNWarningSeverity2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverity(ctx context.Context, v any) (detect.Severity, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := detect.Severity(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWarningSeverity2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverity(ctx context.Context, sel ast.SelectionSet, v detect.Severity) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WarningSeverity!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNWarningState2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐState(ctx context.Context, v any) (warning.State, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := warning.State(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWarningState2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐState(ctx context.Context, sel ast.SelectionSet, v warning.State) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WarningState!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNWarningType2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningType(ctx context.Context, sel ast.SelectionSet, v *warning.WarningType) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WarningType!")
+		return graphql.Null
+	}
+	return ec._WarningType(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWarningTypeInput2githubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningTypeInput(ctx context.Context, v any) (model.WarningTypeInput, error) {
+	res, err := ec.unmarshalInputWarningTypeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNWatchColour2githubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, v any) (aidhub.Colour, error) {
@@ -27991,6 +34884,13 @@ func (ec *executionContext) marshalOPerson2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋc
 	return ec._Person(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOPopulationGroup2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcatalogᚐGroup(ctx context.Context, sel ast.SelectionSet, v *catalog.Group) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PopulationGroup(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOPopulationGroupPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐPopulationGroupPayload(ctx context.Context, sel ast.SelectionSet, v *model.PopulationGroupPayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -28017,6 +34917,13 @@ func (ec *executionContext) marshalOProviderKind2ᚖgithubᚗcomᚋaidhubᚋaidh
 	return res
 }
 
+func (ec *executionContext) marshalORecalibratePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecalibratePayload(ctx context.Context, sel ast.SelectionSet, v *model.RecalibratePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecalibratePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalORecordAidPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordAidPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordAidPayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -28029,6 +34936,13 @@ func (ec *executionContext) marshalORecordConsentPayload2ᚖgithubᚗcomᚋaidhu
 		return graphql.Null
 	}
 	return ec._RecordConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORecordSignalsPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐRecordSignalsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordSignalsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RecordSignalsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOReferral2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋcaseworkᚐReferral(ctx context.Context, sel ast.SelectionSet, v *casework.Referral) graphql.Marshaler {
@@ -28301,6 +35215,24 @@ func (ec *executionContext) marshalOSetPlanEntryPayload2ᚖgithubᚗcomᚋaidhub
 	return ec._SetPlanEntryPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOSignalKind2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSignalKind2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28373,11 +35305,59 @@ func (ec *executionContext) marshalOSubmitApplicationPayload2ᚖgithubᚗcomᚋa
 	return ec._SubmitApplicationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOThreshold2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThresholdᚄ(ctx context.Context, sel ast.SelectionSet, v []*detect.Threshold) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreshold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThreshold(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOThreshold2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThreshold(ctx context.Context, sel ast.SelectionSet, v *detect.Threshold) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Threshold(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOThresholdRule2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐThresholdRule(ctx context.Context, sel ast.SelectionSet, v *detect.ThresholdRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ThresholdRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOThresholdRuleInput2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐThresholdRuleInput(ctx context.Context, v any) (*model.ThresholdRuleInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputThresholdRuleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOTransitionReferralPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionReferralPayload(ctx context.Context, sel ast.SelectionSet, v *model.TransitionReferralPayload) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._TransitionReferralPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTransitionWarningPayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐTransitionWarningPayload(ctx context.Context, sel ast.SelectionSet, v *model.TransitionWarningPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TransitionWarningPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUnmetNeedConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUnmetNeedConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnmetNeedConnection) graphql.Marshaler {
@@ -28400,6 +35380,145 @@ func (ec *executionContext) marshalOUpdateResourcePayload2ᚖgithubᚗcomᚋaidh
 		return graphql.Null
 	}
 	return ec._UpdateResourcePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUpdateWarningTypePayload2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐUpdateWarningTypePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateWarningTypePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateWarningTypePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWarningConnection2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningConnection(ctx context.Context, sel ast.SelectionSet, v *model.WarningConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WarningConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWarningFilter2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋgraphᚋmodelᚐWarningFilter(ctx context.Context, v any) (*model.WarningFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWarningFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOWarningOutcome2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐOutcome(ctx context.Context, v any) (*warning.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := warning.Outcome(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWarningOutcome2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐOutcome(ctx context.Context, sel ast.SelectionSet, v *warning.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOWarningSeverity2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverityᚄ(ctx context.Context, v any) ([]detect.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]detect.Severity, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWarningSeverity2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverity(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWarningSeverity2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []detect.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarningSeverity2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚋdetectᚐSeverity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOWarningState2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐStateᚄ(ctx context.Context, v any) ([]warning.State, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]warning.State, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWarningState2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWarningState2ᚕgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐStateᚄ(ctx context.Context, sel ast.SelectionSet, v []warning.State) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarningState2githubᚗcomᚋaidhubᚋaidhubᚋwarningᚐState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWarningType2ᚕᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []*warning.WarningType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarningType2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWarningType2ᚖgithubᚗcomᚋaidhubᚋaidhubᚋwarningᚐWarningType(ctx context.Context, sel ast.SelectionSet, v *warning.WarningType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WarningType(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOWatchColour2ᚖgithubᚗcomᚋaidhubᚋaidhubᚐColour(ctx context.Context, v any) (*aidhub.Colour, error) {

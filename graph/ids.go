@@ -72,6 +72,8 @@ const (
 	typeNeed         = "Need"
 	typeAidRecord    = "AidRecord"
 	typeReferral     = "Referral"
+	typeWarning      = "Warning"
+	typeSignal       = "Signal"
 	cursorPrefix     = "cursor"
 )
 

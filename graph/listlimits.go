@@ -12,6 +12,7 @@ import (
 
 	"github.com/aidhub/aidhub"
 	"github.com/aidhub/aidhub/search"
+	"github.com/aidhub/aidhub/warning/detect"
 )
 
 func init() {
@@ -50,6 +51,12 @@ var ListMaxima = map[string]int{
 	"PersonInput.groups":                   20,
 	"ClassifyApplicationInput.needs":       50,
 	"CreateAssessmentInput.needs":          50,
+	// Early warning: a warning's application names categories as
+	// submitApplication does; a type reads at most every signal kind and
+	// casework's three facts.
+	"TransitionWarningInput.categoryCodes": 20,
+	"WarningTypeInput.signals":             len(detect.Kinds) + 3,
+	"WarningTypeInput.groups":              50,
 }
 
 // ListLimits refuses, before anything executes, an operation whose

@@ -36,6 +36,16 @@ func (r *Resolver) node(ctx context.Context, id string) (gqltypes.Node, error) {
 			return nil, notFound
 		}
 		return found, err
+	case typeWarning, typeSignal:
+		n, err := strconv.ParseInt(key, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, notFound
+		}
+		found, err := r.warningNode(ctx, typ, n)
+		if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+			return nil, notFound
+		}
+		return found, err
 	case typeGroup, typeCategory, typeItem:
 		cat, err := r.snapshot(ctx)
 		if err != nil {

@@ -25,6 +25,12 @@ var (
 	// it sees (referred, consenting) is the casework service's decision.
 	caseParties  = rule{roles: []auth.Role{auth.Admin, auth.CaseManager, auth.Charity}}
 	caseManagers = rule{roles: []auth.Role{auth.CaseManager}}
+	// signalSenders record signals: ADMIN, and a DATA_FEED for its own
+	// source (the warning service's decision).
+	signalSenders = rule{roles: []auth.Role{auth.Admin, auth.DataFeed}}
+	// signalReaders see the signals they stored (a DATA_FEED through
+	// recordSignals' answer) and case workers the ones behind warnings.
+	signalReaders = rule{roles: []auth.Role{auth.Admin, auth.CaseManager, auth.DataFeed}}
 )
 
 // typeRules cover every field of a type unless fieldRules says otherwise.
@@ -107,6 +113,25 @@ var typeRules = map[string]rule{
 	"WatchlistCount":      caseworkers,
 	"MatchSuggestion":     caseworkers,
 	"Subscription":        caseworkers,
+
+	// Early warning: case workers only; a DATA_FEED records signals and
+	// sees what it stored, nothing else.
+	"Signal":                   signalReaders,
+	"RecordedSignal":           public,
+	"RecordSignalsPayload":     public,
+	"WarningType":              caseworkers,
+	"ThresholdRule":            caseworkers,
+	"UpdateWarningTypePayload": public,
+	"Threshold":                caseworkers,
+	"Calibration":              caseworkers,
+	"RecalibratePayload":       public,
+	"WarningFact":              caseworkers,
+	"WarningEvidence":          caseworkers,
+	"WarningEvent":             caseworkers,
+	"Warning":                  caseworkers,
+	"WarningEdge":              caseworkers,
+	"WarningConnection":        caseworkers,
+	"TransitionWarningPayload": public,
 }
 
 var fieldRules = map[string]rule{
@@ -163,6 +188,16 @@ var fieldRules = map[string]rule{
 	"Query.watchlistCounts":        caseworkers,
 	"Query.matchesForResource":     resourceOwners,
 	"Mutation.referMatch":          caseworkers,
+
+	"Query.warnings":             caseworkers,
+	"Query.warningTypes":         caseworkers,
+	"Query.thresholds":           caseworkers,
+	"Mutation.recordSignals":     signalSenders,
+	"Mutation.updateWarningType": adminOnly,
+	"Mutation.recalibrate":       adminOnly,
+	"Mutation.transitionWarning": caseworkers,
+	"Signal.household":           caseworkers,
+	"Signal.person":              caseworkers,
 }
 
 // nodeRules gate node(id:) by the type its ID names, before anything is
@@ -181,6 +216,8 @@ var nodeRules = map[string]rule{
 	typeNeed:        caseParties,
 	typeAidRecord:   caseParties,
 	typeReferral:    caseParties,
+	typeWarning:     caseworkers,
+	typeSignal:      caseworkers,
 }
 
 // authorizeNode applies nodeRules to node(id:) for an ID of type typ.

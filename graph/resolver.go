@@ -13,6 +13,7 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/search"
+	"github.com/aidhub/aidhub/warning"
 )
 
 // Resolver holds the services resolvers call. It is built once per server.
@@ -21,4 +22,7 @@ type Resolver struct {
 	Casework       *casework.Service
 	Matcher        *matchsvc.Service
 	Search         search.Index
+	WarningService *warning.Service
+	// WarningFeed serves warningRaised: one per process (hub makes it).
+	WarningFeed *warning.Feed
 }

@@ -40,6 +40,11 @@ func (r *viewerResolver) RegionPrefix(ctx context.Context, obj *auth.Principal) 
 	return &obj.RegionPrefix, nil
 }
 
+// Source is the resolver for the source field.
+func (r *viewerResolver) Source(ctx context.Context, obj *auth.Principal) (*string, error) {
+	return nonEmpty(obj.Source), nil
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 

@@ -72,11 +72,14 @@ type Hub struct {
 	Casework *casework.Service
 	Matcher  *matchsvc.Service
 	Warning  *warning.Service
-	Audit    *audit.Log
-	Tokens   *auth.Tokens
-	Index    search.Index
-	Syncer   *search.Syncer
-	Jobs     *jobs.Client
+	// WarningFeed delivers raised warnings to this process's
+	// subscriptions (server.Deps.WarningFeed): one poller per process.
+	WarningFeed *warning.Feed
+	Audit       *audit.Log
+	Tokens      *auth.Tokens
+	Index       search.Index
+	Syncer      *search.Syncer
+	Jobs        *jobs.Client
 	// Metrics is the hub's registry: runtime, process, database pool,
 	// build and job queue collectors; the server adds its request
 	// metrics to it (server.Deps.Metrics) and serves it.
@@ -212,6 +215,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*Hub, error) {
 	rematchResource.Service, rematchHousehold.Service, reload.Service = h.Matcher, h.Matcher, h.Matcher
 	h.Warning = warning.NewService(d, dir, h.Catalog, h.Casework, h.Audit, now, warning.WithOutbox(warning.JobOutbox{Jobs: h.Jobs}))
 	evaluate.Service, calibrate.Service = h.Warning, h.Warning
+	h.WarningFeed = h.Warning.NewFeed(time.Second)
 	h.Syncer = search.NewSyncer(d, h.Catalog, h.Index)
 	worker.Syncer = h.Syncer
 	if _, err := h.Catalog.SeedDefaults(ctx); err != nil {

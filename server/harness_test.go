@@ -29,6 +29,7 @@ import (
 	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/secret"
 	"github.com/aidhub/aidhub/server"
+	"github.com/aidhub/aidhub/warning"
 )
 
 // fixedNow is the tests' clock: 2026-11-28 12:00 in Chongqing.
@@ -43,10 +44,11 @@ type hub struct {
 	logs    *syncBuffer
 	orgA    *catalog.Organization
 	orgB    *catalog.Organization
-	tokens  map[string]string // "admin", "charityA", "charityB", "caseManager", "donor", "anonymous" ("")
+	tokens  map[string]string // "admin", "charityA", "charityB", "caseManager", "caseManagerB", "donor", "feed", "anonymous" ("")
 	app     *apphub.Hub       // set by newHubWithIndex: the index, its syncer and job queue
 	cw      *casework.Service
 	matcher *matchsvc.Service
+	warn    *warning.Service
 	audit   *audit.Log
 	// metrics is the registry the handler records into: the process
 	// hub's when app is set.
@@ -123,16 +125,24 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 		t.Fatal(err)
 	}
 	h := &hub{t: t, db: d, svc: svc, orgA: orgA, orgB: orgB, logs: &syncBuffer{}, tokens: map[string]string{"anonymous": ""}}
+	var feed *warning.Feed
 	if app != nil {
 		// The process's own services: its jobs re-match and publish to
 		// the subscriptions this handler serves.
-		h.app, h.audit, h.cw, h.matcher = app, app.Audit, app.Casework, app.Matcher
+		h.app, h.audit, h.cw, h.matcher, h.warn = app, app.Audit, app.Casework, app.Matcher, app.Warning
+		feed = app.WarningFeed
 	} else {
 		h.audit = audit.New(d, fixedNow)
 		h.cw = casework.NewService(d, regions.Chongqing(), testKeys(t), svc, h.audit, fixedNow)
 		if h.matcher, err = matchsvc.New(d, svc, h.cw, matchsvc.DefaultConfig(), fixedNow); err != nil {
 			t.Fatal(err)
 		}
+		// No job queue: signals are evaluated when a test asks.
+		h.warn = warning.NewService(d, regions.Chongqing(), svc, h.cw, h.audit, fixedNow)
+		if _, err := h.warn.SeedDefaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		feed = h.warn.NewFeed(100 * time.Millisecond)
 	}
 	for name, nt := range map[string]auth.NewToken{
 		"admin":       {Role: auth.Admin},
@@ -142,6 +152,8 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 		// caseManagerB works in 沙坪坝区, outside caseManager's region.
 		"caseManagerB": {Role: auth.CaseManager, RegionPrefix: "500106"},
 		"donor":        {Role: auth.Donor},
+		// feed is the medical insurance bureau's system sending signals.
+		"feed": {Role: auth.DataFeed, Source: "MEDICAL_INSURANCE"},
 	} {
 		tok, err := tokens.Create(ctx, nt)
 		if err != nil {
@@ -160,7 +172,7 @@ func serve(t *testing.T, d *db.DB, cfg server.Config, svc *catalog.Service, toke
 	if app != nil {
 		tracer = app.Tracer
 	}
-	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Matcher: h.matcher, Tokens: tokens, Search: idx, Log: log, Metrics: h.metrics, Tracer: tracer}))
+	h.srv = httptest.NewServer(server.New(cfg, server.Deps{DB: d, Catalog: svc, Casework: h.cw, Matcher: h.matcher, Warning: h.warn, WarningFeed: feed, Tokens: tokens, Search: idx, Log: log, Metrics: h.metrics, Tracer: tracer}))
 	t.Cleanup(h.srv.Close)
 	return h
 }
@@ -273,6 +285,12 @@ func (h *hub) fingerprint() string {
 		"SELECT count(*) FROM referral_events",
 		"SELECT count(*) FROM aid_records",
 		"SELECT count(*) FROM audit_log",
+		// Early warning.
+		"SELECT count(*) FROM signals",
+		"SELECT count(*) || '/' || coalesce(sum(version), 0) FROM warning_types",
+		"SELECT count(*) FROM warning_calibrations",
+		"SELECT count(*) || '/' || coalesce(sum(version), 0) FROM warnings",
+		"SELECT count(*) FROM warning_events",
 	} {
 		var s string
 		if h.db.IsPostgres() {

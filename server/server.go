@@ -29,6 +29,7 @@ import (
 	"github.com/aidhub/aidhub/matchsvc"
 	"github.com/aidhub/aidhub/search"
 	"github.com/aidhub/aidhub/server/explorer"
+	"github.com/aidhub/aidhub/warning"
 )
 
 // Limits bound what one request may ask for.
@@ -84,7 +85,11 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Casework *casework.Service
 	Matcher  *matchsvc.Service
-	Tokens   *auth.Tokens
+	// Warning serves early warning; WarningFeed (one per process, made by
+	// the hub) serves warningRaised.
+	Warning     *warning.Service
+	WarningFeed *warning.Feed
+	Tokens      *auth.Tokens
 	// Search serves searchResources; nil turns search off.
 	Search search.Index
 	Log    zerolog.Logger
@@ -149,7 +154,8 @@ func New(cfg Config, deps Deps) *Handler {
 
 func newGraphQL(cfg Config, deps Deps, ws *websockets) http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &graph.Resolver{CatalogService: deps.Catalog, Casework: deps.Casework, Matcher: deps.Matcher, Search: deps.Search},
+		Resolvers: &graph.Resolver{CatalogService: deps.Catalog, Casework: deps.Casework, Matcher: deps.Matcher, Search: deps.Search,
+			WarningService: deps.Warning, WarningFeed: deps.WarningFeed},
 		Complexity: graph.Complexity(),
 	})
 	srv := handler.New(es)
@@ -304,6 +310,9 @@ func domainLoaders(deps Deps, wait time.Duration) func(context.Context) context.
 		}
 		if deps.Casework != nil {
 			ctx = deps.Casework.NewLoaderContext(ctx, wait)
+		}
+		if deps.Warning != nil {
+			ctx = deps.Warning.NewLoaderContext(ctx, wait)
 		}
 		return ctx
 	}

@@ -17,7 +17,9 @@ import (
 type loaders struct {
 	warnings *dataloadgen.Loader[int64, *Warning]
 	signals  *dataloadgen.Loader[int64, *Signal]
-	types    func() (map[string]*WarningType, error)
+	// events are each warning's history, oldest first.
+	events *dataloadgen.Loader[int64, []*Event]
+	types  func() (map[string]*WarningType, error)
 }
 
 type loadersKey struct{}
@@ -40,6 +42,7 @@ func (s *Service) newLoaders(wait time.Duration) *loaders {
 	return &loaders{
 		warnings: dataloadgen.NewLoader(byID[Warning](s, func(w *Warning) int64 { return w.ID }), opt),
 		signals:  dataloadgen.NewLoader(byID[Signal](s, func(sg *Signal) int64 { return sg.ID }), opt),
+		events:   dataloadgen.NewLoader(s.eventsOf, opt),
 		types: sync.OnceValues(func() (map[string]*WarningType, error) {
 			ts, err := s.loadTypes(context.Background(), s.db)
 			if err != nil {
@@ -70,4 +73,24 @@ func byID[T any](s *Service, id func(*T) int64) func(ctx context.Context, ids []
 		}
 		return out, nil
 	}
+}
+
+// eventsOf reads the histories of warnings in one statement.
+func (s *Service) eventsOf(ctx context.Context, ids []int64) ([][]*Event, []error) {
+	var rows []*Event
+	if err := s.db.NewSelect().Model(&rows).Where("warning_id IN (?)", bun.List(ids)).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, []error{fmt.Errorf("warning: load histories: %w", err)}
+	}
+	byWarning := make(map[int64][]*Event, len(ids))
+	for _, e := range rows {
+		byWarning[e.WarningID] = append(byWarning[e.WarningID], e)
+	}
+	out := make([][]*Event, len(ids))
+	for i, id := range ids {
+		out[i] = byWarning[id]
+		if out[i] == nil {
+			out[i] = []*Event{}
+		}
+	}
+	return out, nil
 }

@@ -73,7 +73,7 @@ func checkSignal(in *SignalInput, p auth.Principal, today aidhub.Date, field str
 		if in.Source == "" {
 			in.Source = p.Source
 		} else if in.Source != p.Source {
-			return aidhub.Errorf(aidhub.EFORBIDDEN, "%s.source: this token sends signals of source %s only", field, p.Source)
+			return &aidhub.Error{Code: aidhub.EFORBIDDEN, Field: field + ".source", Message: "this token sends signals of source " + p.Source + " only"}
 		}
 	}
 	if !auth.ValidSource(in.Source) {
@@ -322,4 +322,29 @@ func (s *Service) CountSignals(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("warning: count signals: %w", err)
 	}
 	return int(n), nil
+}
+
+var errSignalNotFound = aidhub.Errorf(aidhub.ENOTFOUND, "no signal with this ID")
+
+// Signal returns one signal, through the request's loader, to a case
+// worker who may see its household; any other is NOT_FOUND, so its
+// existence does not leak.
+func (s *Service) Signal(ctx context.Context, id int64) (*Signal, error) {
+	if err := requireCaseworker(auth.FromContext(ctx), "reading signals"); err != nil {
+		return nil, err
+	}
+	sg, err := s.fromContext(ctx).signals.Load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("warning: load signal %d: %w", id, err)
+	}
+	if sg == nil {
+		return nil, errSignalNotFound
+	}
+	if _, err := s.casework.Household(ctx, sg.HouseholdID); err != nil {
+		if aidhub.ErrorCode(err) == aidhub.ENOTFOUND {
+			return nil, errSignalNotFound
+		}
+		return nil, err
+	}
+	return sg, nil
 }

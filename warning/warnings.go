@@ -249,13 +249,14 @@ func (s *Service) Warnings(ctx context.Context, f Filter, page aidhub.PageArgs) 
 	return aidhub.NewPage(rows, page, int(total), func(w *Warning) int64 { return w.ID }), nil
 }
 
-// History returns a warning's events, oldest first.
+// History returns a warning's events, oldest first, through the request's
+// loader.
 func (s *Service) History(ctx context.Context, warningID int64) ([]*Event, error) {
 	if _, err := s.Warning(ctx, warningID); err != nil {
 		return nil, err
 	}
-	var evs []*Event
-	if err := s.db.NewSelect().Model(&evs).Where("warning_id = ?", warningID).OrderExpr("id").Scan(ctx); err != nil {
+	evs, err := s.fromContext(ctx).events.Load(ctx, warningID)
+	if err != nil {
 		return nil, fmt.Errorf("warning: history of %d: %w", warningID, err)
 	}
 	return evs, nil

@@ -11,6 +11,8 @@ import (
 	"github.com/aidhub/aidhub/catalog"
 	"github.com/aidhub/aidhub/matching"
 	"github.com/aidhub/aidhub/matchsvc"
+	"github.com/aidhub/aidhub/warning"
+	"github.com/aidhub/aidhub/warning/detect"
 )
 
 type AddPersonInput struct {
@@ -286,6 +288,10 @@ type PopulationGroupPayload struct {
 type Query struct {
 }
 
+type RecalibratePayload struct {
+	Calibration *warning.Calibration `json:"calibration"`
+}
+
 type RecordAidInput struct {
 	HouseholdID string `json:"householdId"`
 	// Omit for aid to the household as a whole (household-level items always are).
@@ -324,6 +330,10 @@ type RecordConsentInput struct {
 
 type RecordConsentPayload struct {
 	Consent *casework.Consent `json:"consent"`
+}
+
+type RecordSignalsPayload struct {
+	Results []*warning.RecordResult `json:"results"`
 }
 
 type ReferMatchInput struct {
@@ -514,6 +524,24 @@ type SetPlanEntryPayload struct {
 	Entry *catalog.PlanEntry `json:"entry"`
 }
 
+type SignalInput struct {
+	// The sending department, 1 to 40 of A-Z, 0-9 and _ (e.g. MEDICAL_INSURANCE); a DATA_FEED token may omit it (its own) and may send no other.
+	Source *string `json:"source,omitempty"`
+	// The source's own ID of the fact (at most 100 characters): the same source and externalId again is a duplicate, not a second signal.
+	ExternalID string `json:"externalId"`
+	// The household; may be omitted when personId is given.
+	HouseholdID *string `json:"householdId,omitempty"`
+	// The person; required for EMPLOYMENT, HOSPITALISATION, DISABILITY_GRADE, DEATH and SCHOOL_LEAVING.
+	PersonID *string `json:"personId,omitempty"`
+	Kind     string  `json:"kind"`
+	// The day the fact is about: from 2000-01-01, not after today in China.
+	ObservedOn aidhub.Date `json:"observedOn"`
+	// Amount kinds only: 0 or more.
+	AmountFen *int64 `json:"amountFen,omitempty"`
+	// EMPLOYMENT and DISABILITY_GRADE only.
+	Status *string `json:"status,omitempty"`
+}
+
 type SubmitApplicationInput struct {
 	HouseholdID       string           `json:"householdId"`
 	ApplicantPersonID *string          `json:"applicantPersonId,omitempty"`
@@ -530,6 +558,23 @@ type SubmitApplicationPayload struct {
 type Subscription struct {
 }
 
+type ThresholdRuleInput struct {
+	// INCOME_DROP, MEDICAL_SHARE, EDUCATION_SHARE, ARREARS_SHARE or RIGID_SHARE.
+	Measure string `json:"measure"`
+	// QUANTILE or MAD.
+	Method       string   `json:"method"`
+	Quantile     *float64 `json:"quantile,omitempty"`
+	K            *float64 `json:"k,omitempty"`
+	WindowMonths int      `json:"windowMonths"`
+	MinN         int      `json:"minN"`
+	// Fractions: 0.2 is 20 %; floor ≤ fixed ≤ ceiling.
+	Floor        float64 `json:"floor"`
+	Ceiling      float64 `json:"ceiling"`
+	Fixed        float64 `json:"fixed"`
+	PeerAdjusted *bool   `json:"peerAdjusted,omitempty"`
+	Also         *string `json:"also,omitempty"`
+}
+
 type TransitionReferralInput struct {
 	ReferralID string                  `json:"referralId"`
 	To         casework.ReferralStatus `json:"to"`
@@ -544,6 +589,29 @@ type TransitionReferralInput struct {
 
 type TransitionReferralPayload struct {
 	Referral *casework.Referral `json:"referral"`
+}
+
+type TransitionWarningInput struct {
+	WarningID string         `json:"warningId"`
+	Action    warning.Action `json:"action"`
+	// VISIT: what the visit found (required, at most 2,000 characters); other actions: optional.
+	Note *string `json:"note,omitempty"`
+	// RESOLVE: REFERRED or NO_ACTION_NEEDED.
+	Outcome *warning.Outcome `json:"outcome,omitempty"`
+	// DISMISS: why (required, at most 500 characters).
+	Reason *string `json:"reason,omitempty"`
+	// OPEN_APPLICATION: the application's text; default: the warning's explanation.
+	HelpText *string `json:"helpText,omitempty"`
+	// OPEN_APPLICATION: the categories the application names.
+	CategoryCodes []string `json:"categoryCodes,omitempty"`
+	// The warning's version read: a change meanwhile is CONFLICT.
+	Version *int `json:"version,omitempty"`
+}
+
+type TransitionWarningPayload struct {
+	Warning *warning.Warning `json:"warning"`
+	// The application OPEN_APPLICATION opened.
+	Application *casework.Application `json:"application,omitempty"`
 }
 
 // An open need with no aid delivered or under way (持续监测未获帮扶对象).
@@ -643,6 +711,67 @@ type UpdateServiceItemInput struct {
 	Unit           *string `json:"unit,omitempty"`
 	HouseholdLevel *bool   `json:"householdLevel,omitempty"`
 	Sort           *int    `json:"sort,omitempty"`
+}
+
+type UpdateWarningTypePayload struct {
+	WarningType *warning.WarningType `json:"warningType"`
+}
+
+type WarningConnection struct {
+	// Allowed: ADMIN, CASE_MANAGER.
+	Edges []*WarningEdge `json:"edges"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	TotalCount int `json:"totalCount"`
+}
+
+type WarningEdge struct {
+	// Allowed: ADMIN, CASE_MANAGER.
+	Cursor string `json:"cursor"`
+	// Allowed: ADMIN, CASE_MANAGER.
+	Node *warning.Warning `json:"node"`
+}
+
+// One fact a warning's rule read, by its rule name.
+type WarningFact struct {
+	// e.g. dependants, medicalShare. Allowed: ADMIN, CASE_MANAGER.
+	Name string `json:"name"`
+	// Its value as text: 2, 0.57, true, ["DIBAO"]. Allowed: ADMIN, CASE_MANAGER.
+	Value string `json:"value"`
+}
+
+// Zero or omitted fields do not narrow.
+type WarningFilter struct {
+	// Type codes.
+	Types      []string          `json:"types,omitempty"`
+	Severities []detect.Severity `json:"severities,omitempty"`
+	States     []warning.State   `json:"states,omitempty"`
+	// True: open past the due date; false: the others.
+	Overdue *bool `json:"overdue,omitempty"`
+	// Warnings whose village code starts with this (within a case manager's own region).
+	RegionPrefix *string `json:"regionPrefix,omitempty"`
+	HouseholdID  *string `json:"householdId,omitempty"`
+}
+
+// A warning type whole: it replaces the stored one with this code, or adds it.
+type WarningTypeInput struct {
+	Code          string          `json:"code"`
+	NameZh        string          `json:"nameZh"`
+	NameEn        string          `json:"nameEn"`
+	DescriptionZh *string         `json:"descriptionZh,omitempty"`
+	DescriptionEn *string         `json:"descriptionEn,omitempty"`
+	Signals       []string        `json:"signals"`
+	Groups        []string        `json:"groups,omitempty"`
+	Severity      detect.Severity `json:"severity"`
+	Level         detect.Level    `json:"level"`
+	// 1 to 365.
+	SLADays int     `json:"slaDays"`
+	Enabled *bool   `json:"enabled,omitempty"`
+	Subject *string `json:"subject,omitempty"`
+	// Give a rule or a threshold, not both.
+	Rule      *string             `json:"rule,omitempty"`
+	Threshold *ThresholdRuleInput `json:"threshold,omitempty"`
 }
 
 // Unmet needs of one district by colour.

@@ -92,8 +92,8 @@ func TestReplaceSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "a\n" + accessSection.begin + "\n| field | ANONYMOUS | ADMIN | CASE_MANAGER | CHARITY | DONOR |\n|---|---|---|---|---|---|\n" +
-		"| `Thing` (every field not listed) | | ✓ | | | |\n| `Thing.c` | | | | ✓ | |\n" + accessSection.end + "\nb\n"
+	want := "a\n" + accessSection.begin + "\n| field | ANONYMOUS | ADMIN | CASE_MANAGER | CHARITY | DONOR | DATA_FEED |\n|---|---|---|---|---|---|---|\n" +
+		"| `Thing` (every field not listed) | | ✓ | | | | |\n| `Thing.c` | | | | ✓ | | |\n" + accessSection.end + "\nb\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
