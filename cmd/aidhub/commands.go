@@ -176,7 +176,7 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 			log.Info().Float64("took_ms", float64(time.Since(start).Microseconds())/1000).Msg("matcher loaded")
 		}()
 
-		handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log, Metrics: h.Metrics, Tracer: h.Tracer})
+		handler := server.New(server.Config{Production: production}, server.Deps{DB: h.DB, Catalog: h.Catalog, Casework: h.Casework, Matcher: h.Matcher, Tokens: h.Tokens, Search: h.Index, Log: log, Metrics: h.Metrics, Tracer: h.Tracer, Warning: h.Warning, WarningFeed: h.WarningFeed})
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 		// Shutdown leaves websockets alone: close them with a close frame
 		// while it drains the other requests.
