@@ -143,23 +143,8 @@ search index is Bleve in --data unless AIDHUB_MEILI_URL names Meilisearch.`,
 			defer stop()
 		}
 		if *withDemo {
-			res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
-			if err != nil {
+			if err := loadDemo(ctx, h, log); err != nil {
 				return err
-			}
-			households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
-			if err != nil {
-				return err
-			}
-			monitored, warnings, err := demo.LoadWarnings(ctx, h.Casework, h.Warning, h.Catalog.Today())
-			if err != nil {
-				return err
-			}
-			if res.Organizations == 0 && households == 0 && monitored == 0 {
-				log.Info().Msg("demo data not loaded: the store is not empty, it is kept as it is")
-			} else {
-				log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).
-					Int("households", households+monitored).Int("warnings", warnings).Msg("demo data")
 			}
 		}
 
@@ -461,4 +446,27 @@ serve first: the running hub holds the index's lock.`,
 		return nil
 	})
 	return c
+}
+
+// loadDemo loads the demo data into an empty store and logs what it did.
+func loadDemo(ctx context.Context, h *hub.Hub, log zerolog.Logger) error {
+	res, err := demo.Load(ctx, h.Catalog, h.Catalog.Today())
+	if err != nil {
+		return err
+	}
+	households, err := demo.LoadCasework(ctx, h.Casework, h.Catalog.Today())
+	if err != nil {
+		return err
+	}
+	monitored, warnings, err := demo.LoadWarnings(ctx, h.Casework, h.Warning, h.Catalog.Today())
+	if err != nil {
+		return err
+	}
+	if res.Organizations == 0 && households == 0 && monitored == 0 {
+		log.Info().Msg("demo data not loaded: the store is not empty, it is kept as it is")
+		return nil
+	}
+	log.Info().Int("organizations", res.Organizations).Int("resources", res.Resources).Int("published", res.Published).
+		Int("households", households+monitored).Int("warnings", warnings).Msg("demo data")
+	return nil
 }
